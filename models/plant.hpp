@@ -1,0 +1,62 @@
+// The urine tank and the Urine Processor Assembly (UPA): voids pour urine and
+// flush water in, the UPA drains the tank while it processes (NORMAL) and
+// idles in STANDBY, switching with level thresholds and hysteresis. The true
+// volume is piecewise linear; advance() integrates it exactly between
+// breakpoints and never lets it leave [0, capacity]: inflow into a full tank
+// spills (recorded as a tank-full episode).
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "params.hpp"
+#include "records.hpp"
+
+namespace peebot {
+
+struct PlantTruth {
+  std::vector<TankPoint> tank;               // breakpoints of the true volume
+  std::vector<UpaStateChange> upa_states;    // including the initial state at t = 0
+  std::vector<TankFullEpisode> tank_full;
+};
+
+class UrinePlant {
+ public:
+  // `voids` must be sorted by onset; those with reaches_tank == false are ignored.
+  UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids);
+
+  // Integrates the plant up to t_s (monotone non-decreasing).
+  void advance(double t_s);
+
+  double now_s() const { return now_s_; }
+  double volume_ml() const { return volume_ml_; }
+  double level_pct() const { return 100.0 * volume_ml_ / capacity_ml_; }
+  UpaState state() const { return state_; }
+  const PlantTruth& truth() const { return truth_; }
+
+  // Mass balance: volume = initial + inflow - drained - spilled.
+  double initial_ml() const { return initial_ml_; }
+  double inflow_ml() const { return inflow_ml_; }
+  double drained_ml() const { return drained_ml_; }
+  double spilled_ml() const { return spilled_ml_; }
+
+ private:
+  double inflow_rate(double t) const;        // mL/s from voids active at t
+  double next_void_boundary(double t) const; // next onset or end after t
+  void set_state(double t, UpaState s);
+  void record_point(double t);
+
+  double capacity_ml_;
+  UpaParams upa_;
+  double drain_ml_per_s_;
+  std::vector<VoidEvent> voids_;
+  std::size_t first_active_ = 0;  // voids before this index have ended
+  double now_s_ = 0.0;
+  double volume_ml_;
+  double initial_ml_;
+  double inflow_ml_ = 0.0, drained_ml_ = 0.0, spilled_ml_ = 0.0;
+  UpaState state_;
+  bool spilling_ = false;
+  PlantTruth truth_;
+};
+
+}  // namespace peebot

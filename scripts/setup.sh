@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages PeeBot Testbed needs, and nothing else.
+# Idempotent: when everything is present it only checks and exits.
+# Run as root (or with sudo available). Usage: scripts/setup.sh
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libsimgrid-dev
+  libboost-program-options-dev libboost-dev
+  libhdf5-dev hdf5-tools python3-h5py python3-numpy
+  libeigen3-dev
+  libtomlplusplus-dev
+  catch2
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,37 @@
+// The simulated network path and its hosts. Built programmatically from the
+// scenario's [network] section; LOS windows become the state profile of the
+// ISS -> TDRS link.
+#pragma once
+#include <vector>
+
+#include <simgrid/s4u.hpp>
+
+#include "../../models/params.hpp"
+#include "../../models/records.hpp"
+
+namespace peebot {
+
+struct Platform {
+  simgrid::s4u::Host* iss = nullptr;
+  simgrid::s4u::Host* tdrs = nullptr;
+  simgrid::s4u::Host* ground = nullptr;
+  simgrid::s4u::Host* lsserver = nullptr;
+  simgrid::s4u::Host* peebot = nullptr;
+  simgrid::s4u::Link* iss_tdrs = nullptr;
+  simgrid::s4u::Link* tdrs_ground = nullptr;
+  simgrid::s4u::Link* ground_ls = nullptr;
+  simgrid::s4u::Link* ls_host = nullptr;
+};
+
+// Sets the network model so that a link's latency and bandwidth mean what they
+// say (CM02, no cross traffic, no TCP window bound). Call before creating the platform.
+void configure_exact_network(simgrid::s4u::Engine& e);
+
+// Routes: iss -> lsserver over iss_tdrs, tdrs_ground, ground_ls; lsserver ->
+// peebot over ls_host; every host reaches itself over a free loopback.
+Platform build_platform(simgrid::s4u::Engine& e, const NetworkParams& n, const std::vector<LosWindow>& los);
+
+// "t 0/1" lines for a link state profile: off during each window.
+std::string los_profile_text(const std::vector<LosWindow>& los);
+
+}  // namespace peebot

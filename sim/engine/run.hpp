@@ -1,0 +1,33 @@
+// Runs a scenario in virtual time on SimGrid and writes its trace.
+// One run per process: SimGrid's engine is a process-wide singleton.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "../scenario/scenario.hpp"
+
+namespace peebot {
+
+struct RunOptions {
+  std::string trace_path;     // where the trace goes (written as .tmp, renamed when complete)
+  bool progress = false;      // draw a progress bar on stderr
+  double drain_s = 900;       // virtual time after the scenario's end to let in-flight work finish
+};
+
+struct RunStats {
+  double virtual_s = 0.0;          // simulated span (scenario duration)
+  double wall_s = 0.0;             // wall-clock time of the run
+  std::uint64_t updates_emitted = 0;   // by the ISS, the background and the ground
+  std::uint64_t updates_lost = 0;      // in LOS or killed in flight
+  std::uint64_t updates_ingested = 0;  // received by our host's ingest
+  std::uint64_t frames = 0;            // SimGrid sends of update frames
+  std::uint64_t detections = 0;
+  std::uint64_t posts = 0;
+};
+
+RunStats run_simulation(const Scenario& sc, const RunOptions& opt);
+
+// Peak resident set size of this process so far, in kB (from /proc/self/status).
+long peak_rss_kb();
+
+}  // namespace peebot

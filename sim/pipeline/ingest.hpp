@@ -1,0 +1,46 @@
+// Ingest: validate against the item dictionary, drop duplicates, keep per-item
+// order (MERGE: an update older than the one already applied is stale).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "../../models/records.hpp"
+#include "params.hpp"
+#include "records.hpp"
+
+namespace peebot {
+
+// The items a run knows: the named items plus `background` synthetic ones.
+class ItemDictionary {
+ public:
+  explicit ItemDictionary(int background_items) : size_(kNamedItems + background_items) {}
+  int size() const { return size_; }
+  // An update is valid when its item is known and its value in the item's range.
+  bool valid(const Update& u) const;
+
+ private:
+  int size_;
+};
+
+struct IngestCounters {
+  std::uint64_t accepted = 0, duplicates = 0, stale = 0, invalid = 0;
+};
+
+class Ingest {
+ public:
+  Ingest(const IngestParams& p, const ItemDictionary& dict);
+  // Classifies one update; kDelivered means "accept and forward".
+  UpdateFate accept(const Update& u);
+  // Service time for a frame of n updates.
+  double service_time_s(std::size_t n) const { return p_.service_per_frame_s + p_.service_per_update_s * static_cast<double>(n); }
+  const IngestCounters& counters() const { return counters_; }
+
+ private:
+  IngestParams p_;
+  ItemDictionary dict_;
+  std::vector<std::uint64_t> last_seq_;  // per item; 0 = none yet (seq numbers start at 1)
+  std::vector<std::uint8_t> seen_;
+  IngestCounters counters_;
+};
+
+}  // namespace peebot

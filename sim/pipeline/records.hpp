@@ -1,0 +1,79 @@
+// Records the pipeline stages produce; the trace stores them as they are.
+// Times are seconds since the run's epoch.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "../../models/items.hpp"
+
+namespace peebot {
+
+inline constexpr double kNoTime = std::numeric_limits<double>::quiet_NaN();
+
+// The life of one update through the pipeline (kept for the detector's items
+// and a sample of the background). A stage it never reached stays NaN.
+struct StageTimes {
+  std::uint64_t seq = 0;          // the update's sequence number
+  ItemId item = 0;
+  std::uint8_t fate = 0;          // UpdateFate
+  double t_emit_s = kNoTime;      // sampled/emitted at the source (ISS or ground)
+  double t_published_s = kNoTime; // published by the Lightstreamer server
+  double t_received_s = kNoTime;  // frame received by our host (ingest input)
+  double t_ingested_s = kNoTime;  // validated, enriched, forwarded by ingest (dashboard-ready)
+  double t_detected_s = kNoTime;  // processed by the detector
+  double t_stored_s = kNoTime;    // committed by the store
+};
+
+enum class UpdateFate : std::uint8_t {
+  kDelivered = 0,   // went through every stage it was meant for
+  kDuplicate = 1,   // dropped by ingest: already seen
+  kStale = 2,       // dropped by ingest: older than what was already applied (per-item order)
+  kInvalid = 3,     // dropped by ingest: failed dictionary validation
+  kLost = 4,        // never reached our host (LOS, or the link failed under it)
+  kMerged = 5,      // not published by the Lightstreamer server: value unchanged (MERGE)
+};
+
+enum class DetectionKind : std::int32_t { kUrination = 1, kBulkTransfer = 2, kOther = 3 };
+
+struct Detection {
+  std::uint64_t id = 0;
+  double onset_s = kNoTime;       // estimated onset (feed time of the first rise)
+  double onset_lo_s = kNoTime;    // earliest possible onset (spans a gap when the rise straddles one)
+  double end_s = kNoTime;         // estimated end (last rise seen when emitted; may grow)
+  double emitted_s = kNoTime;     // when the detector emitted it (virtual/wall time)
+  double size_pct = 0.0;
+  double size_ml = 0.0;
+  DetectionKind kind = DetectionKind::kUrination;
+  float confidence = 0.0f;
+};
+
+enum class PostOutcome : std::int32_t {
+  kSent = 0,        // the API accepted it
+  kFailed = 1,      // every attempt failed
+  kSuppressed = 2,  // dropped by the cooldown policy "drop"
+  kSkipped = 3,     // not a urination: never posted
+};
+
+struct Post {
+  std::uint64_t detection_id = 0;
+  double t_detected_s = kNoTime;  // detection reached the poster
+  double t_first_attempt_s = kNoTime;
+  double t_done_s = kNoTime;      // accepted (sent) or given up
+  std::int32_t attempts = 0;
+  PostOutcome outcome = PostOutcome::kSent;
+  std::string text;
+};
+
+// Queue depth seen at one stage's input over a sampling period.
+struct QueueSample {
+  double t_s = 0.0;
+  std::int32_t stage = 0;          // Stage
+  std::int32_t depth = 0;          // depth at the sample time (messages)
+  std::int32_t depth_max = 0;      // maximum since the previous sample
+};
+
+enum class Stage : std::int32_t { kIngest = 0, kDetector = 1, kStore = 2, kTweet = 3 };
+
+}  // namespace peebot

@@ -1,0 +1,115 @@
+// The HDF5 trace: one file per run, whatever made it (sim, import, live).
+// Layout, dtypes and units: docs/trace-format.md. The writer is the one
+// interface that the simulator, the importer and live mode all write through;
+// the reader gives the whole trace (or chosen tables) back as vectors.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../../models/records.hpp"
+#include "../pipeline/records.hpp"
+
+namespace peebot {
+
+inline constexpr int kTraceFormatVersion = 1;
+
+struct TraceMeta {
+  int format_version = kTraceFormatVersion;
+  std::string mode = "sim";            // "sim" | "import" | "live"
+  std::uint64_t seed = 0;
+  std::string scenario_name;
+  std::string scenario_toml;           // the scenario file's text (with overrides listed below)
+  std::vector<std::string> overrides;  // "--set" overrides, "key=value"
+  std::string epoch_utc;               // ISO 8601 UTC of t = 0
+  double epoch_unix_s = 0.0;
+  double duration_s = 0.0;             // span covered by the trace
+  std::string created_utc;             // wall-clock creation time (the one attribute that differs between identical runs)
+  std::string generator = "peebot 0.1.0";
+  bool has_truth = false;              // ground truth groups are filled
+  std::string detector;                // detector kind that produced /pipeline/detections
+};
+
+// One telemetry update as it arrived at our host (or as a recording logged it).
+struct TelemetryRow {
+  double t_s = 0.0;          // received by our host (sim, live) or logged (import); seconds since epoch
+  double t_emit_s = 0.0;     // emitted at the source (sim); NaN where unknown
+  double iss_time_h = 0.0;   // the feed's TimeStamp field (hours since Dec 31 of the previous year); NaN where unknown
+  double value = 0.0;
+  std::uint64_t seq = 0;     // update sequence number (sim, live); line number (import)
+  std::int32_t status = 24;  // Status.Class
+};
+
+class TraceError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class TraceWriter {
+ public:
+  struct Options {
+    bool swmr = false;                 // single-writer/multiple-reader (live mode)
+    std::size_t chunk_bytes = 64 * 1024;  // target chunk size (32..256 KiB)
+    int deflate = 1;                   // 0 disables compression
+  };
+  // Creates `path + ".tmp"` with every group and dataset declared; finish()
+  // renames it to `path`. Destroying an unfinished writer removes the temp file.
+  TraceWriter(const std::string& path, const TraceMeta& meta, const Options& options);
+  explicit TraceWriter(const std::string& path, const TraceMeta& meta) : TraceWriter(path, meta, Options{}) {}
+  ~TraceWriter();
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  // Telemetry of the named items (kUrineTank .. kSignal); other ids are ignored.
+  void telemetry(ItemId item, const TelemetryRow& row);
+  void stage(const StageTimes& s);
+  void detection(const Detection& d);
+  void post(const Post& p);
+  void queue(const QueueSample& q);
+  void truth_void(const VoidEvent& v);
+  void truth_upa(const UpaStateChange& u);
+  void truth_los(const LosWindow& w);
+  void truth_tank_full(const TankFullEpisode& e);
+  void truth_tank(const TankPoint& p);
+  void truth_crew(const CrewStateChange& c);
+  void truth_bulk(const BulkTransfer& b);
+  // Item dictionary (names by ItemId), written once; default: the named items.
+  void set_item_names(const std::vector<std::string>& names);
+  // Updates the duration attribute (e.g. when a run ends early).
+  void set_duration(double seconds);
+
+  void flush();   // writes every buffered record (SWMR: readers see them after this)
+  void finish();  // flush, close, rename to the final path
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Everything in a trace, in memory.
+struct Trace {
+  TraceMeta meta;
+  std::vector<std::string> item_names;
+  std::vector<TelemetryRow> telemetry[kNamedItems];  // indexed by ItemId
+  std::vector<StageTimes> stages;
+  std::vector<Detection> detections;
+  std::vector<Post> posts;
+  std::vector<QueueSample> queues;
+  std::vector<VoidEvent> voids;
+  std::vector<UpaStateChange> upa_states;
+  std::vector<LosWindow> los;
+  std::vector<TankFullEpisode> tank_full;
+  std::vector<TankPoint> tank;
+  std::vector<CrewStateChange> crew;
+  std::vector<BulkTransfer> bulk;
+};
+
+// Reads a whole trace. Throws TraceError naming the file and the missing or
+// malformed object.
+Trace read_trace(const std::string& path);
+// Reads only the metadata attributes.
+TraceMeta read_trace_meta(const std::string& path);
+
+}  // namespace peebot
