@@ -1,0 +1,677 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+
+namespace peebot {
+
+// ---------------------------------------------------------------------------
+// Matching
+// ---------------------------------------------------------------------------
+
+double f_beta(double precision, double recall, double beta) {
+  const double b2 = beta * beta;
+  const double den = b2 * precision + recall;
+  if (!(den > 0.0)) return 0.0;
+  return (1.0 + b2) * precision * recall / den;
+}
+
+MatchResult match_detections(const std::vector<VoidEvent>& voids, const std::vector<Detection>& dets,
+                             double before_s, double after_s) {
+  MatchResult r;
+
+  // Eligible voids with a usable onset, sorted by onset (ties: index).
+  std::vector<std::size_t> vorder;
+  std::vector<bool> eligible_void(voids.size(), false);
+  for (std::size_t i = 0; i < voids.size(); ++i) {
+    if (!voids[i].reaches_tank) continue;
+    eligible_void[i] = true;
+    if (std::isfinite(voids[i].onset_s)) vorder.push_back(i);
+  }
+  std::stable_sort(vorder.begin(), vorder.end(),
+                   [&](std::size_t a, std::size_t b) { return voids[a].onset_s < voids[b].onset_s; });
+  std::vector<double> onsets(vorder.size());
+  for (std::size_t k = 0; k < vorder.size(); ++k) onsets[k] = voids[vorder[k]].onset_s;
+  std::vector<bool> taken(vorder.size(), false);
+
+  // Urination detections in emission order (ties: index); NaN emissions last.
+  std::vector<std::size_t> dorder;
+  for (std::size_t j = 0; j < dets.size(); ++j)
+    if (dets[j].kind == DetectionKind::kUrination) dorder.push_back(j);
+  std::stable_sort(dorder.begin(), dorder.end(), [&](std::size_t a, std::size_t b) {
+    const double ea = dets[a].emitted_s, eb = dets[b].emitted_s;
+    if (std::isnan(ea) || std::isnan(eb)) return !std::isnan(ea) && std::isnan(eb);
+    return ea < eb;
+  });
+
+  for (std::size_t j : dorder) {
+    const double e = dets[j].emitted_s;
+    if (std::isnan(e)) {
+      r.false_alarms.push_back(j);
+      continue;
+    }
+    // Voids whose window contains e: onset in [e - after_s, e + before_s].
+    auto lo = std::lower_bound(onsets.begin(), onsets.end(), e - after_s);
+    auto hi = std::upper_bound(onsets.begin(), onsets.end(), e + before_s);
+    bool any = false, matched = false;
+    for (auto it = lo; it != hi; ++it) {
+      any = true;
+      const std::size_t k = static_cast<std::size_t>(it - onsets.begin());
+      if (!taken[k]) {
+        taken[k] = true;
+        r.pairs.emplace_back(vorder[k], j);
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) (any ? r.duplicates : r.false_alarms).push_back(j);
+  }
+
+  std::vector<bool> void_matched(voids.size(), false);
+  for (const auto& pr : r.pairs) void_matched[pr.first] = true;
+  for (std::size_t i = 0; i < voids.size(); ++i)
+    if (eligible_void[i] && !void_matched[i]) r.misses.push_back(i);
+  std::sort(r.duplicates.begin(), r.duplicates.end());
+  std::sort(r.false_alarms.begin(), r.false_alarms.end());
+
+  r.tp = r.pairs.size();
+  r.fp = r.duplicates.size() + r.false_alarms.size();
+  r.fn = r.misses.size();
+  r.precision = (r.tp + r.fp) ? static_cast<double>(r.tp) / static_cast<double>(r.tp + r.fp) : 1.0;
+  r.recall = (r.tp + r.fn) ? static_cast<double>(r.tp) / static_cast<double>(r.tp + r.fn) : 1.0;
+  r.f1 = f_beta(r.precision, r.recall, 1.0);
+  r.f05 = f_beta(r.precision, r.recall, 0.5);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Statistics
+// ---------------------------------------------------------------------------
+
+double percentile(std::vector<double> values, double p) {
+  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return std::isnan(v); }),
+               values.end());
+  if (values.empty() || std::isnan(p)) return kNoTime;
+  p = std::clamp(p, 0.0, 100.0);
+  std::sort(values.begin(), values.end());
+  const double h = static_cast<double>(values.size() - 1) * p / 100.0;
+  const std::size_t i = static_cast<std::size_t>(std::floor(h));
+  if (i + 1 >= values.size()) return values.back();
+  const double frac = h - static_cast<double>(i);
+  if (frac == 0.0) return values[i];
+  return values[i] + frac * (values[i + 1] - values[i]);
+}
+
+LatencyStats latency_stats(const std::vector<double>& values) {
+  std::vector<double> v;
+  v.reserve(values.size());
+  for (double x : values)
+    if (!std::isnan(x)) v.push_back(x);
+  LatencyStats s;
+  s.count = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  s.p50_s = percentile(v, 50);
+  s.p95_s = percentile(v, 95);
+  s.p99_s = percentile(v, 99);
+  s.max_s = v.back();
+  s.mean_s = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  return s;
+}
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kMet: return "met";
+    case Verdict::kNotMet: return "not met";
+    default: return "n/a";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// compute_report
+// ---------------------------------------------------------------------------
+
+namespace {
+
+TargetResult make_target(std::string name, std::string description, double value, double target) {
+  TargetResult t;
+  t.name = std::move(name);
+  t.description = std::move(description);
+  t.value_s = value;
+  t.target_s = target;
+  if (std::isnan(value) || std::isnan(target))
+    t.verdict = Verdict::kNotApplicable;
+  else
+    t.verdict = value < target ? Verdict::kMet : Verdict::kNotMet;
+  return t;
+}
+
+}  // namespace
+
+Report compute_report(const Trace& trace, const ReportParams& params) {
+  Report r;
+  r.has_truth = trace.meta.has_truth;
+  r.match_before_s = params.match_before_s;
+  r.match_after_s = params.match_after_s;
+
+  // Detections by kind.
+  r.detections_total = trace.detections.size();
+  for (const Detection& d : trace.detections) {
+    switch (d.kind) {
+      case DetectionKind::kUrination: ++r.detections_urination; break;
+      case DetectionKind::kBulkTransfer: ++r.detections_bulk; break;
+      default: ++r.detections_other; break;
+    }
+  }
+
+  // Truth: voids, matching, detection latency, extras.
+  std::vector<std::ptrdiff_t> void_of_det(trace.detections.size(), -1);
+  if (r.has_truth) {
+    r.voids_total = trace.voids.size();
+    for (const VoidEvent& v : trace.voids) r.voids_reaching_tank += v.reaches_tank ? 1 : 0;
+    r.match = match_detections(trace.voids, trace.detections, params.match_before_s, params.match_after_s);
+    std::vector<double> lat;
+    lat.reserve(r.match.pairs.size());
+    for (const auto& [vi, di] : r.match.pairs) {
+      lat.push_back(trace.detections[di].emitted_s - trace.voids[vi].onset_s);
+      void_of_det[di] = static_cast<std::ptrdiff_t>(vi);
+    }
+    r.detection_latency = latency_stats(lat);
+
+    r.los_windows = trace.los.size();
+    for (const LosWindow& w : trace.los)
+      if (std::isfinite(w.end_s - w.start_s)) r.los_total_s += w.end_s - w.start_s;
+    r.tank_full_episodes = trace.tank_full.size();
+    for (const TankFullEpisode& e : trace.tank_full)
+      if (std::isfinite(e.spilled_ml)) r.tank_full_spilled_ml += e.spilled_ml;
+    r.upa_state_changes = trace.upa_states.size();
+    r.bulk_transfers = trace.bulk.size();
+  }
+
+  // Stages and update fates.
+  struct StageDef {
+    const char* name;
+    const char* description;
+    double StageTimes::*to;
+    double StageTimes::*from;
+  };
+  static const StageDef kStages[] = {
+      {"feed", "t_received - t_emit", &StageTimes::t_received_s, &StageTimes::t_emit_s},
+      {"ingest", "t_ingested - t_received", &StageTimes::t_ingested_s, &StageTimes::t_received_s},
+      {"detector", "t_detected - t_ingested", &StageTimes::t_detected_s, &StageTimes::t_ingested_s},
+      {"store", "t_stored - t_ingested", &StageTimes::t_stored_s, &StageTimes::t_ingested_s},
+      {"ingest_to_dashboard", "t_detected - t_received", &StageTimes::t_detected_s, &StageTimes::t_received_s},
+      {"ingest_to_persisted", "t_stored - t_received", &StageTimes::t_stored_s, &StageTimes::t_received_s},
+  };
+  constexpr std::size_t kNStages = sizeof(kStages) / sizeof(kStages[0]);
+  std::vector<double> samples[kNStages];
+  r.updates_sampled = trace.stages.size();
+  for (const StageTimes& s : trace.stages) {
+    switch (static_cast<UpdateFate>(s.fate)) {
+      case UpdateFate::kDelivered: ++r.updates_delivered; break;
+      case UpdateFate::kDuplicate: ++r.updates_duplicate; break;
+      case UpdateFate::kStale: ++r.updates_stale; break;
+      case UpdateFate::kInvalid: ++r.updates_invalid; break;
+      default: ++r.updates_other; break;
+    }
+    if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered) continue;
+    for (std::size_t k = 0; k < kNStages; ++k) {
+      const double d = s.*(kStages[k].to) - s.*(kStages[k].from);
+      if (!std::isnan(d)) samples[k].push_back(d);
+    }
+  }
+  for (std::size_t k = 0; k < kNStages; ++k)
+    r.stages.push_back({kStages[k].name, kStages[k].description, latency_stats(samples[k])});
+
+  // Posts.
+  std::unordered_map<std::uint64_t, std::size_t> det_by_id;
+  for (std::size_t j = 0; j < trace.detections.size(); ++j) det_by_id.emplace(trace.detections[j].id, j);
+  r.posts_total = trace.posts.size();
+  r.event_to_tweet_from_truth = r.has_truth;
+  double attempts_sum = 0.0;
+  std::size_t attempted = 0;
+  std::vector<double> tweet_lat;
+  for (const Post& p : trace.posts) {
+    switch (p.outcome) {
+      case PostOutcome::kSent: ++r.posts_sent; break;
+      case PostOutcome::kFailed: ++r.posts_failed; break;
+      case PostOutcome::kSuppressed: ++r.posts_suppressed; break;
+      case PostOutcome::kSkipped: ++r.posts_skipped; break;
+    }
+    if (p.outcome == PostOutcome::kSent || p.outcome == PostOutcome::kFailed) {
+      attempts_sum += p.attempts;
+      ++attempted;
+    }
+    if (p.outcome != PostOutcome::kSent) continue;
+    const auto it = det_by_id.find(p.detection_id);
+    if (r.has_truth) {
+      if (it == det_by_id.end() || void_of_det[it->second] < 0) {
+        ++r.posts_sent_unmatched;
+        continue;
+      }
+      tweet_lat.push_back(p.t_done_s - trace.voids[static_cast<std::size_t>(void_of_det[it->second])].onset_s);
+    } else if (it != det_by_id.end()) {
+      tweet_lat.push_back(p.t_done_s - trace.detections[it->second].onset_s);
+    }
+  }
+  if (attempted) r.posts_mean_attempts = attempts_sum / static_cast<double>(attempted);
+  r.event_to_tweet = latency_stats(tweet_lat);
+
+  // Targets.
+  r.targets.push_back(make_target("ingest_to_dashboard_p99", "P99 ingest -> dashboard-ready",
+                                  r.stages[4].stats.p99_s, params.target_dashboard_p99_s));
+  r.targets.push_back(make_target("ingest_to_persisted_p99", "P99 ingest -> persisted", r.stages[5].stats.p99_s,
+                                  params.target_persist_p99_s));
+  r.targets.push_back(make_target("event_to_tweet_p95", "P95 event -> tweet", r.event_to_tweet.p95_s,
+                                  params.target_tweet_p95_s));
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Text
+// ---------------------------------------------------------------------------
+
+namespace {
+
+std::string printf_str(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+// Seconds with a precision that suits the magnitude; "-" for NaN.
+std::string fmt_s(double v) {
+  if (std::isnan(v)) return "-";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0.0) return "0";
+  const double a = std::fabs(v);
+  if (a < 1e-4) return printf_str("%.1e", v);
+  if (a < 1) return printf_str("%.4f", v);
+  if (a < 10) return printf_str("%.3f", v);
+  if (a < 100) return printf_str("%.2f", v);
+  if (a < 1e4) return printf_str("%.1f", v);
+  return printf_str("%.0f", v);
+}
+
+std::string fmt_g(double v) { return printf_str("%g", v); }
+std::string fmt_ratio(double v) { return std::isnan(v) ? "-" : printf_str("%.3f", v); }
+std::string fmt_n(std::size_t n) { return std::to_string(n); }
+
+// Rows of cells aligned in columns: align[c] is 'l' or 'r' (default: the
+// first column left, the others right). A row with one cell is a free line
+// (section title) that does not size columns.
+class Table {
+ public:
+  explicit Table(std::string align = "") : align_(std::move(align)) {}
+  void row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  void line(std::string text) { rows_.push_back({std::move(text)}); }
+  std::string render(const std::string& indent = "  ") const {
+    std::vector<std::size_t> w;
+    for (const auto& r : rows_) {
+      if (r.size() < 2) continue;
+      if (w.size() < r.size()) w.resize(r.size(), 0);
+      for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());
+    }
+    std::string out;
+    for (const auto& r : rows_) {
+      if (r.size() < 2) {
+        out += (r.empty() ? std::string() : r[0]) + "\n";
+        continue;
+      }
+      std::string s = indent;
+      for (std::size_t c = 0; c < r.size(); ++c) {
+        const char a = c < align_.size() ? align_[c] : (c == 0 ? 'l' : 'r');
+        const std::string pad(w[c] - r[c].size(), ' ');
+        if (c > 0) s += "  ";
+        s += a == 'l' ? r[c] + pad : pad + r[c];
+      }
+      while (!s.empty() && s.back() == ' ') s.pop_back();
+      out += s + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::string align_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+void latency_row(Table& t, const std::string& label, const LatencyStats& s) {
+  t.row({label, fmt_n(s.count), fmt_s(s.p50_s), fmt_s(s.p95_s), fmt_s(s.p99_s), fmt_s(s.max_s)});
+}
+
+}  // namespace
+
+std::string format_report_text(const Report& r, const TraceMeta& meta) {
+  std::string out;
+  out += "PeeBot run report: scenario \"" + meta.scenario_name + "\", mode " + meta.mode + ", seed " +
+         std::to_string(meta.seed) + ", " + printf_str("%.2f", meta.duration_s / 86400.0) + " days";
+  if (!meta.detector.empty()) out += ", detector " + meta.detector;
+  out += "\n\n";
+
+  Table counts("lrl");
+  counts.line("Detections");
+  counts.row({"urination", fmt_n(r.detections_urination)});
+  counts.row({"bulk transfer", fmt_n(r.detections_bulk)});
+  counts.row({"other", fmt_n(r.detections_other)});
+  counts.row({"total", fmt_n(r.detections_total)});
+  counts.line("");
+  if (r.has_truth) {
+    counts.line("Truth matching (a detection emitted from onset - " + fmt_g(r.match_before_s) +
+                " s to onset + " + fmt_g(r.match_after_s) + " s matches)");
+    counts.row({"voids", fmt_n(r.voids_total), "(" + fmt_n(r.voids_reaching_tank) + " reach the tank)"});
+    counts.row({"true positives", fmt_n(r.match.tp)});
+    counts.row({"false positives", fmt_n(r.match.fp),
+                "(false alarms " + fmt_n(r.match.false_alarms.size()) + ", duplicates " +
+                    fmt_n(r.match.duplicates.size()) + ")"});
+    counts.row({"misses", fmt_n(r.match.fn)});
+    counts.row({"precision", fmt_ratio(r.match.precision)});
+    counts.row({"recall", fmt_ratio(r.match.recall)});
+    counts.row({"F1", fmt_ratio(r.match.f1)});
+    counts.row({"F0.5", fmt_ratio(r.match.f05)});
+  } else {
+    counts.line("Truth matching: no ground truth");
+  }
+  counts.line("");
+  counts.line("Updates (stage sample)");
+  counts.row({"sampled", fmt_n(r.updates_sampled)});
+  counts.row({"delivered", fmt_n(r.updates_delivered)});
+  counts.row({"duplicate", fmt_n(r.updates_duplicate)});
+  counts.row({"stale", fmt_n(r.updates_stale)});
+  counts.row({"invalid", fmt_n(r.updates_invalid)});
+  if (r.updates_other) counts.row({"unknown fate", fmt_n(r.updates_other)});
+  counts.line("");
+  counts.line("Posts");
+  counts.row({"sent", fmt_n(r.posts_sent)});
+  counts.row({"failed", fmt_n(r.posts_failed)});
+  counts.row({"suppressed", fmt_n(r.posts_suppressed)});
+  counts.row({"skipped", fmt_n(r.posts_skipped)});
+  counts.row({"mean attempts", std::isnan(r.posts_mean_attempts) ? "-" : printf_str("%.2f", r.posts_mean_attempts)});
+  if (r.has_truth) counts.row({"sent, no matching void", fmt_n(r.posts_sent_unmatched)});
+  if (r.has_truth) {
+    counts.line("");
+    counts.line("Truth extras");
+    counts.row({"LOS windows", fmt_n(r.los_windows), fmt_s(r.los_total_s) + " s in total"});
+    counts.row({"tank-full episodes", fmt_n(r.tank_full_episodes), printf_str("%.0f", r.tank_full_spilled_ml) + " mL spilled"});
+    counts.row({"UPA state changes", fmt_n(r.upa_state_changes)});
+    counts.row({"bulk transfers", fmt_n(r.bulk_transfers)});
+  }
+  out += counts.render();
+  out += "\n";
+
+  Table lat;
+  lat.row({"Latency [s]", "n", "p50", "p95", "p99", "max"});
+  if (r.has_truth) latency_row(lat, "detection (emitted - void onset)", r.detection_latency);
+  for (const NamedLatency& s : r.stages) {
+    std::string label = s.name;
+    std::replace(label.begin(), label.end(), '_', ' ');
+    latency_row(lat, label + " (" + s.description + ")", s.stats);
+  }
+  latency_row(lat, r.event_to_tweet_from_truth ? "event -> tweet (from void onset)"
+                                               : "event -> tweet (from detection onset)",
+              r.event_to_tweet);
+  out += lat.render("");
+  out += "\n";
+
+  Table tg("lrrl");
+  tg.row({"Targets", "value [s]", "target [s]", "verdict"});
+  for (const TargetResult& t : r.targets)
+    tg.row({t.description, fmt_s(t.value_s), "< " + fmt_g(t.target_s), verdict_name(t.verdict)});
+  out += tg.render("");
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// A minimal streaming JSON writer (2-space indentation).
+class JsonWriter {
+ public:
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
+  void key(std::string_view k) {
+    element();
+    string_literal(k);
+    out_ += ": ";
+    after_key_ = true;
+  }
+  void value(double v) {
+    element();
+    out_ += number(v);
+  }
+  template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  void value(T v) {
+    element();
+    out_ += std::to_string(v);
+  }
+  void value(bool v) {
+    element();
+    out_ += v ? "true" : "false";
+  }
+  void value(std::string_view v) {
+    element();
+    string_literal(v);
+  }
+  void value(const char* v) { value(std::string_view(v)); }
+  void null() {
+    element();
+    out_ += "null";
+  }
+  template <typename T>
+  void field(std::string_view k, const T& v) {
+    key(k);
+    value(v);
+  }
+  void null_field(std::string_view k) {
+    key(k);
+    null();
+  }
+  std::string str() const { return out_ + "\n"; }
+
+ private:
+  void element() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_.empty()) {
+      if (!first_.back()) out_ += ",";
+      first_.back() = false;
+      out_ += "\n" + std::string(2 * first_.size(), ' ');
+    }
+  }
+  void open(char c) {
+    element();
+    out_ += c;
+    first_.push_back(true);
+  }
+  void close(char c) {
+    const bool empty = first_.back();
+    first_.pop_back();
+    if (!empty) out_ += "\n" + std::string(2 * first_.size(), ' ');
+    out_ += c;
+  }
+  void string_literal(std::string_view s) {
+    out_ += '"';
+    for (char ch : s) {
+      const unsigned char c = static_cast<unsigned char>(ch);
+      switch (ch) {
+        case '"': out_ += "\\\""; break;
+        case '\\': out_ += "\\\\"; break;
+        case '\n': out_ += "\\n"; break;
+        case '\r': out_ += "\\r"; break;
+        case '\t': out_ += "\\t"; break;
+        case '\b': out_ += "\\b"; break;
+        case '\f': out_ += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out_ += buf;
+          } else {
+            out_ += ch;  // UTF-8 passes through
+          }
+      }
+    }
+    out_ += '"';
+  }
+  // Shortest representation that round-trips; null for NaN and infinities.
+  static std::string number(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[32];
+#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, res.ptr);
+#else
+    std::snprintf(buf, sizeof buf, "%.15g", v);
+    if (std::strtod(buf, nullptr) != v) std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+#endif
+  }
+
+  std::string out_;
+  std::vector<bool> first_;  // per open container: no element written yet
+  bool after_key_ = false;
+};
+
+void latency_object(JsonWriter& j, std::string_view k, const LatencyStats& s) {
+  j.key(k);
+  j.begin_object();
+  j.field("count", s.count);
+  j.field("p50_s", s.p50_s);
+  j.field("p95_s", s.p95_s);
+  j.field("p99_s", s.p99_s);
+  j.field("max_s", s.max_s);
+  j.field("mean_s", s.mean_s);
+  j.end_object();
+}
+
+}  // namespace
+
+std::string format_report_json(const Report& r, const TraceMeta& meta) {
+  JsonWriter j;
+  j.begin_object();
+  j.field("scenario", meta.scenario_name);
+  j.field("mode", meta.mode);
+  j.field("seed", meta.seed);
+  j.field("duration_s", meta.duration_s);
+  j.field("duration_days", meta.duration_s / 86400.0);
+  j.field("detector", meta.detector);
+  j.field("has_truth", r.has_truth);
+
+  j.key("detections");
+  j.begin_object();
+  j.field("total", r.detections_total);
+  j.field("urination", r.detections_urination);
+  j.field("bulk_transfer", r.detections_bulk);
+  j.field("other", r.detections_other);
+  j.end_object();
+
+  if (r.has_truth) {
+    j.key("voids");
+    j.begin_object();
+    j.field("total", r.voids_total);
+    j.field("reaching_tank", r.voids_reaching_tank);
+    j.end_object();
+
+    j.key("matching");
+    j.begin_object();
+    j.field("match_before_s", r.match_before_s);
+    j.field("match_after_s", r.match_after_s);
+    j.field("tp", r.match.tp);
+    j.field("fp", r.match.fp);
+    j.field("fn", r.match.fn);
+    j.field("duplicates", r.match.duplicates.size());
+    j.field("false_alarms", r.match.false_alarms.size());
+    j.field("misses", r.match.misses.size());
+    j.field("precision", r.match.precision);
+    j.field("recall", r.match.recall);
+    j.field("f1", r.match.f1);
+    j.field("f05", r.match.f05);
+    j.end_object();
+
+    latency_object(j, "detection_latency", r.detection_latency);
+  } else {
+    j.null_field("voids");
+    j.null_field("matching");
+    j.null_field("detection_latency");
+  }
+
+  j.key("stage_latency");
+  j.begin_object();
+  for (const NamedLatency& s : r.stages) latency_object(j, s.name, s.stats);
+  j.end_object();
+
+  j.key("updates");
+  j.begin_object();
+  j.field("sampled", r.updates_sampled);
+  j.field("delivered", r.updates_delivered);
+  j.field("duplicate", r.updates_duplicate);
+  j.field("stale", r.updates_stale);
+  j.field("invalid", r.updates_invalid);
+  j.field("unknown_fate", r.updates_other);
+  j.end_object();
+
+  j.key("posts");
+  j.begin_object();
+  j.field("total", r.posts_total);
+  j.field("sent", r.posts_sent);
+  j.field("failed", r.posts_failed);
+  j.field("suppressed", r.posts_suppressed);
+  j.field("skipped", r.posts_skipped);
+  j.field("mean_attempts", r.posts_mean_attempts);
+  if (r.has_truth)
+    j.field("sent_unmatched", r.posts_sent_unmatched);
+  else
+    j.null_field("sent_unmatched");
+  j.field("event_to_tweet_reference", r.event_to_tweet_from_truth ? "void_onset" : "detection_onset");
+  latency_object(j, "event_to_tweet", r.event_to_tweet);
+  j.end_object();
+
+  if (r.has_truth) {
+    j.key("truth");
+    j.begin_object();
+    j.field("los_windows", r.los_windows);
+    j.field("los_total_s", r.los_total_s);
+    j.field("tank_full_episodes", r.tank_full_episodes);
+    j.field("tank_full_spilled_ml", r.tank_full_spilled_ml);
+    j.field("upa_state_changes", r.upa_state_changes);
+    j.field("bulk_transfers", r.bulk_transfers);
+    j.end_object();
+  } else {
+    j.null_field("truth");
+  }
+
+  j.key("targets");
+  j.begin_array();
+  for (const TargetResult& t : r.targets) {
+    j.begin_object();
+    j.field("name", t.name);
+    j.field("description", t.description);
+    j.field("value_s", t.value_s);
+    j.field("target_s", t.target_s);
+    if (t.verdict == Verdict::kNotApplicable)
+      j.null_field("met");
+    else
+      j.field("met", t.verdict == Verdict::kMet);
+    j.end_object();
+  }
+  j.end_array();
+
+  j.end_object();
+  return j.str();
+}
+
+}  // namespace peebot

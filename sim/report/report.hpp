@@ -1,0 +1,197 @@
+// The run report: figures computed from a Trace (truth matching, latencies,
+// update fates, posts, truth extras, seed targets), and their text and JSON
+// renderings. Pure C++: no I/O besides returning strings.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../pipeline/records.hpp"
+#include "../scenario/scenario.hpp"
+#include "../trace/trace.hpp"
+
+namespace peebot {
+
+// ---------------------------------------------------------------------------
+// Truth matching
+// ---------------------------------------------------------------------------
+
+// One-to-one matching of urination detections to true voids.
+//
+// Eligible: voids with reaches_tank (a toilet that does not feed the tank is
+// invisible to the detector), and detections of kind kUrination. Bulk-transfer
+// and "other" detections are not matched at all: a bulk detection matching
+// nothing is not a false alarm (they are reported separately).
+//
+// A detection d can match a void v when
+//     v.onset_s - before_s <= d.emitted_s <= v.onset_s + after_s.
+//
+// Assignment (greedy): detections are processed in order of emitted_s (ties:
+// lower index first); each takes the earliest-onset still-unmatched eligible
+// void whose window contains it.
+//  - If its window contains eligible voids but all of them are already
+//    matched, it is a DUPLICATE (counted in `duplicates` and in fp).
+//  - If its window contains no eligible void, it is a FALSE ALARM (counted in
+//    `false_alarms` and in fp). A NaN emitted_s is a false alarm.
+//  - Eligible voids left unmatched are MISSES (fn). A void with a NaN onset
+//    can never be matched and is a miss.
+// Why greedy is right: every void's window has the same length
+// (before_s + after_s), so ordering windows by onset also orders them by
+// their end. Scanning points (emission times) in increasing order and giving
+// each the open interval that ends first is the classic exchange-argument
+// optimum for point/interval bipartite matching: it maximises tp. With one
+// toilet feeding the tank, voids cannot overlap, so onsets are strictly
+// ordered and the detector (which emits in feed order) produces detections in
+// the same order: the greedy pairs the k-th detection with the k-th void of
+// a cluster, which is also the intuitively correct pairing.
+//
+// Metrics (tp = pairs, fp = duplicates + false alarms, fn = misses):
+//   precision = tp / (tp + fp), defined as 1 when there is no detection
+//               (no claim was made, so none was wrong);
+//   recall    = tp / (tp + fn), defined as 1 when there is no eligible void
+//               (nothing to find, nothing missed);
+//   F-beta    = (1 + b^2) P R / (b^2 P + R), defined as 0 when P = R = 0.
+//   So: no voids and no detections -> P = R = F1 = F0.5 = 1; no voids but k
+//   false alarms -> P = 0, R = 1, F = 0; voids but no detections -> P = 1,
+//   R = 0, F = 0.
+struct MatchResult {
+  // (void index, detection index), indices into the vectors given to
+  // match_detections, in the order the detections were processed (emitted_s).
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
+  std::vector<std::size_t> duplicates;    // detection indices, ascending
+  std::vector<std::size_t> false_alarms;  // detection indices, ascending
+  std::vector<std::size_t> misses;        // void indices, ascending
+  std::size_t tp = 0;
+  std::size_t fp = 0;  // duplicates.size() + false_alarms.size()
+  std::size_t fn = 0;  // misses.size()
+  double precision = 1.0;
+  double recall = 1.0;
+  double f1 = 1.0;
+  double f05 = 1.0;  // F-beta with beta = 0.5 (precision weighted more)
+};
+
+MatchResult match_detections(const std::vector<VoidEvent>& voids, const std::vector<Detection>& dets,
+                             double before_s, double after_s);
+
+// F-beta from precision and recall; 0 when both are 0.
+double f_beta(double precision, double recall, double beta);
+
+// ---------------------------------------------------------------------------
+// Statistics
+// ---------------------------------------------------------------------------
+
+// The p-th percentile, p in [0, 100] (clamped), by linear interpolation
+// between closest ranks: with the n values sorted x[0..n-1], h = (n-1) p/100,
+// result = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
+// This is Hyndman & Fan type 7, numpy.percentile's default ("linear").
+// NaN values in the input are ignored; returns NaN when no value is left or
+// p is NaN.
+double percentile(std::vector<double> values, double p);
+
+// Summary of a latency sample (seconds). NaN fields when count == 0.
+struct LatencyStats {
+  std::size_t count = 0;
+  double p50_s = kNoTime;
+  double p95_s = kNoTime;
+  double p99_s = kNoTime;
+  double max_s = kNoTime;
+  double mean_s = kNoTime;
+};
+
+// Summary of the values (NaN values are skipped and not counted).
+LatencyStats latency_stats(const std::vector<double>& values);
+
+// ---------------------------------------------------------------------------
+// The report
+// ---------------------------------------------------------------------------
+
+struct NamedLatency {
+  std::string name;         // snake_case key, e.g. "feed", "ingest_to_dashboard"
+  std::string description;  // e.g. "t_received - t_emit"
+  LatencyStats stats;
+};
+
+enum class Verdict { kMet, kNotMet, kNotApplicable };
+
+struct TargetResult {
+  std::string name;             // e.g. "ingest_to_dashboard_p99"
+  std::string description;      // e.g. "P99 ingest -> dashboard-ready"
+  double value_s = kNoTime;     // NaN when there is no data
+  double target_s = kNoTime;
+  Verdict verdict = Verdict::kNotApplicable;  // met: value < target (strict)
+};
+
+struct Report {
+  bool has_truth = false;  // copied from meta; the truth-only fields are meaningful only then
+  double match_before_s = 0.0;
+  double match_after_s = 0.0;
+
+  // Truth: voids.
+  std::size_t voids_total = 0;
+  std::size_t voids_reaching_tank = 0;
+
+  // Detections by kind.
+  std::size_t detections_total = 0;
+  std::size_t detections_urination = 0;
+  std::size_t detections_bulk = 0;
+  std::size_t detections_other = 0;
+
+  // Truth: matching (urination detections vs voids reaching the tank) and
+  // detection latency (emitted_s - void onset_s over matched pairs).
+  MatchResult match;
+  LatencyStats detection_latency;
+
+  // Per-stage latency over delivered updates (fate 0) of /pipeline/stages, in
+  // this order: feed, ingest, detector, store, ingest_to_dashboard,
+  // ingest_to_persisted. Rows where either time is NaN are skipped.
+  std::vector<NamedLatency> stages;
+
+  // Update fates in the stage sample.
+  std::size_t updates_sampled = 0;
+  std::size_t updates_delivered = 0;
+  std::size_t updates_duplicate = 0;
+  std::size_t updates_stale = 0;
+  std::size_t updates_invalid = 0;
+  std::size_t updates_other = 0;  // an unknown fate code
+
+  // Posts.
+  std::size_t posts_total = 0;
+  std::size_t posts_sent = 0;
+  std::size_t posts_failed = 0;
+  std::size_t posts_suppressed = 0;
+  std::size_t posts_skipped = 0;
+  double posts_mean_attempts = kNoTime;  // over sent + failed posts; NaN when none
+  // Sent posts whose detection matched no void (truth only): tweets of false alarms.
+  std::size_t posts_sent_unmatched = 0;
+  // Event -> tweet: sent post t_done_s minus the matched void's onset (truth;
+  // posts of unmatched detections are skipped) or minus the detection's
+  // onset_s (no truth). Posts whose detection_id is not in the trace are skipped.
+  LatencyStats event_to_tweet;
+  bool event_to_tweet_from_truth = false;
+
+  // Truth extras.
+  std::size_t los_windows = 0;
+  double los_total_s = 0.0;
+  std::size_t tank_full_episodes = 0;
+  double tank_full_spilled_ml = 0.0;
+  std::size_t upa_state_changes = 0;
+  std::size_t bulk_transfers = 0;
+
+  // Seed targets, in this order: ingest_to_dashboard_p99,
+  // ingest_to_persisted_p99, event_to_tweet_p95.
+  std::vector<TargetResult> targets;
+};
+
+Report compute_report(const Trace& trace, const ReportParams& params);
+
+// A compact human-readable report (aligned columns, units).
+std::string format_report_text(const Report& report, const TraceMeta& meta);
+
+// The same figures as one JSON object (snake_case keys with units; NaN and
+// infinities written as null; truth-only sections are null without truth).
+std::string format_report_json(const Report& report, const TraceMeta& meta);
+
+const char* verdict_name(Verdict v);  // "met", "not met", "n/a"
+
+}  // namespace peebot
