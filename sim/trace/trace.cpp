@@ -1,0 +1,953 @@
+// HDF5 trace writer and reader. Layout, dtypes and units: docs/trace-format.md.
+//
+// Every table is a 1-D chunked dataset of a packed compound type whose memory
+// and file layouts are identical (no conversion on write). The writer keeps
+// one buffer per table, sized to one chunk, and writes it with one direct
+// chunk write (H5Dwrite_chunk, shuffled and deflated here) whenever it
+// completes a chunk; flush() also writes the partial current chunk.
+#include "trace.hpp"
+
+#include <hdf5.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <sys/stat.h>
+#include <type_traits>
+#include <utility>
+
+namespace peebot {
+namespace {
+
+constexpr const char* kFormatName = "peebot-trace";
+constexpr std::size_t kPostTextBytes = 320;
+constexpr std::size_t kItemNameBytes = 16;
+
+// ---------------------------------------------------------------- packed rows
+#pragma pack(push, 1)
+struct TelemetryDisk {
+  double t_s, t_emit_s, iss_time_h, value;
+  std::uint64_t seq;
+  std::int32_t status;
+};
+struct StageDisk {
+  std::uint64_t seq;
+  std::uint16_t item;
+  std::uint8_t fate;
+  double t_emit_s, t_published_s, t_received_s, t_ingested_s, t_detected_s, t_stored_s;
+};
+struct DetectionDisk {
+  std::uint64_t id;
+  double onset_s, onset_lo_s, end_s, emitted_s, size_pct, size_ml;
+  std::int32_t kind;
+  float confidence;
+};
+struct PostDisk {
+  std::uint64_t detection_id;
+  double t_detected_s, t_first_attempt_s, t_done_s;
+  std::int32_t attempts, outcome;
+  char text[kPostTextBytes];
+};
+struct QueueDisk {
+  double t_s;
+  std::int32_t stage, depth, depth_max;
+};
+struct VoidDisk {
+  double onset_s, end_s;
+  std::int32_t crew;
+  double urine_ml, flush_ml;
+  std::uint8_t reaches_tank;
+};
+struct UpaDisk {
+  double t_s;
+  std::int32_t state;
+};
+struct LosDisk {
+  double start_s, end_s;
+};
+struct TankFullDisk {
+  double start_s, end_s, spilled_ml;
+};
+struct TankDisk {
+  double t_s, volume_ml, level_pct;
+};
+struct CrewDisk {
+  double t_s;
+  std::int32_t crew, awake;
+};
+struct BulkDisk {
+  double onset_s, end_s, volume_ml;
+};
+#pragma pack(pop)
+
+// ---------------------------------------------------------------- schema
+enum class F { f64, f32, u64, u16, u8, i32, text320 };
+
+struct Field {
+  const char* name;
+  std::size_t offset;
+  F type;
+};
+
+struct Schema {
+  const char* path;  // absolute dataset path
+  std::size_t rec_size;
+  std::vector<Field> fields;
+  const char* units;  // the dataset's `units` attribute
+};
+
+#define PB_FIELD(S, m, t) Field{#m, offsetof(S, m), F::t}
+
+enum TableId : int {
+  kTelemetry0 = 0,  // + ItemId, kNamedItems of them
+  kStagesT = kNamedItems,
+  kDetectionsT,
+  kPostsT,
+  kQueuesT,
+  kVoidsT,
+  kUpaT,
+  kLosT,
+  kTankFullT,
+  kTankT,
+  kCrewT,
+  kBulkT,
+  kTableCount
+};
+
+const char* const kTelemetryPaths[kNamedItems] = {
+    "/telemetry/NODE3000005", "/telemetry/NODE3000004", "/telemetry/NODE3000008",
+    "/telemetry/NODE3000009", "/telemetry/TIME_000001"};
+
+const std::vector<Schema>& schemas() {
+  static const std::vector<Schema> all = [] {
+    std::vector<Schema> s;
+    const std::vector<Field> tel = {
+        PB_FIELD(TelemetryDisk, t_s, f64),        PB_FIELD(TelemetryDisk, t_emit_s, f64),
+        PB_FIELD(TelemetryDisk, iss_time_h, f64), PB_FIELD(TelemetryDisk, value, f64),
+        PB_FIELD(TelemetryDisk, seq, u64),        PB_FIELD(TelemetryDisk, status, i32)};
+    for (int i = 0; i < kNamedItems; ++i)
+      s.push_back({kTelemetryPaths[i], sizeof(TelemetryDisk), tel,
+                   "t_s: s; t_emit_s: s; iss_time_h: h; value: item unit; seq: 1; status: Status.Class"});
+    s.push_back({"/pipeline/stages", sizeof(StageDisk),
+                 {PB_FIELD(StageDisk, seq, u64), PB_FIELD(StageDisk, item, u16), PB_FIELD(StageDisk, fate, u8),
+                  PB_FIELD(StageDisk, t_emit_s, f64), PB_FIELD(StageDisk, t_published_s, f64),
+                  PB_FIELD(StageDisk, t_received_s, f64), PB_FIELD(StageDisk, t_ingested_s, f64),
+                  PB_FIELD(StageDisk, t_detected_s, f64), PB_FIELD(StageDisk, t_stored_s, f64)},
+                 "seq: 1; item: ItemId; fate: UpdateFate; t_*_s: s (NaN: stage not reached)"});
+    s.push_back({"/pipeline/detections", sizeof(DetectionDisk),
+                 {PB_FIELD(DetectionDisk, id, u64), PB_FIELD(DetectionDisk, onset_s, f64),
+                  PB_FIELD(DetectionDisk, onset_lo_s, f64), PB_FIELD(DetectionDisk, end_s, f64),
+                  PB_FIELD(DetectionDisk, emitted_s, f64), PB_FIELD(DetectionDisk, size_pct, f64),
+                  PB_FIELD(DetectionDisk, size_ml, f64), PB_FIELD(DetectionDisk, kind, i32),
+                  PB_FIELD(DetectionDisk, confidence, f32)},
+                 "id: 1; *_s: s; size_pct: %; size_ml: mL; kind: DetectionKind; confidence: 0..1"});
+    s.push_back({"/pipeline/posts", sizeof(PostDisk),
+                 {PB_FIELD(PostDisk, detection_id, u64), PB_FIELD(PostDisk, t_detected_s, f64),
+                  PB_FIELD(PostDisk, t_first_attempt_s, f64), PB_FIELD(PostDisk, t_done_s, f64),
+                  PB_FIELD(PostDisk, attempts, i32), PB_FIELD(PostDisk, outcome, i32),
+                  PB_FIELD(PostDisk, text, text320)},
+                 "detection_id: 1; t_*_s: s; attempts: 1; outcome: PostOutcome; text: UTF-8, 320 bytes null-padded"});
+    s.push_back({"/pipeline/queues", sizeof(QueueDisk),
+                 {PB_FIELD(QueueDisk, t_s, f64), PB_FIELD(QueueDisk, stage, i32), PB_FIELD(QueueDisk, depth, i32),
+                  PB_FIELD(QueueDisk, depth_max, i32)},
+                 "t_s: s; stage: Stage; depth: messages; depth_max: messages"});
+    s.push_back({"/truth/voids", sizeof(VoidDisk),
+                 {PB_FIELD(VoidDisk, onset_s, f64), PB_FIELD(VoidDisk, end_s, f64), PB_FIELD(VoidDisk, crew, i32),
+                  PB_FIELD(VoidDisk, urine_ml, f64), PB_FIELD(VoidDisk, flush_ml, f64),
+                  PB_FIELD(VoidDisk, reaches_tank, u8)},
+                 "onset_s: s; end_s: s; crew: index; urine_ml: mL; flush_ml: mL; reaches_tank: 0/1"});
+    s.push_back({"/truth/upa_states", sizeof(UpaDisk), {PB_FIELD(UpaDisk, t_s, f64), PB_FIELD(UpaDisk, state, i32)},
+                 "t_s: s; state: UpaState"});
+    s.push_back({"/truth/los", sizeof(LosDisk), {PB_FIELD(LosDisk, start_s, f64), PB_FIELD(LosDisk, end_s, f64)},
+                 "start_s: s; end_s: s"});
+    s.push_back({"/truth/tank_full", sizeof(TankFullDisk),
+                 {PB_FIELD(TankFullDisk, start_s, f64), PB_FIELD(TankFullDisk, end_s, f64),
+                  PB_FIELD(TankFullDisk, spilled_ml, f64)},
+                 "start_s: s; end_s: s; spilled_ml: mL"});
+    s.push_back({"/truth/tank", sizeof(TankDisk),
+                 {PB_FIELD(TankDisk, t_s, f64), PB_FIELD(TankDisk, volume_ml, f64), PB_FIELD(TankDisk, level_pct, f64)},
+                 "t_s: s; volume_ml: mL; level_pct: %"});
+    s.push_back({"/truth/crew", sizeof(CrewDisk),
+                 {PB_FIELD(CrewDisk, t_s, f64), PB_FIELD(CrewDisk, crew, i32), PB_FIELD(CrewDisk, awake, i32)},
+                 "t_s: s; crew: index; awake: 1 awake, 0 asleep"});
+    s.push_back({"/truth/bulk_transfers", sizeof(BulkDisk),
+                 {PB_FIELD(BulkDisk, onset_s, f64), PB_FIELD(BulkDisk, end_s, f64), PB_FIELD(BulkDisk, volume_ml, f64)},
+                 "onset_s: s; end_s: s; volume_ml: mL"});
+    return s;
+  }();
+  return all;
+}
+#undef PB_FIELD
+
+const char* const kGroups[] = {"/telemetry", "/pipeline", "/truth"};
+
+// ---------------------------------------------------------------- HDF5 helpers
+// Silences HDF5's automatic error printing for the scope, restoring the
+// previous handler afterwards (other HDF5 users in the process keep theirs).
+class QuietHdf5 {
+ public:
+  QuietHdf5() {
+    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  QuietHdf5(const QuietHdf5&) = delete;
+  QuietHdf5& operator=(const QuietHdf5&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+// The current HDF5 error stack as one line (then cleared).
+std::string hdf5_stack() {
+  std::string out;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+        auto* s = static_cast<std::string*>(data);
+        if (e->desc && *e->desc) {
+          if (!s->empty()) *s += "; ";
+          if (e->func_name) *s += std::string(e->func_name) + ": ";
+          for (const char* c = e->desc; *c; ++c) *s += (*c == '\n') ? ' ' : *c;
+        }
+        return 0;
+      },
+      &out);
+  H5Eclear2(H5E_DEFAULT);
+  return out;
+}
+
+[[noreturn]] void fail(const std::string& file, const std::string& what, bool with_stack = true) {
+  std::string msg = "trace '" + file + "': " + what;
+  if (with_stack) {
+    const std::string st = hdf5_stack();
+    if (!st.empty()) msg += " [HDF5: " + st + "]";
+  }
+  throw TraceError(msg);
+}
+
+// An owned hid_t with its close function.
+class Handle {
+ public:
+  Handle() = default;
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = std::exchange(o.id_, H5I_INVALID_HID);
+      close_ = o.close_;
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+  // Closes; returns false when the close failed.
+  bool reset() {
+    bool ok = true;
+    if (id_ >= 0 && close_) ok = close_(id_) >= 0;
+    id_ = H5I_INVALID_HID;
+    return ok;
+  }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// Checks an HDF5 call's result (negative = failure).
+template <class T>
+T check(T r, const std::string& file, const char* what) {
+  if (r < 0) fail(file, what);
+  return r;
+}
+
+Handle make_type(const Schema& s, const std::string& file) {
+  Handle t(check(H5Tcreate(H5T_COMPOUND, s.rec_size), file, "H5Tcreate"), H5Tclose);
+  for (const Field& f : s.fields) {
+    hid_t ft = H5I_INVALID_HID;
+    Handle owned;
+    switch (f.type) {
+      case F::f64: ft = H5T_NATIVE_DOUBLE; break;
+      case F::f32: ft = H5T_NATIVE_FLOAT; break;
+      case F::u64: ft = H5T_NATIVE_UINT64; break;
+      case F::u16: ft = H5T_NATIVE_UINT16; break;
+      case F::u8: ft = H5T_NATIVE_UINT8; break;
+      case F::i32: ft = H5T_NATIVE_INT32; break;
+      case F::text320:
+        owned = Handle(check(H5Tcopy(H5T_C_S1), file, "H5Tcopy"), H5Tclose);
+        check(H5Tset_size(owned.get(), kPostTextBytes), file, "H5Tset_size");
+        check(H5Tset_strpad(owned.get(), H5T_STR_NULLPAD), file, "H5Tset_strpad");
+        check(H5Tset_cset(owned.get(), H5T_CSET_UTF8), file, "H5Tset_cset");
+        ft = owned.get();
+        break;
+    }
+    if (H5Tinsert(t.get(), f.name, f.offset, ft) < 0) fail(file, std::string("cannot build type of ") + s.path);
+  }
+  return t;
+}
+
+Handle fixed_string_type(std::size_t n, H5T_cset_t cset, const std::string& file) {
+  Handle t(check(H5Tcopy(H5T_C_S1), file, "H5Tcopy"), H5Tclose);
+  check(H5Tset_size(t.get(), n), file, "H5Tset_size");
+  check(H5Tset_strpad(t.get(), H5T_STR_NULLPAD), file, "H5Tset_strpad");
+  check(H5Tset_cset(t.get(), cset), file, "H5Tset_cset");
+  return t;
+}
+
+Handle vlen_string_type(const std::string& file) {
+  Handle t(check(H5Tcopy(H5T_C_S1), file, "H5Tcopy"), H5Tclose);
+  check(H5Tset_size(t.get(), H5T_VARIABLE), file, "H5Tset_size");
+  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), file, "H5Tset_cset");
+  return t;
+}
+
+// Creates (or, when it exists, overwrites) a scalar attribute.
+void write_attr(hid_t obj, const char* name, hid_t type, const void* value, const std::string& file) {
+  Handle attr;
+  if (H5Aexists(obj, name) > 0) {
+    attr = Handle(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  } else {
+    Handle space(check(H5Screate(H5S_SCALAR), file, "H5Screate"), H5Sclose);
+    attr = Handle(H5Acreate2(obj, name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  }
+  if (!attr.valid()) fail(file, std::string("cannot create attribute '") + name + "'");
+  if (H5Awrite(attr.get(), type, value) < 0) fail(file, std::string("cannot write attribute '") + name + "'");
+}
+
+void write_str_attr(hid_t obj, const char* name, const std::string& value, const std::string& file) {
+  Handle t = vlen_string_type(file);
+  const char* p = value.c_str();
+  write_attr(obj, name, t.get(), &p, file);
+}
+
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string join_lines(const std::vector<std::string>& v) {
+  std::string s;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) s += '\n';
+    s += v[i];
+  }
+  return s;
+}
+
+// Copies `text` into a fixed field, cutting at a UTF-8 character boundary.
+void copy_utf8(char* dst, std::size_t cap, const std::string& text) {
+  std::size_t n = text.size();
+  if (n > cap) {
+    n = cap;
+    // Back up over continuation bytes (10xxxxxx) so the cut falls before a lead byte.
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  }
+  std::memcpy(dst, text.data(), n);
+  std::memset(dst + n, 0, cap - n);
+}
+
+std::string from_fixed(const char* src, std::size_t cap) {
+  std::size_t n = 0;
+  while (n < cap && src[n] != '\0') ++n;
+  return std::string(src, n);
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+// ================================================================== writer
+struct TraceWriter::Impl {
+  struct Table {
+    const Schema* schema = nullptr;
+    Handle type;
+    Handle dset;
+    std::vector<unsigned char> buf;   // the current chunk: packed rows, allocated once
+    std::vector<unsigned char> shuf;  // its shuffled bytes (deflate only)
+    std::vector<unsigned char> zbuf;  // its compressed bytes (deflate only)
+    std::size_t rec = 0;              // bytes per row
+    std::size_t chunk_rows = 0;
+    std::size_t n = 0;                // rows in the current chunk
+    std::size_t on_disk = 0;          // of which already written (by a flush)
+    hsize_t chunk_start = 0;          // row index of the current chunk's first row
+  };
+
+  std::string path;
+  std::string tmp;
+  Options opt;
+  Handle file;
+  Handle groups[3];
+  Handle items;
+  Table tables[kTableCount];
+  std::vector<std::string> item_names;
+  bool items_dirty = true;
+  double duration_s = 0.0;
+  bool finished = false;
+  z_stream z{};
+  bool z_ready = false;
+
+  Impl(const std::string& p, const TraceMeta& meta, const Options& o) : path(p), tmp(p + ".tmp"), opt(o) {
+    QuietHdf5 quiet;
+    duration_s = meta.duration_s;
+    for (int i = 0; i < kNamedItems; ++i) item_names.emplace_back(named_item(static_cast<ItemId>(i)));
+    try {
+      open(meta);
+    } catch (...) {
+      discard();
+      throw;
+    }
+  }
+
+  ~Impl() {
+    if (!finished) discard();
+    if (z_ready) deflateEnd(&z);
+  }
+
+  void open(const TraceMeta& meta) {
+    Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), tmp, "H5Pcreate"), H5Pclose);
+    if (opt.swmr)
+      check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), tmp, "H5Pset_libver_bounds");
+    file = Handle(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
+    if (!file.valid()) fail(tmp, "cannot create file");
+
+    // Root attributes, all created now (SWMR forbids new ones later).
+    const hid_t f = file.get();
+    const std::int32_t version = kTraceFormatVersion;
+    const std::int32_t has_truth = meta.has_truth ? 1 : 0;
+    write_str_attr(f, "format", kFormatName, tmp);
+    write_attr(f, "format_version", H5T_NATIVE_INT32, &version, tmp);
+    write_str_attr(f, "mode", meta.mode, tmp);
+    write_attr(f, "seed", H5T_NATIVE_UINT64, &meta.seed, tmp);
+    write_str_attr(f, "scenario_name", meta.scenario_name, tmp);
+    write_str_attr(f, "scenario_toml", meta.scenario_toml, tmp);
+    write_str_attr(f, "overrides", join_lines(meta.overrides), tmp);
+    write_str_attr(f, "epoch_utc", meta.epoch_utc, tmp);
+    write_attr(f, "epoch_unix_s", H5T_NATIVE_DOUBLE, &meta.epoch_unix_s, tmp);
+    write_attr(f, "duration_s", H5T_NATIVE_DOUBLE, &duration_s, tmp);
+    write_str_attr(f, "created_utc", meta.created_utc.empty() ? utc_now() : meta.created_utc, tmp);
+    write_str_attr(f, "generator", meta.generator, tmp);
+    write_attr(f, "has_truth", H5T_NATIVE_INT32, &has_truth, tmp);
+    write_str_attr(f, "detector", meta.detector, tmp);
+
+    for (int g = 0; g < 3; ++g) {
+      groups[g] = Handle(H5Gcreate2(f, kGroups[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      if (!groups[g].valid()) fail(tmp, std::string("cannot create group ") + kGroups[g]);
+    }
+
+    const std::size_t chunk_bytes = std::clamp<std::size_t>(opt.chunk_bytes, 32 * 1024, 256 * 1024);
+    {
+      Handle st = fixed_string_type(kItemNameBytes, H5T_CSET_ASCII, tmp);
+      items = create_dataset("/items", st.get(), std::max<std::size_t>(1, chunk_bytes / kItemNameBytes));
+      write_str_attr(items.get(), "units", "item name by ItemId (16 bytes, null-padded)", tmp);
+    }
+    const auto& sch = schemas();
+    for (int i = 0; i < kTableCount; ++i) {
+      Table& t = tables[i];
+      t.schema = &sch[i];
+      t.rec = sch[i].rec_size;
+      t.chunk_rows = std::max<std::size_t>(1, chunk_bytes / t.rec);
+      t.type = make_type(sch[i], tmp);
+      t.dset = create_dataset(sch[i].path, t.type.get(), t.chunk_rows);
+      write_str_attr(t.dset.get(), "units", sch[i].units, tmp);
+      t.buf.resize(t.chunk_rows * t.rec);
+      if (opt.deflate > 0) {
+        t.shuf.resize(t.buf.size());
+        t.zbuf.resize(compressBound(static_cast<uLong>(t.buf.size())));
+      }
+    }
+    if (opt.swmr) {
+      if (H5Fstart_swmr_write(f) < 0) fail(tmp, "H5Fstart_swmr_write failed");
+    }
+  }
+
+  Handle create_dataset(const char* name, hid_t type, std::size_t chunk_rows) {
+    const hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = chunk_rows;
+    Handle space(check(H5Screate_simple(1, &dims, &maxdims), tmp, "H5Screate_simple"), H5Sclose);
+    Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), tmp, "H5Pcreate"), H5Pclose);
+    check(H5Pset_chunk(dcpl.get(), 1, &chunk), tmp, "H5Pset_chunk");
+    if (opt.deflate > 0) {
+      check(H5Pset_shuffle(dcpl.get()), tmp, "H5Pset_shuffle");
+      check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(std::min(opt.deflate, 9))), tmp, "H5Pset_deflate");
+    }
+    Handle d(H5Dcreate2(file.get(), name, type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose);
+    if (!d.valid()) fail(tmp, std::string("cannot create dataset ") + name);
+    return d;
+  }
+
+  void require_open() const {
+    if (finished) throw TraceError("trace '" + path + "': writer already finished");
+    if (!file.valid()) throw TraceError("trace '" + tmp + "': writer is not open (an earlier error closed it)");
+  }
+
+  // Appends rows [written, written + count) to a dataset.
+  void append_rows(hid_t dset, hid_t type, hsize_t start, hsize_t count, const void* data, const char* name) {
+    const hsize_t size = start + count;
+    if (H5Dset_extent(dset, &size) < 0) fail(tmp, std::string("cannot extend ") + name);
+    Handle fs(H5Dget_space(dset), H5Sclose);
+    if (!fs.valid() || H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0)
+      fail(tmp, std::string("cannot select rows of ") + name);
+    Handle ms(check(H5Screate_simple(1, &count, nullptr), tmp, "H5Screate_simple"), H5Sclose);
+    if (H5Dwrite(dset, type, ms.get(), fs.get(), H5P_DEFAULT, data) < 0)
+      fail(tmp, std::string("cannot write ") + name);
+    if (opt.swmr && H5Dflush(dset) < 0) fail(tmp, std::string("cannot flush ") + name);
+  }
+
+  // Writes the current chunk (whole, or partial on flush) with one direct
+  // chunk write: the rows are shuffled and deflated here exactly as HDF5's
+  // shuffle + deflate filters would, into buffers allocated once. (Going
+  // through H5Dwrite costs several malloc/free of chunk-sized buffers per
+  // chunk; on some hosts each one trims the heap with a slow brk call.)
+  void write_chunk(Table& t) {
+    if (t.n == t.on_disk) return;
+    QuietHdf5 quiet;
+    const char* name = t.schema->path;
+    const hsize_t rows = t.chunk_start + t.n;
+    if (H5Dset_extent(t.dset.get(), &rows) < 0) fail(tmp, std::string("cannot extend ") + name);
+    const std::size_t bytes = t.chunk_rows * t.rec;
+    if (t.n < t.chunk_rows) std::memset(t.buf.data() + t.n * t.rec, 0, bytes - t.n * t.rec);  // deterministic tail
+    const void* data = t.buf.data();
+    std::size_t size = bytes;
+    if (opt.deflate > 0) {
+      // Shuffle: byte j of element i goes to j * elements + i.
+      const std::size_t e = t.chunk_rows, r = t.rec;
+      const unsigned char* in = t.buf.data();
+      unsigned char* out = t.shuf.data();
+      for (std::size_t j = 0; j < r; ++j)
+        for (std::size_t i = 0; i < e; ++i) out[j * e + i] = in[i * r + j];
+      // One zlib stream for the writer, reset per chunk (compress2 would
+      // allocate and free ~300 KiB of state every time).
+      z_stream& z = zstream();
+      if (deflateReset(&z) != Z_OK) fail(tmp, std::string("deflate failed for ") + name, false);
+      z.next_in = t.shuf.data();
+      z.avail_in = static_cast<uInt>(bytes);
+      z.next_out = t.zbuf.data();
+      z.avail_out = static_cast<uInt>(t.zbuf.size());
+      if (deflate(&z, Z_FINISH) != Z_STREAM_END) fail(tmp, std::string("deflate failed for ") + name, false);
+      data = t.zbuf.data();
+      size = t.zbuf.size() - z.avail_out;
+    }
+    const hsize_t offset = t.chunk_start;
+    if (H5Dwrite_chunk(t.dset.get(), H5P_DEFAULT, 0, &offset, size, data) < 0)
+      fail(tmp, std::string("cannot write ") + name);
+    if (opt.swmr && H5Dflush(t.dset.get()) < 0) fail(tmp, std::string("cannot flush ") + name);
+    t.on_disk = t.n;
+    if (t.n == t.chunk_rows) {
+      t.chunk_start += t.chunk_rows;
+      t.n = t.on_disk = 0;
+    }
+  }
+
+  z_stream& zstream() {
+    if (!z_ready) {
+      z = z_stream{};
+      if (deflateInit(&z, std::min(opt.deflate, 9)) != Z_OK) fail(tmp, "deflateInit failed", false);
+      z_ready = true;
+    }
+    return z;
+  }
+
+  template <class Row>
+  void put(int id, const Row& row) {
+    Table& t = tables[id];
+    static_assert(std::is_trivially_copyable<Row>::value && sizeof(Row) > 0, "packed row");
+    if (t.n >= t.chunk_rows || !file.valid()) {  // finished, or an earlier chunk failed to write
+      require_open();
+      write_chunk(t);
+    }
+    std::memcpy(t.buf.data() + t.n * sizeof(Row), &row, sizeof(Row));
+    if (++t.n == t.chunk_rows) write_chunk(t);
+  }
+
+  void write_items() {
+    if (!items_dirty) return;
+    QuietHdf5 quiet;
+    std::vector<char> buf(item_names.size() * kItemNameBytes, '\0');
+    for (std::size_t i = 0; i < item_names.size(); ++i)
+      std::memcpy(buf.data() + i * kItemNameBytes, item_names[i].data(), item_names[i].size());
+    Handle st = fixed_string_type(kItemNameBytes, H5T_CSET_ASCII, tmp);
+    const hsize_t n = item_names.size();
+    if (n == 0) {
+      if (H5Dset_extent(items.get(), &n) < 0) fail(tmp, "cannot resize /items");
+    } else {
+      append_rows(items.get(), st.get(), 0, n, buf.data(), "/items");
+    }
+    items_dirty = false;
+  }
+
+  void flush_all() {
+    QuietHdf5 quiet;
+    for (Table& t : tables) write_chunk(t);
+    write_items();
+    write_attr(file.get(), "duration_s", H5T_NATIVE_DOUBLE, &duration_s, tmp);
+    if (H5Fflush(file.get(), H5F_SCOPE_LOCAL) < 0) fail(tmp, "H5Fflush failed");
+  }
+
+  // Closes every handle; returns false if any close failed.
+  bool close_all() {
+    bool ok = true;
+    for (Table& t : tables) {
+      ok = t.dset.reset() && ok;
+      ok = t.type.reset() && ok;
+    }
+    ok = items.reset() && ok;
+    for (Handle& g : groups) ok = g.reset() && ok;
+    ok = file.reset() && ok;
+    return ok;
+  }
+
+  // Drops the temp file (unfinished writer or failed creation). Never throws.
+  void discard() noexcept {
+    QuietHdf5 quiet;
+    close_all();
+    H5Eclear2(H5E_DEFAULT);
+    std::remove(tmp.c_str());
+  }
+
+  void finish() {
+    require_open();
+    QuietHdf5 quiet;
+    flush_all();
+    if (!close_all()) fail(tmp, "closing the file failed");
+    if (std::rename(tmp.c_str(), path.c_str()) != 0)
+      fail(path, std::string("cannot rename '") + tmp + "' to it: " + std::strerror(errno), false);
+    finished = true;
+  }
+};
+
+TraceWriter::TraceWriter(const std::string& path, const TraceMeta& meta, const Options& options)
+    : impl_(std::make_unique<Impl>(path, meta, options)) {}
+
+TraceWriter::~TraceWriter() = default;
+
+void TraceWriter::telemetry(ItemId item, const TelemetryRow& r) {
+  if (item >= kNamedItems) return;
+  impl_->put(kTelemetry0 + item, TelemetryDisk{r.t_s, r.t_emit_s, r.iss_time_h, r.value, r.seq, r.status});
+}
+
+void TraceWriter::stage(const StageTimes& s) {
+  impl_->put(kStagesT, StageDisk{s.seq, s.item, s.fate, s.t_emit_s, s.t_published_s, s.t_received_s,
+                                 s.t_ingested_s, s.t_detected_s, s.t_stored_s});
+}
+
+void TraceWriter::detection(const Detection& d) {
+  impl_->put(kDetectionsT, DetectionDisk{d.id, d.onset_s, d.onset_lo_s, d.end_s, d.emitted_s, d.size_pct,
+                                         d.size_ml, static_cast<std::int32_t>(d.kind), d.confidence});
+}
+
+void TraceWriter::post(const Post& p) {
+  PostDisk row;
+  row.detection_id = p.detection_id;
+  row.t_detected_s = p.t_detected_s;
+  row.t_first_attempt_s = p.t_first_attempt_s;
+  row.t_done_s = p.t_done_s;
+  row.attempts = p.attempts;
+  row.outcome = static_cast<std::int32_t>(p.outcome);
+  copy_utf8(row.text, kPostTextBytes, p.text);
+  impl_->put(kPostsT, row);
+}
+
+void TraceWriter::queue(const QueueSample& q) {
+  impl_->put(kQueuesT, QueueDisk{q.t_s, q.stage, q.depth, q.depth_max});
+}
+
+void TraceWriter::truth_void(const VoidEvent& v) {
+  impl_->put(kVoidsT, VoidDisk{v.onset_s, v.end_s, v.crew, v.urine_ml, v.flush_ml,
+                               static_cast<std::uint8_t>(v.reaches_tank ? 1 : 0)});
+}
+
+void TraceWriter::truth_upa(const UpaStateChange& u) { impl_->put(kUpaT, UpaDisk{u.t_s, u.state}); }
+void TraceWriter::truth_los(const LosWindow& w) { impl_->put(kLosT, LosDisk{w.start_s, w.end_s}); }
+void TraceWriter::truth_tank_full(const TankFullEpisode& e) {
+  impl_->put(kTankFullT, TankFullDisk{e.start_s, e.end_s, e.spilled_ml});
+}
+void TraceWriter::truth_tank(const TankPoint& p) { impl_->put(kTankT, TankDisk{p.t_s, p.volume_ml, p.level_pct}); }
+void TraceWriter::truth_crew(const CrewStateChange& c) { impl_->put(kCrewT, CrewDisk{c.t_s, c.crew, c.awake}); }
+void TraceWriter::truth_bulk(const BulkTransfer& b) { impl_->put(kBulkT, BulkDisk{b.onset_s, b.end_s, b.volume_ml}); }
+
+void TraceWriter::set_item_names(const std::vector<std::string>& names) {
+  impl_->require_open();
+  for (const std::string& n : names)
+    if (n.size() > kItemNameBytes)
+      throw TraceError("trace '" + impl_->tmp + "': item name '" + n + "' is longer than 16 bytes");
+  impl_->item_names = names;
+  impl_->items_dirty = true;
+}
+
+void TraceWriter::set_duration(double seconds) {
+  impl_->require_open();
+  impl_->duration_s = seconds;
+}
+
+void TraceWriter::flush() {
+  impl_->require_open();
+  impl_->flush_all();
+}
+
+void TraceWriter::finish() { impl_->finish(); }
+
+// ================================================================== reader
+namespace {
+
+struct Reader {
+  std::string path;
+  Handle file;
+
+  explicit Reader(const std::string& p) : path(p) {
+    if (!file_exists(path)) fail(path, "no such file", false);
+    const htri_t is = H5Fis_hdf5(path.c_str());
+    if (is == 0) fail(path, "not an HDF5 file", false);
+    if (is < 0) fail(path, "cannot read the file");
+    file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!file.valid()) {
+      // A file that a SWMR writer still holds refuses a plain open.
+      const std::string first = hdf5_stack();
+      file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), H5Fclose);
+      if (!file.valid()) {
+        H5Eclear2(H5E_DEFAULT);
+        fail(path, "cannot open (also tried SWMR read) [HDF5: " + first + "]", false);
+      }
+    }
+    std::string format;
+    if (H5Aexists(file.get(), "format") <= 0) fail(path, "no 'format' attribute: not a peebot trace", false);
+    format = str_attr("format");
+    if (format != kFormatName)
+      fail(path, "format attribute is '" + format + "', not '" + kFormatName + "': not a peebot trace", false);
+    const std::int32_t version = num_attr<std::int32_t>("format_version", H5T_NATIVE_INT32);
+    if (version > kTraceFormatVersion)
+      fail(path,
+           "format_version " + std::to_string(version) + " is newer than this reader supports (" +
+               std::to_string(kTraceFormatVersion) + ")",
+           false);
+  }
+
+  Handle open_attr(const char* name) {
+    if (H5Aexists(file.get(), name) <= 0) fail(path, std::string("missing attribute '") + name + "'", false);
+    Handle a(H5Aopen(file.get(), name, H5P_DEFAULT), H5Aclose);
+    if (!a.valid()) fail(path, std::string("cannot open attribute '") + name + "'");
+    return a;
+  }
+
+  std::string str_attr(const char* name) {
+    Handle a = open_attr(name);
+    Handle ft(H5Aget_type(a.get()), H5Tclose);
+    if (!ft.valid() || H5Tget_class(ft.get()) != H5T_STRING)
+      fail(path, std::string("attribute '") + name + "' is not a string", false);
+    const H5T_cset_t cset = H5Tget_cset(ft.get());
+    if (H5Tis_variable_str(ft.get()) > 0) {
+      Handle mt = vlen_string_type(path);
+      H5Tset_cset(mt.get(), cset);
+      char* p = nullptr;
+      if (H5Aread(a.get(), mt.get(), &p) < 0) fail(path, std::string("cannot read attribute '") + name + "'");
+      std::string s = p ? p : "";
+      if (p) H5free_memory(p);
+      return s;
+    }
+    const std::size_t n = H5Tget_size(ft.get());
+    Handle mt = fixed_string_type(n, cset, path);
+    std::vector<char> buf(n + 1, '\0');
+    if (H5Aread(a.get(), mt.get(), buf.data()) < 0) fail(path, std::string("cannot read attribute '") + name + "'");
+    std::string s = from_fixed(buf.data(), n);
+    while (!s.empty() && s.back() == ' ') s.pop_back();  // space-padded strings
+    return s;
+  }
+
+  template <class T>
+  T num_attr(const char* name, hid_t type) {
+    Handle a = open_attr(name);
+    T v{};
+    if (H5Aread(a.get(), type, &v) < 0) fail(path, std::string("cannot read attribute '") + name + "'");
+    return v;
+  }
+
+  TraceMeta meta() {
+    TraceMeta m;
+    m.format_version = num_attr<std::int32_t>("format_version", H5T_NATIVE_INT32);
+    m.mode = str_attr("mode");
+    m.seed = num_attr<std::uint64_t>("seed", H5T_NATIVE_UINT64);
+    m.scenario_name = str_attr("scenario_name");
+    m.scenario_toml = str_attr("scenario_toml");
+    const std::string ov = str_attr("overrides");
+    m.overrides.clear();
+    for (std::size_t b = 0; !ov.empty() && b <= ov.size();) {
+      std::size_t e = ov.find('\n', b);
+      if (e == std::string::npos) e = ov.size();
+      m.overrides.push_back(ov.substr(b, e - b));
+      b = e + 1;
+    }
+    m.epoch_utc = str_attr("epoch_utc");
+    m.epoch_unix_s = num_attr<double>("epoch_unix_s", H5T_NATIVE_DOUBLE);
+    m.duration_s = num_attr<double>("duration_s", H5T_NATIVE_DOUBLE);
+    m.created_utc = str_attr("created_utc");
+    m.generator = str_attr("generator");
+    m.has_truth = num_attr<std::int32_t>("has_truth", H5T_NATIVE_INT32) != 0;
+    m.detector = str_attr("detector");
+    return m;
+  }
+
+  // Opens a dataset, naming the first missing path component in the error.
+  Handle open_dataset(const std::string& dpath) {
+    for (std::size_t pos = dpath.find('/', 1);; pos = dpath.find('/', pos + 1)) {
+      const std::string prefix = dpath.substr(0, pos);
+      if (H5Lexists(file.get(), prefix.c_str(), H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        fail(path, "missing " + prefix + (prefix == dpath ? "" : " (needed for " + dpath + ")"), false);
+      }
+      if (pos == std::string::npos) break;
+    }
+    Handle d(H5Dopen2(file.get(), dpath.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!d.valid()) fail(path, "cannot open dataset " + dpath);
+    return d;
+  }
+
+  // Number of rows of a 1-D dataset.
+  hsize_t rows(hid_t d, const std::string& dpath) {
+    Handle sp(H5Dget_space(d), H5Sclose);
+    if (!sp.valid() || H5Sget_simple_extent_ndims(sp.get()) != 1) fail(path, dpath + " is not a 1-D dataset");
+    hsize_t n = 0;
+    H5Sget_simple_extent_dims(sp.get(), &n, nullptr);
+    return n;
+  }
+
+  // Reads a table block by block into packed rows, appending conv(row) to out.
+  template <class Row, class Out, class Conv>
+  void read_table(const Schema& s, std::vector<Out>& out, Conv conv) {
+    Handle d = open_dataset(s.path);
+    Handle ft(H5Dget_type(d.get()), H5Tclose);
+    if (!ft.valid() || H5Tget_class(ft.get()) != H5T_COMPOUND) fail(path, std::string(s.path) + " is not a table");
+    for (const Field& f : s.fields)
+      if (H5Tget_member_index(ft.get(), f.name) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        fail(path, std::string(s.path) + " lacks field '" + f.name + "'", false);
+      }
+    Handle mt = make_type(s, path);
+    const hsize_t n = rows(d.get(), s.path);
+    out.reserve(out.size() + static_cast<std::size_t>(n));
+    constexpr hsize_t kBlock = 1 << 16;
+    std::vector<Row> buf(static_cast<std::size_t>(std::min(n, kBlock)));
+    Handle fs(H5Dget_space(d.get()), H5Sclose);
+    for (hsize_t start = 0; start < n; start += kBlock) {
+      const hsize_t count = std::min(kBlock, n - start);
+      Handle ms(H5Screate_simple(1, &count, nullptr), H5Sclose);
+      if (H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
+          H5Dread(d.get(), mt.get(), ms.get(), fs.get(), H5P_DEFAULT, buf.data()) < 0)
+        fail(path, std::string("cannot read ") + s.path);
+      for (hsize_t i = 0; i < count; ++i) out.push_back(conv(buf[static_cast<std::size_t>(i)]));
+    }
+  }
+
+  std::vector<std::string> item_names() {
+    Handle d = open_dataset("/items");
+    Handle ft(H5Dget_type(d.get()), H5Tclose);
+    if (!ft.valid() || H5Tget_class(ft.get()) != H5T_STRING || H5Tis_variable_str(ft.get()) > 0)
+      fail(path, "/items is not a fixed-length string dataset", false);
+    const std::size_t w = H5Tget_size(ft.get());
+    Handle mt = fixed_string_type(w, H5Tget_cset(ft.get()), path);
+    const hsize_t n = rows(d.get(), "/items");
+    std::vector<char> buf(static_cast<std::size_t>(n) * w + 1, '\0');
+    if (n > 0 && H5Dread(d.get(), mt.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+      fail(path, "cannot read /items");
+    std::vector<std::string> out;
+    for (hsize_t i = 0; i < n; ++i) out.push_back(from_fixed(buf.data() + i * w, w));
+    return out;
+  }
+};
+
+}  // namespace
+
+TraceMeta read_trace_meta(const std::string& path) {
+  QuietHdf5 quiet;
+  Reader r(path);
+  return r.meta();
+}
+
+Trace read_trace(const std::string& path) {
+  QuietHdf5 quiet;
+  Reader r(path);
+  Trace t;
+  t.meta = r.meta();
+  t.item_names = r.item_names();
+  const auto& s = schemas();
+  for (int i = 0; i < kNamedItems; ++i)
+    r.read_table<TelemetryDisk>(s[kTelemetry0 + i], t.telemetry[i], [](const TelemetryDisk& d) {
+      TelemetryRow x;
+      x.t_s = d.t_s;
+      x.t_emit_s = d.t_emit_s;
+      x.iss_time_h = d.iss_time_h;
+      x.value = d.value;
+      x.seq = d.seq;
+      x.status = d.status;
+      return x;
+    });
+  r.read_table<StageDisk>(s[kStagesT], t.stages, [](const StageDisk& d) {
+    StageTimes x;
+    x.seq = d.seq;
+    x.item = d.item;
+    x.fate = d.fate;
+    x.t_emit_s = d.t_emit_s;
+    x.t_published_s = d.t_published_s;
+    x.t_received_s = d.t_received_s;
+    x.t_ingested_s = d.t_ingested_s;
+    x.t_detected_s = d.t_detected_s;
+    x.t_stored_s = d.t_stored_s;
+    return x;
+  });
+  r.read_table<DetectionDisk>(s[kDetectionsT], t.detections, [](const DetectionDisk& d) {
+    Detection x;
+    x.id = d.id;
+    x.onset_s = d.onset_s;
+    x.onset_lo_s = d.onset_lo_s;
+    x.end_s = d.end_s;
+    x.emitted_s = d.emitted_s;
+    x.size_pct = d.size_pct;
+    x.size_ml = d.size_ml;
+    x.kind = static_cast<DetectionKind>(d.kind);
+    x.confidence = d.confidence;
+    return x;
+  });
+  r.read_table<PostDisk>(s[kPostsT], t.posts, [](const PostDisk& d) {
+    Post x;
+    x.detection_id = d.detection_id;
+    x.t_detected_s = d.t_detected_s;
+    x.t_first_attempt_s = d.t_first_attempt_s;
+    x.t_done_s = d.t_done_s;
+    x.attempts = d.attempts;
+    x.outcome = static_cast<PostOutcome>(d.outcome);
+    x.text = from_fixed(d.text, kPostTextBytes);
+    return x;
+  });
+  r.read_table<QueueDisk>(s[kQueuesT], t.queues,
+                          [](const QueueDisk& d) { return QueueSample{d.t_s, d.stage, d.depth, d.depth_max}; });
+  r.read_table<VoidDisk>(s[kVoidsT], t.voids, [](const VoidDisk& d) {
+    return VoidEvent{d.onset_s, d.end_s, d.crew, d.urine_ml, d.flush_ml, d.reaches_tank != 0};
+  });
+  r.read_table<UpaDisk>(s[kUpaT], t.upa_states, [](const UpaDisk& d) { return UpaStateChange{d.t_s, d.state}; });
+  r.read_table<LosDisk>(s[kLosT], t.los, [](const LosDisk& d) { return LosWindow{d.start_s, d.end_s}; });
+  r.read_table<TankFullDisk>(s[kTankFullT], t.tank_full, [](const TankFullDisk& d) {
+    return TankFullEpisode{d.start_s, d.end_s, d.spilled_ml};
+  });
+  r.read_table<TankDisk>(s[kTankT], t.tank,
+                         [](const TankDisk& d) { return TankPoint{d.t_s, d.volume_ml, d.level_pct}; });
+  r.read_table<CrewDisk>(s[kCrewT], t.crew, [](const CrewDisk& d) { return CrewStateChange{d.t_s, d.crew, d.awake}; });
+  r.read_table<BulkDisk>(s[kBulkT], t.bulk,
+                         [](const BulkDisk& d) { return BulkTransfer{d.onset_s, d.end_s, d.volume_ml}; });
+  return t;
+}
+
+}  // namespace peebot
