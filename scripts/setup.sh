@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libsimgrid-dev
   libboost-program-options-dev libboost-dev
-  libhdf5-dev hdf5-tools python3-h5py python3-numpy
+  libhdf5-dev hdf5-tools python3-h5py python3-numpy zlib1g-dev
   libeigen3-dev
   libtomlplusplus-dev
   catch2

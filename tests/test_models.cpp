@@ -76,13 +76,12 @@ TEST_CASE("the UPA starts at the start threshold and drains to the stop threshol
   upa.drain_pct_per_min = 0.25;
   std::vector<VoidEvent> voids{make_void(100, 50, 400, 100)};  // +500 mL = +6.1 %
   UrinePlant plant(tank, upa, voids);
-  plant.advance(140);
+  plant.advance(145);
   REQUIRE(plant.state() == UpaState::kNormal);
   const auto& st = plant.truth().upa_states;
   REQUIRE(st.size() == 2);
-  // 40 % + x at 10 mL/s reaches 45 % (410 mL more) at t = 141... minus the drain once NORMAL: it crossed inside the void.
-  REQUIRE(st[1].t_s > 100.0);
-  REQUIRE(st[1].t_s < 150.0);
+  // 40 % (3280 mL) + 10 mL/s reaches 45 % (3690 mL) 41 s into the void.
+  REQUIRE(st[1].t_s == Approx(141.0));
   // Drain from ~46 % to 12 % at 0.25 %/min takes ~136 min.
   plant.advance(150 + 200 * 60);
   REQUIRE(plant.state() == UpaState::kStandby);

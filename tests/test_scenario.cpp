@@ -408,7 +408,7 @@ TEST_CASE("load_scenario reads the file and records its path, text and overrides
   CHECK(s.overrides == std::vector<std::string>{"crew.size=9"});
 }
 
-TEST_CASE("--set overrides change values, parsed as TOML or as a bare string", "[scenario]") {
+TEST_CASE("overrides given with --set change values, parsed as TOML or as a bare string", "[scenario]") {
   const Scenario s = parse_scenario(kMinimal, "t.toml",
                                     {"crew.size=9", "scenario.duration=\"2d\"", "sensor.period=250ms",
                                      "los.enabled=false", "los.windows=[[\"1h\", \"2h\"]]", "crew.wake=07:30",
@@ -432,7 +432,7 @@ TEST_CASE("--set overrides change values, parsed as TOML or as a bare string", "
   CHECK(parse_scenario("[scenario]\nname = \"x\"\n", "t.toml", {"scenario.duration=3d"}).duration_s == 3 * 86400);
 }
 
-TEST_CASE("--set on an unknown key or section is rejected with the override in the message", "[scenario]") {
+TEST_CASE("an override given with --set on an unknown key or section is rejected with the override in the message", "[scenario]") {
   std::string e = parse_error(kMinimal, {"crew.sise=3"});
   CHECK_THAT(e, Contains("--set crew.sise=3: crew.sise: unknown key (did you mean crew.size?)"));
   e = parse_error(kMinimal, {"bogus.key=1"});
@@ -444,7 +444,7 @@ TEST_CASE("--set on an unknown key or section is rejected with the override in t
   CHECK_THAT(e, Contains("expected key.path=value"));
 }
 
-TEST_CASE("--set values go through the same validation", "[scenario]") {
+TEST_CASE("override values given with --set go through the same validation", "[scenario]") {
   std::string e = parse_error(kMinimal, {"crew.size=abc"});
   CHECK(e == "--set crew.size=abc: crew.size: got the string \"abc\", expected an integer in 1 .. 20");
   e = parse_error(kMinimal, {"crew.size=42"});

@@ -19,7 +19,8 @@ void SampleWindow::push(double t, double v) {
 }
 
 void SampleWindow::drop_before(double t) {
-  while (size_ > 1 && time_at(0) < t) { head_ = (head_ + 1) & (cap_ - 1); --size_; }
+  // Keep the last sample at or before t: under MERGE its value holds until the next one.
+  while (size_ > 1 && time_at(1) <= t) { head_ = (head_ + 1) & (cap_ - 1); --size_; }
 }
 
 double SampleWindow::min_value() const {

@@ -40,7 +40,7 @@ std::unique_ptr<Detector> make_detector(const DetectorParams& p);
 class SampleWindow {
  public:
   void push(double t, double v);
-  void drop_before(double t);  // forget samples older than t
+  void drop_before(double t);  // forget samples no longer in force at t (keeps the one in force)
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
   double min_value() const;
