@@ -1,13 +1,37 @@
 #include "platform.hpp"
 
 #include <cstdio>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <simgrid/kernel/ProfileBuilder.hpp>
 
 namespace peebot {
 
 namespace sg = simgrid::s4u;
+
+sg::Engine& make_engine(const char* log_threshold) {
+  static std::string log_arg;
+  log_arg = std::string("--log=root.thres:") + log_threshold;
+  static char name[] = "peebot";
+  static std::vector<char*> argv;
+  argv = {name, log_arg.data()};
+#ifdef PEEBOT_SANITIZE
+  // ASan cannot follow SimGrid's hand-made stack switches (raw/ucontext): use
+  // threads. This must be chosen before the engine exists, hence argv.
+  static char threads[] = "--cfg=contexts/factory:thread";
+  argv.push_back(threads);
+#endif
+  argv.push_back(nullptr);
+  static int argc;
+  argc = static_cast<int>(argv.size()) - 1;
+  // The engine is a process-wide singleton that is never destroyed: with
+  // thread contexts its destructor waits forever for killed daemon actors,
+  // and nothing is gained by tearing it down just before the process exits.
+  static sg::Engine* engine = new sg::Engine(&argc, argv.data());
+  return *engine;
+}
 
 void configure_exact_network(sg::Engine& e) {
   (void)e;

@@ -2,6 +2,7 @@
 // scenario's [network] section; LOS windows become the state profile of the
 // ISS -> TDRS link.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include <simgrid/s4u.hpp>
@@ -26,6 +27,9 @@ struct Platform {
 // Sets the network model so that a link's latency and bandwidth mean what they
 // say (CM02, no cross traffic, no TCP window bound). Call before creating the platform.
 void configure_exact_network(simgrid::s4u::Engine& e);
+// Creates the process's SimGrid engine (thread contexts in sanitizer builds).
+// Once per process: the engine is a singleton that lives until exit.
+simgrid::s4u::Engine& make_engine(const char* log_threshold = "warning");
 
 // Routes: iss -> lsserver over iss_tdrs, tdrs_ground, ground_ls; lsserver ->
 // peebot over ls_host; every host reaches itself over a free loopback.

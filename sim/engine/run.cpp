@@ -21,7 +21,6 @@
 #include <fstream>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -102,27 +101,27 @@ class StageBook {
 };
 
 // A FIFO between two actors of one host (an in-process queue), with the
-// depth a monitor reads.
+// depth a monitor reads. A semaphore counts the items: unlike a condition
+// variable it needs no lock, so an actor killed while waiting (daemons are,
+// at the end of a run) unwinds without a simcall.
 template <class T>
 class SimQueue {
  public:
-  SimQueue() : mutex_(sg::Mutex::create()), cv_(sg::ConditionVariable::create()) {}
+  SimQueue() : items_(sg::Semaphore::create(0)) {}
   void push(T v) {
     q_.push(std::move(v));
     max_ = std::max(max_, q_.size());
-    cv_->notify_one();
+    items_->release();
   }
   T pop() {
-    std::unique_lock<sg::Mutex> lock(*mutex_);
-    while (q_.empty()) cv_->wait(lock);
+    items_->acquire();
     return q_.pop();
   }
   std::size_t size() const { return q_.size(); }
   std::size_t take_max() { const std::size_t m = std::max(max_, q_.size()); max_ = q_.size(); return m; }
 
  private:
-  sg::MutexPtr mutex_;
-  sg::ConditionVariablePtr cv_;
+  sg::SemaphorePtr items_;
   Ring<T> q_;
   std::size_t max_ = 0;
 };
@@ -148,8 +147,7 @@ struct Context {
         tweet_rng(s.seed, "tweet"),
         book(t),
         last_published(static_cast<std::size_t>(dict.size()), std::numeric_limits<double>::quiet_NaN()),
-        store_mutex(sg::Mutex::create()),
-        store_cv(sg::ConditionVariable::create()) {}
+        store_wakeup(sg::Semaphore::create(0)) {}
 
   const Scenario& sc;
   const RunOptions& opt;
@@ -189,8 +187,7 @@ struct Context {
   SimQueue<Detection> tweet_q;
   Ring<std::uint32_t> store_q;  // one entry per record awaiting commit (its stage slot or kNoTrack)
   std::size_t store_max = 0, ingest_max = 0;
-  sg::MutexPtr store_mutex;
-  sg::ConditionVariablePtr store_cv;
+  sg::SemaphorePtr store_wakeup;  // released when the batch becomes non-empty or full
 
   bool tracked(const Update& u) const {
     return u.item < kFirstBackground || u.seq % static_cast<std::uint64_t>(sc.trace.background_sample_every) == 0;
@@ -372,7 +369,7 @@ void ingest_actor(Context* c) {
     if (to_store) {
       c->store.add(t_done, to_store);
       c->store_max = std::max(c->store_max, c->store_q.size());
-      if (store_was_empty || c->store.full()) c->store_cv->notify_one();
+      if (store_was_empty || c->store.full()) c->store_wakeup->release();
     }
   }
 }
@@ -400,12 +397,10 @@ void detector_actor(Context* c) {
 
 void store_actor(Context* c) {
   for (;;) {
-    {
-      std::unique_lock<sg::Mutex> lock(*c->store_mutex);
-      while (c->store.pending() == 0) c->store_cv->wait(lock);
-      while (!c->store.full() && sg::Engine::get_clock() < c->store.deadline_s())
-        c->store_cv->wait_until(lock, c->store.deadline_s());
-    }
+    // Wake-ups may be spurious (a release per notification): re-check each time.
+    while (c->store.pending() == 0) c->store_wakeup->acquire();
+    while (!c->store.full() && sg::Engine::get_clock() < c->store.deadline_s())
+      c->store_wakeup->acquire_timeout(c->store.deadline_s() - sg::Engine::get_clock());
     double service = 0.0;
     const std::size_t n = c->store.take(service);
     sg::this_actor::sleep_for(service);
@@ -550,11 +545,7 @@ RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
   meta.detector = sc.pipeline.detector.kind;
   TraceWriter trace(opt.trace_path, meta);
 
-  int argc = 2;
-  char arg0[] = "peebot";
-  char arg1[] = "--log=root.thres:warning";
-  char* argv[] = {arg0, arg1, nullptr};
-  sg::Engine e(&argc, argv);
+  sg::Engine& e = make_engine();
   configure_exact_network(e);
 
   auto ctx = std::make_unique<Context>(sc, trace, opt);

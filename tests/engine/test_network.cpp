@@ -42,11 +42,8 @@ std::vector<double> in_child(const std::function<std::vector<double>()>& body) {
   return got;
 }
 
-sg::Engine* make_engine(bool exact) {
-  static int argc = 2;
-  static char a0[] = "test", a1[] = "--log=root.thres:critical";
-  static char* argv[] = {a0, a1, nullptr};
-  auto* e = new sg::Engine(&argc, argv);
+sg::Engine* new_engine(bool exact) {
+  auto* e = &make_engine("critical");  // lives until the child exits
   if (exact) configure_exact_network(*e);
   return e;
 }
@@ -66,7 +63,7 @@ NetworkParams path_params() {
 
 // Sends `bytes` from iss to lsserver at each of `send_at`; reports arrival time or -1 when the send failed.
 std::vector<double> send_over_path(bool exact, const std::vector<LosWindow>& los, const std::vector<double>& send_at, double bytes) {
-  auto* e = make_engine(exact);
+  auto* e = new_engine(exact);
   const Platform p = build_platform(*e, path_params(), los);
   auto results = std::make_shared<std::vector<double>>(send_at.size(), -2.0);
   sg::Actor::create("sender", p.iss, [=]() {
