@@ -21,8 +21,8 @@ struct StageTimes {
   double t_emit_s = kNoTime;      // sampled/emitted at the source (ISS or ground)
   double t_published_s = kNoTime; // published by the Lightstreamer server
   double t_received_s = kNoTime;  // frame received by our host (ingest input)
-  double t_ingested_s = kNoTime;  // validated, enriched, forwarded by ingest (dashboard-ready)
-  double t_detected_s = kNoTime;  // processed by the detector
+  double t_ingested_s = kNoTime;  // validated, enriched, forwarded by ingest
+  double t_detected_s = kNoTime;  // processed by the detector (dashboard-ready, docs/architecture.md)
   double t_stored_s = kNoTime;    // committed by the store
 };
 
