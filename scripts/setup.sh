@@ -12,6 +12,7 @@ PACKAGES=(
   libeigen3-dev
   libtomlplusplus-dev
   catch2
+  libimgui-dev libglfw3-dev libstb-dev xvfb xauth libgl1-mesa-dri mesa-utils
 )
 
 missing=()
