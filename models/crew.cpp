@@ -18,6 +18,12 @@ namespace {
 
 struct Period { double wake_s, sleep_s; };
 
+bool is_weekend(double unix_s) {
+  const auto days = static_cast<long long>(std::floor(unix_s / 86400.0));
+  const long long wd = ((days + 4) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; 0 = Sunday
+  return wd == 0 || wd == 6;
+}
+
 // Awake periods of one person, in run time. Days start at the GMT midnight at or before t = 0.
 std::vector<Period> awake_periods(const CrewParams& p, double epoch_unix_s, double horizon_s,
                                   double person_shift_s, Rng& rng) {
@@ -28,8 +34,10 @@ std::vector<Period> awake_periods(const CrewParams& p, double epoch_unix_s, doub
   for (double day = day0 - 86400.0; day < horizon_s + 86400.0; day += 86400.0) {
     const double jitter_w = rng.normal(0.0, p.daily_jitter_sd_s);
     const double jitter_s = rng.normal(0.0, p.daily_jitter_sd_s);
-    const double wake = day + p.wake_s + person_shift_s + jitter_w;
-    const double sleep = wake + std::max(3600.0, sleep_len + jitter_s - jitter_w);
+    // Weekends: later wake, same bed time (a shorter day).
+    const double delay = p.weekend_wake_delay_s > 0 && is_weekend(epoch_unix_s + day + 43200.0) ? p.weekend_wake_delay_s : 0.0;
+    const double wake = day + p.wake_s + person_shift_s + jitter_w + delay;
+    const double sleep = wake + std::max(3600.0, sleep_len + jitter_s - jitter_w - delay);
     if (sleep <= 0.0 || wake >= horizon_s) continue;
     if (!out.empty() && wake <= out.back().sleep_s) {  // jitter made two days touch: merge
       out.back().sleep_s = std::max(out.back().sleep_s, sleep);
@@ -40,45 +48,92 @@ std::vector<Period> awake_periods(const CrewParams& p, double epoch_unix_s, doub
   return out;
 }
 
+bool in_windows(const std::vector<LosWindow>& w, double t) {
+  for (const auto& x : w)
+    if (t >= x.start_s && t < x.end_s) return true;
+  return false;
+}
+
 }  // namespace
+
+int crew_size_at(const CrewParams& p, double t_s) {
+  int size = p.size;
+  for (const auto& per : p.periods)
+    if (per.start_s <= t_s) size = per.size;
+  return size;
+}
+
+int crew_roster_size(const CrewParams& p) {
+  int n = p.periods.empty() || p.periods.front().start_s > 0.0 ? p.size : 0;
+  for (const auto& per : p.periods) n = std::max(n, per.size);
+  return n;
+}
+
+bool crew_aboard(const CrewParams& p, int person, double t_s) { return person < crew_size_at(p, t_s); }
+
+bool crew_on_eva(const CrewParams& p, int person, double t_s) {
+  return person < p.eva_crew && in_windows(p.eva, t_s);
+}
 
 CrewPlan plan_crew(const CrewParams& p, double epoch_unix_s, double horizon_s, Rng& rng) {
   CrewPlan plan;
-  for (int person = 0; person < p.size; ++person) {
+  const int roster = crew_roster_size(p);
+  for (int person = 0; person < roster; ++person) {
     const double shift = rng.normal(0.0, p.person_shift_sd_s);
+    // Per-person physiology: drawn only when asked for, so that a scenario
+    // without it keeps the stream (and the plan) of earlier versions.
+    const double rate_mult = p.person_rate_sd > 0 ? std::max(0.2, rng.normal(1.0, p.person_rate_sd)) : 1.0;
+    const double vol_mult = p.person_volume_sd > 0 ? std::max(0.2, rng.normal(1.0, p.person_volume_sd)) : 1.0;
+    CrewParams pp = p;
+    pp.voids_per_day = p.voids_per_day * rate_mult;
     const auto periods = awake_periods(p, epoch_unix_s, horizon_s, shift, rng);
     bool awake_at_start = false;
     for (const auto& per : periods) {
       if (per.wake_s <= 0.0 && per.sleep_s > 0.0) awake_at_start = true;
-      if (per.wake_s > 0.0) plan.transitions.push_back({per.wake_s, person, 1});
-      if (per.sleep_s < horizon_s) plan.transitions.push_back({per.sleep_s, person, 0});
+      if (per.wake_s > 0.0 && crew_aboard(p, person, per.wake_s)) plan.transitions.push_back({per.wake_s, person, 1});
+      if (per.sleep_s < horizon_s && crew_aboard(p, person, per.sleep_s)) plan.transitions.push_back({per.sleep_s, person, 0});
       // Non-homogeneous Poisson process by thinning against the burst rate.
       const double awake = per.sleep_s - per.wake_s;
-      const double rate_max = void_rate_per_s(p, 0.0, awake);
+      const double rate_max = void_rate_per_s(pp, 0.0, awake);
       if (rate_max <= 0.0) continue;
+      // Exercise: one session a day, staggered across the crew; uses due during it wait for its end.
+      const double ex_start = per.wake_s + 2 * 3600.0 + (person % 4) * 2.5 * 3600.0;
+      const double ex_end = ex_start + p.exercise_s;
       double t = per.wake_s;
       while (true) {
         t += rng.exponential(1.0 / rate_max);
         if (t >= per.sleep_s) break;
-        const double accept = void_rate_per_s(p, t - per.wake_s, awake) / rate_max;
+        const double accept = void_rate_per_s(pp, t - per.wake_s, awake) / rate_max;
         const bool take = rng.uniform() < accept;
         // Draw every attribute for every candidate so the stream's use does not depend on the window.
-        const double urine = std::max(30.0, rng.lognormal_mean_sd(p.urine_mean_ml, p.urine_sd_ml));
+        const double urine = std::max(30.0, rng.lognormal_mean_sd(p.urine_mean_ml * vol_mult, p.urine_sd_ml * vol_mult));
         const double dur = std::max(5.0, rng.normal(p.void_duration_mean_s, p.void_duration_sd_s));
         const bool upa = rng.bernoulli(p.upa_share);
         if (!take || t < 0.0 || t >= horizon_s) continue;
+        double onset = t;
+        if (p.exercise_s > 0 && onset >= ex_start && onset < ex_end) onset = ex_end;
+        if (!crew_aboard(p, person, onset) || onset >= horizon_s) continue;
         VoidEvent v;
-        v.onset_s = t;
-        v.end_s = t + dur;
+        v.onset_s = onset;
+        v.end_s = onset + dur;
         v.crew = person;
         v.urine_ml = urine;
         v.flush_ml = p.flush_ml;
+        // On EVA the suit collects it: no use of a toilet at all.
+        if (crew_on_eva(p, person, onset)) continue;
         v.reaches_tank = upa;
         plan.voids.push_back(v);
       }
     }
     // Everyone's state at t = 0 is recorded so the lanes start defined.
-    plan.transitions.push_back({0.0, person, awake_at_start ? 1 : 0});
+    plan.transitions.push_back({0.0, person, awake_at_start && crew_aboard(p, person, 0.0) ? 1 : 0});
+  }
+  // Departures at a handover: those who leave are no longer awake aboard.
+  for (std::size_t i = 0; i < p.periods.size(); ++i) {
+    const double t = p.periods[i].start_s;
+    if (t <= 0.0 || t >= horizon_s) continue;
+    const int before = crew_size_at(p, t - 1e-6);
+    for (int person = p.periods[i].size; person < before; ++person) plan.transitions.push_back({t, person, 0});
   }
   std::sort(plan.voids.begin(), plan.voids.end(),
             [](const VoidEvent& a, const VoidEvent& b) { return a.onset_s < b.onset_s || (a.onset_s == b.onset_s && a.crew < b.crew); });
@@ -95,7 +150,10 @@ CrewPlan plan_crew(const CrewParams& p, double epoch_unix_s, double horizon_s, R
     toilet_free = v.end_s + p.toilet_turnaround_s;
   }
   plan.voids.erase(std::remove_if(plan.voids.begin(), plan.voids.end(),
-                                  [&](const VoidEvent& v) { return v.onset_s >= horizon_s; }),
+                                  [&](const VoidEvent& v) {
+                                    // The toilet queue may push a use past the horizon or into an EVA.
+                                    return v.onset_s >= horizon_s || crew_on_eva(p, v.crew, v.onset_s);
+                                  }),
                    plan.voids.end());
   std::stable_sort(plan.voids.begin(), plan.voids.end(),
                    [](const VoidEvent& a, const VoidEvent& b) { return a.onset_s < b.onset_s; });

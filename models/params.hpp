@@ -8,8 +8,15 @@
 
 namespace peebot {
 
+// One step of the crew timeline: from start_s on, `size` persons are aboard
+// (persons 0 .. size-1; a handover adds persons at the end of the roster).
+struct CrewPeriod {
+  double start_s = 0.0;
+  int size = 7;
+};
+
 struct CrewParams {
-  int size = 7;                        // crew.size, persons (1..20)
+  int size = 7;                        // crew.size, persons (1..20); aboard where no crew.periods entry applies
   double wake_s = 6.0 * 3600;          // crew.wake, "HH:MM" GMT, nominal wake time of day
   double sleep_s = 21.5 * 3600;        // crew.sleep, "HH:MM" GMT, nominal bed time
   double person_shift_sd_s = 20 * 60;  // crew.person_jitter, per-person fixed schedule shift (sd)
@@ -24,6 +31,13 @@ struct CrewParams {
   double void_duration_mean_s = 35;    // crew.void_duration, mean inflow duration
   double void_duration_sd_s = 10;      // crew.void_duration_sd
   double toilet_turnaround_s = 45;     // crew.toilet_turnaround, minimum gap between two uses of one toilet
+  std::vector<CrewPeriod> periods;     // [[crew.periods]] start + size: the crew size over time (sorted by start)
+  std::vector<LosWindow> eva;          // crew.eva: windows during which the EVA crew are outside (no toilet use)
+  int eva_crew = 2;                    // crew.eva_crew: persons 0 .. eva_crew-1 go out on each EVA
+  double weekend_wake_delay_s = 0;     // crew.weekend_wake_delay: later wake on Saturdays and Sundays (GMT)
+  double person_rate_sd = 0;           // crew.person_rate_sd: per-person multiplier sd on voids_per_day (fraction)
+  double person_volume_sd = 0;         // crew.person_volume_sd: per-person multiplier sd on urine_mean_ml (fraction)
+  double exercise_s = 0;               // crew.exercise: daily exercise session per person (no toilet use during it)
 };
 
 struct TankParams {
@@ -36,6 +50,41 @@ struct UpaParams {
   double stop_pct = 12;                // upa.stop_pct: NORMAL -> STANDBY at or below
   double drain_pct_per_min = 0.22;     // upa.drain_pct_per_min while NORMAL (~1 % per 4.5 min)
   bool start_processing = false;       // upa.initial_state == "normal"
+  double idle_after_s = 0;             // upa.idle_after: STANDBY this long becomes IDLE (0 = never)
+  double outages_per_day = 0;          // upa.outages_per_day: random processor outages (Poisson)
+  double outage_mean_s = 4 * 3600.0;   // upa.outage_mean: mean outage length (exponential)
+  bool outage_shutdown = false;        // upa.outage_state == "shutdown" (else MAINTENANCE)
+  std::vector<LosWindow> maintenance;  // upa.maintenance: scheduled MAINTENANCE windows
+};
+
+// Bulk transfers of urine into the tank (e.g. from a container or the other
+// toilet): fast monotone rises of +20..60 % at ~1 % every 3 s.
+struct BulkParams {
+  double per_day = 0;                  // bulk.per_day: random transfers per day (Poisson)
+  double min_pct = 20;                 // bulk.min_pct: smallest transfer, % of the tank
+  double max_pct = 60;                 // bulk.max_pct: largest transfer (uniform in between)
+  double rate_pct_per_min = 20;        // bulk.rate_pct_per_min: inflow rate (20 %/min = 1 % every 3 s)
+  std::vector<LosWindow> windows;      // bulk.windows: fixed transfers [[start, end]], volume = rate x length
+};
+
+// Waste water (NODE3000008) and clean water (NODE3000009) tanks and the water
+// processor (WPA), in percent of each tank, stepped every `period_s`.
+struct WaterParams {
+  bool enabled = true;                 // water.enabled: emit NODE3000008/09
+  double period_s = 10;                // water.period: update cadence of NODE3000008/09
+  double noise_pct = 0.01;             // water.noise_pct: read noise sd (values carry 2 decimals)
+  double waste_initial_pct = 30;       // water.waste_initial_pct
+  double clean_initial_pct = 65;       // water.clean_initial_pct
+  double tank_ml = 100000;             // water.tank_ml: capacity of each water tank
+  double condensate_ml_per_person_day = 1500;  // water.condensate_ml_per_person_day: humidity condensate into waste water
+  double upa_recovery = 0.85;          // water.upa_recovery: fraction of processed urine that reaches waste water as distillate
+  double wpa_start_pct = 60;           // water.wpa_start_pct: the WPA starts processing at or above this waste level
+  double wpa_stop_pct = 10;            // water.wpa_stop_pct: ... and stops at or below this one
+  double wpa_rate_ml_per_h = 6000;     // water.wpa_rate_ml_per_h: WPA throughput while processing
+  double consumption_ml_per_person_day = 2200;  // water.consumption_ml_per_person_day: clean water used (about balances recovery for 7 crew)
+  double resupply_every_s = 0;         // water.resupply_every: clean-water resupply interval (0 = none)
+  double resupply_pct = 30;            // water.resupply_pct: clean-water added per resupply
+  double low_pct = 20;                 // water.low_pct: "water low" while NODE3000009 is below this
 };
 
 struct SensorParams {
@@ -78,6 +127,8 @@ struct WorldParams {
   TankParams tank;
   UpaParams upa;
   SensorParams sensor;
+  BulkParams bulk;
+  WaterParams water;
   LosParams los;
   BackgroundParams background;
 };

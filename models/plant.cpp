@@ -11,7 +11,51 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kEps = 1e-9;
 }  // namespace
 
-UrinePlant::UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids)
+std::vector<BulkTransfer> plan_bulk(const BulkParams& p, double capacity_ml, double horizon_s, Rng& rng) {
+  std::vector<BulkTransfer> out;
+  const double rate_ml_per_s = p.rate_pct_per_min / 100.0 * capacity_ml / 60.0;
+  if (p.per_day > 0 && rate_ml_per_s > 0) {
+    double t = 0.0;
+    for (;;) {
+      t += rng.exponential(86400.0 / p.per_day);
+      const double pct = rng.uniform(p.min_pct, std::max(p.min_pct, p.max_pct));
+      if (t >= horizon_s) break;
+      const double ml = pct / 100.0 * capacity_ml;
+      out.push_back({t, t + ml / rate_ml_per_s, ml});
+    }
+  }
+  for (const auto& w : p.windows)
+    if (w.start_s < horizon_s && w.end_s > w.start_s) out.push_back({w.start_s, w.end_s, rate_ml_per_s * (w.end_s - w.start_s)});
+  std::sort(out.begin(), out.end(), [](const BulkTransfer& a, const BulkTransfer& b) { return a.onset_s < b.onset_s; });
+  return out;
+}
+
+std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& rng) {
+  std::vector<UpaOutage> w;
+  const auto maint = static_cast<std::int32_t>(UpaState::kMaintenance);
+  const auto random_state = static_cast<std::int32_t>(p.outage_shutdown ? UpaState::kShutdown : UpaState::kMaintenance);
+  for (const auto& m : p.maintenance)
+    if (m.start_s < horizon_s && m.end_s > m.start_s) w.push_back({m.start_s, m.end_s, maint});
+  if (p.outages_per_day > 0 && p.outage_mean_s > 0) {
+    double t = 0.0;
+    for (;;) {
+      t += rng.exponential(86400.0 / p.outages_per_day);
+      const double len = std::max(60.0, rng.exponential(p.outage_mean_s));
+      if (t >= horizon_s) break;
+      w.push_back({t, t + len, random_state});
+    }
+  }
+  std::sort(w.begin(), w.end(), [](const UpaOutage& a, const UpaOutage& b) { return a.start_s < b.start_s; });
+  std::vector<UpaOutage> merged;
+  for (const auto& x : w) {
+    if (!merged.empty() && x.start_s <= merged.back().end_s) merged.back().end_s = std::max(merged.back().end_s, x.end_s);
+    else merged.push_back(x);
+  }
+  return merged;
+}
+
+UrinePlant::UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids,
+                       const std::vector<BulkTransfer>& bulk, const std::vector<UpaOutage>& outages)
     : capacity_ml_(tank.capacity_ml),
       upa_(upa),
       drain_ml_per_s_(upa.drain_pct_per_min / 100.0 * tank.capacity_ml / 60.0),
@@ -20,8 +64,54 @@ UrinePlant::UrinePlant(const TankParams& tank, const UpaParams& upa, const std::
       state_(upa.start_processing ? UpaState::kNormal : UpaState::kStandby) {
   for (const auto& v : voids)
     if (v.reaches_tank && v.end_s > v.onset_s) voids_.push_back(v);
+  for (const auto& b : bulk) {
+    if (!(b.end_s > b.onset_s)) continue;
+    VoidEvent v;
+    v.onset_s = b.onset_s;
+    v.end_s = b.end_s;
+    v.crew = -1;
+    v.urine_ml = b.volume_ml;
+    v.flush_ml = 0.0;
+    voids_.push_back(v);
+  }
+  if (!bulk.empty())
+    std::stable_sort(voids_.begin(), voids_.end(), [](const VoidEvent& a, const VoidEvent& b) { return a.onset_s < b.onset_s; });
+  outages_ = outages;
+  update_mode(0.0);
+  truth_.upa_states.clear();  // the state at t = 0 is the initial one, whatever led to it
   truth_.upa_states.push_back({0.0, static_cast<std::int32_t>(state_)});
   record_point(0.0);
+}
+
+void UrinePlant::update_mode(double t) {
+  const double start_ml = upa_.start_pct / 100.0 * capacity_ml_;
+  const double stop_ml = upa_.stop_pct / 100.0 * capacity_ml_;
+  while (next_outage_ < outages_.size() && outages_[next_outage_].end_s <= t + kEps) {
+    if (in_outage_) {  // back from an outage: STANDBY, then the thresholds decide
+      in_outage_ = false;
+      set_state(t, UpaState::kStandby);
+    }
+    ++next_outage_;
+  }
+  if (!in_outage_ && next_outage_ < outages_.size() && outages_[next_outage_].start_s <= t + kEps) {
+    in_outage_ = true;
+    set_state(t, static_cast<UpaState>(outages_[next_outage_].state));
+  }
+  if (in_outage_) return;
+  const bool waiting = state_ == UpaState::kStandby || state_ == UpaState::kIdle;
+  if (waiting && volume_ml_ >= start_ml - kEps) set_state(t, UpaState::kNormal);
+  else if (state_ == UpaState::kNormal && volume_ml_ <= stop_ml + kEps) set_state(t, UpaState::kStandby);
+  if (state_ == UpaState::kStandby && upa_.idle_after_s > 0 && t >= standby_since_ + upa_.idle_after_s - kEps)
+    set_state(t, UpaState::kIdle);
+}
+
+double UrinePlant::next_mode_boundary(double t) const {
+  double b = kInf;
+  if (next_outage_ < outages_.size())
+    b = in_outage_ ? outages_[next_outage_].end_s : outages_[next_outage_].start_s;
+  if (!in_outage_ && state_ == UpaState::kStandby && upa_.idle_after_s > 0)
+    b = std::min(b, standby_since_ + upa_.idle_after_s);
+  return b > t ? b : kInf;
 }
 
 double UrinePlant::inflow_rate(double t) const {
@@ -51,6 +141,7 @@ void UrinePlant::record_point(double t) {
 void UrinePlant::set_state(double t, UpaState s) {
   if (s == state_) return;
   state_ = s;
+  if (s == UpaState::kStandby) standby_since_ = t;
   truth_.upa_states.push_back({t, static_cast<std::int32_t>(s)});
 }
 
@@ -60,6 +151,9 @@ void UrinePlant::advance(double t_end) {
   while (now_s_ < t_end) {
     while (first_active_ < voids_.size() && voids_[first_active_].end_s <= now_s_) ++first_active_;
     const double t = now_s_;
+    const UpaState before = state_;
+    update_mode(t);
+    if (state_ != before) record_point(t);  // the drain rate changes here
     const double in = inflow_rate(t);
     const double out = (state_ == UpaState::kNormal && volume_ml_ > kEps) ? drain_ml_per_s_ : 0.0;
     const double net = in - out;
@@ -70,7 +164,7 @@ void UrinePlant::advance(double t_end) {
       else truth_.tank_full.back().end_s = t;
       spilling_ = spill_now;
     }
-    double seg_end = std::min(t_end, next_void_boundary(t));
+    double seg_end = std::min({t_end, next_void_boundary(t), next_mode_boundary(t)});
     // Events inside the segment: full, empty, UPA threshold crossings.
     enum { kNone, kFull, kEmpty, kStart, kStop } ev = kNone;
     auto consider = [&](double when, decltype(ev) what) {
@@ -78,7 +172,7 @@ void UrinePlant::advance(double t_end) {
     };
     if (!spilling_ && net > 0) consider(t + (capacity_ml_ - volume_ml_) / net, kFull);
     if (net < 0) consider(t + volume_ml_ / -net, kEmpty);
-    if (state_ == UpaState::kStandby && net > 0 && volume_ml_ < start_ml) consider(t + (start_ml - volume_ml_) / net, kStart);
+    if ((state_ == UpaState::kStandby || state_ == UpaState::kIdle) && net > 0 && volume_ml_ < start_ml) consider(t + (start_ml - volume_ml_) / net, kStart);
     if (state_ == UpaState::kNormal && net < 0 && volume_ml_ > stop_ml) consider(t + (volume_ml_ - stop_ml) / -net, kStop);
 
     const double dt = seg_end - t;
@@ -100,8 +194,7 @@ void UrinePlant::advance(double t_end) {
       case kNone: break;
     }
     volume_ml_ = std::clamp(volume_ml_, 0.0, capacity_ml_);
-    if (state_ == UpaState::kStandby && volume_ml_ >= start_ml - kEps) set_state(now_s_, UpaState::kNormal);
-    else if (state_ == UpaState::kNormal && volume_ml_ <= stop_ml + kEps) set_state(now_s_, UpaState::kStandby);
+    update_mode(now_s_);
     if (ev != kNone || seg_end != t_end) record_point(now_s_);
   }
 }

@@ -1,6 +1,11 @@
 // The urine tank and the Urine Processor Assembly (UPA): voids pour urine and
-// flush water in, the UPA drains the tank while it processes (NORMAL) and
-// idles in STANDBY, switching with level thresholds and hysteresis. The true
+// flush water in, and so do bulk transfers; the UPA drains the tank while it
+// processes (NORMAL) and waits in STANDBY (IDLE after upa.idle_after),
+// switching with level thresholds and hysteresis; during its own outages
+// (MAINTENANCE or SHUTDOWN, scheduled or random) it does not drain. The
+// drain is continuous: the recordings show the level crossing one integer
+// percent every ~4.8 min with flicker at the crossing (61 % of crossings in
+// pisslog-2025), not discrete steps (see docs/models.md). The true
 // volume is piecewise linear; advance() integrates it exactly between
 // breakpoints and never lets it leave [0, capacity]: inflow into a full tank
 // spills (recorded as a tank-full episode).
@@ -10,8 +15,21 @@
 
 #include "params.hpp"
 #include "records.hpp"
+#include "rng.hpp"
 
 namespace peebot {
+
+// A processor outage: the UPA is in `state` (MAINTENANCE or SHUTDOWN) over [start_s, end_s).
+struct UpaOutage {
+  double start_s = 0.0;
+  double end_s = 0.0;
+  std::int32_t state = static_cast<std::int32_t>(UpaState::kMaintenance);
+};
+
+// Random bulk transfers (Poisson, bulk.per_day) and the fixed bulk.windows, sorted, over [0, horizon).
+std::vector<BulkTransfer> plan_bulk(const BulkParams& p, double capacity_ml, double horizon_s, Rng& rng);
+// Scheduled (upa.maintenance) and random (upa.outages_per_day) outages, sorted and merged.
+std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& rng);
 
 struct PlantTruth {
   std::vector<TankPoint> tank;               // breakpoints of the true volume
@@ -22,7 +40,8 @@ struct PlantTruth {
 class UrinePlant {
  public:
   // `voids` must be sorted by onset; those with reaches_tank == false are ignored.
-  UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids);
+  UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids,
+             const std::vector<BulkTransfer>& bulk = {}, const std::vector<UpaOutage>& outages = {});
 
   // Integrates the plant up to t_s (monotone non-decreasing).
   void advance(double t_s);
@@ -43,12 +62,18 @@ class UrinePlant {
   double inflow_rate(double t) const;        // mL/s from voids active at t
   double next_void_boundary(double t) const; // next onset or end after t
   void set_state(double t, UpaState s);
+  void update_mode(double t);                // outages, thresholds, STANDBY -> IDLE at t
+  double next_mode_boundary(double t) const; // next outage start/end or IDLE time after t
   void record_point(double t);
 
   double capacity_ml_;
   UpaParams upa_;
   double drain_ml_per_s_;
-  std::vector<VoidEvent> voids_;
+  std::vector<VoidEvent> voids_;  // voids that reach the tank and bulk transfers (crew = -1), by onset
+  std::vector<UpaOutage> outages_;
+  std::size_t next_outage_ = 0;   // the outage in force or the next one
+  bool in_outage_ = false;
+  double standby_since_ = 0.0;
   std::size_t first_active_ = 0;  // voids before this index have ended
   double now_s_ = 0.0;
   double volume_ml_;

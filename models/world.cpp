@@ -9,10 +9,42 @@ World::World(const WorldParams& p, double epoch_unix_s, double horizon_s, std::u
       crew_rng_(seed, "crew"),
       sensor_rng_(seed, "sensor"),
       los_rng_(seed, "los"),
+      bulk_rng_(seed, "bulk"),
+      upa_rng_(seed, "upa"),
+      water_rng_(seed, "water"),
       crew_(plan_crew(p.crew, epoch_unix_s, horizon_s, crew_rng_)),
       los_(plan_los(p.los, horizon_s, los_rng_)),
-      plant_(p.tank, p.upa, crew_.voids),
-      sensor_(p.sensor, sensor_rng_) {}
+      bulk_(plan_bulk(p.bulk, p.tank.capacity_ml, horizon_s, bulk_rng_)),
+      outages_(plan_outages(p.upa, horizon_s, upa_rng_)),
+      plant_(p.tank, p.upa, crew_.voids, bulk_, outages_),
+      sensor_(p.sensor, sensor_rng_),
+      water_(p.water) {}
+
+// One water step at t_s: the UPA's throughput since the last step feeds the
+// waste water tank; resupplies due in (t - period, t] arrive; changed readings are emitted.
+void World::step_water(double t_s, std::vector<Update>& out, std::uint64_t& next_seq) {
+  const double dt = p_.water.period_s;
+  if (t_s > 0.0) {
+    const double drained = plant_.drained_ml();
+    water_.step(dt, crew_size_at(p_.crew, t_s), drained - water_drained_ml_);
+    water_drained_ml_ = drained;
+    const double every = p_.water.resupply_every_s;
+    if (every > 0 && std::floor(t_s / every) > std::floor((t_s - dt) / every)) water_.resupply();
+  }
+  auto emit = [&](ItemId item, double pct, double& last) {
+    const double v = WaterSystem::report(pct, p_.water.noise_pct, water_rng_);
+    if (v == last) return;
+    last = v;
+    Update u;
+    u.t_emit_s = t_s;
+    u.value = v;
+    u.seq = next_seq++;
+    u.item = item;
+    out.push_back(u);
+  };
+  emit(kWasteWater, water_.waste_pct(), last_waste_);
+  emit(kCleanWater, water_.clean_pct(), last_clean_);
+}
 
 void World::advance(double t_s, std::vector<Update>& out, std::uint64_t& next_seq) {
   const auto& states = plant_.truth().upa_states;
@@ -26,7 +58,17 @@ void World::advance(double t_s, std::vector<Update>& out, std::uint64_t& next_se
       out.push_back(u);
     }
   };
+  const bool water = p_.water.enabled && p_.water.period_s > 0;
+  auto water_until = [&](double t) {
+    if (!water) return;
+    for (; next_water_s_ <= t; next_water_s_ += p_.water.period_s) {
+      plant_.advance(next_water_s_);
+      emit_states();
+      step_water(next_water_s_, out, next_seq);
+    }
+  };
   while (next_read_s_ <= t_s) {
+    water_until(next_read_s_);
     plant_.advance(next_read_s_);
     emit_states();
     const int reading = sensor_.read(plant_.level_pct());
@@ -41,6 +83,7 @@ void World::advance(double t_s, std::vector<Update>& out, std::uint64_t& next_se
     }
     next_read_s_ += p_.sensor.period_s;
   }
+  water_until(t_s);
   plant_.advance(t_s);
   emit_states();
 }
@@ -58,6 +101,18 @@ void World::snapshot(double t_s, std::vector<Update>& out, std::uint64_t& next_s
   upa.seq = next_seq++;
   upa.item = kUpaState;
   out.push_back(upa);
+  if (last_waste_ >= 0.0) {
+    Update w;
+    w.t_emit_s = t_s;
+    w.value = last_waste_;
+    w.seq = next_seq++;
+    w.item = kWasteWater;
+    out.push_back(w);
+    w.value = last_clean_;
+    w.seq = next_seq++;
+    w.item = kCleanWater;
+    out.push_back(w);
+  }
 }
 
 void BackgroundLoad::generate(double t0_s, double t1_s, std::vector<Update>& out, std::uint64_t& next_seq) {

@@ -1,6 +1,8 @@
-// The simulated ISS as a telemetry source: crew plan + urine plant + level
-// sensor produce the ISS-side updates (NODE3000005 tank %, NODE3000004 UPA
-// state), and the background generator stands for the other ~300 items.
+// The simulated ISS as a telemetry source: crew plan + urine plant (with bulk
+// transfers and UPA outages) + level sensor produce the ISS-side updates
+// (NODE3000005 tank %, NODE3000004 UPA state), the water system produces
+// NODE3000008/09 every water.period, and the background generator stands for
+// the other ~300 items.
 // Pure and deterministic: same parameters and seed, same updates.
 #pragma once
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include "records.hpp"
 #include "rng.hpp"
 #include "sensor.hpp"
+#include "water.hpp"
 
 namespace peebot {
 
@@ -20,24 +23,36 @@ class World {
   World(const WorldParams& p, double epoch_unix_s, double horizon_s, std::uint64_t seed);
 
   // Advances to t_s (monotone) and appends, in time order, the updates the ISS
-  // emitted in (previous t, t_s]: tank readings that changed and UPA state changes.
+  // emitted in (previous t, t_s]: tank readings that changed, UPA state changes
+  // and water tank readings that changed.
   void advance(double t_s, std::vector<Update>& out, std::uint64_t& next_seq);
   // The current value of every ISS item (a full snapshot, e.g. after LOS).
   void snapshot(double t_s, std::vector<Update>& out, std::uint64_t& next_seq) const;
 
   const CrewPlan& crew() const { return crew_; }
   const UrinePlant& plant() const { return plant_; }
+  const std::vector<BulkTransfer>& bulk() const { return bulk_; }
+  const std::vector<UpaOutage>& outages() const { return outages_; }
+  const WaterSystem& water() const { return water_; }
   const std::vector<LosWindow>& los() const { return los_; }
   int last_reading_pct() const { return last_reading_; }
 
  private:
+  void step_water(double t_s, std::vector<Update>& out, std::uint64_t& next_seq);
+
   WorldParams p_;
-  Rng crew_rng_, sensor_rng_, los_rng_;
+  Rng crew_rng_, sensor_rng_, los_rng_, bulk_rng_, upa_rng_, water_rng_;
   CrewPlan crew_;
   std::vector<LosWindow> los_;
+  std::vector<BulkTransfer> bulk_;
+  std::vector<UpaOutage> outages_;
   UrinePlant plant_;
   LevelSensor sensor_;
+  WaterSystem water_;
   double next_read_s_ = 0.0;
+  double next_water_s_ = 0.0;
+  double water_drained_ml_ = 0.0;  // UPA throughput already handed to the water system
+  double last_waste_ = -1.0, last_clean_ = -1.0;  // last reported NODE3000008/09
   std::size_t upa_emitted_ = 0;  // UPA state changes already emitted
   int last_reading_ = -1;
 };

@@ -517,6 +517,7 @@ void write_truth(Context& c) {
   for (const auto& s : pt.upa_states)
     if (s.t_s <= horizon) c.trace.truth_upa(s);
   for (const auto& e : pt.tank_full) c.trace.truth_tank_full(e);
+  for (const auto& b : c.world.bulk()) c.trace.truth_bulk(b);
 }
 
 }  // namespace

@@ -235,7 +235,7 @@ std::string format_duration(double seconds) {
 
 namespace {
 
-enum class Type { String, Integer, Number, Boolean, Duration, TimeOfDay, UtcTime, Enum, Windows };
+enum class Type { String, Integer, Number, Boolean, Duration, TimeOfDay, UtcTime, Enum, Windows, CrewPeriods };
 
 struct Range {
   double lo = -kInf, hi = kInf;
@@ -253,6 +253,7 @@ struct Value {
   bool boolean = false;      // Boolean
   std::string text;          // String, Enum; the source text of Duration/TimeOfDay/UtcTime
   std::vector<LosWindow> windows;
+  std::vector<CrewPeriod> periods;  // CrewPeriods
 };
 
 struct Key {
@@ -339,6 +340,14 @@ Key choice(std::string path, std::vector<std::string> choices, std::string desc,
   k.get = [f](Scenario& s) { Value v; v.text = f(s); return v; };
   return k;
 }
+// An array of [start, end] windows (durations since the epoch).
+template <class F>
+Key windows(std::string path, std::string desc, F f) {
+  Key k = base(std::move(path), Type::Windows, "durations since the epoch", any_range(), std::move(desc));
+  k.set = [f](Scenario& s, const Value& v) { f(s) = v.windows; };
+  k.get = [f](Scenario& s) { Value v; v.windows = f(s); return v; };
+  return k;
+}
 Key required(Key k, std::string missing_expected) {
   k.required = true;
   k.missing_expected = std::move(missing_expected);
@@ -408,6 +417,29 @@ const std::vector<Key>& schema() {
                          PEEBOT_FIELD(world.crew.void_duration_sd_s)));
     k.push_back(duration("crew.toilet_turnaround", closed(0, 2 * kHour), "minimum gap between two uses of one toilet",
                          PEEBOT_FIELD(world.crew.toilet_turnaround_s)));
+    {
+      Key per = base("crew.periods", Type::CrewPeriods, "", any_range(),
+                     "crew timeline: [[crew.periods]] tables with start (duration since the epoch) and size (1 .. 20); "
+                     "from each start on, persons 0 .. size-1 are aboard (crew.size before the first)");
+      per.set = [](Scenario& s, const Value& v) { s.world.crew.periods = v.periods; };
+      per.get = [](Scenario& s) { Value v; v.periods = s.world.crew.periods; return v; };
+      k.push_back(std::move(per));
+    }
+    k.push_back(windows("crew.eva", "EVA windows [[start, end], ...]: the EVA crew are outside and use no toilet",
+                        PEEBOT_FIELD(world.crew.eva)));
+    k.push_back(integer("crew.eva_crew", "persons", closed(0, 20), "persons 0 .. eva_crew-1 go out on each EVA",
+                        PEEBOT_FIELD(world.crew.eva_crew)));
+    k.push_back(duration("crew.weekend_wake_delay", closed(0, 12 * kHour), "later wake on Saturdays and Sundays (GMT)",
+                         PEEBOT_FIELD(world.crew.weekend_wake_delay_s)));
+    k.push_back(number("crew.person_rate_sd", "fraction", closed(0, 1),
+                       "sd of each person's multiplier on voids_per_day (0 = everyone the same)",
+                       PEEBOT_FIELD(world.crew.person_rate_sd)));
+    k.push_back(number("crew.person_volume_sd", "fraction", closed(0, 1),
+                       "sd of each person's multiplier on urine_mean_ml (0 = everyone the same)",
+                       PEEBOT_FIELD(world.crew.person_volume_sd)));
+    k.push_back(duration("crew.exercise", closed(0, 6 * kHour),
+                         "daily exercise session per person (staggered); uses due during it wait for its end",
+                         PEEBOT_FIELD(world.crew.exercise_s)));
     // [tank]
     k.push_back(number("tank.capacity_ml", "mL", closed(100, 100000), "UPA wastewater tank capacity (also converts % to mL in the detector)",
                        PEEBOT_FIELD(world.tank.capacity_ml)));
@@ -426,6 +458,21 @@ const std::vector<Key>& schema() {
       st.get = [](Scenario& s) { Value v; v.text = s.world.upa.start_processing ? "normal" : "standby"; return v; };
       k.push_back(std::move(st));
     }
+    k.push_back(duration("upa.idle_after", closed(0, 30 * kDay), "STANDBY this long becomes IDLE (64); 0 = never",
+                         PEEBOT_FIELD(world.upa.idle_after_s)));
+    k.push_back(number("upa.outages_per_day", "1/day", closed(0, 24), "random processor outages per day (Poisson); no drain during one",
+                       PEEBOT_FIELD(world.upa.outages_per_day)));
+    k.push_back(duration("upa.outage_mean", above_upto(0, 30 * kDay), "mean length of a random outage (exponential, >= 1 min)",
+                         PEEBOT_FIELD(world.upa.outage_mean_s)));
+    {
+      Key st = base("upa.outage_state", Type::Enum, "", any_range(), "state reported during a random outage");
+      st.choices = {"maintenance", "shutdown"};
+      st.set = [](Scenario& s, const Value& v) { s.world.upa.outage_shutdown = v.text == "shutdown"; };
+      st.get = [](Scenario& s) { Value v; v.text = s.world.upa.outage_shutdown ? "shutdown" : "maintenance"; return v; };
+      k.push_back(std::move(st));
+    }
+    k.push_back(windows("upa.maintenance", "scheduled MAINTENANCE (8) windows [[start, end], ...]; no drain during them",
+                        PEEBOT_FIELD(world.upa.maintenance)));
     // [sensor]
     k.push_back(duration("sensor.period", closed(1e-3, kHour), "how often the tank level is read",
                          PEEBOT_FIELD(world.sensor.period_s)));
@@ -433,6 +480,46 @@ const std::vector<Key>& schema() {
                        PEEBOT_FIELD(world.sensor.noise_pct)));
     k.push_back(duration("sensor.noise_tau", above_upto(0, kDay), "correlation time of the read noise (AR(1))",
                          PEEBOT_FIELD(world.sensor.noise_tau_s)));
+    // [bulk]
+    k.push_back(number("bulk.per_day", "1/day", closed(0, 100), "random bulk transfers into the urine tank per day (Poisson)",
+                       PEEBOT_FIELD(world.bulk.per_day)));
+    k.push_back(number("bulk.min_pct", "%", closed(0, 100), "smallest random bulk transfer, % of the tank",
+                       PEEBOT_FIELD(world.bulk.min_pct)));
+    k.push_back(number("bulk.max_pct", "%", closed(0, 100), "largest random bulk transfer (uniform in between; >= min_pct)",
+                       PEEBOT_FIELD(world.bulk.max_pct)));
+    k.push_back(number("bulk.rate_pct_per_min", "%/min", above_upto(0, 1000), "inflow rate of a bulk transfer (20 = 1 % every 3 s)",
+                       PEEBOT_FIELD(world.bulk.rate_pct_per_min)));
+    k.push_back(windows("bulk.windows", "fixed bulk transfers [[start, end], ...]; volume = rate x length (ground truth: /truth/bulk_transfers)",
+                        PEEBOT_FIELD(world.bulk.windows)));
+    // [water]
+    k.push_back(boolean("water.enabled", "simulate the water tanks and emit NODE3000008/09", PEEBOT_FIELD(world.water.enabled)));
+    k.push_back(duration("water.period", closed(0.1, kHour), "update cadence of NODE3000008/09", PEEBOT_FIELD(world.water.period_s)));
+    k.push_back(number("water.noise_pct", "%", closed(0, 10), "read noise sd of the water levels (reported with 2 decimals)",
+                       PEEBOT_FIELD(world.water.noise_pct)));
+    k.push_back(number("water.waste_initial_pct", "%", closed(0, 100), "waste water tank level at t = 0",
+                       PEEBOT_FIELD(world.water.waste_initial_pct)));
+    k.push_back(number("water.clean_initial_pct", "%", closed(0, 100), "clean water tank level at t = 0",
+                       PEEBOT_FIELD(world.water.clean_initial_pct)));
+    k.push_back(number("water.tank_ml", "mL", closed(1000, 1e7), "capacity of each water tank", PEEBOT_FIELD(world.water.tank_ml)));
+    k.push_back(number("water.condensate_ml_per_person_day", "mL/person/day", closed(0, 20000),
+                       "humidity condensate into the waste water tank", PEEBOT_FIELD(world.water.condensate_ml_per_person_day)));
+    k.push_back(number("water.upa_recovery", "fraction", closed(0, 1), "fraction of processed urine reaching waste water as distillate",
+                       PEEBOT_FIELD(world.water.upa_recovery)));
+    k.push_back(number("water.wpa_start_pct", "%", closed(0, 100), "the water processor starts at or above this waste water level",
+                       PEEBOT_FIELD(world.water.wpa_start_pct)));
+    k.push_back(number("water.wpa_stop_pct", "%", closed(0, 100), "... and stops at or below this one (must be < wpa_start_pct)",
+                       PEEBOT_FIELD(world.water.wpa_stop_pct)));
+    k.push_back(number("water.wpa_rate_ml_per_h", "mL/h", closed(0, 1e6), "water processor throughput while processing",
+                       PEEBOT_FIELD(world.water.wpa_rate_ml_per_h)));
+    k.push_back(number("water.consumption_ml_per_person_day", "mL/person/day", closed(0, 50000), "clean water used per person aboard",
+                       PEEBOT_FIELD(world.water.consumption_ml_per_person_day)));
+    k.push_back(duration("water.resupply_every", closed(0, 366 * kDay), "clean-water resupply interval (0 = none)",
+                         PEEBOT_FIELD(world.water.resupply_every_s)));
+    k.push_back(number("water.resupply_pct", "%", closed(0, 100), "clean water added per resupply (capped at 100 %)",
+                       PEEBOT_FIELD(world.water.resupply_pct)));
+    k.push_back(number("water.low_pct", "%", closed(0, 100),
+                       "\"water low\": NODE3000009 below this level (derived from the telemetry, not a separate record)",
+                       PEEBOT_FIELD(world.water.low_pct)));
     // [los]
     k.push_back(boolean("los.enabled", "simulate random loss-of-signal gaps (los.windows apply regardless)",
                         PEEBOT_FIELD(world.los.enabled)));
@@ -554,6 +641,22 @@ const std::vector<Rule>& rules() {
                              "upa.stop_pct < upa.start_pct"}};
                    return res;
                  }});
+    v.push_back({{"bulk.min_pct", "bulk.max_pct"}, "`bulk.min_pct` <= `bulk.max_pct`", [](const Scenario& s) {
+                   std::optional<std::pair<std::string, std::string>> res;
+                   if (s.world.bulk.min_pct > s.world.bulk.max_pct)
+                     res = {{"min_pct " + fmt_num(s.world.bulk.min_pct) + " exceeds max_pct " + fmt_num(s.world.bulk.max_pct),
+                             "bulk.min_pct <= bulk.max_pct"}};
+                   return res;
+                 }});
+    v.push_back({{"water.wpa_start_pct", "water.wpa_stop_pct"}, "`water.wpa_stop_pct` < `water.wpa_start_pct`",
+                 [](const Scenario& s) {
+                   std::optional<std::pair<std::string, std::string>> res;
+                   if (!(s.world.water.wpa_stop_pct < s.world.water.wpa_start_pct))
+                     res = {{"stop level " + fmt_num(s.world.water.wpa_stop_pct) + " is not below start level " +
+                                 fmt_num(s.world.water.wpa_start_pct),
+                             "water.wpa_stop_pct < water.wpa_start_pct"}};
+                   return res;
+                 }});
     v.push_back({{"crew.wake", "crew.sleep"}, "`crew.wake` != `crew.sleep`", [](const Scenario& s) {
                    std::optional<std::pair<std::string, std::string>> res;
                    if (s.world.crew.wake_s == s.world.crew.sleep_s)
@@ -657,6 +760,13 @@ std::string render(const Key& k, const Value& v) {
       }
       return out + "]";
     }
+    case Type::CrewPeriods: {
+      std::string out = "[";
+      for (std::size_t i = 0; i < v.periods.size(); ++i)
+        out += (i ? ", " : "") + std::string("{start = ") + quote(format_duration(v.periods[i].start_s)) +
+               ", size = " + std::to_string(v.periods[i].size) + "}";
+      return out + "]";
+    }
   }
   return "";
 }
@@ -693,6 +803,7 @@ std::string type_name(const Key& k) {
     case Type::UtcTime: return "UTC time";
     case Type::Enum: return "string";
     case Type::Windows: return "array";
+    case Type::CrewPeriods: return "array of tables";
   }
   return "";
 }
@@ -713,6 +824,7 @@ std::string expected_type(const Key& k) {
       return out;
     }
     case Type::Windows: return "an array of [start, end] duration pairs like [[\"1d2h\", \"1d3h\"]]";
+    case Type::CrewPeriods: return "[[crew.periods]] tables with start = \"<duration>\" and size = <1 .. 20>, starts increasing";
   }
   return "";
 }
@@ -879,6 +991,48 @@ Value convert(const Key& k, const toml::node& n) {
                         "] does not end after it starts",
                     "start < end", line_of(el)};
         v.windows.push_back(w);
+      }
+      return v;
+    }
+    case Type::CrewPeriods: {
+      const toml::array* arr = n.as_array();
+      if (!arr) throw Bad{got(n), expected_type(k)};
+      std::size_t i = 0;
+      for (const toml::node& el : *arr) {
+        ++i;
+        const std::string which = "period " + std::to_string(i) + ": ";
+        const toml::table* t = el.as_table();
+        if (!t) throw Bad{which + got(el), expected_type(k), line_of(el)};
+        CrewPeriod per;
+        bool has_start = false, has_size = false;
+        for (auto&& [key, val] : *t) {
+          const std::string name(key.str());
+          const std::uint32_t line = line_of(val) ? line_of(val) : line_of(el);
+          if (name == "start") {
+            try {
+              per.start_s = duration_of(k, val);
+            } catch (Bad& b) {
+              b.what = which + "start: " + b.what;
+              b.line = line;
+              throw;
+            }
+            has_start = true;
+          } else if (name == "size") {
+            if (!val.is_integer() || val.as_integer()->get() < 1 || val.as_integer()->get() > 20)
+              throw Bad{which + "size: " + (val.is_integer() ? std::to_string(val.as_integer()->get()) + " is out of range" : got(val)),
+                        "an integer in 1 .. 20", line};
+            per.size = static_cast<int>(val.as_integer()->get());
+            has_size = true;
+          } else {
+            throw Bad{which + "unknown key " + quote(name), "only start and size", line};
+          }
+        }
+        if (!has_start || !has_size)
+          throw Bad{which + "missing " + std::string(has_start ? "size" : "start"), expected_type(k), line_of(el)};
+        if (!v.periods.empty() && !(per.start_s > v.periods.back().start_s))
+          throw Bad{which + "starts at " + quote(format_duration(per.start_s)) + ", not after the previous period",
+                    "starts increasing", line_of(el)};
+        v.periods.push_back(per);
       }
       return v;
     }
@@ -1134,6 +1288,7 @@ std::string scenario_reference_markdown() {
         break;
       case Type::String: range = k.required ? "non-empty" : ""; break;
       case Type::Windows: range = "start < end"; break;
+      case Type::CrewPeriods: range = "size 1 .. 20, starts increasing"; break;
       case Type::Boolean: range = "true, false"; break;
     }
     md << "| `" << k.path << "` | " << type_name(k) << " | " << cell(k.unit) << " | " << def << " | " << cell(range)

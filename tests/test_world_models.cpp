@@ -1,0 +1,323 @@
+// The deeper world models: crew timeline (periods, EVA, weekends, exercise,
+// per-person physiology), UPA modes (outages, IDLE), bulk transfers, and the
+// water tanks (NODE3000008/09).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "models/crew.hpp"
+#include "models/plant.hpp"
+#include "models/water.hpp"
+#include "models/world.hpp"
+#include "sim/scenario/scenario.hpp"
+
+using namespace peebot;
+
+namespace {
+constexpr double kDay = 86400.0;
+constexpr double kEpoch = 1736121600.0;  // 2025-01-06T00:00:00Z, a Monday, GMT midnight
+
+VoidEvent void_at(double onset, double dur, double urine, double flush) {
+  VoidEvent v;
+  v.onset_s = onset;
+  v.end_s = onset + dur;
+  v.urine_ml = urine;
+  v.flush_ml = flush;
+  return v;
+}
+
+int state_at(const std::vector<UpaStateChange>& s, double t) {
+  int st = s.front().state;
+  for (const auto& c : s)
+    if (c.t_s <= t) st = c.state;
+  return st;
+}
+}  // namespace
+
+TEST_CASE("mass balance holds with bulk transfers and outages, and inflow counts every transfer", "[models][plant]") {
+  TankParams tank;
+  tank.initial_pct = 40;
+  UpaParams upa;
+  std::vector<VoidEvent> voids;
+  double void_ml = 0;
+  for (int i = 0; i < 200; ++i) {
+    voids.push_back(void_at(600.0 + i * 1700.0, 30, 250, 120));
+    void_ml += 370;
+  }
+  BulkParams bp;
+  bp.per_day = 2;
+  Rng brng(4, "bulk");
+  const double horizon = 4 * kDay;
+  const auto bulk = plan_bulk(bp, tank.capacity_ml, horizon - 3600, brng);
+  REQUIRE(bulk.size() >= 2);
+  double bulk_ml = 0;
+  for (const auto& b : bulk) bulk_ml += b.volume_ml;
+  upa.outages_per_day = 1;
+  upa.outage_mean_s = 3 * 3600;
+  upa.maintenance.push_back({kDay, kDay + 7200});
+  Rng urng(4, "upa");
+  const auto outages = plan_outages(upa, horizon, urng);
+  REQUIRE(outages.size() >= 2);
+  UrinePlant plant(tank, upa, voids, bulk, outages);
+  for (double t = 0; t <= horizon; t += 997.0) {
+    plant.advance(t);
+    const double balance = plant.initial_ml() + plant.inflow_ml() - plant.drained_ml() - plant.spilled_ml();
+    REQUIRE(plant.volume_ml() == Approx(balance).margin(1e-6));
+    REQUIRE(plant.level_pct() >= 0.0);
+    REQUIRE(plant.level_pct() <= 100.0);
+  }
+  plant.advance(horizon);
+  REQUIRE(plant.inflow_ml() == Approx(void_ml + bulk_ml).epsilon(1e-9));
+  // No drain during an outage: the true volume never falls inside one, and the state says why.
+  const auto& pts = plant.truth().tank;
+  for (const auto& o : outages) {
+    for (std::size_t i = 1; i < pts.size(); ++i)
+      if (pts[i - 1].t_s >= o.start_s && pts[i].t_s <= o.end_s) REQUIRE(pts[i].volume_ml >= pts[i - 1].volume_ml - 1e-9);
+    REQUIRE(state_at(plant.truth().upa_states, (o.start_s + o.end_s) / 2) == o.state);
+  }
+}
+
+TEST_CASE("bulk transfers rise at the configured rate and size, about per_day a day", "[models][plant]") {
+  BulkParams bp;
+  bp.per_day = 1.5;
+  bp.min_pct = 20;
+  bp.max_pct = 60;
+  bp.rate_pct_per_min = 20;
+  bp.windows.push_back({3 * kDay, 3 * kDay + 90});
+  Rng rng(7, "bulk");
+  const double cap = 8200, horizon = 60 * kDay;
+  const auto b = plan_bulk(bp, cap, horizon, rng);
+  REQUIRE(b.size() >= 60);
+  REQUIRE(b.size() <= 125);
+  bool fixed = false;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i) REQUIRE(b[i].onset_s >= b[i - 1].onset_s);
+    const double pct = 100.0 * b[i].volume_ml / cap;
+    const double rate = pct / ((b[i].end_s - b[i].onset_s) / 60.0);
+    REQUIRE(rate == Approx(20.0));  // 1 % every 3 s
+    if (b[i].onset_s == 3 * kDay) { fixed = true; REQUIRE(pct == Approx(30.0)); }
+    else { REQUIRE(pct >= 20.0); REQUIRE(pct <= 60.0); }
+  }
+  REQUIRE(fixed);
+}
+
+TEST_CASE("the UPA goes IDLE after idle_after in STANDBY and processes again above start_pct", "[models][plant]") {
+  TankParams tank;
+  tank.initial_pct = 20;
+  UpaParams upa;
+  upa.idle_after_s = 3600;
+  // Enough urine at t = 5 h to cross start_pct (45 %): +30 % of 8200 mL.
+  std::vector<VoidEvent> voids{void_at(5 * 3600.0, 120, 2460, 0)};
+  UrinePlant plant(tank, upa, voids);
+  plant.advance(kDay);
+  const auto& s = plant.truth().upa_states;
+  REQUIRE(state_at(s, 1800) == static_cast<int>(UpaState::kStandby));
+  REQUIRE(state_at(s, 2 * 3600) == static_cast<int>(UpaState::kIdle));
+  REQUIRE(state_at(s, 5 * 3600 + 121) == static_cast<int>(UpaState::kNormal));
+}
+
+TEST_CASE("crew size follows the timeline: nobody off the station uses a toilet", "[models][crew]") {
+  CrewParams p;
+  p.size = 7;
+  p.periods = {{2 * kDay, 11}, {6 * kDay, 7}, {9 * kDay, 3}};
+  p.upa_share = 1.0;
+  Rng rng(3, "crew");
+  const double horizon = 12 * kDay;
+  const auto plan = plan_crew(p, kEpoch, horizon, rng);
+  std::set<int> handover, three;
+  for (const auto& v : plan.voids) {
+    REQUIRE(v.crew < crew_size_at(p, v.onset_s));
+    if (v.onset_s >= 2 * kDay && v.onset_s < 6 * kDay) handover.insert(v.crew);
+    if (v.onset_s >= 9 * kDay) three.insert(v.crew);
+  }
+  REQUIRE(handover.size() == 11);
+  REQUIRE(three.size() == 3);
+  REQUIRE(crew_size_at(p, 0) == 7);
+  REQUIRE(crew_size_at(p, 2 * kDay) == 11);
+  REQUIRE(crew_roster_size(p) == 11);
+  // Those who leave at 6 d are recorded asleep (not aboard) from then on.
+  int departures = 0;
+  for (const auto& c : plan.transitions)
+    if (c.t_s == 6 * kDay && c.awake == 0 && c.crew >= 7) ++departures;
+  REQUIRE(departures == 4);
+}
+
+TEST_CASE("EVA crew never use the UPA toilet during an EVA, the others still do", "[models][crew]") {
+  CrewParams p;
+  p.size = 6;
+  p.upa_share = 1.0;
+  p.voids_per_day = 10;
+  p.eva_crew = 2;
+  for (int d = 0; d < 10; ++d) p.eva.push_back({d * kDay + 9 * 3600.0, d * kDay + 16 * 3600.0});
+  Rng rng(8, "crew");
+  const auto plan = plan_crew(p, kEpoch, 10 * kDay, rng);
+  int others_during_eva = 0;
+  for (const auto& v : plan.voids) {
+    const bool eva = crew_on_eva(p, v.crew, v.onset_s);
+    REQUIRE_FALSE(eva);
+    for (const auto& w : p.eva)
+      if (v.onset_s >= w.start_s && v.onset_s < w.end_s) {
+        REQUIRE(v.crew >= 2);
+        ++others_during_eva;
+      }
+  }
+  REQUIRE(others_during_eva > 50);
+}
+
+TEST_CASE("weekends wake later and exercise moves no use into its session", "[models][crew]") {
+  CrewParams p;
+  p.size = 4;
+  p.person_shift_sd_s = 0;
+  p.daily_jitter_sd_s = 0;
+  p.weekend_wake_delay_s = 2 * 3600;
+  p.exercise_s = 2 * 3600;
+  p.voids_per_day = 12;
+  p.upa_share = 0;  // no toilet queue: onsets are exactly as planned
+  Rng rng(2, "crew");
+  const auto plan = plan_crew(p, kEpoch, 7 * kDay, rng);  // Mon 6 Jan .. Sun 12 Jan 2025
+  for (const auto& c : plan.transitions) {
+    if (c.awake != 1) continue;
+    const double tod = std::fmod(c.t_s, kDay);
+    const int day = static_cast<int>(c.t_s / kDay);
+    REQUIRE(tod == Approx(day >= 5 ? 8 * 3600.0 : 6 * 3600.0));  // Sat and Sun: 08:00, else 06:00
+  }
+  for (const auto& v : plan.voids) {
+    const int day = static_cast<int>(v.onset_s / kDay);
+    const double wake = day * kDay + (day >= 5 ? 8 : 6) * 3600.0;
+    const double ex_start = wake + 2 * 3600.0 + (v.crew % 4) * 2.5 * 3600.0;
+    REQUIRE_FALSE((v.onset_s > ex_start && v.onset_s < ex_start + p.exercise_s));
+  }
+}
+
+TEST_CASE("per-person rates spread the crew's use counts", "[models][crew]") {
+  CrewParams p;
+  p.size = 10;
+  p.person_rate_sd = 0.4;
+  p.toilet_turnaround_s = 0;
+  Rng rng(5, "crew");
+  const auto plan = plan_crew(p, kEpoch, 30 * kDay, rng);
+  std::vector<int> n(10, 0);
+  for (const auto& v : plan.voids) ++n[static_cast<std::size_t>(v.crew)];
+  const auto [lo, hi] = std::minmax_element(n.begin(), n.end());
+  REQUIRE(*hi > 1.4 * *lo);  // with sd 0 they differ by Poisson noise only (~6 %)
+}
+
+TEST_CASE("water tanks stay in [0, 100], the WPA moves waste to clean water and resupplies refill", "[models][water]") {
+  WaterParams p;
+  p.clean_initial_pct = 5;
+  p.waste_initial_pct = 95;
+  p.resupply_pct = 40;
+  WaterSystem w(p);
+  REQUIRE(w.low());
+  double prev_clean = w.clean_pct();
+  bool rose = false;
+  for (int i = 0; i < 100000; ++i) {
+    w.step(10, 11, 50);
+    REQUIRE(w.waste_pct() >= 0.0);
+    REQUIRE(w.waste_pct() <= 100.0);
+    REQUIRE(w.clean_pct() >= 0.0);
+    REQUIRE(w.clean_pct() <= 100.0);
+    if (w.processing() && w.clean_pct() > prev_clean) rose = true;
+    prev_clean = w.clean_pct();
+    if (i % 20000 == 0) w.resupply();
+  }
+  REQUIRE(rose);
+  WaterSystem x(p);
+  x.resupply();
+  REQUIRE(x.clean_pct() == Approx(45.0));
+  REQUIRE_FALSE(x.low());
+  Rng rng(1, "water");
+  for (int i = 0; i < 1000; ++i) {
+    const double r = WaterSystem::report(99.999, 0.05, rng);
+    REQUIRE(r <= 100.0);
+    REQUIRE(std::round(r * 100.0) == Approx(r * 100.0).margin(1e-6));  // two decimals
+  }
+}
+
+TEST_CASE("the world emits NODE3000008/09 with decimals at the water cadence, and bulk transfers reach the tank", "[models][world]") {
+  WorldParams w;
+  w.los.enabled = false;
+  w.water.period_s = 10;
+  w.bulk.windows.push_back({7200, 7290});  // +30 %
+  World world(w, kEpoch, kDay, 5);
+  std::vector<Update> out;
+  std::uint64_t seq = 1;
+  world.advance(kDay, out, seq);
+  int waste = 0, clean = 0;
+  bool fraction = false;
+  double last_t = -1;
+  for (const auto& u : out) {
+    REQUIRE(u.t_emit_s >= last_t);
+    last_t = u.t_emit_s;
+    if (u.item != kWasteWater && u.item != kCleanWater) continue;
+    (u.item == kWasteWater ? waste : clean)++;
+    REQUIRE(std::fmod(u.t_emit_s + 1e-6, 10.0) < 1e-3);  // on the 10 s grid
+    if (u.value != std::floor(u.value)) fraction = true;
+  }
+  REQUIRE(waste > 1000);
+  REQUIRE(clean > 1000);
+  REQUIRE(waste <= 8641);
+  REQUIRE(fraction);
+  REQUIRE(world.bulk().size() == 1);
+  const double balance = world.plant().initial_ml() + world.plant().inflow_ml() - world.plant().drained_ml() -
+                         world.plant().spilled_ml();
+  REQUIRE(world.plant().volume_ml() == Approx(balance).margin(1e-6));
+}
+
+TEST_CASE("[[crew.periods]], EVA, bulk and water keys load, and a bad period names its line and field", "[scenario][models]") {
+  const std::string ok = R"([scenario]
+name = "timeline"
+duration = "10d"
+[crew]
+size = 7
+eva = [["3d9h", "3d16h"]]
+weekend_wake_delay = "1h"
+[[crew.periods]]
+start = "2d"
+size = 11
+[[crew.periods]]
+start = "6d"
+size = 7
+[upa]
+idle_after = "6h"
+outages_per_day = 0.1
+outage_state = "shutdown"
+maintenance = [["5d", "5d4h"]]
+[bulk]
+per_day = 0.3
+windows = [["1d7h15min", "1d7h18min"]]
+[water]
+period = "10s"
+resupply_every = "30d"
+)";
+  const Scenario s = parse_scenario(ok, "t.toml");
+  REQUIRE(s.world.crew.periods.size() == 2);
+  CHECK(s.world.crew.periods[0].start_s == 2 * kDay);
+  CHECK(s.world.crew.periods[0].size == 11);
+  CHECK(s.world.crew.eva.size() == 1);
+  CHECK(s.world.upa.outage_shutdown);
+  CHECK(s.world.upa.maintenance.size() == 1);
+  CHECK(s.world.bulk.windows.size() == 1);
+  CHECK(s.world.water.resupply_every_s == 30 * kDay);
+  const std::string bad = R"([scenario]
+name = "timeline"
+duration = "10d"
+[[crew.periods]]
+start = "2d"
+size = 30
+)";
+  REQUIRE_THROWS_WITH(parse_scenario(bad, "t.toml"), Catch::Contains("t.toml:6: crew.periods: period 1: size: 30 is out of range"));
+  const std::string order = R"([scenario]
+name = "timeline"
+duration = "10d"
+[[crew.periods]]
+start = "4d"
+size = 3
+[[crew.periods]]
+start = "2d"
+size = 5
+)";
+  REQUIRE_THROWS_WITH(parse_scenario(order, "t.toml"), Catch::Contains("not after the previous period"));
+}
