@@ -205,6 +205,22 @@ double frame_bytes(const NetworkParams& n, std::size_t updates) {
   return n.frame_header_bytes + n.update_bytes * static_cast<double>(updates);
 }
 
+// Sends a frame without waiting for it (detached). If the comm fails (LOS
+// began while the frame was in flight), its updates are recorded as lost.
+void send_frame(Context* c, sg::Mailbox* to, Frame* f) {
+  ++c->stats.frames;
+  to->put_init(f, static_cast<std::uint64_t>(frame_bytes(c->sc.network, f->w.size())))
+      ->detach([](void* p) {
+        auto* fr = static_cast<Frame*>(p);
+        if (g_ctx) {
+          for (const auto& w : fr->w) g_ctx->lose(w);
+          g_ctx->recycle(fr);
+        } else {
+          delete fr;  // the run is over
+        }
+      });
+}
+
 // ---- ISS ------------------------------------------------------------------
 
 void downlink_actor(Context* c) {
@@ -238,18 +254,7 @@ void downlink_actor(Context* c) {
       continue;
     }
     need_snapshot = false;
-    ++c->stats.frames;
-    c->to_ls->put_init(f, static_cast<std::uint64_t>(frame_bytes(c->sc.network, f->w.size())))
-        ->detach([](void* p) {
-          // The comm failed (LOS began while the frame was in flight).
-          auto* fr = static_cast<Frame*>(p);
-          if (g_ctx) {
-            for (const auto& w : fr->w) g_ctx->lose(w);
-            g_ctx->recycle(fr);
-          } else {
-            delete fr;
-          }
-        });
+    send_frame(c, c->to_ls, f);
   }
 }
 
@@ -304,17 +309,7 @@ void publisher_actor(Context* c) {
       w.t_published_s = t;
       if (w.track != kNoTrack) c->book.at(w.track).t_published_s = t;
     }
-    ++c->stats.frames;
-    c->to_host->put_init(f, static_cast<std::uint64_t>(frame_bytes(c->sc.network, f->w.size())))
-        ->detach([](void* p) {
-          auto* fr = static_cast<Frame*>(p);
-          if (g_ctx) {
-            for (const auto& w : fr->w) g_ctx->lose(w);
-            g_ctx->recycle(fr);
-          } else {
-            delete fr;
-          }
-        });
+    send_frame(c, c->to_host, f);
   }
 }
 
