@@ -13,6 +13,7 @@ PACKAGES=(
   libtomlplusplus-dev
   catch2
   libimgui-dev libglfw3-dev libstb-dev xvfb xauth libgl1-mesa-dri mesa-utils
+  libssl-dev libcurl4-openssl-dev nodejs clang
 )
 
 missing=()
@@ -21,6 +22,10 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# npm (the live-mode test installs the official Lightstreamer Node client):
+# Debian's package, unless a nodejs that bundles npm is already installed.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages present"

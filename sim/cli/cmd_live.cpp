@@ -1,0 +1,116 @@
+// peebot live [--record TRACE.h5] [--server URL] [--adapter-set ISSLIVE] [--items ...] [--post dry-run]
+#include <iostream>
+
+#include "../live/live.hpp"
+#include "../pipeline/detector.hpp"
+#include "../scenario/scenario.hpp"
+#include "cli.hpp"
+
+namespace peebot::cli {
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',' || c == ' ') { if (!cur.empty()) out.push_back(cur); cur.clear(); }
+    else cur += c;
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+int cmd_live(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "Usage: peebot live [--record TRACE.h5] [--server URL] [--adapter-set ISSLIVE]\n"
+      "                   [--items A,B,...] [--post dry-run] [options]\n\n"
+      "Follows the ISS urine tank on a Lightstreamer server in real time (TLCP 2.5 over\n"
+      "WebSocket, ws:// or wss://) and runs the pipeline's ingest -> detect -> store ->\n"
+      "post stages, the same code as the simulator, in wall time. The real feed:\n"
+      "  peebot live --server wss://push.lightstreamer.com/lightstreamer --adapter-set ISSLIVE --record live.h5\n"
+      "The trace is written with SWMR: `peebot-view` and h5py can follow LIVE.h5.tmp\n"
+      "while the run lasts; it is renamed to LIVE.h5 on a clean stop (SIGINT/SIGTERM).\n"
+      "Dropped connections are recovered (LS_recovery_from); failing that, a new session\n"
+      "is opened with capped exponential backoff and jitter; resent values are dropped\n"
+      "by ingest as duplicates.\n\nOptions");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("server", po::value<std::string>()->default_value("wss://push.lightstreamer.com/lightstreamer"), "server URL (ws:// or wss://)")
+      ("adapter-set", po::value<std::string>()->default_value("ISSLIVE"), "adapter set")
+      ("items", po::value<std::string>()->default_value("NODE3000005,NODE3000004,NODE3000008,NODE3000009,TIME_000001"),
+       "items to subscribe (comma-separated)")
+      ("fields", po::value<std::string>()->default_value("TimeStamp,Value,Status.Class"), "fields (must include TimeStamp and Value)")
+      ("record", po::value<std::string>(), "record a trace (HDF5, SWMR) to this file")
+      ("scenario", po::value<std::string>(), "take the pipeline settings ([pipeline.*]) from this scenario file")
+      ("detector", po::value<std::string>(), "detector kind (step|rule; default: the scenario's, else step)")
+      ("post", po::value<std::string>()->default_value("dry-run"), "posting: dry-run (print and record)")
+      ("duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until SIGINT/SIGTERM)")
+      ("max-updates", po::value<std::uint64_t>()->default_value(0), "stop after this many updates accepted by ingest (0: no limit)")
+      ("feed-year", po::value<int>()->default_value(0), "year of the feed's TimeStamps (0: the current UTC year)")
+      ("flush-interval", po::value<double>()->default_value(1.0), "SWMR flush period, s: a crash loses at most this much")
+      ("keepalive", po::value<double>()->default_value(5.0), "keepalive to ask of the server, s (the stall watchdog fires after it + 3 s)")
+      ("metrics-port", po::value<int>()->default_value(-1), "serve /healthz and /metrics on 127.0.0.1:PORT (0: any free port; -1: off)")
+      ("log-format", po::value<std::string>()->default_value("text"), "text (stderr) or json (one object per line on stdout)")
+      ("max-failures", po::value<int>()->default_value(-1), "give up after this many consecutive failed connections (-1: never)");
+  po::positional_options_description pos;
+  const auto vm = parse_args("live", args, opts, pos);
+  if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
+  live::LiveOptions o;
+  o.client.url = vm["server"].as<std::string>();
+  try {
+    (void)live::parse_url(o.client.url);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("live", std::string("--server: ") + e.what());
+  }
+  o.client.adapter_set = vm["adapter-set"].as<std::string>();
+  o.client.items = split_list(vm["items"].as<std::string>());
+  o.client.fields = split_list(vm["fields"].as<std::string>());
+  if (o.client.items.empty()) throw UsageError("live", "--items is empty");
+  bool has_ts = false, has_val = false;
+  for (const auto& f : o.client.fields) { has_ts |= f == "TimeStamp"; has_val |= f == "Value"; }
+  if (!has_ts || !has_val) throw UsageError("live", "--fields must include TimeStamp and Value");
+  o.client.keepalive_s = vm["keepalive"].as<double>();
+  if (!(o.client.keepalive_s > 0)) throw UsageError("live", "--keepalive must be > 0");
+  o.client.max_failures = vm["max-failures"].as<int>();
+  if (vm.count("scenario")) o.pipeline = load_scenario(vm["scenario"].as<std::string>()).pipeline;
+  if (vm.count("detector")) o.pipeline.detector.kind = vm["detector"].as<std::string>();
+  if (o.pipeline.detector.kind != "step" && o.pipeline.detector.kind != "rule") {
+    try { (void)make_detector(o.pipeline.detector); } catch (const std::invalid_argument& e) { throw UsageError("live", e.what()); }
+  }
+  o.post = vm["post"].as<std::string>();
+  if (o.post == "mastodon" || o.post == "x")
+    throw UsageError("live", "--post " + o.post + " is not built yet; use --post dry-run");
+  if (o.post != "dry-run") throw UsageError("live", "--post must be dry-run, mastodon or x (got \"" + o.post + "\")");
+  if (vm.count("record")) o.record = vm["record"].as<std::string>();
+  o.duration_s = vm["duration"].as<double>();
+  o.max_updates = vm["max-updates"].as<std::uint64_t>();
+  o.feed_year = vm["feed-year"].as<int>();
+  o.flush_interval_s = vm["flush-interval"].as<double>();
+  if (!(o.flush_interval_s > 0)) throw UsageError("live", "--flush-interval must be > 0");
+  o.metrics_port = vm["metrics-port"].as<int>();
+  if (o.metrics_port > 65535) throw UsageError("live", "--metrics-port must be a TCP port");
+  o.log_format = vm["log-format"].as<std::string>();
+  if (o.log_format != "text" && o.log_format != "json") throw UsageError("live", "--log-format must be text or json");
+  o.status_line = o.log_format == "text" && stderr_is_tty();
+  const live::LiveResult r = live::run_live(o);
+  std::fprintf(stderr,
+               "peebot live: %llu updates (%llu accepted, %llu duplicates, %llu stale), %llu sessions, %llu recoveries, "
+               "%llu reconnects, %llu detections, %llu posts\n",
+               static_cast<unsigned long long>(r.updates), static_cast<unsigned long long>(r.accepted),
+               static_cast<unsigned long long>(r.duplicates), static_cast<unsigned long long>(r.stale),
+               static_cast<unsigned long long>(r.client.sessions), static_cast<unsigned long long>(r.client.recoveries),
+               static_cast<unsigned long long>(r.client.reconnects), static_cast<unsigned long long>(r.detections),
+               static_cast<unsigned long long>(r.posts_sent));
+  if (!r.fatal.empty()) {
+    std::fprintf(stderr, "peebot live: gave up: %s\n", r.fatal.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+PEEBOT_COMMAND("live", "follow the real feed (TLCP over WebSocket) through the pipeline in wall time", cmd_live);
+
+}  // namespace peebot::cli

@@ -1,0 +1,81 @@
+// peebot serve TRACE.h5 [--port 8080] [--speed 60] [faults]
+#include <iostream>
+
+#include "../live/server.hpp"
+#include "cli.hpp"
+#include "report_common.hpp"
+
+namespace peebot::cli {
+
+namespace {
+
+int cmd_serve(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "Usage: peebot serve TRACE.h5 [--port 8080] [--speed 60] [faults]\n\n"
+      "Serves a trace's telemetry as an ISSLIVE-like Lightstreamer feed (TLCP 2.5)\n"
+      "over WebSocket (ws://ADDRESS:PORT/lightstreamer) and HTTP streaming\n"
+      "(http://ADDRESS:PORT/lightstreamer/create_session.txt): MERGE subscriptions\n"
+      "with snapshot, PROBE when idle, LOOP, session recovery. Each session replays\n"
+      "the trace from its start when it subscribes. Items: NODE3000004/05/08/09 and\n"
+      "TIME_000001 (others are accepted and never update); fields TimeStamp, Value,\n"
+      "Status.Class, Status.Indicator, Status.Color, CalibratedData.\n\nOptions");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("trace", po::value<std::string>(), "trace file (HDF5) to replay")
+      ("address", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on")
+      ("port", po::value<unsigned>()->default_value(8080), "TCP port (0: pick a free one; the port is printed)")
+      ("speed", po::value<double>()->default_value(60.0), "trace seconds per wall second; 0 = as fast as the client reads")
+      ("adapter-set", po::value<std::string>()->default_value("ISSLIVE"), "adapter set name clients must ask for")
+      ("keepalive", po::value<double>()->default_value(5.0), "PROBE after this many seconds without a notification")
+      ("drop-after", po::value<std::uint64_t>()->default_value(0), "fault: drop the connection after N updates (once)")
+      ("stall-after", po::value<std::uint64_t>()->default_value(0), "fault: stall (send nothing) after N updates (once)")
+      ("stall-for", po::value<double>()->default_value(10.0), "fault: stall length, s")
+      ("loop-after", po::value<std::uint64_t>()->default_value(0), "fault: send LOOP after N updates (once)")
+      ("end-after", po::value<std::uint64_t>()->default_value(0), "fault: send END (session closed) after N updates (once)")
+      ("exit-when-done", "stop once every session has sent the whole trace");
+  po::positional_options_description pos;
+  pos.add("trace", 1);
+  const auto vm = parse_args("serve", args, opts, pos);
+  if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
+  if (!vm.count("trace")) throw UsageError("serve", "missing TRACE.h5");
+  live::ServeOptions o;
+  o.address = vm["address"].as<std::string>();
+  const unsigned port = vm["port"].as<unsigned>();
+  if (port > 65535) throw UsageError("serve", "--port " + std::to_string(port) + " is not a TCP port (0..65535)");
+  o.port = static_cast<unsigned short>(port);
+  o.speed = vm["speed"].as<double>();
+  if (!(o.speed >= 0)) throw UsageError("serve", "--speed must be >= 0");
+  o.adapter_set = vm["adapter-set"].as<std::string>();
+  o.keepalive_s = vm["keepalive"].as<double>();
+  if (!(o.keepalive_s > 0)) throw UsageError("serve", "--keepalive must be > 0");
+  o.drop_after = vm["drop-after"].as<std::uint64_t>();
+  o.stall_after = vm["stall-after"].as<std::uint64_t>();
+  o.stall_s = vm["stall-for"].as<double>();
+  o.loop_after = vm["loop-after"].as<std::uint64_t>();
+  o.end_after = vm["end-after"].as<std::uint64_t>();
+  o.exit_when_done = vm.count("exit-when-done") > 0;
+  o.handle_signals = true;
+  const Trace t = read_trace_or_input_error(vm["trace"].as<std::string>());
+  auto feed = live::feed_from_trace(t);
+  const std::size_t n = feed.size();
+  live::TlcpServer server(std::move(feed), o);
+  unsigned short bound = 0;
+  try {
+    bound = server.listen();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + e.what());
+  }
+  std::cout << "serving " << n << " updates on ws://" << o.address << ":" << bound << "/lightstreamer (adapter set "
+            << o.adapter_set << ", speed " << o.speed << ")" << std::endl;
+  server.run();
+  const auto& st = server.stats();
+  std::cout << "served " << st.sessions.load() << " session(s), " << st.updates_sent.load() << " updates, "
+            << st.recoveries.load() << " recoveries" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+PEEBOT_COMMAND("serve", "replay a trace as a Lightstreamer (TLCP) feed over WebSocket and HTTP", cmd_serve);
+
+}  // namespace peebot::cli

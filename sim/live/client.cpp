@@ -1,0 +1,429 @@
+#include "client.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <random>
+#include <stdexcept>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+namespace peebot::live {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+Url parse_url(const std::string& url) {
+  Url u;
+  std::string rest;
+  if (url.rfind("wss://", 0) == 0) { u.tls = true; rest = url.substr(6); }
+  else if (url.rfind("ws://", 0) == 0) { rest = url.substr(5); }
+  else if (url.rfind("https://", 0) == 0) { u.tls = true; rest = url.substr(8); }
+  else if (url.rfind("http://", 0) == 0) { rest = url.substr(7); }
+  else throw std::invalid_argument("server URL \"" + url + "\" must start with ws://, wss://, http:// or https://");
+  const std::size_t slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  u.path = slash == std::string::npos ? "/lightstreamer" : rest.substr(slash);
+  if (u.path == "/") u.path = "/lightstreamer";
+  const std::size_t colon = hostport.rfind(':');
+  if (colon != std::string::npos) { u.host = hostport.substr(0, colon); u.port = hostport.substr(colon + 1); }
+  else { u.host = hostport; u.port = u.tls ? "443" : "80"; }
+  if (u.host.empty()) throw std::invalid_argument("server URL \"" + url + "\" has no host");
+  if (u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos)
+    throw std::invalid_argument("server URL \"" + url + "\" has a bad port \"" + u.port + "\"");
+  return u;
+}
+
+namespace {
+
+// One WebSocket connection, plain or TLS.
+class Link : public std::enable_shared_from_this<Link> {
+ public:
+  std::function<void(std::string_view)> on_frame;
+  std::function<void(const std::string&)> on_error;  // the connection is gone
+  std::function<void()> on_open;
+  virtual ~Link() = default;
+  virtual void open(const Url& u) = 0;
+  virtual void send(std::string s) = 0;
+  virtual void close() = 0;
+};
+
+template <bool Tls>
+class WsLink final : public Link {
+  using Next = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
+ public:
+  WsLink(net::io_context& ioc, ssl::context* ctx) : res_(ioc), ws_(make(ioc, ctx)) {}
+  void open(const Url& u) override {
+    url_ = u;
+    auto self = std::static_pointer_cast<WsLink>(shared_from_this());
+    res_.async_resolve(u.host, u.port, [self](const beast::error_code& ec, tcp::resolver::results_type r) {
+      if (ec) return self->fail("resolve " + self->url_.host + ": " + ec.message());
+      beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(10));
+      beast::get_lowest_layer(self->ws_).async_connect(r, [self](const beast::error_code& ec2, const tcp::endpoint&) {
+        if (ec2) return self->fail("connect " + self->url_.host + ":" + self->url_.port + ": " + ec2.message());
+        beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
+        if constexpr (Tls) {
+          auto& s = self->ws_.next_layer();
+          if (!SSL_set_tlsext_host_name(s.native_handle(), self->url_.host.c_str()))
+            return self->fail("TLS: cannot set SNI host name");
+          s.set_verify_callback(ssl::host_name_verification(self->url_.host));
+          s.async_handshake(ssl::stream_base::client, [self](const beast::error_code& ec3) {
+            if (ec3) return self->fail("TLS handshake with " + self->url_.host + ": " + ec3.message());
+            self->ws_handshake();
+          });
+        } else {
+          self->ws_handshake();
+        }
+      });
+    });
+  }
+  void send(std::string s) override {
+    q_.push_back(std::move(s));
+    if (!writing_ && open_) write();
+  }
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+
+ private:
+  static websocket::stream<Next> make(net::io_context& ioc, ssl::context* ctx) {
+    if constexpr (Tls) return websocket::stream<Next>(ioc, *ctx);
+    else return websocket::stream<Next>(ioc);
+  }
+  void ws_handshake() {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(10), websocket::stream_base::none(), false});
+    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(beast::http::field::sec_websocket_protocol, tlcp::kSubprotocol);
+      req.set(beast::http::field::user_agent, "peebot live");
+    }));
+    ws_.read_message_max(64u << 20);
+    auto self = std::static_pointer_cast<WsLink>(shared_from_this());
+    const std::string hostport = url_.host + ":" + url_.port;
+    ws_.async_handshake(res_type_, hostport, url_.path, [self](const beast::error_code& ec) {
+      if (ec) return self->fail("WebSocket handshake with " + self->url_.host + self->url_.path + ": " + ec.message());
+      const auto proto = self->res_type_[beast::http::field::sec_websocket_protocol];
+      if (proto != tlcp::kSubprotocol)
+        return self->fail("the server did not accept subprotocol " + std::string(tlcp::kSubprotocol) + " (answered \"" +
+                          std::string(proto) + "\")");
+      self->ws_.text(true);
+      self->open_ = true;
+      if (self->on_open) self->on_open();
+      if (!self->q_.empty() && !self->writing_) self->write();
+      self->read();
+    });
+  }
+  void read() {
+    auto self = std::static_pointer_cast<WsLink>(shared_from_this());
+    ws_.async_read(buf_, [self](const beast::error_code& ec, std::size_t) {
+      if (self->closed_) return;
+      if (ec) return self->fail("connection lost: " + ec.message());
+      const auto data = self->buf_.cdata();
+      const std::string_view frame(static_cast<const char*>(data.data()), data.size());
+      if (self->on_frame) self->on_frame(frame);
+      self->buf_.consume(self->buf_.size());
+      if (!self->closed_) self->read();
+    });
+  }
+  void write() {
+    if (q_.empty() || closed_) { writing_ = false; return; }
+    writing_ = true;
+    auto self = std::static_pointer_cast<WsLink>(shared_from_this());
+    ws_.async_write(net::buffer(q_.front()), [self](const beast::error_code& ec, std::size_t) {
+      self->q_.pop_front();
+      if (ec) { self->writing_ = false; return self->fail("write: " + ec.message()); }
+      self->write();
+    });
+  }
+  void fail(const std::string& why) {
+    if (closed_) return;
+    close();
+    if (on_error) on_error(why);
+  }
+
+  tcp::resolver res_;
+  websocket::stream<Next> ws_;
+  websocket::response_type res_type_;
+  beast::flat_buffer buf_;
+  std::deque<std::string> q_;
+  Url url_;
+  bool writing_ = false, open_ = false, closed_ = false;
+};
+
+}  // namespace
+
+struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
+  Impl(net::io_context& i, const ClientOptions& o, ClientHandler h)
+      : ioc(i), opt(o), handler(std::move(h)), watchdog(i), retry(i), rng(o.seed) {}
+  net::io_context& ioc;
+  ClientOptions opt;
+  ClientHandler handler;
+  Url url;
+  std::unique_ptr<ssl::context> tls;
+  std::shared_ptr<Link> link;
+  net::steady_timer watchdog, retry;
+  std::mt19937_64 rng;
+  ClientCounters c;
+  std::string session;       // current session id ("" = none)
+  std::uint64_t prog = 0;    // data notifications received in this session
+  double keepalive_s = 5.0;  // as granted by CONOK
+  int failures = 0;
+  bool stopped = false, is_connected = false, subscribed = false, recovering = false;
+  std::unique_ptr<tlcp::ItemState> state;
+  tlcp::LineSplitter lines;
+  std::uint64_t cid = 0;
+
+  void log(const std::string& s) { if (handler.on_log) handler.on_log(s); }
+  void set_connected(bool v) {
+    if (v == is_connected) return;
+    is_connected = v;
+    if (handler.on_connected) handler.on_connected(v);
+  }
+
+  void connect() {
+    if (stopped) return;
+    if (link) link->close();
+    lines.clear();
+    std::shared_ptr<Link> l;
+    if (url.tls) {
+      if (!tls) {
+        tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+        tls->set_default_verify_paths();
+        tls->set_verify_mode(ssl::verify_peer);
+      }
+      l = std::make_shared<WsLink<true>>(ioc, tls.get());
+    } else {
+      l = std::make_shared<WsLink<false>>(ioc, nullptr);
+    }
+    link = l;
+    std::weak_ptr<Impl> w = weak_from_this();
+    std::weak_ptr<Link> wl = l;
+    l->on_frame = [w, wl](std::string_view f) {
+      auto s = w.lock();
+      if (s && s->link == wl.lock()) s->on_frame(f);
+    };
+    l->on_error = [w, wl](const std::string& why) {
+      auto s = w.lock();
+      if (s && s->link == wl.lock()) s->on_lost(why);
+    };
+    // The opening requests: wsok, then a new session or a recovery of the current one.
+    l->send("wsok");
+    if (!session.empty()) {
+      recovering = true;
+      tlcp::Request r{"bind_session", {{"LS_session", session},
+                                       {"LS_keepalive_millis", std::to_string(static_cast<long>(opt.keepalive_s * 1000))},
+                                       {"LS_recovery_from", std::to_string(prog)}}};
+      l->send(tlcp::encode_ws_request(r));
+      log("recovering session " + session + " from notification " + std::to_string(prog));
+    } else {
+      send_create();
+    }
+    arm_watchdog(10.0);
+    l->open(url);
+  }
+  void send_create() {
+    tlcp::Request r{"create_session", {{"LS_cid", "peebot-live-" + std::to_string(++cid)},
+                                       {"LS_adapter_set", opt.adapter_set},
+                                       {"LS_keepalive_millis", std::to_string(static_cast<long>(opt.keepalive_s * 1000))},
+                                       {"LS_send_sync", "false"}}};
+    link->send(tlcp::encode_ws_request(r));
+    subscribed = false;
+    recovering = false;
+  }
+  void subscribe() {
+    auto join = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& x : v) { if (!s.empty()) s += ' '; s += x; }
+      return s;
+    };
+    tlcp::Request r{"control", {{"LS_reqId", "1"}, {"LS_op", "add"}, {"LS_subId", "1"}, {"LS_mode", "MERGE"},
+                                {"LS_group", join(opt.items)}, {"LS_schema", join(opt.fields)}, {"LS_snapshot", "true"}}};
+    link->send(tlcp::encode_ws_request(r));
+  }
+
+  void arm_watchdog(double seconds) {
+    watchdog.expires_after(std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
+    std::weak_ptr<Impl> w = weak_from_this();
+    watchdog.async_wait([w](const beast::error_code& ec) {
+      if (ec) return;
+      if (auto s = w.lock()) s->on_lost("no data and no PROBE for longer than the keepalive: the connection is stalled");
+    });
+  }
+
+  void on_frame(std::string_view f) {
+    arm_watchdog(keepalive_s + opt.stall_grace_s);
+    lines.feed(f, [this](std::string_view line) {
+      if (!line.empty()) on_line(line);
+    });
+    if (!f.empty() && f.back() != '\n') lines.feed("\r\n", [this](std::string_view line) { if (!line.empty()) on_line(line); });
+  }
+
+  void on_line(std::string_view line) {
+    if (stopped || !link) return;
+    tlcp::Notification n;
+    try {
+      n = tlcp::parse_notification(line);
+    } catch (const tlcp::ProtocolError& e) {
+      return protocol_error(e.what());
+    }
+    if (tlcp::is_data_notification(n.tag)) { ++prog; ++c.data_notifications; }
+    switch (n.tag) {
+      case tlcp::Tag::kUpdate: {
+        if (!state) return protocol_error("update before SUBOK: " + std::string(line.substr(0, 80)));
+        if (n.args[0] != "1") return;  // not ours
+        int item = 0;
+        try { item = std::stoi(std::string(n.args[1])); } catch (...) { return protocol_error("bad item index in " + std::string(line.substr(0, 80))); }
+        try {
+          state->apply(item, n.args[2]);
+        } catch (const tlcp::ProtocolError& e) {
+          return protocol_error(e.what());
+        }
+        ++c.updates;
+        if (handler.on_update) handler.on_update(item - 1, *state, item);
+        return;
+      }
+      case tlcp::Tag::kConok: {
+        const bool same = std::string(n.args[0]) == session;
+        session = std::string(n.args[0]);
+        try { keepalive_s = std::max(0.05, std::stod(std::string(n.args[2])) / 1000.0); } catch (...) {}
+        failures = 0;
+        set_connected(true);
+        if (recovering && same) {
+          ++c.recoveries;
+          log("session " + session + " recovered");
+        } else {
+          ++c.sessions;
+          prog = 0;
+          state.reset();
+          if (handler.on_new_session) handler.on_new_session();
+          log("session " + session + " created");
+          subscribe();
+        }
+        recovering = false;
+        arm_watchdog(keepalive_s + opt.stall_grace_s);
+        return;
+      }
+      case tlcp::Tag::kConerr: {
+        const std::string code(n.args[0]);
+        log("CONERR " + code + ": " + tlcp::percent_decode(n.args[1]));
+        if (recovering) {  // the session is gone: start a new one on this connection
+          session.clear();
+          prog = 0;
+          send_create();
+          return;
+        }
+        if (code == "1" || code == "2" || code == "3" || code == "8" || code == "11")
+          return fatal("the server refused the session (CONERR " + code + ")");
+        return on_lost("session creation refused (CONERR " + code + ")");
+      }
+      case tlcp::Tag::kProg: {
+        try { prog = std::stoull(std::string(n.args[0])); } catch (...) { return protocol_error("bad PROG"); }
+        return;
+      }
+      case tlcp::Tag::kSubok: {
+        const int ni = std::atoi(std::string(n.args[1]).c_str()), nf = std::atoi(std::string(n.args[2]).c_str());
+        if (ni != static_cast<int>(opt.items.size()) || nf != static_cast<int>(opt.fields.size()))
+          return fatal("SUBOK with " + std::to_string(ni) + " items and " + std::to_string(nf) + " fields, expected " +
+                       std::to_string(opt.items.size()) + " and " + std::to_string(opt.fields.size()));
+        state = std::make_unique<tlcp::ItemState>(ni, nf);
+        subscribed = true;
+        return;
+      }
+      case tlcp::Tag::kReqerr:
+        return fatal("request " + std::string(n.args[0]) + " refused: REQERR " + std::string(n.args[1]) + " " +
+                     tlcp::percent_decode(n.args[2]));
+      case tlcp::Tag::kError:
+        return fatal("ERROR " + std::string(n.args[0]) + " " + std::string(n.args[1]));
+      case tlcp::Tag::kLoop: {
+        ++c.rebinds;
+        log("LOOP: rebinding session " + session);
+        tlcp::Request r{"bind_session", {{"LS_session", session},
+                                         {"LS_keepalive_millis", std::to_string(static_cast<long>(opt.keepalive_s * 1000))},
+                                         {"LS_recovery_from", std::to_string(prog)}}};
+        recovering = true;
+        link->send(tlcp::encode_ws_request(r));
+        return;
+      }
+      case tlcp::Tag::kEnd: {
+        log("END " + std::string(n.args[0]) + ": " + std::string(n.args[1]) + "; opening a new session");
+        session.clear();
+        prog = 0;
+        return on_lost("session ended by the server");
+      }
+      case tlcp::Tag::kProbe: ++c.probes; return;
+      case tlcp::Tag::kUnsub:
+        return fatal("the server removed the subscription (UNSUB)");
+      default: return;  // WSOK, SERVNAME, CLIENTIP, CONS, REQOK, CONF, SYNC, NOOP, unknown tags
+    }
+  }
+
+  void protocol_error(const std::string& what) {
+    ++c.errors;
+    log("protocol error: " + what + "; reconnecting");
+    // What we decoded may be inconsistent: start a fresh session.
+    session.clear();
+    prog = 0;
+    on_lost("protocol error");
+  }
+  void fatal(const std::string& what) {
+    ++c.errors;
+    stop();
+    if (handler.on_fatal) handler.on_fatal(what);
+  }
+  void on_lost(const std::string& why) {
+    if (stopped) return;
+    if (link) { link->close(); link.reset(); }
+    watchdog.cancel();
+    set_connected(false);
+    ++failures;
+    ++c.reconnects;
+    if (opt.max_failures >= 0 && failures > opt.max_failures)
+      return fatal("giving up after " + std::to_string(failures) + " failed attempts (last: " + why + ")");
+    const double cap = std::min(opt.backoff_max_s, opt.backoff_s * std::pow(2.0, std::min(failures - 1, 30)));
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    const double delay = failures == 1 ? 0.0 : cap * jitter(rng);  // the first retry is immediate
+    log(why + "; reconnecting in " + std::to_string(delay).substr(0, 5) + " s");
+    retry.expires_after(std::chrono::milliseconds(static_cast<long>(delay * 1000)));
+    std::weak_ptr<Impl> w = weak_from_this();
+    retry.async_wait([w](const beast::error_code& ec) {
+      if (ec) return;
+      if (auto s = w.lock()) s->connect();
+    });
+  }
+  void stop() {
+    stopped = true;
+    watchdog.cancel();
+    retry.cancel();
+    if (link) { link->close(); link.reset(); }
+    set_connected(false);
+  }
+};
+
+TlcpClient::TlcpClient(net::io_context& ioc, const ClientOptions& o, ClientHandler h)
+    : impl_(std::make_shared<Impl>(ioc, o, std::move(h))) {}
+TlcpClient::~TlcpClient() { impl_->stop(); }
+
+void TlcpClient::start() {
+  impl_->url = parse_url(impl_->opt.url);
+  if (impl_->opt.items.empty() || impl_->opt.fields.empty()) throw std::invalid_argument("no items or no fields to subscribe");
+  impl_->connect();
+}
+void TlcpClient::stop() { impl_->stop(); }
+const ClientCounters& TlcpClient::counters() const { return impl_->c; }
+bool TlcpClient::connected() const { return impl_->is_connected; }
+
+}  // namespace peebot::live

@@ -1,0 +1,57 @@
+#include "feed.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "../../models/iss_time.hpp"
+
+namespace peebot::live {
+
+Field field_of(std::string_view n) {
+  if (n == "TimeStamp") return Field::kTimeStamp;
+  if (n == "Value") return Field::kValue;
+  if (n == "Status.Class") return Field::kStatusClass;
+  if (n == "Status.Indicator") return Field::kStatusIndicator;
+  if (n == "Status.Color") return Field::kStatusColor;
+  if (n == "CalibratedData") return Field::kCalibratedData;
+  return Field::kUnknown;
+}
+
+std::string format_number(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::optional<std::string> field_value(const FeedEvent& e, Field f) {
+  switch (f) {
+    case Field::kTimeStamp: return format_number(e.iss_time_h);
+    case Field::kValue: return format_number(e.value);
+    case Field::kStatusClass: return std::to_string(e.status);
+    case Field::kStatusIndicator: return std::string(e.status == 24 ? "0" : "1");
+    case Field::kStatusColor: return std::string(e.status == 24 ? "green" : "red");
+    case Field::kCalibratedData: return format_number(e.value);
+    case Field::kUnknown: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::vector<FeedEvent> feed_from_trace(const Trace& t) {
+  std::vector<FeedEvent> ev;
+  for (int item = 0; item < kNamedItems; ++item) {
+    for (const auto& r : t.telemetry[item]) {
+      FeedEvent e;
+      e.t_s = r.t_s;
+      e.value = r.value;
+      e.iss_time_h = std::isfinite(r.iss_time_h) ? r.iss_time_h : iss_timestamp_hours(t.meta.epoch_unix_s + r.t_s);
+      e.status = r.status;
+      e.item = item;
+      ev.push_back(e);
+    }
+  }
+  std::stable_sort(ev.begin(), ev.end(), [](const FeedEvent& a, const FeedEvent& b) { return a.t_s < b.t_s; });
+  return ev;
+}
+
+}  // namespace peebot::live

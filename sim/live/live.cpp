@@ -1,0 +1,219 @@
+#include "live.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <boost/asio.hpp>
+
+#include "../../models/iss_time.hpp"
+#include "../scenario/scenario.hpp"
+#include "ops.hpp"
+#include "runner.hpp"
+
+namespace peebot::live {
+
+namespace net = boost::asio;
+
+namespace {
+
+double wall_unix() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') { o += '\\'; o += c; }
+    else if (static_cast<unsigned char>(c) < 0x20) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
+    else o += c;
+  }
+  return o;
+}
+
+bool parse_double(const std::optional<std::string>& s, double& out) {
+  if (!s || s->empty()) return false;
+  char* end = nullptr;
+  out = std::strtod(s->c_str(), &end);
+  return end == s->c_str() + s->size() && std::isfinite(out);
+}
+
+}  // namespace
+
+LiveResult run_live(const LiveOptions& o) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  net::io_context ioc;
+  const double epoch = std::floor(wall_unix());
+  int year = o.feed_year;
+  if (year == 0) {
+    std::int64_t y; unsigned m, d;
+    civil_from_days(static_cast<std::int64_t>(std::floor(epoch / 86400.0)), y, m, d);
+    year = static_cast<int>(y);
+  }
+  auto log = [&](const char* level, const std::string& msg) {
+    if (o.log_format == "json")
+      std::printf("{\"t\": \"%s\", \"level\": \"%s\", \"msg\": \"%s\"}\n", format_utc(wall_unix(), true).c_str(), level,
+                  json_escape(msg).c_str()), std::fflush(stdout);
+    else
+      std::fprintf(stderr, "%speebot live: %s%s\n", o.status_line ? "\r\033[K" : "", level[0] == 'e' ? "error: " : "", msg.c_str());
+  };
+
+  std::unique_ptr<TraceWriter> trace;
+  if (!o.record.empty()) {
+    TraceMeta m;
+    m.mode = "live";
+    m.scenario_name = "live " + o.client.url;
+    m.epoch_unix_s = epoch;
+    m.epoch_utc = format_utc(epoch);
+    m.detector = o.pipeline.detector.kind;
+    TraceWriter::Options to;
+    to.swmr = true;
+    trace = std::make_unique<TraceWriter>(o.record, m, to);
+    log("info", "recording to " + o.record + " (SWMR: readers open " + o.record + ".tmp while the run lasts)");
+  }
+  DryRunSink sink(o.log_format != "json");
+  Runner runner(o.pipeline, trace.get(), epoch, &sink, o.flush_interval_s);
+  runner.on_detection = [&](const Detection& d) {
+    char b[160];
+    std::snprintf(b, sizeof b, "detection #%llu: +%.0f %% (%.0f mL), %s", static_cast<unsigned long long>(d.id), d.size_pct,
+                  d.size_ml, d.kind == DetectionKind::kUrination ? "urination" : "bulk transfer");
+    log("info", b);
+  };
+
+  // Subscription layout: item index -> ItemId; field positions.
+  std::vector<int> item_ids;
+  for (const auto& name : o.client.items) {
+    int id = -1;
+    for (int i = 0; i < kNamedItems; ++i)
+      if (named_item(static_cast<ItemId>(i)) == name) id = i;
+    item_ids.push_back(id);
+  }
+  int f_ts = -1, f_val = -1, f_status = -1;
+  for (std::size_t i = 0; i < o.client.fields.size(); ++i) {
+    if (o.client.fields[i] == "TimeStamp") f_ts = static_cast<int>(i);
+    if (o.client.fields[i] == "Value") f_val = static_cast<int>(i);
+    if (o.client.fields[i] == "Status.Class") f_status = static_cast<int>(i);
+  }
+  if (f_ts < 0 || f_val < 0) throw std::invalid_argument("the field list must contain TimeStamp and Value");
+
+  LiveResult res;
+  std::uint64_t bad_values = 0;
+  std::unique_ptr<TlcpClient> client;
+  bool stopping = false;
+  net::steady_timer ticker(ioc);
+  auto stop_all = [&]() {
+    if (stopping) return;
+    stopping = true;
+    if (client) client->stop();
+    ticker.cancel();
+    ioc.stop();
+  };
+
+  ClientHandler h;
+  h.on_log = [&](const std::string& s) { log("info", s); };
+  h.on_fatal = [&](const std::string& s) { res.fatal = s; log("error", s); stop_all(); };
+  h.on_new_session = [] {};
+  h.on_update = [&](int item, const tlcp::ItemState& st, int item1) {
+    const double now = wall_unix() - epoch;
+    if (item < 0 || item >= static_cast<int>(item_ids.size()) || item_ids[static_cast<std::size_t>(item)] < 0) return;
+    double ts = 0, value = 0, status = kStatusAos;
+    if (!parse_double(st.value(item1, f_ts), ts) || !parse_double(st.value(item1, f_val), value)) {
+      if (bad_values++ < 10) log("warn", "update of " + o.client.items[static_cast<std::size_t>(item)] + " without a numeric TimeStamp/Value: skipped");
+      return;
+    }
+    if (f_status >= 0) parse_double(st.value(item1, f_status), status);
+    const double t_emit = unix_from_iss_timestamp(year, ts) - epoch;
+    const auto seq = static_cast<std::uint64_t>(std::llround(ts * 3.6e6));
+    runner.on_update(static_cast<ItemId>(item_ids[static_cast<std::size_t>(item)]), now, t_emit, ts, value,
+                     static_cast<int>(status), seq);
+    if (o.max_updates && runner.counters().accepted >= o.max_updates) stop_all();
+  };
+  client = std::make_unique<TlcpClient>(ioc, o.client, h);
+
+  std::unique_ptr<OpsServer> ops;
+  if (o.metrics_port >= 0) {
+    ops = std::make_unique<OpsServer>(
+        ioc, "127.0.0.1", static_cast<unsigned short>(o.metrics_port),
+        [&](std::string& why) {
+          if (!client->connected()) { why = "not connected to " + o.client.url; return false; }
+          return true;
+        },
+        [&]() {
+          const auto& c = runner.counters();
+          const auto& cc = client->counters();
+          std::ostringstream m;
+          auto metric = [&](const char* name, const char* type, const char* help, double v) {
+            m << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << v << "\n";
+          };
+          metric("peebot_updates_received_total", "counter", "Updates of subscribed items received", static_cast<double>(c.updates));
+          metric("peebot_updates_accepted_total", "counter", "Updates accepted by ingest", static_cast<double>(c.accepted));
+          metric("peebot_updates_duplicate_total", "counter", "Updates dropped as duplicates", static_cast<double>(c.duplicates));
+          metric("peebot_lag_seconds", "gauge", "Receive time minus feed TimeStamp of the last update", c.lag_s);
+          metric("peebot_reconnects_total", "counter", "Connections lost or refused", static_cast<double>(cc.reconnects));
+          metric("peebot_recoveries_total", "counter", "Sessions recovered after a drop", static_cast<double>(cc.recoveries));
+          metric("peebot_sessions_total", "counter", "Sessions created", static_cast<double>(cc.sessions));
+          metric("peebot_connected", "gauge", "1 while connected", client->connected() ? 1.0 : 0.0);
+          metric("peebot_los", "gauge", "1 while TIME_000001 reports loss of signal", c.los ? 1.0 : 0.0);
+          metric("peebot_detections_total", "counter", "Detections emitted", static_cast<double>(c.detections));
+          metric("peebot_posts_sent_total", "counter", "Posts accepted by the API", static_cast<double>(c.posts_sent));
+          metric("peebot_posts_failed_total", "counter", "Posts given up", static_cast<double>(c.posts_failed));
+          metric("peebot_queue_depth", "gauge", "Records awaiting commit plus posts waiting", static_cast<double>(runner.queue_depth()));
+          return m.str();
+        });
+    log("info", "ops endpoints on http://127.0.0.1:" + std::to_string(ops->port()) + "/healthz and /metrics");
+  }
+
+  net::signal_set signals(ioc);
+  if (o.handle_signals) {
+    signals.add(SIGINT);
+    signals.add(SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (!ec) { log("info", std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM")); stop_all(); }
+    });
+  }
+  std::function<void()> tick = [&]() {
+    ticker.expires_after(std::chrono::milliseconds(100));
+    ticker.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      const double now = wall_unix() - epoch;
+      runner.tick(now);
+      if (o.duration_s > 0 && now >= o.duration_s) { stop_all(); return; }
+      if (o.status_line) {
+        const auto& c = runner.counters();
+        std::fprintf(stderr, "\r\033[K%s  %s  updates %llu  last %s  detections %llu  posts %llu",
+                     client->connected() ? "connected" : "DISCONNECTED", c.los ? "LOS" : "AOS",
+                     static_cast<unsigned long long>(c.updates),
+                     c.last_update_s < 0 ? "never" : (std::to_string(static_cast<long>(now - c.last_update_s)) + " s ago").c_str(),
+                     static_cast<unsigned long long>(c.detections), static_cast<unsigned long long>(c.posts_sent));
+        std::fflush(stderr);
+      }
+      tick();
+    });
+  };
+  tick();
+  client->start();
+  ioc.run();
+  if (o.status_line) std::fprintf(stderr, "\n");
+  const double end = wall_unix() - epoch;
+  runner.finish(end);
+  if (trace) {
+    trace->set_duration(end);
+    trace->finish();
+  }
+  const auto& c = runner.counters();
+  res.updates = c.updates;
+  res.accepted = c.accepted;
+  res.duplicates = c.duplicates;
+  res.stale = c.stale;
+  res.detections = c.detections;
+  res.posts_sent = c.posts_sent;
+  res.client = client->counters();
+  res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return res;
+}
+
+}  // namespace peebot::live

@@ -1,0 +1,741 @@
+#include "server.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "../../models/items.hpp"
+#include "tlcp.hpp"
+
+namespace peebot::live {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kBacklogHigh = 1 << 20;  // pause the replay above this many queued bytes
+constexpr std::size_t kBatchBytes = 64 * 1024;
+constexpr std::size_t kLogMaxBytes = 32u << 20;  // data notifications kept for recovery
+
+struct Session;
+
+// A stream connection (WebSocket or HTTP streaming response) a session can be bound to.
+struct Sink : std::enable_shared_from_this<Sink> {
+  virtual ~Sink() = default;
+  virtual void send(std::string data) = 0;
+  virtual void close_abrupt() = 0;       // drop the TCP connection now
+  virtual void close_after_flush() = 0;  // end the stream cleanly once written
+  virtual bool is_http() const = 0;
+  std::size_t backlog = 0;
+  std::uint64_t bytes_sent = 0;
+  std::weak_ptr<Session> session;  // bound session, if any
+};
+
+}  // namespace
+
+struct TlcpServer::Impl {
+  Impl(std::vector<FeedEvent> f, const ServeOptions& o) : feed(std::move(f)), opt(o), acceptor(ioc) {}
+  std::vector<FeedEvent> feed;
+  ServeOptions opt;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  ServeStats stats;
+  std::map<std::string, std::shared_ptr<Session>> sessions;
+  std::uint64_t next_session = 1;
+  std::uint64_t updates_total = 0;  // for the faults
+  bool dropped = false, stalled = false, looped = false, ended = false;
+  std::size_t finished_sessions = 0;
+
+  void do_accept();
+  void handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std::string& reply, const std::string* http_session);
+  void maybe_exit();
+  void end_poll(const std::shared_ptr<Session>& s, const std::shared_ptr<Sink>& from, std::string& reply);
+};
+
+namespace {
+
+using Impl = TlcpServer::Impl;
+
+struct Sub {
+  int id = 0;
+  std::vector<int> items;                                    // ItemId, or -1 (never updated)
+  std::vector<Field> fields;
+  std::vector<std::vector<std::optional<std::string>>> last;  // per item: last values sent
+  std::vector<std::uint8_t> sent;                             // per item: anything sent yet
+};
+
+struct Session : std::enable_shared_from_this<Session> {
+  Session(Impl& s, std::string i) : srv(s), id(std::move(i)), timer(s.ioc), probe(s.ioc), last_idx(kNamedItems, -1) {}
+  Impl& srv;
+  std::string id;
+  net::steady_timer timer, probe;
+  std::shared_ptr<Sink> sink;
+  std::vector<Sub> subs;
+  std::size_t pos = 0;
+  bool started = false, done = false, waiting_drain = false, timer_armed = false;
+  Clock::time_point start{}, last_write{}, stalled_until{};
+  double t0 = 0.0;
+  std::vector<long> last_idx;  // per named item: index of the latest feed event emitted
+  std::uint64_t content_length = 0;
+  double keepalive_s = 5.0;
+  // Recovery log: data notifications [log_base, data_count) as text, line ends in log_ends.
+  std::uint64_t data_count = 0, log_base = 0;
+  std::string log;
+  std::deque<std::size_t> log_ends;
+  std::vector<std::optional<std::string>> scratch;
+
+  void log_data(std::string_view line, std::string& out) {
+    out.append(line);
+    out.append("\r\n");
+    log.append(line);
+    log.append("\r\n");
+    log_ends.push_back(log.size());
+    ++data_count;
+    if (log.size() > kLogMaxBytes) {  // forget the older half
+      const std::size_t drop = log_ends[log_ends.size() / 2];
+      const std::size_t n = log_ends.size() / 2 + 1;
+      log.erase(0, drop);
+      for (std::size_t i = 0; i < n; ++i) log_ends.pop_front();
+      for (auto& e : log_ends) e -= drop;
+      log_base += n;
+    }
+  }
+  // Resends the data notifications from count n; false when they are gone.
+  bool resend_from(std::uint64_t n, std::string& out) {
+    if (n > data_count || n < log_base) return false;
+    if (n == data_count) return true;
+    const std::size_t off = n == log_base ? 0 : log_ends[static_cast<std::size_t>(n - log_base - 1)];
+    out.append(log, off, std::string::npos);
+    return true;
+  }
+
+  void write(std::string s) {
+    if (!sink || s.empty()) return;
+    sink->bytes_sent += s.size();
+    sink->send(std::move(s));
+    last_write = Clock::now();
+  }
+
+  void bind(const std::shared_ptr<Sink>& s) {
+    if (sink && sink != s) {
+      sink->session.reset();
+      sink->close_after_flush();
+    }
+    if (auto other = s->session.lock(); other && other.get() != this) other->unbind();
+    sink = s;
+    s->session = weak_from_this();
+    last_write = Clock::now();
+    arm_probe();
+  }
+  void unbind() {
+    if (sink) sink->session.reset();
+    sink.reset();
+  }
+
+  void arm_probe() {
+    auto self = shared_from_this();
+    probe.expires_after(std::chrono::milliseconds(static_cast<long>(keepalive_s * 1000 / 2) + 1));
+    probe.async_wait([self](const beast::error_code& ec) {
+      if (ec || !self->sink) return;
+      const auto now = Clock::now();
+      if (now >= self->stalled_until && now - self->last_write >= std::chrono::duration<double>(self->keepalive_s))
+        self->write("PROBE\r\n");
+      self->arm_probe();
+    });
+  }
+
+  void emit(const FeedEvent& e, std::string& out) {
+    last_idx[static_cast<std::size_t>(e.item)] = static_cast<long>(pos);
+    for (auto& sub : subs) {
+      for (std::size_t k = 0; k < sub.items.size(); ++k) {
+        if (sub.items[k] != e.item) continue;
+        emit_to(sub, k, e, out);
+      }
+    }
+  }
+  void emit_to(Sub& sub, std::size_t k, const FeedEvent& e, std::string& out) {
+    scratch.resize(sub.fields.size());
+    for (std::size_t f = 0; f < sub.fields.size(); ++f) scratch[f] = field_value(e, sub.fields[f]);
+    if (sub.sent[k] && scratch == sub.last[k]) return;  // MERGE: nothing changed
+    std::string line = "U," + std::to_string(sub.id) + "," + std::to_string(k + 1) + ",";
+    tlcp::encode_update_values(sub.sent[k] ? &sub.last[k] : nullptr, scratch, line);
+    sub.last[k] = scratch;
+    sub.sent[k] = 1;
+    log_data(line, out);
+    ++srv.stats.updates_sent;
+    ++srv.updates_total;
+  }
+
+  // Sends what is due; schedules the next wake-up.
+  void pump() {
+    if (!sink || done || !started) return;
+    const auto now = Clock::now();
+    if (now < stalled_until) { arm(stalled_until); return; }
+    if (sink->backlog > kBacklogHigh) { waiting_drain = true; return; }
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    std::string batch;
+    while (pos < srv.feed.size() && batch.size() < kBatchBytes) {
+      const FeedEvent& e = srv.feed[pos];
+      if (srv.opt.speed > 0 && (e.t_s - t0) / srv.opt.speed > elapsed) break;
+      emit(e, batch);
+      ++pos;
+      if (fault(batch)) return;
+    }
+    write(std::move(batch));
+    if (sink && sink->is_http() && content_length && sink->bytes_sent >= content_length) {
+      write("LOOP,0\r\n");
+      sink->close_after_flush();
+      unbind();
+      ++srv.stats.rebinds;
+      return;
+    }
+    if (pos >= srv.feed.size()) {
+      done = true;
+      ++srv.finished_sessions;
+      srv.maybe_exit();
+      return;
+    }
+    if (sink && sink->backlog > kBacklogHigh) { waiting_drain = true; return; }
+    const double due = srv.opt.speed > 0 ? (srv.feed[pos].t_s - t0) / srv.opt.speed : 0.0;
+    arm(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(due)));
+  }
+  // Injected faults; true when the pump must stop.
+  bool fault(std::string& batch) {
+    const auto& o = srv.opt;
+    if (o.drop_after && !srv.dropped && srv.updates_total >= o.drop_after) {
+      srv.dropped = true;
+      write(std::move(batch));
+      batch.clear();
+      std::cerr << "serve: fault: dropping the connection of session " << id << " after " << srv.updates_total << " updates\n";
+      sink->close_abrupt();
+      unbind();
+      return true;
+    }
+    if (o.stall_after && !srv.stalled && srv.updates_total >= o.stall_after) {
+      srv.stalled = true;
+      write(std::move(batch));
+      batch.clear();
+      std::cerr << "serve: fault: stalling session " << id << " for " << o.stall_s << " s\n";
+      stalled_until = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.stall_s));
+      // The replay clock stops too: shift the start so nothing is skipped.
+      start += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.stall_s));
+      arm(stalled_until);
+      return true;
+    }
+    if (o.loop_after && !srv.looped && srv.updates_total >= o.loop_after) {
+      srv.looped = true;
+      batch += "LOOP,0\r\n";
+      write(std::move(batch));
+      batch.clear();
+      std::cerr << "serve: fault: LOOP on session " << id << "\n";
+      if (sink->is_http()) sink->close_after_flush();
+      unbind();
+      ++srv.stats.rebinds;
+      return true;
+    }
+    if (o.end_after && !srv.ended && srv.updates_total >= o.end_after) {
+      srv.ended = true;
+      batch += "END,48,Maximum session duration reached\r\n";
+      write(std::move(batch));
+      batch.clear();
+      std::cerr << "serve: fault: END on session " << id << "\n";
+      sink->close_after_flush();
+      unbind();
+      done = true;
+      srv.sessions.erase(id);
+      return true;
+    }
+    return false;
+  }
+  void arm(Clock::time_point when) {
+    if (timer_armed) return;
+    timer_armed = true;
+    timer.expires_at(when);
+    auto self = shared_from_this();
+    timer.async_wait([self](const beast::error_code& ec) {
+      self->timer_armed = false;
+      if (!ec) self->pump();
+    });
+  }
+  void on_drain() {
+    if (waiting_drain) { waiting_drain = false; pump(); }
+  }
+};
+
+// ---- connections ------------------------------------------------------------------
+
+class WsConn final : public Sink {
+ public:
+  WsConn(Impl& s, tcp::socket&& sock) : srv_(s), ws_(std::move(sock)) {}
+  void start(http::request<http::string_body> req) {
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, tlcp::kSubprotocol);
+      res.set(http::field::server, "peebot serve");
+    }));
+    ws_.text(true);
+    auto self = std::static_pointer_cast<WsConn>(shared_from_this());
+    ws_.async_accept(req, [self](const beast::error_code& ec) {
+      if (ec) return;
+      self->read();
+    });
+  }
+  void send(std::string data) override {
+    backlog += data.size();
+    if (q_.size() >= 2) q_.back() += data;  // coalesce behind the frame being written
+    else q_.push_back(std::move(data));
+    if (!writing_) write();
+  }
+  void close_abrupt() override {
+    closed_ = true;
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+  void close_after_flush() override {
+    close_when_flushed_ = true;
+    if (!writing_) finish_close();
+  }
+  bool is_http() const override { return false; }
+
+ private:
+  void finish_close() {
+    if (closed_) return;
+    closed_ = true;
+    auto self = shared_from_this();
+    ws_.async_close(websocket::close_code::normal, [self](const beast::error_code&) {});
+  }
+  void read() {
+    auto self = std::static_pointer_cast<WsConn>(shared_from_this());
+    ws_.async_read(buf_, [self](const beast::error_code& ec, std::size_t) {
+      if (ec) { self->on_closed(); return; }
+      const std::string frame = beast::buffers_to_string(self->buf_.data());
+      self->buf_.consume(self->buf_.size());
+      std::string reply;
+      try {
+        for (const auto& r : tlcp::parse_ws_requests(frame)) self->srv_.handle(r, self, reply, nullptr);
+      } catch (const tlcp::ProtocolError& e) {
+        std::cerr << "serve: bad request frame: " << e.what() << "\n";
+        reply += "ERROR,67,Malformed request\r\n";
+      }
+      if (!reply.empty()) self->send(std::move(reply));
+      if (!self->closed_) self->read();
+    });
+  }
+  void on_closed() {
+    closed_ = true;
+    if (auto s = session.lock())
+      if (s->sink.get() == this) s->unbind();
+  }
+  void write() {
+    if (q_.empty() || closed_) {
+      writing_ = false;
+      if (close_when_flushed_) finish_close();
+      return;
+    }
+    writing_ = true;
+    auto self = std::static_pointer_cast<WsConn>(shared_from_this());
+    ws_.async_write(net::buffer(q_.front()), [self](const beast::error_code& ec, std::size_t) {
+      self->backlog -= self->q_.front().size();
+      self->q_.pop_front();
+      if (ec) { self->writing_ = false; self->q_.clear(); self->backlog = 0; self->on_closed(); return; }
+      self->write();
+      if (self->backlog < kBacklogHigh / 2)
+        if (auto s = self->session.lock()) s->on_drain();
+    });
+  }
+
+  Impl& srv_;
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buf_;
+  std::deque<std::string> q_;
+  bool writing_ = false, closed_ = false, close_when_flushed_ = false;
+};
+
+// An HTTP connection: one request at a time; a create_session/bind_session
+// request turns it into a streaming sink (chunked response).
+class HttpConn final : public Sink {
+ public:
+  HttpConn(Impl& s, tcp::socket&& sock) : srv_(s), stream_(std::move(sock)) {}
+  void start() { read(); }
+  void send(std::string data) override {
+    if (!streaming_) return;
+    backlog += data.size();
+    if (q_.size() >= 2) q_.back() += data;
+    else q_.push_back(std::move(data));
+    if (!writing_) write();
+  }
+  void close_abrupt() override {
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+  void close_after_flush() override {
+    close_when_flushed_ = true;
+    if (!writing_) write();
+  }
+  bool is_http() const override { return true; }
+
+ private:
+  void read() {
+    req_ = {};
+    auto self = std::static_pointer_cast<HttpConn>(shared_from_this());
+    http::async_read(stream_, buf_, req_, [self](const beast::error_code& ec, std::size_t) {
+      if (ec) { self->closed_ = true; return; }
+      self->on_request();
+    });
+  }
+  void reply(http::status st, std::string body) {
+    auto res = std::make_shared<http::response<http::string_body>>(st, req_.version());
+    res->set(http::field::server, "peebot serve");
+    res->set(http::field::content_type, "text/enriched; charset=UTF-8");
+    res->set(http::field::cache_control, "no-store");
+    res->keep_alive(req_.keep_alive());
+    res->body() = std::move(body);
+    res->prepare_payload();
+    auto self = std::static_pointer_cast<HttpConn>(shared_from_this());
+    http::async_write(stream_, *res, [self, res](const beast::error_code& ec, std::size_t) {
+      if (ec || !res->keep_alive()) { self->close_abrupt(); return; }
+      self->read();
+    });
+  }
+  void on_request() {
+    if (websocket::is_upgrade(req_)) {
+      const auto proto = req_[http::field::sec_websocket_protocol];
+      if (proto.find(tlcp::kSubprotocol) == beast::string_view::npos) {
+        reply(http::status::bad_request, "WebSocket subprotocol must be TLCP-2.5.0.lightstreamer.com\r\n");
+        return;
+      }
+      auto ws = std::make_shared<WsConn>(srv_, stream_.release_socket());
+      ws->start(std::move(req_));
+      return;
+    }
+    const std::string target(req_.target());
+    const std::size_t q = target.find('?');
+    const std::string path = target.substr(0, q);
+    std::vector<std::pair<std::string, std::string>> query;
+    try {
+      if (q != std::string::npos) query = tlcp::parse_params(std::string_view(target).substr(q + 1));
+    } catch (const tlcp::ProtocolError& e) {
+      reply(http::status::bad_request, std::string(e.what()) + "\r\n");
+      return;
+    }
+    const std::string prefix = "/lightstreamer/";
+    const std::string suffix = ".txt";
+    if (path.rfind(prefix, 0) != 0 || path.size() <= prefix.size() + suffix.size() ||
+        path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      reply(http::status::not_found, "not a TLCP request path (expected /lightstreamer/<request>.txt)\r\n");
+      return;
+    }
+    const std::string name = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+    const std::string* http_session = nullptr;
+    for (const auto& [k, v] : query)
+      if (k == "LS_session") http_session = &v;
+    std::string out;
+    // The body: one request's parameters per line (control requests may be batched).
+    std::vector<tlcp::Request> reqs;
+    try {
+      std::string_view body = req_.body();
+      std::size_t start = 0;
+      while (start <= body.size()) {
+        std::size_t nl = body.find('\n', start);
+        if (nl == std::string_view::npos) nl = body.size();
+        std::string_view line = body.substr(start, nl - start);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (!line.empty() || reqs.empty()) {
+          tlcp::Request r;
+          r.name = name;
+          r.params = tlcp::parse_params(line);
+          reqs.push_back(std::move(r));
+        }
+        start = nl + 1;
+      }
+    } catch (const tlcp::ProtocolError& e) {
+      reply(http::status::ok, "ERROR,67," + tlcp::percent_encode(e.what()) + "\r\n");
+      return;
+    }
+    const bool stream = name == "create_session" || name == "bind_session";
+    if (stream) {
+      streaming_ = true;
+      auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, req_.version());
+      res->set(http::field::server, "peebot serve");
+      res->set(http::field::content_type, "text/enriched; charset=UTF-8");
+      res->set(http::field::cache_control, "no-store");
+      res->chunked(true);
+      auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+      writing_ = true;
+      auto self = std::static_pointer_cast<HttpConn>(shared_from_this());
+      http::async_write_header(stream_, *sr, [self, res, sr](const beast::error_code& ec, std::size_t) {
+        if (ec) { self->closed_ = true; self->writing_ = false; return; }
+        self->write();
+      });
+    }
+    for (const auto& r : reqs) srv_.handle(r, shared_from_this(), out, http_session);
+    if (stream) {
+      if (!out.empty()) send(std::move(out));
+    } else {
+      reply(http::status::ok, std::move(out));
+    }
+  }
+  void write() {
+    if (closed_) { writing_ = false; return; }
+    if (q_.empty()) {
+      writing_ = false;
+      if (close_when_flushed_) {
+        closed_ = true;
+        auto self = shared_from_this();
+        net::async_write(stream_, http::make_chunk_last(), [self](const beast::error_code&, std::size_t) {
+          beast::error_code ec2;
+          static_cast<HttpConn*>(self.get())->stream_.socket().shutdown(tcp::socket::shutdown_send, ec2);
+        });
+      }
+      return;
+    }
+    writing_ = true;
+    auto self = std::static_pointer_cast<HttpConn>(shared_from_this());
+    net::async_write(stream_, http::make_chunk(net::buffer(q_.front())), [self](const beast::error_code& ec, std::size_t) {
+      self->backlog -= self->q_.front().size();
+      self->q_.pop_front();
+      if (ec) {
+        self->closed_ = true; self->writing_ = false; self->q_.clear(); self->backlog = 0;
+        if (auto s = self->session.lock())
+          if (s->sink.get() == self.get()) s->unbind();
+        return;
+      }
+      self->write();
+      if (self->backlog < kBacklogHigh / 2)
+        if (auto s = self->session.lock()) s->on_drain();
+    });
+  }
+
+  Impl& srv_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buf_;
+  http::request<http::string_body> req_;
+  std::deque<std::string> q_;
+  bool streaming_ = false, writing_ = false, closed_ = false, close_when_flushed_ = false;
+};
+
+double param_double(const tlcp::Request& r, const char* key, double dflt) {
+  const std::string* v = r.get(key);
+  if (!v) return dflt;
+  try { return std::stod(*v); } catch (...) { return dflt; }
+}
+
+}  // namespace
+
+void Impl::maybe_exit() {
+  if (opt.exit_when_done && finished_sessions > 0 && finished_sessions >= sessions.size()) {
+    // Let the last writes go out, then stop.
+    auto t = std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(300));
+    t->async_wait([this, t](const beast::error_code&) { ioc.stop(); });
+  }
+}
+
+// A polling request (the official client's HTTP transport opens its session
+// with one): answer, then LOOP and end the response; the client rebinds.
+void Impl::end_poll(const std::shared_ptr<Session>& s, const std::shared_ptr<Sink>& from, std::string& reply) {
+  reply += "LOOP,0\r\n";
+  s->unbind();
+  from->close_after_flush();
+}
+
+void Impl::do_accept() {
+  acceptor.async_accept([this](const beast::error_code& ec, tcp::socket sock) {
+    if (ec) return;
+    sock.set_option(tcp::no_delay(true));
+    std::make_shared<HttpConn>(*this, std::move(sock))->start();
+    do_accept();
+  });
+}
+
+void Impl::handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std::string& reply, const std::string* http_session) {
+  const std::string reqid = r.get("LS_reqId") ? *r.get("LS_reqId") : std::string();
+  auto reqerr = [&](int code, const std::string& msg) {
+    reply += "REQERR," + reqid + "," + std::to_string(code) + "," + tlcp::percent_encode(msg) + "\r\n";
+  };
+  if (r.name == "wsok") { reply += "WSOK\r\n"; return; }
+  if (r.name == "heartbeat") { if (!reqid.empty()) reply += "REQOK," + reqid + "\r\n"; return; }
+  if (r.name == "create_session") {
+    const std::string* as = r.get("LS_adapter_set");
+    if (as && *as != opt.adapter_set) {
+      reply += "CONERR,2,Requested Adapter Set not available\r\n";
+      return;
+    }
+    if (!r.get("LS_cid")) { reply += "CONERR,11,Missing LS_cid\r\n"; return; }
+    char id[32];
+    std::snprintf(id, sizeof id, "S%016llx", static_cast<unsigned long long>(0x5eed0000ull + next_session++));
+    auto s = std::make_shared<Session>(*this, id);
+    s->keepalive_s = param_double(r, "LS_keepalive_millis", opt.keepalive_s * 1000) / 1000.0;
+    if (s->keepalive_s < 0.1) s->keepalive_s = 0.1;
+    s->content_length = static_cast<std::uint64_t>(param_double(r, "LS_content_length", 0));
+    sessions[s->id] = s;
+    ++stats.sessions;
+    s->bind(from);
+    reply += "CONOK," + s->id + ",50000," + std::to_string(static_cast<long>(s->keepalive_s * 1000)) + ",*\r\n";
+    reply += "SERVNAME,peebot serve\r\nCLIENTIP,127.0.0.1\r\nCONS,unlimited\r\n";
+    if (const std::string* poll = r.get("LS_polling"); poll && *poll == "true") end_poll(s, from, reply);
+    return;
+  }
+  const std::string* sid = r.get("LS_session");
+  if (!sid) sid = http_session;
+  std::shared_ptr<Session> s;
+  if (sid) {
+    const auto it = sessions.find(*sid);
+    if (it != sessions.end()) s = it->second;
+  } else if (auto bound = from->session.lock()) {
+    s = bound;
+  }
+  if (r.name == "bind_session") {
+    if (!s) { reply += "CONERR,20,Session not found\r\n"; return; }
+    s->bind(from);
+    if (const std::string* cl = r.get("LS_content_length")) s->content_length = std::strtoull(cl->c_str(), nullptr, 10);
+    reply += "CONOK," + s->id + ",50000," + std::to_string(static_cast<long>(s->keepalive_s * 1000)) + ",*\r\n";
+    reply += "SERVNAME,peebot serve\r\nCLIENTIP,127.0.0.1\r\n";
+    if (const std::string* rf = r.get("LS_recovery_from")) {
+      const std::uint64_t n = std::strtoull(rf->c_str(), nullptr, 10);
+      std::string resend;
+      if (!s->resend_from(n, resend)) {
+        reply.clear();
+        reply += "CONERR,4,Recovery not possible\r\n";
+        s->unbind();
+        return;
+      }
+      ++stats.recoveries;
+      reply += "PROG," + std::to_string(n) + "\r\n" + resend;
+    }
+    if (const std::string* poll = r.get("LS_polling"); poll && *poll == "true") { end_poll(s, from, reply); return; }
+    // Resume the replay after the reply is queued.
+    net::post(ioc, [s]() { s->pump(); });
+    return;
+  }
+  if (r.name == "control") {
+    if (!s) { reqerr(20, "Session not found"); return; }
+    const std::string* op = r.get("LS_op");
+    if (!op) { reqerr(15, "Missing LS_op"); return; }
+    if (*op == "add") {
+      const std::string* sub = r.get("LS_subId");
+      const std::string* mode = r.get("LS_mode");
+      const std::string* group = r.get("LS_group");
+      const std::string* schema = r.get("LS_schema");
+      if (!sub || !mode || !group || !schema) { reqerr(15, "add needs LS_subId, LS_mode, LS_group and LS_schema"); return; }
+      if (*mode != "MERGE") { reqerr(24, "only MERGE subscriptions are served"); return; }
+      Sub sb;
+      sb.id = std::atoi(sub->c_str());
+      auto split = [](const std::string& s) {
+        std::vector<std::string> out;
+        std::size_t a = 0;
+        while (a < s.size()) {
+          std::size_t b = s.find(' ', a);
+          if (b == std::string::npos) b = s.size();
+          if (b > a) out.push_back(s.substr(a, b - a));
+          a = b + 1;
+        }
+        return out;
+      };
+      for (const auto& name : split(*group)) {
+        int id = -1;
+        for (int i = 0; i < kNamedItems; ++i)
+          if (named_item(static_cast<ItemId>(i)) == name) id = i;
+        sb.items.push_back(id);
+      }
+      for (const auto& f : split(*schema)) sb.fields.push_back(field_of(f));
+      if (sb.items.empty() || sb.fields.empty()) { reqerr(22, "empty item group or field schema"); return; }
+      sb.last.resize(sb.items.size());
+      sb.sent.assign(sb.items.size(), 0);
+      reply += "REQOK," + reqid + "\r\n";
+      std::string out;
+      s->log_data("SUBOK," + *sub + "," + std::to_string(sb.items.size()) + "," + std::to_string(sb.fields.size()), out);
+      s->log_data("CONF," + *sub + ",unlimited,filtered", out);
+      s->subs.push_back(std::move(sb));
+      // MERGE snapshot: the current state of each item already under way.
+      const bool snapshot = !r.get("LS_snapshot") || *r.get("LS_snapshot") != "false";
+      Sub& added = s->subs.back();
+      if (snapshot)
+        for (std::size_t k = 0; k < added.items.size(); ++k)
+          if (added.items[k] >= 0 && s->last_idx[static_cast<std::size_t>(added.items[k])] >= 0)
+            s->emit_to(added, k, feed[static_cast<std::size_t>(s->last_idx[static_cast<std::size_t>(added.items[k])])], out);
+      if (from->is_http() && from->session.lock() != s) s->write(std::move(out));
+      else reply += out;
+      if (!s->started) {
+        s->started = true;
+        s->start = Clock::now();
+        s->t0 = feed.empty() ? 0.0 : feed.front().t_s;
+        if (feed.empty()) { s->done = true; ++finished_sessions; maybe_exit(); }
+      }
+      net::post(ioc, [s]() { s->pump(); });
+      return;
+    }
+    if (*op == "delete") {
+      const std::string* sub = r.get("LS_subId");
+      reply += "REQOK," + reqid + "\r\n";
+      if (sub) {
+        const int id = std::atoi(sub->c_str());
+        s->subs.erase(std::remove_if(s->subs.begin(), s->subs.end(), [id](const Sub& x) { return x.id == id; }), s->subs.end());
+        std::string out;
+        s->log_data("UNSUB," + *sub, out);
+        if (from->is_http() && from->session.lock() != s) s->write(std::move(out));
+        else reply += out;
+      }
+      return;
+    }
+    if (*op == "destroy") {
+      reply += "REQOK," + reqid + "\r\n";
+      s->write("END,31,Destroyed by the client\r\n");
+      if (s->sink) s->sink->close_after_flush();
+      s->unbind();
+      if (!s->done) { s->done = true; ++finished_sessions; }
+      sessions.erase(s->id);
+      maybe_exit();
+      return;
+    }
+    if (*op == "force_rebind") {
+      reply += "REQOK," + reqid + "\r\n";
+      s->write("LOOP,0\r\n");
+      if (s->sink && s->sink->is_http()) s->sink->close_after_flush();
+      s->unbind();
+      return;
+    }
+    reply += "REQOK," + reqid + "\r\n";  // constrain and the like: accepted, no effect
+    return;
+  }
+  if (r.name == "msg") { reqerr(17, "messages are not served"); return; }
+  reply += "ERROR,67,Unsupported request " + tlcp::percent_encode(r.name) + "\r\n";
+}
+
+TlcpServer::TlcpServer(std::vector<FeedEvent> feed, const ServeOptions& o) : impl_(std::make_unique<Impl>(std::move(feed), o)) {}
+TlcpServer::~TlcpServer() = default;
+
+unsigned short TlcpServer::listen() {
+  auto& a = impl_->acceptor;
+  const tcp::endpoint ep(net::ip::make_address(impl_->opt.address), impl_->opt.port);
+  a.open(ep.protocol());
+  a.set_option(net::socket_base::reuse_address(true));
+  a.bind(ep);
+  a.listen();
+  impl_->do_accept();
+  if (impl_->opt.handle_signals) {
+    auto sig = std::make_shared<net::signal_set>(impl_->ioc, SIGINT, SIGTERM);
+    sig->async_wait([this, sig](const beast::error_code& ec, int) { if (!ec) impl_->ioc.stop(); });
+  }
+  return a.local_endpoint().port();
+}
+
+void TlcpServer::run() { impl_->ioc.run(); }
+void TlcpServer::stop() { impl_->ioc.stop(); }
+const ServeStats& TlcpServer::stats() const { return impl_->stats; }
+
+}  // namespace peebot::live

@@ -1,0 +1,52 @@
+// `peebot serve`: a TLCP 2.5 server (WebSocket and HTTP streaming) that
+// replays a feed as an ISSLIVE-like Lightstreamer adapter set: MERGE
+// subscriptions with snapshot, PROBE when idle, LOOP, SYNC, session recovery
+// (LS_recovery_from) and injectable faults. One thread, Boost.Asio/Beast.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "feed.hpp"
+
+namespace peebot::live {
+
+struct ServeOptions {
+  std::string address = "127.0.0.1";
+  unsigned short port = 8080;        // 0: pick a free port (printed)
+  double speed = 60.0;               // trace seconds per wall second; 0 = as fast as the client reads
+  std::string adapter_set = "ISSLIVE";
+  double keepalive_s = 5.0;          // PROBE after this long without a notification
+  // Faults (each happens once per server run, counted in updates sent on a session).
+  std::uint64_t drop_after = 0;      // close the stream connection abruptly (no END)
+  std::uint64_t stall_after = 0;     // stop sending anything (no PROBE either) for stall_s
+  double stall_s = 0.0;
+  std::uint64_t loop_after = 0;      // send LOOP,0 and unbind the session (client must rebind)
+  std::uint64_t end_after = 0;       // send END,48 (session closed) and close
+  bool exit_when_done = false;       // stop the server once every session has sent the whole feed
+  bool handle_signals = false;       // SIGINT/SIGTERM stop the server (the CLI)
+};
+
+struct ServeStats {
+  std::atomic<std::uint64_t> sessions{0}, updates_sent{0}, recoveries{0}, rebinds{0};
+};
+
+class TlcpServer {
+ public:
+  TlcpServer(std::vector<FeedEvent> feed, const ServeOptions& o);
+  ~TlcpServer();
+  // Binds; returns the port (useful with port 0). Throws std::runtime_error.
+  unsigned short listen();
+  // Runs until stop() (or, with exit_when_done, until the feed is fully sent).
+  void run();
+  void stop();  // thread-safe
+  const ServeStats& stats() const;
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace peebot::live

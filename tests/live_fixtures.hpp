@@ -1,0 +1,65 @@
+// Fixtures shared by the live-mode tests (test_serve.cpp, test_live.cpp).
+#pragma once
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "../models/iss_time.hpp"
+#include "sim/trace/trace.hpp"
+
+namespace peebot::testing {
+
+// A small trace: a urination on the tank, UPA state changes, clock ticks with a
+// LOS, values that need more than integers.
+inline std::string make_trace(const std::string& name, int tank_rows = 12) {
+  const std::string path = (std::filesystem::temp_directory_path() / (name + std::to_string(getpid()) + ".h5")).string();
+  TraceMeta m;
+  m.mode = "sim";
+  m.epoch_unix_s = 1735689600.0;  // 2025-01-01
+  m.epoch_utc = "2025-01-01T00:00:00Z";
+  TraceWriter w(path, m);
+  auto row = [&](ItemId item, double t, double v, int status = 24) {
+    TelemetryRow r;
+    r.t_s = t;
+    r.t_emit_s = t;
+    r.iss_time_h = iss_timestamp_hours(m.epoch_unix_s + t);
+    r.value = v;
+    r.status = status;
+    w.telemetry(item, r);
+  };
+  for (int i = 0; i < 30; ++i) row(kSignal, i * 1.0, iss_timestamp_hours(m.epoch_unix_s + i), i >= 20 && i < 24 ? 0 : 24);
+  for (int i = 0; i < tank_rows; ++i) row(kUrineTank, 0.5 + i * 2.0, 40 + (i < 4 ? i % 2 : i - 2));
+  row(kUpaState, 0.2, 32);
+  row(kUpaState, 15.3, 16);
+  row(kWasteWater, 3.7, 12.345678901234);
+  row(kCleanWater, 5.1, 87.5);
+  row(kCleanWater, 25.9, 87.25);
+  w.finish();
+  return path;
+}
+
+struct Expected {
+  std::string item;
+  double ts, value;
+  int status;
+};
+
+// What a MERGE subscriber must see: every row in time order (ties: item id).
+inline std::vector<Expected> expected_of(const Trace& t) {
+  struct R { double t; int item; std::size_t i; };
+  std::vector<R> rows;
+  for (int item = 0; item < kNamedItems; ++item)
+    for (std::size_t i = 0; i < t.telemetry[item].size(); ++i) rows.push_back({t.telemetry[item][i].t_s, item, i});
+  std::stable_sort(rows.begin(), rows.end(), [](const R& a, const R& b) { return a.t < b.t; });
+  std::vector<Expected> e;
+  for (const auto& r : rows) {
+    const auto& tr = t.telemetry[r.item][r.i];
+    e.push_back({std::string(named_item(static_cast<ItemId>(r.item))), tr.iss_time_h, tr.value, tr.status});
+  }
+  return e;
+}
+
+}  // namespace peebot::testing

@@ -1,0 +1,41 @@
+// Subscribes with the official Lightstreamer Node client and prints every
+// update as "ITEM|TimeStamp|Value" on stdout, one per line; exits 0 after
+// COUNT updates, 1 on a server or subscription error, 3 on timeout.
+// Usage: node client.js URL TRANSPORT COUNT TIMEOUT_S ITEM...
+'use strict';
+const ls = require('lightstreamer-client-node');
+
+const [url, transport, countArg, timeoutArg, ...items] = process.argv.slice(2);
+const count = parseInt(countArg, 10);
+const fields = ['TimeStamp', 'Value', 'Status.Class'];
+let received = 0;
+const out = [];
+
+function finish(code, why) {
+  process.stdout.write(out.join(''));
+  if (why) process.stderr.write(why + '\n');
+  process.exit(code);
+}
+
+const client = new ls.LightstreamerClient(url, 'ISSLIVE');
+client.connectionOptions.setForcedTransport(transport);
+client.addListener({
+  onStatusChange: (s) => process.stderr.write('status: ' + s + '\n'),
+  onServerError: (code, msg) => finish(1, 'server error ' + code + ': ' + msg),
+});
+const sub = new ls.Subscription('MERGE', items, fields);
+sub.setRequestedSnapshot('yes');
+sub.addListener({
+  onSubscriptionError: (code, msg) => finish(1, 'subscription error ' + code + ': ' + msg),
+  onItemUpdate: (u) => {
+    out.push(u.getItemName() + '|' + u.getValue('TimeStamp') + '|' + u.getValue('Value') + '|' + u.getValue('Status.Class') + '\n');
+    received += 1;
+    if (received >= count) {
+      client.disconnect();
+      finish(0);
+    }
+  },
+});
+client.subscribe(sub);
+client.connect();
+setTimeout(() => finish(3, 'timeout after ' + received + ' of ' + count + ' updates'), parseFloat(timeoutArg) * 1000);

@@ -1,0 +1,158 @@
+// The TLCP codec (sim/live/tlcp.hpp): requests, notifications, update decoding.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "sim/live/feed.hpp"
+#include "sim/live/tlcp.hpp"
+
+using namespace peebot;
+using namespace peebot::tlcp;
+
+TEST_CASE("percent-decoding decodes escapes and rejects bad ones", "[tlcp]") {
+  REQUIRE(percent_decode("a%2Cb%7Cc%25") == "a,b|c%");
+  REQUIRE(percent_decode("plain") == "plain");
+  REQUIRE_THROWS_AS(percent_decode("bad%2"), ProtocolError);
+  REQUIRE_THROWS_AS(percent_decode("bad%zz"), ProtocolError);
+  REQUIRE_THROWS_AS(percent_decode("%"), ProtocolError);
+}
+
+TEST_CASE("percent-encoding round-trips every byte and escapes TLCP's reserved characters", "[tlcp]") {
+  std::string all;
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  const std::string enc = percent_encode(all);
+  for (char c : std::string(",|&=#$^\r\n+ ")) REQUIRE(enc.find(c) == std::string::npos);
+  REQUIRE(percent_decode(enc) == all);
+}
+
+TEST_CASE("a WebSocket frame with several requests parses into each request and its parameters", "[tlcp]") {
+  const auto reqs = parse_ws_requests(
+      "wsok\r\ncreate_session\r\nLS_cid=abc&LS_adapter_set=ISSLIVE\r\ncontrol\r\nLS_reqId=1&LS_op=add&LS_group=NODE3000005%20TIME_000001");
+  REQUIRE(reqs.size() == 3);
+  REQUIRE(reqs[0].name == "wsok");
+  REQUIRE(reqs[0].params.empty());
+  REQUIRE(reqs[1].name == "create_session");
+  REQUIRE(*reqs[1].get("LS_adapter_set") == "ISSLIVE");
+  REQUIRE(reqs[2].get("LS_group") != nullptr);
+  REQUIRE(*reqs[2].get("LS_group") == "NODE3000005 TIME_000001");
+  REQUIRE(reqs[2].get("LS_missing") == nullptr);
+  // Round trip through the encoder.
+  const auto again = parse_ws_requests(encode_ws_request(reqs[2]));
+  REQUIRE(again.size() == 1);
+  REQUIRE(again[0].params == reqs[2].params);
+}
+
+TEST_CASE("malformed requests are errors that name the problem", "[tlcp]") {
+  REQUIRE_THROWS_WITH(parse_ws_requests("bogus\r\nx=1"), Catch::Contains("unknown request \"bogus\""));
+  REQUIRE_THROWS_WITH(parse_params("LS_op"), Catch::Contains("expected key=value"));
+  REQUIRE_THROWS_WITH(parse_params("=v"), Catch::Contains("expected key=value"));
+}
+
+TEST_CASE("notifications parse into their tag and arguments", "[tlcp]") {
+  auto n = parse_notification("CONOK,S1a2b,50000,5000,*");
+  REQUIRE(n.tag == Tag::kConok);
+  REQUIRE(n.args.size() == 4);
+  REQUIRE(n.args[0] == "S1a2b");
+  REQUIRE(n.args[2] == "5000");
+  n = parse_notification("U,1,3,6846.858|42|^3|#");
+  REQUIRE(n.tag == Tag::kUpdate);
+  REQUIRE(n.args.size() == 3);
+  REQUIRE(n.args[2] == "6846.858|42|^3|#");
+  n = parse_notification("END,48,Maximum session duration, reached");  // the message keeps its commas
+  REQUIRE(n.tag == Tag::kEnd);
+  REQUIRE(n.args[1] == "Maximum session duration, reached");
+  REQUIRE(parse_notification("PROBE").tag == Tag::kProbe);
+  REQUIRE(parse_notification("LOOP,0").tag == Tag::kLoop);
+  REQUIRE(parse_notification("XYZZY,1").tag == Tag::kUnknown);
+  REQUIRE(is_data_notification(Tag::kUpdate));
+  REQUIRE(is_data_notification(Tag::kSubok));
+  REQUIRE_FALSE(is_data_notification(Tag::kProbe));
+  REQUIRE_FALSE(is_data_notification(Tag::kLoop));
+}
+
+TEST_CASE("notifications with too few arguments are errors", "[tlcp]") {
+  REQUIRE_THROWS_AS(parse_notification(""), ProtocolError);
+  REQUIRE_THROWS_WITH(parse_notification("CONOK,S1"), Catch::Contains("expected at least 4"));
+  REQUIRE_THROWS_AS(parse_notification("U,1,2"), ProtocolError);
+  REQUIRE_THROWS_AS(parse_notification("SUBOK,1,2"), ProtocolError);
+}
+
+TEST_CASE("the line splitter joins lines split across reads and accepts CRLF or LF", "[tlcp]") {
+  LineSplitter sp;
+  std::vector<std::string> lines;
+  auto f = [&](std::string_view l) { lines.emplace_back(l); };
+  sp.feed("PRO", f);
+  REQUIRE(lines.empty());
+  sp.feed("BE\r\nU,1,1,a|b\r", f);
+  sp.feed("\nSYNC,5\nLOO", f);
+  REQUIRE(lines == std::vector<std::string>{"PROBE", "U,1,1,a|b", "SYNC,5"});
+  REQUIRE(sp.pending() == 3);
+}
+
+TEST_CASE("updates decode empty as unchanged, # as null, $ as empty, ^N as N unchanged, and percent escapes", "[tlcp]") {
+  ItemState st(2, 5);
+  st.apply(1, "6846.5|42|24|x%7Cy|#");
+  REQUIRE(*st.value(1, 0) == "6846.5");
+  REQUIRE(*st.value(1, 3) == "x|y");
+  REQUIRE_FALSE(st.value(1, 4).has_value());
+  st.apply(1, "6846.6||^2|$");
+  REQUIRE(*st.value(1, 0) == "6846.6");
+  REQUIRE(*st.value(1, 1) == "42");
+  REQUIRE(*st.value(1, 2) == "24");
+  REQUIRE(*st.value(1, 3) == "x|y");
+  REQUIRE(st.value(1, 4).has_value());
+  REQUIRE(st.value(1, 4)->empty());
+  REQUIRE_FALSE(st.has(2));
+}
+
+TEST_CASE("malformed updates are errors, never a crash", "[tlcp]") {
+  ItemState st(1, 3);
+  REQUIRE_THROWS_WITH(st.apply(1, "a||c"), Catch::Contains("snapshot must carry every field"));
+  REQUIRE_THROWS_WITH(st.apply(2, "a|b|c"), Catch::Contains("item 2"));
+  REQUIRE_THROWS_WITH(st.apply(1, "a|b"), Catch::Contains("has 2 fields, expected 3"));
+  REQUIRE_THROWS_WITH(st.apply(1, "a|b|c|d"), Catch::Contains("more than 3"));
+  st.apply(1, "a|b|c");
+  REQUIRE_THROWS_WITH(st.apply(1, "^0|b|c"), Catch::Contains("bad unchanged-run"));
+  REQUIRE_THROWS_WITH(st.apply(1, "^4"), Catch::Contains("more than 3"));
+  REQUIRE_THROWS_WITH(st.apply(1, "^Pxyz|b|c"), Catch::Contains("diff-encoded"));
+  REQUIRE_THROWS_AS(st.apply(1, "%4|b|c"), ProtocolError);
+  REQUIRE(*st.value(1, 0) == "a");
+}
+
+TEST_CASE("the update encoder's output decodes back to the same values, and is compact", "[tlcp]") {
+  using V = std::vector<std::optional<std::string>>;
+  std::string out;
+  const V a{std::string("6846.5"), std::string("42"), std::string("24"), std::nullopt, std::string("")};
+  encode_update_values(nullptr, a, out);
+  REQUIRE(out == "6846.5|42|24|#|$");
+  const V b{std::string("6846.6"), std::string("42"), std::string("24"), std::nullopt, std::string("a,b")};
+  out.clear();
+  encode_update_values(&a, b, out);
+  REQUIRE(out == "6846.6|^3|a%2Cb");
+  out.clear();
+  encode_update_values(&b, b, out);
+  REQUIRE(out == "^5");
+  // Random round trips.
+  std::mt19937 rng(7);
+  const std::vector<std::optional<std::string>> pool{std::nullopt, std::string(""), std::string("1"), std::string("x|y"),
+                                                     std::string("#"), std::string("$"), std::string("^2")};
+  ItemState st(1, 6);
+  V prev;
+  for (int i = 0; i < 2000; ++i) {
+    V cur(6);
+    for (auto& v : cur) v = pool[rng() % pool.size()];
+    out.clear();
+    encode_update_values(i ? &prev : nullptr, cur, out);
+    st.apply(1, out);
+    for (int f = 0; f < 6; ++f) REQUIRE(st.value(1, f) == cur[static_cast<std::size_t>(f)]);
+    prev = cur;
+  }
+}
+
+TEST_CASE("feed numbers print as the shortest text that reads back exactly", "[tlcp][feed]") {
+  REQUIRE(live::format_number(42) == "42");
+  REQUIRE(live::format_number(6846.85802749998) == "6846.85802749998");
+  REQUIRE(std::stod(live::format_number(0.1 + 0.2)) == 0.1 + 0.2);
+  REQUIRE(live::field_of("Value") == live::Field::kValue);
+  REQUIRE(live::field_of("Nope") == live::Field::kUnknown);
+}
