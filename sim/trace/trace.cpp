@@ -826,8 +826,10 @@ struct Reader {
   }
 
   // Reads a table block by block into packed rows, appending conv(row) to out.
+  // Rows [first, first + limit) only (clamped to the table), when given.
   template <class Row, class Out, class Conv>
-  void read_table(const Schema& s, std::vector<Out>& out, Conv conv) {
+  void read_table(const Schema& s, std::vector<Out>& out, Conv conv, hsize_t first = 0,
+                  hsize_t limit = ~hsize_t{0}) {
     Handle d = open_dataset(s.path);
     Handle ft(H5Dget_type(d.get()), H5Tclose);
     if (!ft.valid() || H5Tget_class(ft.get()) != H5T_COMPOUND) fail(path, std::string(s.path) + " is not a table");
@@ -837,12 +839,14 @@ struct Reader {
         fail(path, std::string(s.path) + " lacks field '" + f.name + "'", false);
       }
     Handle mt = make_type(s, path);
-    const hsize_t n = rows(d.get(), s.path);
-    out.reserve(out.size() + static_cast<std::size_t>(n));
+    const hsize_t total = rows(d.get(), s.path);
+    first = std::min(first, total);
+    const hsize_t n = first + std::min(limit, total - first);
+    out.reserve(out.size() + static_cast<std::size_t>(n - first));
     constexpr hsize_t kBlock = 1 << 16;
-    std::vector<Row> buf(static_cast<std::size_t>(std::min(n, kBlock)));
+    std::vector<Row> buf(static_cast<std::size_t>(std::min(n - first, kBlock)));
     Handle fs(H5Dget_space(d.get()), H5Sclose);
-    for (hsize_t start = 0; start < n; start += kBlock) {
+    for (hsize_t start = first; start < n; start += kBlock) {
       const hsize_t count = std::min(kBlock, n - start);
       Handle ms(H5Screate_simple(1, &count, nullptr), H5Sclose);
       if (H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
@@ -877,7 +881,65 @@ TraceMeta read_trace_meta(const std::string& path) {
   return r.meta();
 }
 
-Trace read_trace(const std::string& path) {
+Trace read_trace(const std::string& path) { return read_trace(path, TraceSelection{}); }
+
+std::uint64_t trace_table_rows(const std::string& path, const std::string& table) {
+  QuietHdf5 quiet;
+  Reader r(path);
+  Handle d = r.open_dataset(table);
+  return r.rows(d.get(), table);
+}
+
+namespace {
+struct TimeValueDisk {
+  double t_s, value;
+};
+}  // namespace
+
+std::uint64_t read_telemetry_columns(const std::string& path, ItemId item, std::vector<double>& t,
+                                     std::vector<double>& v, std::uint64_t first, std::uint64_t count) {
+  if (item >= kNamedItems) throw TraceError("trace '" + path + "': item id " + std::to_string(item) + " is not stored");
+  QuietHdf5 quiet;
+  Reader r(path);
+  const Schema& full = schemas()[kTelemetry0 + item];
+  const Schema s{full.path, sizeof(TimeValueDisk),
+                 {Field{"t_s", offsetof(TimeValueDisk, t_s), F::f64}, Field{"value", offsetof(TimeValueDisk, value), F::f64}}, full.units};
+  std::vector<TimeValueDisk> rows;
+  r.read_table<TimeValueDisk>(s, rows, [](const TimeValueDisk& d) { return d; }, first, count);
+  t.reserve(t.size() + rows.size());
+  v.reserve(v.size() + rows.size());
+  for (const TimeValueDisk& d : rows) {
+    t.push_back(d.t_s);
+    v.push_back(d.value);
+  }
+  return rows.size();
+}
+
+namespace {
+StageTimes stage_of_disk(const StageDisk& d) {
+  StageTimes x;
+  x.seq = d.seq;
+  x.item = d.item;
+  x.fate = d.fate;
+  x.t_emit_s = d.t_emit_s;
+  x.t_published_s = d.t_published_s;
+  x.t_received_s = d.t_received_s;
+  x.t_ingested_s = d.t_ingested_s;
+  x.t_detected_s = d.t_detected_s;
+  x.t_stored_s = d.t_stored_s;
+  return x;
+}
+}  // namespace
+
+std::vector<StageTimes> read_stage_rows(const std::string& path, std::uint64_t first, std::uint64_t count) {
+  QuietHdf5 quiet;
+  Reader r(path);
+  std::vector<StageTimes> out;
+  r.read_table<StageDisk>(schemas()[kStagesT], out, stage_of_disk, first, count);
+  return out;
+}
+
+Trace read_trace(const std::string& path, const TraceSelection& which) {
   QuietHdf5 quiet;
   Reader r(path);
   Trace t;
@@ -885,7 +947,7 @@ Trace read_trace(const std::string& path) {
   t.item_names = r.item_names();
   const auto& s = schemas();
   for (int i = 0; i < kNamedItems; ++i)
-    r.read_table<TelemetryDisk>(s[kTelemetry0 + i], t.telemetry[i], [](const TelemetryDisk& d) {
+    if (which.telemetry[i]) r.read_table<TelemetryDisk>(s[kTelemetry0 + i], t.telemetry[i], [](const TelemetryDisk& d) {
       TelemetryRow x;
       x.t_s = d.t_s;
       x.t_emit_s = d.t_emit_s;
@@ -895,20 +957,8 @@ Trace read_trace(const std::string& path) {
       x.status = d.status;
       return x;
     });
-  r.read_table<StageDisk>(s[kStagesT], t.stages, [](const StageDisk& d) {
-    StageTimes x;
-    x.seq = d.seq;
-    x.item = d.item;
-    x.fate = d.fate;
-    x.t_emit_s = d.t_emit_s;
-    x.t_published_s = d.t_published_s;
-    x.t_received_s = d.t_received_s;
-    x.t_ingested_s = d.t_ingested_s;
-    x.t_detected_s = d.t_detected_s;
-    x.t_stored_s = d.t_stored_s;
-    return x;
-  });
-  r.read_table<DetectionDisk>(s[kDetectionsT], t.detections, [](const DetectionDisk& d) {
+  if (which.stages) r.read_table<StageDisk>(s[kStagesT], t.stages, stage_of_disk);
+  if (which.detections) r.read_table<DetectionDisk>(s[kDetectionsT], t.detections, [](const DetectionDisk& d) {
     Detection x;
     x.id = d.id;
     x.onset_s = d.onset_s;
@@ -921,7 +971,7 @@ Trace read_trace(const std::string& path) {
     x.confidence = d.confidence;
     return x;
   });
-  r.read_table<PostDisk>(s[kPostsT], t.posts, [](const PostDisk& d) {
+  if (which.posts) r.read_table<PostDisk>(s[kPostsT], t.posts, [](const PostDisk& d) {
     Post x;
     x.detection_id = d.detection_id;
     x.t_detected_s = d.t_detected_s;
@@ -932,20 +982,20 @@ Trace read_trace(const std::string& path) {
     x.text = from_fixed(d.text, kPostTextBytes);
     return x;
   });
-  r.read_table<QueueDisk>(s[kQueuesT], t.queues,
+  if (which.queues) r.read_table<QueueDisk>(s[kQueuesT], t.queues,
                           [](const QueueDisk& d) { return QueueSample{d.t_s, d.stage, d.depth, d.depth_max}; });
-  r.read_table<VoidDisk>(s[kVoidsT], t.voids, [](const VoidDisk& d) {
+  if (which.truth) r.read_table<VoidDisk>(s[kVoidsT], t.voids, [](const VoidDisk& d) {
     return VoidEvent{d.onset_s, d.end_s, d.crew, d.urine_ml, d.flush_ml, d.reaches_tank != 0};
   });
-  r.read_table<UpaDisk>(s[kUpaT], t.upa_states, [](const UpaDisk& d) { return UpaStateChange{d.t_s, d.state}; });
-  r.read_table<LosDisk>(s[kLosT], t.los, [](const LosDisk& d) { return LosWindow{d.start_s, d.end_s}; });
-  r.read_table<TankFullDisk>(s[kTankFullT], t.tank_full, [](const TankFullDisk& d) {
+  if (which.truth) r.read_table<UpaDisk>(s[kUpaT], t.upa_states, [](const UpaDisk& d) { return UpaStateChange{d.t_s, d.state}; });
+  if (which.truth) r.read_table<LosDisk>(s[kLosT], t.los, [](const LosDisk& d) { return LosWindow{d.start_s, d.end_s}; });
+  if (which.truth) r.read_table<TankFullDisk>(s[kTankFullT], t.tank_full, [](const TankFullDisk& d) {
     return TankFullEpisode{d.start_s, d.end_s, d.spilled_ml};
   });
-  r.read_table<TankDisk>(s[kTankT], t.tank,
+  if (which.truth) r.read_table<TankDisk>(s[kTankT], t.tank,
                          [](const TankDisk& d) { return TankPoint{d.t_s, d.volume_ml, d.level_pct}; });
-  r.read_table<CrewDisk>(s[kCrewT], t.crew, [](const CrewDisk& d) { return CrewStateChange{d.t_s, d.crew, d.awake}; });
-  r.read_table<BulkDisk>(s[kBulkT], t.bulk,
+  if (which.truth) r.read_table<CrewDisk>(s[kCrewT], t.crew, [](const CrewDisk& d) { return CrewStateChange{d.t_s, d.crew, d.awake}; });
+  if (which.truth) r.read_table<BulkDisk>(s[kBulkT], t.bulk,
                          [](const BulkDisk& d) { return BulkTransfer{d.onset_s, d.end_s, d.volume_ml}; });
   return t;
 }

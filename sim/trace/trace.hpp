@@ -109,6 +109,26 @@ struct Trace {
 // Reads a whole trace. Throws TraceError naming the file and the missing or
 // malformed object.
 Trace read_trace(const std::string& path);
+// Which tables read_trace(path, which) reads; the others stay empty. All by default.
+struct TraceSelection {
+  bool telemetry[kNamedItems] = {true, true, true, true, true};  // indexed by ItemId
+  bool stages = true;
+  bool detections = true;
+  bool posts = true;
+  bool queues = true;
+  bool truth = true;  // every /truth table
+};
+Trace read_trace(const std::string& path, const TraceSelection& which);
+// Number of rows of one table, e.g. "/telemetry/NODE3000005" or "/pipeline/stages".
+std::uint64_t trace_table_rows(const std::string& path, const std::string& table);
+// Rows [first, first + count) of /pipeline/stages, clamped to the table.
+std::vector<StageTimes> read_stage_rows(const std::string& path, std::uint64_t first, std::uint64_t count);
+// Appends the t_s and value columns of one telemetry table, rows [first,
+// first + count) clamped to the table, to t and v (16 bytes a row, not a
+// whole TelemetryRow). Returns the number of rows read.
+std::uint64_t read_telemetry_columns(const std::string& path, ItemId item, std::vector<double>& t,
+                                     std::vector<double>& v, std::uint64_t first = 0,
+                                     std::uint64_t count = ~std::uint64_t{0});
 // Reads only the metadata attributes.
 TraceMeta read_trace_meta(const std::string& path);
 

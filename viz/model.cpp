@@ -1,0 +1,529 @@
+#include "model.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace peebot::viz {
+
+const char* const kLatencyNames[kLatencyKinds] = {"feed",   "ingest", "detector", "store", "ingest_to_dashboard",
+                                                  "ingest_to_persisted", "event_to_tweet"};
+
+const char* event_kind_name(EventKind k) {
+  switch (k) {
+    case EventKind::kVoid: return "void (found)";
+    case EventKind::kVoidMissed: return "void MISSED";
+    case EventKind::kVoidNoTank: return "void (no tank)";
+    case EventKind::kDetHit: return "detection hit";
+    case EventKind::kDetFalseAlarm: return "FALSE ALARM";
+    case EventKind::kDetDuplicate: return "duplicate det.";
+    case EventKind::kDetBulk: return "bulk detection";
+    case EventKind::kDetOther: return "other detection";
+    case EventKind::kDetUnscored: return "detection";
+    case EventKind::kPostSent: return "post sent";
+    case EventKind::kPostFailed: return "post failed";
+    case EventKind::kPostSuppressed: return "post suppressed";
+    case EventKind::kPostSkipped: return "post skipped";
+    case EventKind::kLos: return "loss of signal";
+    case EventKind::kUpaChange: return "UPA state";
+    case EventKind::kTankFull: return "tank full";
+    case EventKind::kBulk: return "bulk transfer";
+    case EventKind::kCount: break;
+  }
+  return "?";
+}
+
+const char* upa_state_name(int code) {
+  switch (code) {
+    case 2: return "STOP";
+    case 4: return "SHUTDOWN";
+    case 8: return "MAINTENANCE";
+    case 16: return "NORMAL";
+    case 32: return "STANDBY";
+    case 64: return "IDLE";
+    case 128: return "INITIALIZED";
+    default: return "unknown";
+  }
+}
+
+namespace {
+
+std::string printf_str(const char* fmt, double a) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, fmt, a);
+  return buf;
+}
+
+// Spans of a step signal: each sample's value holds until the next one.
+std::vector<Interval> spans_of(const Series& s, double t_end) {
+  std::vector<Interval> out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const int v = static_cast<int>(std::lround(s.v()[i]));
+    if (!out.empty() && out.back().value == v) continue;
+    if (!out.empty()) out.back().t1 = s.t()[i];
+    out.push_back({s.t()[i], t_end, v});
+  }
+  return out;
+}
+
+bool overlaps(const std::vector<Interval>& iv, double a, double b) {
+  for (const Interval& x : iv)
+    if (x.t0 <= b && x.t1 >= a) return true;
+  return false;
+}
+
+Histogram make_hist(std::vector<double> v, const LatencyStats& st) {
+  Histogram h;
+  h.stats = st;
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !(x > 0) || std::isinf(x); }), v.end());
+  h.bins.assign(48, 0);
+  if (v.empty()) return h;
+  const auto [mn, mx] = std::minmax_element(v.begin(), v.end());
+  h.log_lo = std::floor(std::log10(*mn) * 2) / 2;
+  h.log_hi = std::ceil(std::log10(*mx) * 2) / 2;
+  if (h.log_hi - h.log_lo < 1) h.log_hi = h.log_lo + 1;
+  const double w = (h.log_hi - h.log_lo) / static_cast<double>(h.bins.size());
+  for (double x : v) {
+    auto b = static_cast<std::ptrdiff_t>((std::log10(x) - h.log_lo) / w);
+    b = std::clamp<std::ptrdiff_t>(b, 0, static_cast<std::ptrdiff_t>(h.bins.size()) - 1);
+    h.peak = std::max(h.peak, ++h.bins[static_cast<std::size_t>(b)]);
+  }
+  return h;
+}
+
+}  // namespace
+
+Model load_model(const std::string& path, bool with_latency) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  const bool prof = std::getenv("PEEBOT_VIEW_PROFILE") != nullptr;
+  auto phase = [&](const char* what) {
+    if (prof)
+      std::fprintf(stderr, "load_model: %-28s %.3f s\n", what,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count());
+  };
+  Model m;
+  m.path = path;
+  // Everything but telemetry as records; telemetry as bare (t, value) columns.
+  TraceSelection sel;
+  for (bool& b : sel.telemetry) b = false;
+  sel.queues = false;
+  sel.stages = false;
+  TraceMeta meta = read_trace_meta(path);
+  if (!meta.has_truth) sel.telemetry[kSignal] = true;  // LOS comes from the feed's signal status then
+  Trace tr = read_trace(path, sel);
+  phase("read tables");
+  m.meta = tr.meta;
+  if (!m.meta.scenario_toml.empty()) {
+    try {
+      m.params = parse_scenario(m.meta.scenario_toml, path + ":/scenario_toml", m.meta.overrides).report;
+    } catch (const ScenarioError&) {
+      m.params = ReportParams{};
+    }
+  }
+  m.match = match_detections(tr.voids, tr.detections, m.params.match_before_s, m.params.match_after_s);
+  phase("match");
+
+  auto load_item = [&](ItemId id, Series& s) {
+    std::vector<double> t, v;
+    read_telemetry_columns(path, id, t, v);
+    m.rows_total += t.size();
+    // Import traces are in log order, which may step back: keep the series sorted.
+    if (!std::is_sorted(t.begin(), t.end())) {
+      std::vector<std::size_t> ix(t.size());
+      for (std::size_t i = 0; i < ix.size(); ++i) ix[i] = i;
+      std::stable_sort(ix.begin(), ix.end(), [&](std::size_t a, std::size_t b) { return t[a] < t[b]; });
+      std::vector<double> t2(t.size()), v2(v.size());
+      for (std::size_t i = 0; i < ix.size(); ++i) { t2[i] = t[ix[i]]; v2[i] = v[ix[i]]; }
+      t.swap(t2);
+      v.swap(v2);
+    }
+    s.assign(std::move(t), std::move(v));
+  };
+  load_item(kUrineTank, m.tank);
+  load_item(kUpaState, m.upa);
+  load_item(kWasteWater, m.waste);
+  load_item(kCleanWater, m.clean);
+  phase("telemetry columns");
+
+  // Span: the run's duration, widened to the data (live traces grow past it).
+  m.t_begin = 0.0;
+  m.t_end = std::max(m.meta.duration_s, 1.0);
+  for (const Series* s : {&m.tank, &m.upa, &m.waste, &m.clean})
+    if (!s->empty()) {
+      m.t_begin = std::min(m.t_begin, s->t().front());
+      m.t_end = std::max(m.t_end, s->t().back());
+    }
+
+  // Truth.
+  {
+    std::vector<double> t, v;
+    t.reserve(tr.tank.size());
+    v.reserve(tr.tank.size());
+    for (const TankPoint& p : tr.tank) { t.push_back(p.t_s); v.push_back(p.level_pct); }
+    m.tank_truth.assign(std::move(t), std::move(v));
+  }
+  for (const LosWindow& w : tr.los) m.los.push_back({w.start_s, w.end_s, 1});
+  if (!m.meta.has_truth) {  // LOS from TIME_000001's status
+    const auto& sig = tr.telemetry[kSignal];
+    m.rows_total += sig.size();
+    double start = kNoTime;
+    for (const TelemetryRow& r : sig) {
+      const bool los = r.status != kStatusAos;
+      if (los && std::isnan(start)) start = r.t_s;
+      if (!los && !std::isnan(start)) { m.los.push_back({start, r.t_s, 1}); start = kNoTime; }
+    }
+    if (!std::isnan(start)) m.los.push_back({start, m.t_end, 1});
+  }
+  for (const TankFullEpisode& e : tr.tank_full) m.tank_full.push_back({e.start_s, e.end_s, 1});
+  if (!tr.upa_states.empty()) {
+    for (const UpaStateChange& u : tr.upa_states) {
+      if (!m.upa_states.empty()) m.upa_states.back().t1 = u.t_s;
+      m.upa_states.push_back({u.t_s, m.t_end, u.state});
+    }
+  } else {
+    m.upa_states = spans_of(m.upa, m.t_end);
+  }
+  for (const CrewStateChange& c : tr.crew) {
+    if (c.crew < 0 || c.crew > 64) continue;
+    if (m.crew.size() <= static_cast<std::size_t>(c.crew)) m.crew.resize(static_cast<std::size_t>(c.crew) + 1);
+    auto& lane = m.crew[static_cast<std::size_t>(c.crew)];
+    if (!lane.empty()) lane.back().t1 = c.t_s;
+    lane.push_back({c.t_s, m.t_end, c.awake});
+  }
+  m.voids = std::move(tr.voids);
+  m.detections = std::move(tr.detections);
+  m.posts = std::move(tr.posts);
+  m.bulk = std::move(tr.bulk);
+
+  // Scoring: the report's matching, once more to know who matched whom.
+  const MatchResult& mr = m.match;
+  m.det_void.assign(m.detections.size(), SIZE_MAX);
+  m.void_kind.assign(m.voids.size(), EventKind::kVoidNoTank);
+  m.miss_reason.assign(m.voids.size(), "");
+  m.det_kind.assign(m.detections.size(), EventKind::kDetUnscored);
+  for (std::size_t j = 0; j < m.detections.size(); ++j) {
+    const DetectionKind k = m.detections[j].kind;
+    if (k == DetectionKind::kBulkTransfer) m.det_kind[j] = EventKind::kDetBulk;
+    else if (k == DetectionKind::kOther) m.det_kind[j] = EventKind::kDetOther;
+  }
+  if (m.meta.has_truth) {
+    for (std::size_t i = 0; i < m.voids.size(); ++i)
+      if (m.voids[i].reaches_tank) m.void_kind[i] = EventKind::kVoid;
+    for (const auto& [vi, dj] : mr.pairs) {
+      m.det_void[dj] = vi;
+      m.det_kind[dj] = EventKind::kDetHit;
+    }
+    for (std::size_t dj : mr.false_alarms) m.det_kind[dj] = EventKind::kDetFalseAlarm;
+    for (std::size_t dj : mr.duplicates) m.det_kind[dj] = EventKind::kDetDuplicate;
+    for (std::size_t vi : mr.misses) {
+      m.void_kind[vi] = EventKind::kVoidMissed;
+      const VoidEvent& v = m.voids[vi];
+      std::string why;
+      auto add = [&why](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
+      if (overlaps(m.los, v.onset_s - 60, v.end_s + 60)) add("loss of signal during the void");
+      if (overlaps(m.tank_full, v.onset_s, v.end_s)) add("tank full: inflow spilled");
+      for (const Interval& u : m.upa_states)
+        if (u.t0 <= v.end_s && u.t1 >= v.onset_s && u.value != 16) {
+          add(std::string("UPA ") + upa_state_name(u.value));
+          break;
+        }
+      for (std::size_t k = 0; k < m.voids.size(); ++k)
+        if (k != vi && m.voids[k].reaches_tank && std::fabs(m.voids[k].onset_s - v.onset_s) < 900) {
+          add("another void within 15 min (rises merged)");
+          break;
+        }
+      for (const BulkTransfer& b : m.bulk)
+        if (b.onset_s <= v.end_s + 600 && b.end_s >= v.onset_s - 600) { add("bulk transfer nearby"); break; }
+      for (std::size_t j = 0; j < m.detections.size(); ++j) {
+        const double e = m.detections[j].emitted_s;
+        if (e > v.onset_s + m.params.match_after_s && e < v.onset_s + 4 * m.params.match_after_s &&
+            m.det_kind[j] == EventKind::kDetFalseAlarm) {
+          add("detected too late (" + format_duration(e - v.onset_s) + " after onset)");
+          break;
+        }
+      }
+      const double ml = v.urine_ml + v.flush_ml;
+      if (ml < 400) add(printf_str("small volume (%.0f mL, under the 1%% level quantum?)", ml));
+      if (why.empty()) add("no rise recognised by the detector");
+      m.miss_reason[vi] = why;
+    }
+  }
+  phase("scoring");
+  m.post_kind.resize(m.posts.size());
+  for (std::size_t i = 0; i < m.posts.size(); ++i) {
+    switch (m.posts[i].outcome) {
+      case PostOutcome::kSent: m.post_kind[i] = EventKind::kPostSent; break;
+      case PostOutcome::kFailed: m.post_kind[i] = EventKind::kPostFailed; break;
+      case PostOutcome::kSuppressed: m.post_kind[i] = EventKind::kPostSuppressed; break;
+      case PostOutcome::kSkipped: m.post_kind[i] = EventKind::kPostSkipped; break;
+    }
+  }
+
+  // Event -> tweet, as the report computes it (truth: from the matched void's onset).
+  {
+    std::vector<double> tweet;
+    std::unordered_map<std::uint64_t, std::size_t> det_by_id;
+    for (std::size_t j = 0; j < m.detections.size(); ++j) det_by_id.emplace(m.detections[j].id, j);
+    for (const Post& p : m.posts) {
+      if (p.outcome != PostOutcome::kSent) continue;
+      const auto it = det_by_id.find(p.detection_id);
+      if (it == det_by_id.end()) continue;
+      if (m.meta.has_truth) {
+        if (m.det_void[it->second] == SIZE_MAX) continue;
+        tweet.push_back(p.t_done_s - m.voids[m.det_void[it->second]].onset_s);
+      } else {
+        tweet.push_back(p.t_done_s - m.detections[it->second].onset_s);
+      }
+    }
+    const LatencyStats st = latency_stats(tweet);
+    m.hist[6] = make_hist(std::move(tweet), st);
+    m.hist[6].target_s = m.params.target_tweet_p95_s;
+    m.hist[6].target_label = "target p95";
+  }
+  m.hist[4].target_s = m.params.target_dashboard_p99_s;
+  m.hist[4].target_label = "target p99";
+  m.hist[5].target_s = m.params.target_persist_p99_s;
+  m.hist[5].target_label = "target p99";
+  phase("latency");
+  // Events, by time.
+  auto& ev = m.events;
+  for (std::size_t i = 0; i < m.voids.size(); ++i) {
+    const VoidEvent& v = m.voids[i];
+    std::string d = "crew " + std::to_string(v.crew) + printf_str(", %.0f mL urine", v.urine_ml) +
+                    printf_str(" + %.0f mL flush", v.flush_ml);
+    if (m.void_kind[i] == EventKind::kVoidMissed) d += " -- " + m.miss_reason[i];
+    ev.push_back({v.onset_s, v.end_s, m.void_kind[i], i, d});
+  }
+  for (std::size_t j = 0; j < m.detections.size(); ++j) {
+    const Detection& x = m.detections[j];
+    std::string d = "#" + std::to_string(x.id) + printf_str(" %+.0f%%", x.size_pct) + printf_str(" (%.0f mL)", x.size_ml) +
+                    ", " + printf_str("conf %.2f", x.confidence) + ", onset " + format_duration(x.emitted_s - x.onset_s) +
+                    " before";
+    if (m.det_void[j] != SIZE_MAX)
+      d += ", " + format_duration(x.emitted_s - m.voids[m.det_void[j]].onset_s) + " after the true onset";
+    ev.push_back({x.emitted_s, x.emitted_s, m.det_kind[j], j, d});
+  }
+  for (std::size_t i = 0; i < m.posts.size(); ++i) {
+    const Post& p = m.posts[i];
+    const double t = std::isnan(p.t_done_s) ? p.t_detected_s : p.t_done_s;
+    ev.push_back({t, t, m.post_kind[i], i,
+                  "detection #" + std::to_string(p.detection_id) + ", " + std::to_string(p.attempts) +
+                      " attempt(s): " + p.text.substr(0, 90)});
+  }
+  for (std::size_t i = 0; i < m.los.size(); ++i)
+    ev.push_back({m.los[i].t0, m.los[i].t1, EventKind::kLos, i, "for " + format_duration(m.los[i].t1 - m.los[i].t0)});
+  for (std::size_t i = 0; i < m.upa_states.size(); ++i)
+    ev.push_back({m.upa_states[i].t0, m.upa_states[i].t1, EventKind::kUpaChange, i, upa_state_name(m.upa_states[i].value)});
+  for (std::size_t i = 0; i < tr.tank_full.size(); ++i)
+    ev.push_back({tr.tank_full[i].start_s, tr.tank_full[i].end_s, EventKind::kTankFull, i,
+                  printf_str("%.0f mL spilled", tr.tank_full[i].spilled_ml)});
+  for (std::size_t i = 0; i < m.bulk.size(); ++i)
+    ev.push_back({m.bulk[i].onset_s, m.bulk[i].end_s, EventKind::kBulk, i, printf_str("%.0f mL", m.bulk[i].volume_ml)});
+  std::stable_sort(ev.begin(), ev.end(), [](const Event& a, const Event& b) { return a.t < b.t; });
+  m.rows_total += m.voids.size() + m.detections.size() + m.posts.size() + m.tank_truth.size();
+  if (with_latency) install(m, load_latency(path));
+  m.open_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  phase("done");
+  return m;
+}
+
+LatencyData load_latency(const std::string& path, std::uint64_t chunk_rows) {
+  LatencyData out;
+  const std::uint64_t n = trace_table_rows(path, "/pipeline/stages");
+  std::vector<double> samples[6];
+  std::vector<double> t;
+  std::vector<float> lat[kStageSeries];
+  std::vector<double> dash;
+  for (std::uint64_t first = 0; first < n; first += chunk_rows) {
+    const std::vector<StageTimes> rows = read_stage_rows(path, first, chunk_rows);
+    out.rows += rows.size();
+    for (const StageTimes& s : rows) {
+      if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered) continue;
+      const double d[6] = {s.t_received_s - s.t_emit_s,     s.t_ingested_s - s.t_received_s,
+                           s.t_detected_s - s.t_ingested_s, s.t_stored_s - s.t_ingested_s,
+                           s.t_detected_s - s.t_received_s, s.t_stored_s - s.t_received_s};
+      for (int k = 0; k < 6; ++k)
+        if (!std::isnan(d[k])) samples[k].push_back(d[k]);
+      if (std::isnan(s.t_received_s)) continue;
+      t.push_back(s.t_received_s);
+      for (int k = 0; k < kStageSeries; ++k)
+        lat[k].push_back(d[k] > 0 ? static_cast<float>(std::log10(d[k])) : std::numeric_limits<float>::quiet_NaN());
+      dash.push_back(d[4]);
+    }
+  }
+  // Rows are in order of completion: order them by arrival.
+  std::vector<std::uint32_t> ix;
+  if (!std::is_sorted(t.begin(), t.end())) {
+    ix.resize(t.size());
+    for (std::size_t i = 0; i < ix.size(); ++i) ix[i] = static_cast<std::uint32_t>(i);
+    std::stable_sort(ix.begin(), ix.end(), [&](std::uint32_t a, std::uint32_t b) { return t[a] < t[b]; });
+  }
+  auto ordered = [&](auto get) {
+    std::vector<double> v(t.size());
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = get(ix.empty() ? i : ix[i]);
+    return v;
+  };
+  auto ts = std::make_shared<const std::vector<double>>(ordered([&](std::size_t i) { return t[i]; }));
+  t.clear();
+  t.shrink_to_fit();
+  for (int k = 0; k < kStageSeries; ++k) {
+    out.stage_latency[k].assign(ts, ordered([&](std::size_t i) { return static_cast<double>(lat[k][i]); }));
+    lat[k].clear();
+    lat[k].shrink_to_fit();
+  }
+  out.dashboard_latency.assign(ts, ordered([&](std::size_t i) { return dash[i]; }));
+  for (int k = 0; k < 6; ++k) {
+    // One sort, then the report's percentiles (type 7) on sorted data.
+    std::sort(samples[k].begin(), samples[k].end());
+    const LatencyStats st = latency_stats(samples[k]);
+    out.hist[k] = make_hist(std::move(samples[k]), st);
+  }
+  return out;
+}
+
+void install(Model& m, LatencyData&& d) {
+  for (int k = 0; k < kStageSeries; ++k) m.stage_latency[k] = std::move(d.stage_latency[k]);
+  m.dashboard_latency = std::move(d.dashboard_latency);
+  for (int k = 0; k < 6; ++k) {
+    const double target = m.hist[k].target_s;
+    const char* label = m.hist[k].target_label;
+    m.hist[k] = std::move(d.hist[k]);
+    m.hist[k].target_s = target;
+    m.hist[k].target_label = label;
+  }
+  m.rows_total += d.rows;
+  m.latency_ready = true;
+}
+
+RangeStats range_stats(const Model& m, double t0, double t1) {
+  RangeStats r;
+  r.t0 = t0;
+  r.t1 = t1;
+  auto in = [&](double t) { return t >= t0 && t <= t1; };
+  for (std::size_t i = 0; i < m.voids.size(); ++i) {
+    if (!in(m.voids[i].onset_s) || m.void_kind[i] == EventKind::kVoidNoTank) continue;
+    ++r.voids;
+    if (m.void_kind[i] == EventKind::kVoidMissed) ++r.misses;
+    else ++r.hits;
+  }
+  for (std::size_t j = 0; j < m.detections.size(); ++j) {
+    if (!in(m.detections[j].emitted_s)) continue;
+    ++r.detections;
+    if (m.det_kind[j] == EventKind::kDetFalseAlarm) ++r.false_alarms;
+    if (m.det_kind[j] == EventKind::kDetDuplicate) ++r.duplicates;
+  }
+  for (std::size_t i = 0; i < m.posts.size(); ++i)
+    if (m.post_kind[i] == EventKind::kPostSent && in(m.posts[i].t_done_s)) ++r.posts_sent;
+  const std::size_t tp = r.hits, fp = r.false_alarms + r.duplicates, fn = r.misses;
+  r.precision = tp + fp ? static_cast<double>(tp) / static_cast<double>(tp + fp) : 1.0;
+  r.recall = tp + fn ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 1.0;
+  for (const Interval& w : m.los) r.los_s += std::max(0.0, std::min(w.t1, t1) - std::max(w.t0, t0));
+  const std::size_t a = m.tank.lower(t0), b = m.tank.lower(std::nextafter(t1, 1e300));
+  r.tank_samples = b - a;
+  if (b > a) m.tank.range_minmax(a, b, r.tank_min, r.tank_max);
+  const std::size_t c = m.dashboard_latency.lower(t0), d = m.dashboard_latency.lower(std::nextafter(t1, 1e300));
+  std::vector<double> lat(m.dashboard_latency.v().begin() + static_cast<std::ptrdiff_t>(c),
+                          m.dashboard_latency.v().begin() + static_cast<std::ptrdiff_t>(d));
+  r.dashboard = latency_stats(lat);
+  return r;
+}
+
+void export_csv(const Model& m, double t0, double t1, const std::string& out_path) {
+  std::ofstream f(out_path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot write '" + out_path + "'");
+  f << "t_s,utc,series,value,detail\n";
+  struct Row {
+    double t;
+    const char* series;
+    double value;
+    const std::string* detail;
+  };
+  std::vector<Row> rows;
+  const std::pair<const Series*, const char*> tel[] = {
+      {&m.tank, "NODE3000005"}, {&m.upa, "NODE3000004"}, {&m.waste, "NODE3000008"}, {&m.clean, "NODE3000009"}};
+  for (const auto& [s, name] : tel)
+    for (std::size_t i = s->lower(t0); i < s->size() && s->t()[i] <= t1; ++i) rows.push_back({s->t()[i], name, s->v()[i], nullptr});
+  for (const Event& e : m.events)
+    if (e.t >= t0 && e.t <= t1) rows.push_back({e.t, event_kind_name(e.kind), kNoTime, &e.detail});
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.t < b.t; });
+  char buf[64];
+  for (const Row& r : rows) {
+    std::snprintf(buf, sizeof buf, "%.6f", r.t);
+    f << buf << ',' << format_utc(m.meta.epoch_unix_s + r.t, true) << ',' << r.series << ',';
+    if (!std::isnan(r.value)) {
+      std::snprintf(buf, sizeof buf, "%.17g", r.value);
+      f << buf;
+    }
+    f << ',';
+    if (r.detail) {
+      f << '"';
+      for (char ch : *r.detail) {
+        if (ch == '"') f << '"';
+        f << ch;
+      }
+      f << '"';
+    }
+    f << '\n';
+  }
+  f.close();
+  if (!f) throw std::runtime_error("writing '" + out_path + "' failed");
+}
+
+double parse_duration(const std::string& s) {
+  // A bare number is seconds; anything else is the scenario files' syntax.
+  if (!s.empty() && s.find_first_not_of("0123456789.") == std::string::npos) return peebot::parse_duration(s + "s");
+  return peebot::parse_duration(s);
+}
+
+std::string format_duration(double s) {
+  if (std::isnan(s)) return "-";
+  const double a = std::fabs(s);
+  const char* sign = s < 0 ? "-" : "";
+  char buf[64];
+  if (a == 0) std::snprintf(buf, sizeof buf, "0 s");
+  else if (a < 1e-3) std::snprintf(buf, sizeof buf, "%s%.0f \xC2\xB5s", sign, a * 1e6);
+  else if (a < 0.01) std::snprintf(buf, sizeof buf, "%s%.2f ms", sign, a * 1e3);
+  else if (a < 1) std::snprintf(buf, sizeof buf, "%s%.0f ms", sign, a * 1e3);
+  else if (a < 60) std::snprintf(buf, sizeof buf, "%s%.1f s", sign, a);
+  else if (a < 3600) std::snprintf(buf, sizeof buf, "%s%dm %02ds", sign, static_cast<int>(a / 60), static_cast<int>(std::fmod(a, 60)));
+  else if (a < 86400)
+    std::snprintf(buf, sizeof buf, "%s%dh %02dm", sign, static_cast<int>(a / 3600), static_cast<int>(std::fmod(a, 3600) / 60));
+  else
+    std::snprintf(buf, sizeof buf, "%s%dd %02dh", sign, static_cast<int>(a / 86400), static_cast<int>(std::fmod(a, 86400) / 3600));
+  return buf;
+}
+
+std::string format_utc(double unix_s, bool with_ms) {
+  if (std::isnan(unix_s)) return "-";
+  const double fl = std::floor(unix_s);
+  const std::time_t tt = static_cast<std::time_t>(fl);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  if (with_ms)
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, std::min(999, static_cast<int>((unix_s - fl) * 1000)));
+  else
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+double iss_timestamp_h(double unix_s) {
+  const std::time_t tt = static_cast<std::time_t>(std::floor(unix_s));
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::tm base{};
+  base.tm_year = tm.tm_year - 1;
+  base.tm_mon = 11;
+  base.tm_mday = 31;
+  return (unix_s - static_cast<double>(timegm(&base))) / 3600.0;
+}
+
+}  // namespace peebot::viz

@@ -1,0 +1,134 @@
+// What the viewer shows, derived once from a trace: decimatable series
+// (tank, UPA, water tanks, per-stage latency), intervals (LOS, UPA states,
+// crew sleep, tank full), scored events (truth voids, detections, posts) and
+// latency samples for the histograms. Pure C++ (no GL), so tests can check it.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "series.hpp"
+#include "sim/report/report.hpp"
+#include "sim/scenario/scenario.hpp"
+#include "sim/trace/trace.hpp"
+
+namespace peebot::viz {
+
+enum class EventKind : int {
+  kVoid,            // a true void the detector found (hit)
+  kVoidMissed,      // a true void reaching the tank that no detection matched
+  kVoidNoTank,      // a true void that does not feed the tank (invisible, not scored)
+  kDetHit,          // detection matched to a void
+  kDetFalseAlarm,   // detection with no void in its window
+  kDetDuplicate,    // second detection of an already matched void
+  kDetBulk,         // bulk-transfer detection
+  kDetOther,        // "other" detection
+  kDetUnscored,     // urination detection, trace without truth
+  kPostSent,
+  kPostFailed,
+  kPostSuppressed,
+  kPostSkipped,
+  kLos,             // loss of signal window
+  kUpaChange,
+  kTankFull,
+  kBulk,            // a true bulk transfer
+  kCount
+};
+const char* event_kind_name(EventKind k);
+
+struct Event {
+  double t = 0.0;      // marker time (void onset, detection emission, post done, window start)
+  double t_end = 0.0;  // end of the interval (== t for instants)
+  EventKind kind = EventKind::kVoid;
+  std::size_t index = 0;  // into the matching vector (voids, detections, posts, ...)
+  std::string detail;     // one line for the events table and tooltips
+};
+
+struct Interval {
+  double t0 = 0.0, t1 = 0.0;
+  int value = 0;  // UPA state, awake flag, ...
+};
+
+// Latency quantities, in the report's order, then event -> tweet.
+inline constexpr int kLatencyKinds = 7;
+extern const char* const kLatencyNames[kLatencyKinds];
+// Stages drawn over time (by t_received): feed, ingest, detector, store.
+inline constexpr int kStageSeries = 4;
+
+struct Histogram {
+  double log_lo = -4, log_hi = 1;   // bin edges in log10(seconds)
+  std::vector<std::uint32_t> bins;  // counts
+  std::uint32_t peak = 0;
+  LatencyStats stats;               // the report's figures
+  double target_s = kNoTime;        // the seed target (dashboard/persist p99, tweet p95)
+  const char* target_label = "";
+};
+
+// Per-stage latency from /pipeline/stages: the one big table, loaded apart
+// (in the background by the viewer) so a trace opens fast.
+struct LatencyData {
+  Series stage_latency[kStageSeries];  // log10(seconds) by t_received (delivered updates), one shared time vector
+  Series dashboard_latency;            // ingest -> dashboard-ready in seconds, same times: range statistics
+  Histogram hist[6];                   // kLatencyNames[0..5]
+  std::uint64_t rows = 0;
+};
+LatencyData load_latency(const std::string& path, std::uint64_t chunk_rows = 1u << 20);
+
+struct Model {
+  std::string path;
+  TraceMeta meta;
+  ReportParams params;
+  MatchResult match;  // match_detections with the scenario's report windows (as the report scores)
+  double t_begin = 0.0, t_end = 0.0;  // span to show (s since epoch)
+  double open_seconds = 0.0;          // wall time load_model took
+
+  Series tank, tank_truth, upa, waste, clean;
+  Series stage_latency[kStageSeries];  // see LatencyData (empty until latency_ready)
+  Series dashboard_latency;
+  Histogram hist[kLatencyKinds];       // [6]: event -> tweet, filled at load
+  bool latency_ready = false;
+
+  std::vector<Interval> los, upa_states, tank_full;
+  std::vector<std::vector<Interval>> crew;  // per crew member: awake (1) / asleep (0) spans
+  std::vector<VoidEvent> voids;
+  std::vector<Detection> detections;
+  std::vector<Post> posts;
+  std::vector<BulkTransfer> bulk;
+  std::vector<EventKind> void_kind, det_kind, post_kind;
+  std::vector<std::string> miss_reason;  // per void: why it was missed ("" unless missed)
+  std::vector<std::size_t> det_void;     // per detection: matched void index or SIZE_MAX
+  std::vector<Event> events;             // sorted by t
+  std::uint64_t rows_total = 0;          // rows of the tables read
+};
+
+// Loads a trace (also a live `.tmp` being written). Throws TraceError. With
+// with_latency false, /pipeline/stages is left for load_latency + install.
+Model load_model(const std::string& path, bool with_latency = true);
+void install(Model& m, LatencyData&& d);
+
+// Counts and precision/recall of the events inside [t0, t1].
+struct RangeStats {
+  double t0 = 0.0, t1 = 0.0;
+  std::size_t voids = 0, hits = 0, misses = 0, false_alarms = 0, duplicates = 0, detections = 0, posts_sent = 0;
+  std::size_t tank_samples = 0;
+  double precision = 1.0, recall = 1.0;
+  double los_s = 0.0;
+  double tank_min = kNoTime, tank_max = kNoTime;
+  LatencyStats dashboard;  // ingest -> dashboard-ready of updates received in the range
+};
+RangeStats range_stats(const Model& m, double t0, double t1);
+
+// Writes the selected range as CSV (telemetry samples and events, by time).
+// Throws std::runtime_error naming the file when it cannot be written.
+void export_csv(const Model& m, double t0, double t1, const std::string& out_path);
+
+// A duration as in scenario files ("2d3h", "6h", "90min", "1h30min", "45s",
+// "1.5d") or bare seconds ("3600"). Throws std::invalid_argument naming what
+// was expected.
+double parse_duration(const std::string& s);
+std::string format_duration(double s);          // "2d 03:00:00", "5m 12.3s", "850 ms"
+std::string format_utc(double unix_s, bool with_ms = false);  // "2025-01-06 03:00:00Z"
+double iss_timestamp_h(double unix_s);  // the feed's TimeStamp: hours since 00:00 UTC Dec 31 of the previous year
+const char* upa_state_name(int code);
+
+}  // namespace peebot::viz
