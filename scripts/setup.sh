@@ -12,7 +12,7 @@ PACKAGES=(
   libeigen3-dev
   libtomlplusplus-dev
   catch2
-  libimgui-dev libglfw3-dev libstb-dev xvfb xauth libgl1-mesa-dri mesa-utils
+  libimgui-dev libglfw3-dev libgl-dev libstb-dev fonts-dejavu-core xvfb xauth libgl1-mesa-dri mesa-utils
   libssl-dev libcurl4-openssl-dev nodejs clang
 )
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The viewer benchmark: trace-open time and frame time p50/p99 of peebot-view on
+# the 30-day trace, under Xvfb + Mesa llvmpipe (software rendering).
+# Usage: scripts/bench-view.sh [BUILD_DIR] (default build/release); makes
+# /tmp/iss-30d.h5 with `peebot run scenarios/iss-30d.toml` when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${1:-build/release}
+TRACE=${PEEBOT_BENCH_TRACE:-/tmp/iss-30d.h5}
+if [ ! -f "$TRACE" ]; then
+  echo "bench-view: simulating $TRACE (scenarios/iss-30d.toml)"
+  "$B/sim/peebot" run scenarios/iss-30d.toml -o "$TRACE" > /dev/null
+fi
+xvfb-run -a -s "-screen 0 1280x800x24" "$B/viz/peebot-view" "$TRACE" --bench
