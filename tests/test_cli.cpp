@@ -15,45 +15,13 @@
 
 #include "sim/report/report.hpp"
 #include "sim/trace/trace.hpp"
+#include "cli_support.hpp"
 
 using namespace peebot;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-Result run_peebot(const std::string& args) {
-  const std::string cmd = std::string(PEEBOT_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string tmp_path(const std::string& name) {
-  static const std::string dir = [] {
-    char tmpl[] = "/tmp/peebot-cli-XXXXXX";
-    const char* d = mkdtemp(tmpl);
-    return std::string(d ? d : "/tmp");
-  }();
-  return dir + "/" + name;
-}
-
-std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = tmp_path(name);
-  std::ofstream(path) << text;
-  return path;
-}
-
-bool exists(const std::string& p) { return access(p.c_str(), F_OK) == 0; }
+using namespace peebot::test;
 
 // A small, fast scenario: 3 crew for 12 hours, light background.
 const char* kTiny = R"(

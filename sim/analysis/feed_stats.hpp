@@ -25,7 +25,7 @@ struct FeedStatsParams {
   double drain_max_interval_s = 1800;  // successive drain steps further apart are not one drain
   double flicker_window_s = 60;  // a +-1 change reversed within this is flicker
   double gap_s = 600;            // tank inter-update times above this are gaps (when no LOS window covers them)
-  double long_gap_s = 3 * 3600;  // days and hours touched by a gap/LOS window this long are not "covered"
+  double long_gap_s = 3 * 3600;  // days and hours touched by a LOS window this long are not "covered"
 };
 
 // One rise event of the tank level (see docs/fidelity.md).
@@ -61,7 +61,7 @@ struct FeedStats {
   std::vector<RiseEvent> rise_events;  // every rise event >= min_rise_pct, bulk ones included
   std::vector<GapWindow> gaps;         // LOS windows and inter-update gaps, in time order
 
-  Distribution inter_update_s;      // time between successive tank updates (intervals overlapping a LOS window excluded)
+  Distribution inter_update_s;      // time between successive tank updates, at most gap_s, not overlapping a LOS window
   Distribution rise_size_pct;       // size of each non-bulk rise event
   Distribution rises_per_day;       // non-bulk rise events per covered UTC day
   Distribution rise_onset_hour;     // UTC hour of day [0, 24) of each non-bulk rise onset
@@ -80,13 +80,17 @@ struct FeedStats {
 // as changes); `upa` (may be empty) the UPA state updates: when given, drain
 // steps count only while the UPA is NORMAL (16); `los` (may be empty) the
 // known loss-of-signal windows (sorted). Times are trace seconds since
-// `epoch_unix_s` (for UTC days and hours of day).
+// `epoch_unix_s` (for UTC days and hours of day). `observed` (optional) is
+// the span the feed was watched, for covered days and hours; by default the
+// first to the last tank row.
 FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::vector<TelemetryRow>& upa,
                              const std::vector<GapWindow>& los, double epoch_unix_s,
-                             const FeedStatsParams& params = {});
+                             const FeedStatsParams& params = {}, const GapWindow* observed = nullptr);
 
 // The same for a whole trace: tank = /telemetry/NODE3000005, upa =
 // /telemetry/NODE3000004, los = the TIME_000001 LOS windows (los_windows_of).
+// Observed span: [0, duration_s] for a simulated or live trace (the feed is
+// watched from t = 0); for an import, the first to the last row of any item.
 FeedStats compute_feed_stats(const Trace& trace, const FeedStatsParams& params = {});
 
 // LOS windows as the feed shows them: a TIME_000001 row with status != 24

@@ -1,0 +1,160 @@
+// peebot compare A.h5 B.h5 [--json]: the fidelity report of two traces.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "../analysis/feed_stats.hpp"
+#include "cli.hpp"
+#include "report_common.hpp"
+
+namespace peebot::cli {
+
+namespace {
+
+std::string num(double v, int prec = 2) {
+  if (std::isnan(v)) return "-";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", prec, v);
+  return b;
+}
+
+std::string jnum(double v) {
+  if (!std::isfinite(v)) return "null";
+  char b[64];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+std::string jstr(const std::string& s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) { o += ' '; continue; }
+    o += c;
+  }
+  return o + "\"";
+}
+
+// (B - A) / A; NaN when A is 0 or unknown.
+double rel_diff(double a, double b) { return (a == 0 || std::isnan(a) || std::isnan(b)) ? NAN : (b - a) / a; }
+
+std::string describe(const Trace& t, const std::string& path) {
+  return path + " (" + t.meta.mode + ", " + t.meta.scenario_name + ")";
+}
+
+void print_text(const std::string& pa, const std::string& pb, const Trace& ta, const Trace& tb, const FeedStats& a,
+                const FeedStats& b) {
+  std::printf("A: %s\nB: %s\n\n", describe(ta, pa).c_str(), describe(tb, pb).c_str());
+  std::printf("%-27s %-6s | %8s %9s %9s %9s | %8s %9s %9s %9s | %6s\n", "distribution", "unit", "n A", "mean A",
+              "p50 A", "p95 A", "n B", "mean B", "p50 B", "p95 B", "KS D");
+  std::printf("%s\n", std::string(125, '-').c_str());
+  for (const auto& nd : compared_distributions()) {
+    const Distribution& da = a.*(nd.member);
+    const Distribution& db = b.*(nd.member);
+    const KsResult ks = ks_two_sample(da.values, db.values);
+    std::printf("%-27s %-6s | %8zu %9s %9s %9s | %8zu %9s %9s %9s | %6s\n", nd.label, nd.unit, da.count(),
+                num(da.mean()).c_str(), num(da.p50()).c_str(), num(da.p95()).c_str(), db.count(),
+                num(db.mean()).c_str(), num(db.p50()).c_str(), num(db.p95()).c_str(), num(ks.d, 3).c_str());
+  }
+  const double ma = a.rises_per_day.p50(), mb = b.rises_per_day.p50();
+  const double rd = rel_diff(ma, mb);
+  std::printf("\nrises per day, median: A %s, B %s, B vs A %s%%\n", num(ma, 1).c_str(), num(mb, 1).c_str(),
+              std::isnan(rd) ? "-" : num(100 * rd, 1).c_str());
+  std::printf("tank updates: A %zu, B %zu; covered days: A %zu, B %zu; covered hours: A %zu, B %zu\n", a.tank_updates,
+              b.tank_updates, a.covered_days, b.covered_days, a.covered_hours, b.covered_hours);
+  const auto per_hour = [](const FeedStats& s) {
+    return s.covered_hours ? static_cast<double>(s.flicker_episodes) / static_cast<double>(s.covered_hours) : NAN;
+  };
+  std::printf("flicker episodes: A %zu (%s/covered h), B %zu (%s/covered h)\n", a.flicker_episodes,
+              num(per_hour(a)).c_str(), b.flicker_episodes, num(per_hour(b)).c_str());
+  std::printf("bulk transfers: A %zu, B %zu\n", a.bulk_transfers, b.bulk_transfers);
+  std::printf("\nrise onsets by UTC hour of day (share of each trace's rises, %%):\n  hour ");
+  for (int h = 0; h < 24; ++h) std::printf("%4d", h);
+  for (int k = 0; k < 2; ++k) {
+    const FeedStats& s = k == 0 ? a : b;
+    std::size_t total = 0;
+    for (auto c : s.hour_profile) total += c;
+    std::printf("\n  %s    ", k == 0 ? "A" : "B");
+    for (auto c : s.hour_profile)
+      std::printf("%4.0f", total ? 100.0 * static_cast<double>(c) / static_cast<double>(total) : 0.0);
+  }
+  std::printf("\n");
+}
+
+void print_json(const std::string& pa, const std::string& pb, const Trace& ta, const Trace& tb, const FeedStats& a,
+                const FeedStats& b) {
+  std::ostringstream o;
+  const auto side = [](const Distribution& d) {
+    return "{\"count\": " + std::to_string(d.count()) + ", \"mean\": " + jnum(d.mean()) + ", \"p50\": " +
+           jnum(d.p50()) + ", \"p95\": " + jnum(d.p95()) + "}";
+  };
+  o << "{\n  \"a\": {\"path\": " << jstr(pa) << ", \"mode\": " << jstr(ta.meta.mode)
+    << ", \"scenario_name\": " << jstr(ta.meta.scenario_name) << "},\n";
+  o << "  \"b\": {\"path\": " << jstr(pb) << ", \"mode\": " << jstr(tb.meta.mode)
+    << ", \"scenario_name\": " << jstr(tb.meta.scenario_name) << "},\n";
+  o << "  \"distributions\": {\n";
+  const auto& list = compared_distributions();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto& nd = list[i];
+    const Distribution& da = a.*(nd.member);
+    const Distribution& db = b.*(nd.member);
+    const KsResult ks = ks_two_sample(da.values, db.values);
+    o << "    " << jstr(nd.key) << ": {\"unit\": " << jstr(nd.unit) << ", \"a\": " << side(da)
+      << ", \"b\": " << side(db) << ", \"ks_d\": " << jnum(ks.d) << ", \"ks_n1\": " << ks.n1
+      << ", \"ks_n2\": " << ks.n2 << "}" << (i + 1 < list.size() ? "," : "") << "\n";
+  }
+  o << "  },\n";
+  const double ma = a.rises_per_day.p50(), mb = b.rises_per_day.p50();
+  o << "  \"rises_per_day_median\": {\"a\": " << jnum(ma) << ", \"b\": " << jnum(mb)
+    << ", \"rel_diff_b_vs_a\": " << jnum(rel_diff(ma, mb)) << "},\n";
+  const auto counts = [&](const FeedStats& s) {
+    std::string h = "[";
+    for (std::size_t i = 0; i < 24; ++i) h += (i ? ", " : "") + std::to_string(s.hour_profile[i]);
+    h += "]";
+    return "{\"tank_updates\": " + std::to_string(s.tank_updates) + ", \"covered_days\": " +
+           std::to_string(s.covered_days) + ", \"covered_hours\": " + std::to_string(s.covered_hours) +
+           ", \"flicker_episodes\": " + std::to_string(s.flicker_episodes) + ", \"bulk_transfers\": " +
+           std::to_string(s.bulk_transfers) + ", \"rise_events\": " + std::to_string(s.rise_events.size()) +
+           ", \"hour_profile\": " + h + "}";
+  };
+  o << "  \"counts\": {\"a\": " << counts(a) << ", \"b\": " << counts(b) << "}\n}\n";
+  std::cout << o.str();
+}
+
+int cmd_compare(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "Usage: peebot compare A.h5 B.h5 [--json]\n\n"
+      "The fidelity report of two traces (e.g. a simulation against an imported\n"
+      "recording), side by side: inter-update times, rise sizes, rises per day,\n"
+      "hour of day of rises, drain-step intervals, flicker episodes per hour and gap\n"
+      "lengths (count, mean, p50, p95 for each trace), each with the two-sample\n"
+      "Kolmogorov-Smirnov distance D; the median rises per day and B's relative\n"
+      "difference to A; flicker and bulk-transfer counts. Definitions:\n"
+      "docs/fidelity.md.\n\nOptions");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("traces", po::value<std::vector<std::string>>()->multitoken(), "the two traces (HDF5)")
+      ("json", "print the figures as JSON");
+  po::positional_options_description pos;
+  pos.add("traces", -1);
+  const auto vm = parse_args("compare", args, opts, pos);
+  if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
+  const auto paths = vm.count("traces") ? vm["traces"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  if (paths.size() != 2) throw UsageError("compare", "expected two traces, A.h5 and B.h5");
+  const Trace ta = read_trace_or_input_error(paths[0]);
+  const Trace tb = read_trace_or_input_error(paths[1]);
+  const FeedStats a = compute_feed_stats(ta), b = compute_feed_stats(tb);
+  if (vm.count("json"))
+    print_json(paths[0], paths[1], ta, tb, a, b);
+  else
+    print_text(paths[0], paths[1], ta, tb, a, b);
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace
+
+PEEBOT_COMMAND("compare", "fidelity report of two traces: feed statistics side by side with KS distances", cmd_compare);
+
+}  // namespace peebot::cli

@@ -1,0 +1,60 @@
+// Helpers for tests that run the peebot binary and use scratch files.
+#pragma once
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+namespace peebot::test {
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+inline Result run_peebot(const std::string& args) {
+  const std::string cmd = std::string(PEEBOT_BINARY) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// A path in this process's scratch directory (created once).
+inline std::string tmp_path(const std::string& name) {
+  static const std::string dir = [] {
+    char tmpl[] = "/tmp/peebot-test-XXXXXX";
+    const char* d = mkdtemp(tmpl);
+    return std::string(d ? d : "/tmp");
+  }();
+  return dir + "/" + name;
+}
+
+inline std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = tmp_path(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+inline bool exists(const std::string& p) { return access(p.c_str(), F_OK) == 0; }
+
+// Where the real recordings (../shared/data/real) should be: PEEBOT_SHARED_DATA
+// (set by ctest), else next to the source tree.
+inline std::string shared_data_path() {
+  const char* env = std::getenv("PEEBOT_SHARED_DATA");
+  return env && *env ? env : std::string(PEEBOT_SOURCE_DIR) + "/../shared/data/real";
+}
+// The same when the folder exists, else empty.
+inline std::string shared_data_dir() { return exists(shared_data_path()) ? shared_data_path() : std::string(); }
+
+}  // namespace peebot::test
