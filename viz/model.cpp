@@ -364,8 +364,9 @@ LatencyData load_latency(const std::string& path, std::uint64_t chunk_rows) {
     for (std::size_t i = 0; i < ix.size(); ++i) ix[i] = static_cast<std::uint32_t>(i);
     std::stable_sort(ix.begin(), ix.end(), [&](std::uint32_t a, std::uint32_t b) { return t[a] < t[b]; });
   }
+  const std::size_t n_rows = t.size();
   auto ordered = [&](auto get) {
-    std::vector<double> v(t.size());
+    std::vector<double> v(n_rows);
     for (std::size_t i = 0; i < v.size(); ++i) v[i] = get(ix.empty() ? i : ix[i]);
     return v;
   };
@@ -399,6 +400,9 @@ void install(Model& m, LatencyData&& d) {
   }
   m.rows_total += d.rows;
   m.latency_ready = true;
+  if (std::getenv("PEEBOT_VIEW_PROFILE") && !m.dashboard_latency.empty())
+    std::fprintf(stderr, "latency: %zu rows by arrival, %.3f .. %.3f s\n", m.dashboard_latency.size(),
+                 m.dashboard_latency.t().front(), m.dashboard_latency.t().back());
 }
 
 RangeStats range_stats(const Model& m, double t0, double t1) {

@@ -291,6 +291,15 @@ TEST_CASE("A sim trace loads with hits, false alarms and misses scored like the 
   REQUIRE(m.crew.size() == 2);
   CHECK(m.crew[0].back().value == 0);
   CHECK(m.hist[4].stats.count == 334);
+  // Stage latency over time, by arrival: detector latency of the sample at 3000 s is 10 ms + 3000 mod 7 ms.
+  REQUIRE(m.stage_latency[2].size() == 334);
+  REQUIRE(m.dashboard_latency.size() == 334);
+  double v = 0, st = 0;
+  REQUIRE(m.dashboard_latency.value_at(3000, v, st));
+  CHECK(v == Approx(0.01 + 0.001 * std::fmod(3000.0, 7)).margin(1e-9));
+  CHECK(m.stage_latency[2].value_at(3000, v, st));
+  CHECK(v == Approx(std::log10(0.008 + 0.001 * std::fmod(3000.0, 7))).margin(1e-6));
+  CHECK(range_stats(m, 2990, 3010).dashboard.count == 1);
   CHECK(m.hist[4].peak > 0);
   CHECK(m.hist[4].target_s == 1.0);
   CHECK(m.hist[6].stats.count == 1);  // event -> tweet: one sent post of a matched detection
