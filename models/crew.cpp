@@ -85,44 +85,58 @@ CrewPlan plan_crew(const CrewParams& p, double epoch_unix_s, double horizon_s, R
     const double rate_mult = p.person_rate_sd > 0 ? std::max(0.2, rng.normal(1.0, p.person_rate_sd)) : 1.0;
     const double vol_mult = p.person_volume_sd > 0 ? std::max(0.2, rng.normal(1.0, p.person_volume_sd)) : 1.0;
     CrewParams pp = p;
-    pp.voids_per_day = p.voids_per_day * rate_mult;
+    // A night_share of the uses falls in the sleep period (uniformly); the rest follows the awake profile.
+    pp.voids_per_day = p.voids_per_day * rate_mult * (1.0 - p.night_share);
+    const double night_per_day = p.voids_per_day * rate_mult * p.night_share;
     const auto periods = awake_periods(p, epoch_unix_s, horizon_s, shift, rng);
+    // One candidate use at t (taken or not): draws every attribute either way
+    // so the stream's use does not depend on the outcome.
+    double ex_start = 0.0, ex_end = 0.0;
+    auto candidate = [&](double t, bool take) {
+      const double urine = std::max(30.0, rng.lognormal_mean_sd(p.urine_mean_ml * vol_mult, p.urine_sd_ml * vol_mult));
+      const double dur = std::max(5.0, rng.normal(p.void_duration_mean_s, p.void_duration_sd_s));
+      const bool upa = rng.bernoulli(p.upa_share);
+      if (!take || t < 0.0 || t >= horizon_s) return;
+      double onset = t;
+      if (p.exercise_s > 0 && onset >= ex_start && onset < ex_end) onset = ex_end;
+      if (!crew_aboard(p, person, onset) || onset >= horizon_s) return;
+      // On EVA the suit collects it: no use of a toilet at all.
+      if (crew_on_eva(p, person, onset)) return;
+      VoidEvent v;
+      v.onset_s = onset;
+      v.end_s = onset + dur;
+      v.crew = person;
+      v.urine_ml = urine;
+      v.flush_ml = p.flush_ml;
+      v.reaches_tank = upa;
+      plan.voids.push_back(v);
+    };
     bool awake_at_start = false;
-    for (const auto& per : periods) {
+    for (std::size_t k = 0; k < periods.size(); ++k) {
+      const auto& per = periods[k];
       if (per.wake_s <= 0.0 && per.sleep_s > 0.0) awake_at_start = true;
       if (per.wake_s > 0.0 && crew_aboard(p, person, per.wake_s)) plan.transitions.push_back({per.wake_s, person, 1});
       if (per.sleep_s < horizon_s && crew_aboard(p, person, per.sleep_s)) plan.transitions.push_back({per.sleep_s, person, 0});
       // Non-homogeneous Poisson process by thinning against the burst rate.
       const double awake = per.sleep_s - per.wake_s;
       const double rate_max = void_rate_per_s(pp, 0.0, awake);
-      if (rate_max <= 0.0) continue;
       // Exercise: one session a day, staggered across the crew; uses due during it wait for its end.
-      const double ex_start = per.wake_s + 2 * 3600.0 + (person % 4) * 2.5 * 3600.0;
-      const double ex_end = ex_start + p.exercise_s;
-      double t = per.wake_s;
-      while (true) {
+      ex_start = per.wake_s + 2 * 3600.0 + (person % 4) * 2.5 * 3600.0;
+      ex_end = ex_start + p.exercise_s;
+      for (double t = per.wake_s; rate_max > 0.0;) {
         t += rng.exponential(1.0 / rate_max);
         if (t >= per.sleep_s) break;
         const double accept = void_rate_per_s(pp, t - per.wake_s, awake) / rate_max;
-        const bool take = rng.uniform() < accept;
-        // Draw every attribute for every candidate so the stream's use does not depend on the window.
-        const double urine = std::max(30.0, rng.lognormal_mean_sd(p.urine_mean_ml * vol_mult, p.urine_sd_ml * vol_mult));
-        const double dur = std::max(5.0, rng.normal(p.void_duration_mean_s, p.void_duration_sd_s));
-        const bool upa = rng.bernoulli(p.upa_share);
-        if (!take || t < 0.0 || t >= horizon_s) continue;
-        double onset = t;
-        if (p.exercise_s > 0 && onset >= ex_start && onset < ex_end) onset = ex_end;
-        if (!crew_aboard(p, person, onset) || onset >= horizon_s) continue;
-        VoidEvent v;
-        v.onset_s = onset;
-        v.end_s = onset + dur;
-        v.crew = person;
-        v.urine_ml = urine;
-        v.flush_ml = p.flush_ml;
-        // On EVA the suit collects it: no use of a toilet at all.
-        if (crew_on_eva(p, person, onset)) continue;
-        v.reaches_tank = upa;
-        plan.voids.push_back(v);
+        candidate(t, rng.uniform() < accept);
+      }
+      if (night_per_day > 0.0) {
+        const double next_wake = k + 1 < periods.size() ? periods[k + 1].wake_s : per.sleep_s + std::max(3600.0, 86400.0 - awake);
+        const double night = next_wake - per.sleep_s;
+        for (double t = per.sleep_s; night > 0.0;) {
+          t += rng.exponential(night / night_per_day);
+          if (t >= next_wake) break;
+          candidate(t, true);
+        }
       }
     }
     // Everyone's state at t = 0 is recorded so the lanes start defined.

@@ -37,6 +37,7 @@ struct CrewParams {
   double weekend_wake_delay_s = 0;     // crew.weekend_wake_delay: later wake on Saturdays and Sundays (GMT)
   double person_rate_sd = 0;           // crew.person_rate_sd: per-person multiplier sd on voids_per_day (fraction)
   double person_volume_sd = 0;         // crew.person_volume_sd: per-person multiplier sd on urine_mean_ml (fraction)
+  double night_share = 0;              // crew.night_share: fraction of each person's uses during the sleep period
   double exercise_s = 0;               // crew.exercise: daily exercise session per person (no toilet use during it)
 };
 
@@ -50,6 +51,7 @@ struct UpaParams {
   double stop_pct = 12;                // upa.stop_pct: NORMAL -> STANDBY at or below
   double drain_pct_per_min = 0.22;     // upa.drain_pct_per_min while NORMAL (~1 % per 4.5 min)
   bool start_processing = false;       // upa.initial_state == "normal"
+  double drain_sd = 0;                 // upa.drain_sd: sd of each processing run's drain-rate multiplier (fraction)
   double idle_after_s = 0;             // upa.idle_after: STANDBY this long becomes IDLE (0 = never)
   double outages_per_day = 0;          // upa.outages_per_day: random processor outages (Poisson)
   double outage_mean_s = 4 * 3600.0;   // upa.outage_mean: mean outage length (exponential)

@@ -30,6 +30,16 @@ std::vector<BulkTransfer> plan_bulk(const BulkParams& p, double capacity_ml, dou
   return out;
 }
 
+std::vector<double> plan_drain_factors(const UpaParams& p, double horizon_s, Rng& rng) {
+  std::vector<double> f;
+  if (p.drain_sd <= 0) return f;
+  // At most one processing run per hour is plenty; the list is used cyclically.
+  const auto n = static_cast<std::size_t>(horizon_s / 3600.0) + 16;
+  f.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) f.push_back(std::max(0.2, rng.normal(1.0, p.drain_sd)));
+  return f;
+}
+
 std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& rng) {
   std::vector<UpaOutage> w;
   const auto maint = static_cast<std::int32_t>(UpaState::kMaintenance);
@@ -55,10 +65,13 @@ std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& r
 }
 
 UrinePlant::UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids,
-                       const std::vector<BulkTransfer>& bulk, const std::vector<UpaOutage>& outages)
+                       const std::vector<BulkTransfer>& bulk, const std::vector<UpaOutage>& outages,
+                       const std::vector<double>& drain_factors)
     : capacity_ml_(tank.capacity_ml),
       upa_(upa),
       drain_ml_per_s_(upa.drain_pct_per_min / 100.0 * tank.capacity_ml / 60.0),
+      base_drain_ml_per_s_(drain_ml_per_s_),
+      drain_factors_(drain_factors),
       volume_ml_(std::clamp(tank.initial_pct, 0.0, 100.0) / 100.0 * tank.capacity_ml),
       initial_ml_(volume_ml_),
       state_(upa.start_processing ? UpaState::kNormal : UpaState::kStandby) {
@@ -142,6 +155,8 @@ void UrinePlant::set_state(double t, UpaState s) {
   if (s == state_) return;
   state_ = s;
   if (s == UpaState::kStandby) standby_since_ = t;
+  if (s == UpaState::kNormal && !drain_factors_.empty())
+    drain_ml_per_s_ = base_drain_ml_per_s_ * drain_factors_[next_factor_++ % drain_factors_.size()];
   truth_.upa_states.push_back({t, static_cast<std::int32_t>(s)});
 }
 

@@ -16,7 +16,8 @@ World::World(const WorldParams& p, double epoch_unix_s, double horizon_s, std::u
       los_(plan_los(p.los, horizon_s, los_rng_)),
       bulk_(plan_bulk(p.bulk, p.tank.capacity_ml, horizon_s, bulk_rng_)),
       outages_(plan_outages(p.upa, horizon_s, upa_rng_)),
-      plant_(p.tank, p.upa, crew_.voids, bulk_, outages_),
+      drain_factors_(plan_drain_factors(p.upa, horizon_s, upa_rng_)),
+      plant_(p.tank, p.upa, crew_.voids, bulk_, outages_, drain_factors_),
       sensor_(p.sensor, sensor_rng_),
       water_(p.water) {}
 

@@ -46,6 +46,7 @@ class World {
   std::vector<LosWindow> los_;
   std::vector<BulkTransfer> bulk_;
   std::vector<UpaOutage> outages_;
+  std::vector<double> drain_factors_;
   UrinePlant plant_;
   LevelSensor sensor_;
   WaterSystem water_;

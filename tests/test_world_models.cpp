@@ -321,3 +321,48 @@ size = 5
 )";
   REQUIRE_THROWS_WITH(parse_scenario(order, "t.toml"), Catch::Contains("not after the previous period"));
 }
+
+TEST_CASE("night_share puts that share of the uses into the sleep period", "[models][crew]") {
+  CrewParams p;
+  p.size = 8;
+  p.person_shift_sd_s = 0;
+  p.daily_jitter_sd_s = 0;
+  p.night_share = 0.2;
+  p.toilet_turnaround_s = 0;
+  Rng rng(12, "crew");
+  const auto plan = plan_crew(p, kEpoch, 30 * kDay, rng);
+  double night = 0;
+  for (const auto& v : plan.voids) {
+    const double tod = std::fmod(v.onset_s, kDay);
+    if (tod < p.wake_s || tod >= p.sleep_s) ++night;
+  }
+  REQUIRE(night / static_cast<double>(plan.voids.size()) == Approx(0.2).margin(0.03));
+  REQUIRE(plan.voids.size() / 30.0 / p.size == Approx(6.0).epsilon(0.08));  // the daily total is unchanged
+}
+
+TEST_CASE("drain_sd gives each processing run its own drain rate", "[models][plant]") {
+  TankParams tank;
+  tank.initial_pct = 10;
+  UpaParams upa;
+  upa.drain_sd = 0.3;
+  std::vector<VoidEvent> voids;
+  for (int i = 0; i < 6; ++i) voids.push_back(void_at(i * 6 * 3600.0, 60, 3000, 0));  // each crosses start_pct
+  Rng rng(3, "upa");
+  const auto f = plan_drain_factors(upa, 2 * kDay, rng);
+  UrinePlant plant(tank, upa, voids, {}, {}, f);
+  plant.advance(2 * kDay);
+  // Slopes of the NORMAL segments without inflow, in %/min.
+  std::vector<double> slopes;
+  const auto& pts = plant.truth().tank;
+  for (std::size_t i = 1; i < pts.size(); ++i) {
+    const double dt = pts[i].t_s - pts[i - 1].t_s;
+    const double s = (pts[i].level_pct - pts[i - 1].level_pct) / (dt / 60.0);
+    if (dt > 600 && s < 0) slopes.push_back(-s);
+  }
+  REQUIRE(slopes.size() >= 4);
+  const auto [lo, hi] = std::minmax_element(slopes.begin(), slopes.end());
+  REQUIRE(*hi > 1.1 * *lo);
+  UpaParams flat;
+  Rng r2(3, "upa");
+  REQUIRE(plan_drain_factors(flat, 2 * kDay, r2).empty());  // default: every run at drain_pct_per_min
+}

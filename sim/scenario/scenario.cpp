@@ -437,6 +437,9 @@ const std::vector<Key>& schema() {
     k.push_back(number("crew.person_volume_sd", "fraction", closed(0, 1),
                        "sd of each person's multiplier on urine_mean_ml (0 = everyone the same)",
                        PEEBOT_FIELD(world.crew.person_volume_sd)));
+    k.push_back(number("crew.night_share", "fraction", closed(0, 0.9),
+                       "fraction of each person's uses that fall in the sleep period (uniformly; the rest follow the awake profile)",
+                       PEEBOT_FIELD(world.crew.night_share)));
     k.push_back(duration("crew.exercise", closed(0, 6 * kHour),
                          "daily exercise session per person (staggered); uses due during it wait for its end",
                          PEEBOT_FIELD(world.crew.exercise_s)));
@@ -458,6 +461,9 @@ const std::vector<Key>& schema() {
       st.get = [](Scenario& s) { Value v; v.text = s.world.upa.start_processing ? "normal" : "standby"; return v; };
       k.push_back(std::move(st));
     }
+    k.push_back(number("upa.drain_sd", "fraction", closed(0, 0.8),
+                       "sd of each processing run's drain-rate multiplier (0 = every run drains at drain_pct_per_min)",
+                       PEEBOT_FIELD(world.upa.drain_sd)));
     k.push_back(duration("upa.idle_after", closed(0, 30 * kDay), "STANDBY this long becomes IDLE (64); 0 = never",
                          PEEBOT_FIELD(world.upa.idle_after_s)));
     k.push_back(number("upa.outages_per_day", "1/day", closed(0, 24), "random processor outages per day (Poisson); no drain during one",
