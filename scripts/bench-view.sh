@@ -9,6 +9,6 @@ B=${1:-build/release}
 TRACE=${PEEBOT_BENCH_TRACE:-/tmp/iss-30d.h5}
 if [ ! -f "$TRACE" ]; then
   echo "bench-view: simulating $TRACE (scenarios/iss-30d.toml)"
-  "$B/sim/peebot" run scenarios/iss-30d.toml -o "$TRACE" > /dev/null
+  "$B/sim/peebot" run scenarios/iss-30d.toml -o "$TRACE" --no-report > /dev/null
 fi
 xvfb-run -a -s "-screen 0 1280x800x24" "$B/viz/peebot-view" "$TRACE" --bench
