@@ -52,6 +52,10 @@ struct UpaParams {
   double drain_pct_per_min = 0.22;     // upa.drain_pct_per_min while NORMAL (~1 % per 4.5 min)
   bool start_processing = false;       // upa.initial_state == "normal"
   double drain_sd = 0;                 // upa.drain_sd: sd of each processing run's drain-rate multiplier (fraction)
+  double dumps_per_day = 0;            // upa.dumps_per_day: fast drain-outs of the tank (Poisson), down to at most stop_pct
+  double dump_min_pct = 5;             // upa.dump_min_pct: smallest drain-out, % of the tank
+  double dump_max_pct = 30;            // upa.dump_max_pct: largest (uniform in between)
+  double dump_rate_pct_per_min = 4.5;  // upa.dump_rate_pct_per_min: outflow rate (~1 % every 13 s in pisslog-2025)
   double idle_after_s = 0;             // upa.idle_after: STANDBY this long becomes IDLE (0 = never)
   double outages_per_day = 0;          // upa.outages_per_day: random processor outages (Poisson)
   double outage_mean_s = 4 * 3600.0;   // upa.outage_mean: mean outage length (exponential)

@@ -30,6 +30,20 @@ std::vector<BulkTransfer> plan_bulk(const BulkParams& p, double capacity_ml, dou
   return out;
 }
 
+std::vector<BulkTransfer> plan_dumps(const UpaParams& p, double capacity_ml, double horizon_s, Rng& rng) {
+  std::vector<BulkTransfer> out;
+  const double rate_ml_per_s = p.dump_rate_pct_per_min / 100.0 * capacity_ml / 60.0;
+  if (p.dumps_per_day <= 0 || rate_ml_per_s <= 0) return out;
+  for (double t = 0.0;;) {
+    t += rng.exponential(86400.0 / p.dumps_per_day);
+    const double pct = rng.uniform(p.dump_min_pct, std::max(p.dump_min_pct, p.dump_max_pct));
+    if (t >= horizon_s) break;
+    const double ml = pct / 100.0 * capacity_ml;
+    out.push_back({t, t + ml / rate_ml_per_s, ml});
+  }
+  return out;
+}
+
 std::vector<double> plan_drain_factors(const UpaParams& p, double horizon_s, Rng& rng) {
   std::vector<double> f;
   if (p.drain_sd <= 0) return f;
@@ -66,12 +80,14 @@ std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& r
 
 UrinePlant::UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids,
                        const std::vector<BulkTransfer>& bulk, const std::vector<UpaOutage>& outages,
-                       const std::vector<double>& drain_factors)
+                       const std::vector<double>& drain_factors, const std::vector<BulkTransfer>& dumps)
     : capacity_ml_(tank.capacity_ml),
       upa_(upa),
       drain_ml_per_s_(upa.drain_pct_per_min / 100.0 * tank.capacity_ml / 60.0),
       base_drain_ml_per_s_(drain_ml_per_s_),
       drain_factors_(drain_factors),
+      dumps_(dumps),
+      dump_ml_per_s_(upa.dump_rate_pct_per_min / 100.0 * tank.capacity_ml / 60.0),
       volume_ml_(std::clamp(tank.initial_pct, 0.0, 100.0) / 100.0 * tank.capacity_ml),
       initial_ml_(volume_ml_),
       state_(upa.start_processing ? UpaState::kNormal : UpaState::kStandby) {
@@ -170,7 +186,10 @@ void UrinePlant::advance(double t_end) {
     update_mode(t);
     if (state_ != before) record_point(t);  // the drain rate changes here
     const double in = inflow_rate(t);
-    const double out = (state_ == UpaState::kNormal && volume_ml_ > kEps) ? drain_ml_per_s_ : 0.0;
+    while (next_dump_ < dumps_.size() && dumps_[next_dump_].end_s <= t) ++next_dump_;
+    const bool dumping = next_dump_ < dumps_.size() && dumps_[next_dump_].onset_s <= t && volume_ml_ > stop_ml + kEps;
+    const double out = ((state_ == UpaState::kNormal && volume_ml_ > kEps) ? drain_ml_per_s_ : 0.0) +
+                       (dumping ? dump_ml_per_s_ : 0.0);
     const double net = in - out;
     // A full tank with net inflow spills the excess (to the toilet's backup container).
     const bool spill_now = volume_ml_ >= capacity_ml_ - kEps && net > 0;
@@ -180,8 +199,9 @@ void UrinePlant::advance(double t_end) {
       spilling_ = spill_now;
     }
     double seg_end = std::min({t_end, next_void_boundary(t), next_mode_boundary(t)});
+    if (next_dump_ < dumps_.size()) seg_end = std::min(seg_end, dumps_[next_dump_].onset_s > t ? dumps_[next_dump_].onset_s : dumps_[next_dump_].end_s);
     // Events inside the segment: full, empty, UPA threshold crossings.
-    enum { kNone, kFull, kEmpty, kStart, kStop } ev = kNone;
+    enum { kNone, kFull, kEmpty, kStart, kStop, kDumpFloor } ev = kNone;
     auto consider = [&](double when, decltype(ev) what) {
       if (when > t && when < seg_end) { seg_end = when; ev = what; }
     };
@@ -189,6 +209,7 @@ void UrinePlant::advance(double t_end) {
     if (net < 0) consider(t + volume_ml_ / -net, kEmpty);
     if ((state_ == UpaState::kStandby || state_ == UpaState::kIdle) && net > 0 && volume_ml_ < start_ml) consider(t + (start_ml - volume_ml_) / net, kStart);
     if (state_ == UpaState::kNormal && net < 0 && volume_ml_ > stop_ml) consider(t + (volume_ml_ - stop_ml) / -net, kStop);
+    if (dumping && net < 0 && volume_ml_ > stop_ml) consider(t + (volume_ml_ - stop_ml) / -net, kDumpFloor);
 
     const double dt = seg_end - t;
     inflow_ml_ += in * dt;
@@ -205,7 +226,8 @@ void UrinePlant::advance(double t_end) {
       case kFull: volume_ml_ = capacity_ml_; break;
       case kEmpty: volume_ml_ = 0.0; break;
       case kStart: volume_ml_ = start_ml; break;
-      case kStop: volume_ml_ = stop_ml; break;
+      case kStop:
+      case kDumpFloor: volume_ml_ = stop_ml; break;
       case kNone: break;
     }
     volume_ml_ = std::clamp(volume_ml_, 0.0, capacity_ml_);

@@ -28,6 +28,8 @@ struct UpaOutage {
 
 // Random bulk transfers (Poisson, bulk.per_day) and the fixed bulk.windows, sorted, over [0, horizon).
 std::vector<BulkTransfer> plan_bulk(const BulkParams& p, double capacity_ml, double horizon_s, Rng& rng);
+// Fast drain-outs (upa.dumps_per_day), sorted; volume_ml is the most they take out.
+std::vector<BulkTransfer> plan_dumps(const UpaParams& p, double capacity_ml, double horizon_s, Rng& rng);
 // Drain-rate multipliers of successive processing runs (upa.drain_sd; empty when 0).
 std::vector<double> plan_drain_factors(const UpaParams& p, double horizon_s, Rng& rng);
 // Scheduled (upa.maintenance) and random (upa.outages_per_day) outages, sorted and merged.
@@ -44,7 +46,7 @@ class UrinePlant {
   // `voids` must be sorted by onset; those with reaches_tank == false are ignored.
   UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids,
              const std::vector<BulkTransfer>& bulk = {}, const std::vector<UpaOutage>& outages = {},
-             const std::vector<double>& drain_factors = {});
+             const std::vector<double>& drain_factors = {}, const std::vector<BulkTransfer>& dumps = {});
 
   // Integrates the plant up to t_s (monotone non-decreasing).
   void advance(double t_s);
@@ -74,6 +76,9 @@ class UrinePlant {
   double drain_ml_per_s_;          // current processing run's drain rate
   double base_drain_ml_per_s_;
   std::vector<double> drain_factors_;
+  std::vector<BulkTransfer> dumps_;  // fast drain-outs; outflow at dump_ml_per_s_ while above stop_pct
+  double dump_ml_per_s_ = 0.0;
+  std::size_t next_dump_ = 0;
   std::size_t next_factor_ = 0;
   std::vector<VoidEvent> voids_;  // voids that reach the tank and bulk transfers (crew = -1), by onset
   std::vector<UpaOutage> outages_;

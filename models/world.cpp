@@ -17,7 +17,9 @@ World::World(const WorldParams& p, double epoch_unix_s, double horizon_s, std::u
       bulk_(plan_bulk(p.bulk, p.tank.capacity_ml, horizon_s, bulk_rng_)),
       outages_(plan_outages(p.upa, horizon_s, upa_rng_)),
       drain_factors_(plan_drain_factors(p.upa, horizon_s, upa_rng_)),
-      plant_(p.tank, p.upa, crew_.voids, bulk_, outages_, drain_factors_),
+      dump_rng_(seed, "dump"),
+      dumps_(plan_dumps(p.upa, p.tank.capacity_ml, horizon_s, dump_rng_)),
+      plant_(p.tank, p.upa, crew_.voids, bulk_, outages_, drain_factors_, dumps_),
       sensor_(p.sensor, sensor_rng_),
       water_(p.water) {}
 

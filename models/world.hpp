@@ -47,6 +47,8 @@ class World {
   std::vector<BulkTransfer> bulk_;
   std::vector<UpaOutage> outages_;
   std::vector<double> drain_factors_;
+  Rng dump_rng_;
+  std::vector<BulkTransfer> dumps_;
   UrinePlant plant_;
   LevelSensor sensor_;
   WaterSystem water_;

@@ -366,3 +366,36 @@ TEST_CASE("drain_sd gives each processing run its own drain rate", "[models][pla
   Rng r2(3, "upa");
   REQUIRE(plan_drain_factors(flat, 2 * kDay, r2).empty());  // default: every run at drain_pct_per_min
 }
+
+TEST_CASE("fast drain-outs fall at their rate, never below stop_pct, and keep the mass balance", "[models][plant]") {
+  TankParams tank;
+  tank.initial_pct = 40;  // below start_pct: only the drain-outs take urine out
+  UpaParams upa;
+  upa.dumps_per_day = 3;
+  upa.dump_min_pct = 20;
+  upa.dump_max_pct = 40;
+  upa.dump_rate_pct_per_min = 5;
+  Rng rng(6, "dump");
+  const auto dumps = plan_dumps(upa, tank.capacity_ml, 2 * kDay, rng);
+  REQUIRE(dumps.size() >= 2);
+  UrinePlant plant(tank, upa, {}, {}, {}, {}, dumps);
+  for (double t = 0; t <= 2 * kDay; t += 30) {
+    plant.advance(t);
+    REQUIRE(plant.level_pct() >= upa.stop_pct - 1e-9);
+    REQUIRE(plant.volume_ml() ==
+            Approx(plant.initial_ml() + plant.inflow_ml() - plant.drained_ml() - plant.spilled_ml()).margin(1e-6));
+  }
+  // The first drain-out takes the tank from 40 % towards stop_pct at 5 %/min.
+  const auto& pts = plant.truth().tank;
+  bool seen = false;
+  for (std::size_t i = 1; i < pts.size(); ++i) {
+    const double dt = pts[i].t_s - pts[i - 1].t_s;
+    if (pts[i - 1].t_s >= dumps[0].onset_s && dt > 1 && pts[i].level_pct < pts[i - 1].level_pct) {
+      REQUIRE((pts[i - 1].level_pct - pts[i].level_pct) / (dt / 60.0) == Approx(5.0));
+      seen = true;
+      break;
+    }
+  }
+  REQUIRE(seen);
+  REQUIRE(plant.level_pct() == Approx(upa.stop_pct).margin(1e-6));  // drained down to the floor
+}

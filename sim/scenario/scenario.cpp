@@ -464,6 +464,15 @@ const std::vector<Key>& schema() {
     k.push_back(number("upa.drain_sd", "fraction", closed(0, 0.8),
                        "sd of each processing run's drain-rate multiplier (0 = every run drains at drain_pct_per_min)",
                        PEEBOT_FIELD(world.upa.drain_sd)));
+    k.push_back(number("upa.dumps_per_day", "1/day", closed(0, 100),
+                       "fast drain-outs of the tank per day (Poisson; ~1 % every 13 s in pisslog-2025), down to at most stop_pct",
+                       PEEBOT_FIELD(world.upa.dumps_per_day)));
+    k.push_back(number("upa.dump_min_pct", "%", closed(0, 100), "smallest drain-out, % of the tank",
+                       PEEBOT_FIELD(world.upa.dump_min_pct)));
+    k.push_back(number("upa.dump_max_pct", "%", closed(0, 100), "largest drain-out (uniform in between)",
+                       PEEBOT_FIELD(world.upa.dump_max_pct)));
+    k.push_back(number("upa.dump_rate_pct_per_min", "%/min", above_upto(0, 1000), "outflow rate of a drain-out",
+                       PEEBOT_FIELD(world.upa.dump_rate_pct_per_min)));
     k.push_back(duration("upa.idle_after", closed(0, 30 * kDay), "STANDBY this long becomes IDLE (64); 0 = never",
                          PEEBOT_FIELD(world.upa.idle_after_s)));
     k.push_back(number("upa.outages_per_day", "1/day", closed(0, 24), "random processor outages per day (Poisson); no drain during one",
