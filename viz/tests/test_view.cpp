@@ -353,6 +353,7 @@ TEST_CASE("A live SWMR trace opens while written and shows new rows on reload", 
   const std::string p = d.file("live.h5");
   TraceMeta meta = demo_meta(false);
   meta.mode = "live";
+  meta.duration_s = 0;  // grows with the data
   TraceWriter::Options o;
   o.swmr = true;
   TraceWriter w(p, meta, o);
@@ -364,7 +365,19 @@ TEST_CASE("A live SWMR trace opens while written and shows new rows on reload", 
   w.flush();
   App app(load_model(p + ".tmp"));
   CHECK(app.model().tank.size() == 250);
+  // The viewer's live tail: poll_live re-reads when the tables grew, and keeps the window at the end.
+  app.set_window(2000, 2490);
+  for (int i = 250; i < 400; ++i) w.telemetry(kUrineTank, TelemetryRow{i * 10.0, i * 10.0, 0, 42, static_cast<std::uint64_t>(i), 24});
+  w.flush();
+  app.poll_live(1000.0);
+  CHECK(app.model().tank.size() == 400);
+  CHECK(app.t1 >= 3990 - 1e-6);
+  app.poll_live(1000.5);  // at most once a second
   w.finish();
+  // Finished: the .tmp is renamed; the tail follows the final file.
+  app.poll_live(1002.0);
+  CHECK(app.model().path == p);
+  CHECK(app.model().tank.size() == 400);
 }
 
 // ============================================================= under Xvfb
