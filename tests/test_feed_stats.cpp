@@ -213,3 +213,21 @@ TEST_CASE("two clearly different feeds are far apart by KS and a feed is at dist
   REQUIRE(sa.rises_per_day.p50() == 12);
   REQUIRE(sb.rises_per_day.p50() == 48);
 }
+
+TEST_CASE("a trace's observed span is [0, duration] when simulated and first..last row when imported", "[stats]") {
+  Trace t;
+  t.meta.epoch_unix_s = 0;
+  t.meta.duration_s = 2 * 86400;
+  Pairs s = {{30, 10}};
+  add_rise(s, 8 * 3600.0, 10, 13, 4);
+  s.push_back({2 * 86400 - 30.0, 13});
+  t.telemetry[kUrineTank] = rows_of(s);
+  t.meta.mode = "sim";
+  const FeedStats sim = compute_feed_stats(t);
+  REQUIRE(sim.covered_days == 2);
+  REQUIRE(sim.rises_per_day.values == std::vector<double>{1, 0});
+  t.meta.mode = "import";  // the first and last rows are 30 s inside the days: neither is covered
+  REQUIRE(compute_feed_stats(t).covered_days == 0);
+  t.telemetry[kCleanWater] = rows_of({{0, 50}, {2 * 86400.0, 51}});  // any item counts
+  REQUIRE(compute_feed_stats(t).covered_days == 2);
+}

@@ -197,7 +197,7 @@ TEST_CASE("every kind of bad line stops the import naming file:line and what was
   }
 }
 
-TEST_CASE("--skip-bad skips and counts malformed lines, reporting the first", "[import]") {
+TEST_CASE("with --skip-bad malformed lines are skipped and counted, and the first is reported", "[import]") {
   const std::string text =
       "2023-09-18-22:42:18 27\nnonsense\n2023-09-18-22:43:03 26\n2023-09-18-22:45:18 x\n2023-09-18-22:45:19 25\n";
   REQUIRE_THAT(error_of("NODE3000005.txt", text), Catch::StartsWith("NODE3000005.txt:2: expected"));
@@ -339,6 +339,21 @@ TEST_CASE("peebot import writes a trace that report and compare accept; bad inpu
   REQUIRE_THAT(cmp.out, Catch::Contains("\"inter_update\": {\"unit\": \"s\""));
   REQUIRE_THAT(cmp.out, Catch::Contains("\"ks_d\": 0,"));
   REQUIRE_THAT(cmp.out, !Catch::Contains("\"ks_d\": 0.") && !Catch::Contains("\"ks_d\": 1"));
+  // A clearly different feed: +8 % rises every 20 min at 6 s steps, no flicker.
+  std::string csv = "time,item,value\n";
+  int v = 10;
+  for (int k = 0; k < 60; ++k) {
+    const double t0 = parse_utc("2023-09-18T22:00:00Z") + 1200.0 * k;
+    if (v > 80) { csv += format_utc(t0 - 600) + ",NODE3000005,10\n"; v = 10; }
+    for (int i = 1; i <= 8; ++i) csv += format_utc(t0 + 6.0 * i) + ",NODE3000005," + std::to_string(v + i) + "\n";
+    v += 8;
+  }
+  const std::string other = tmp_path("other.h5");
+  REQUIRE(run_peebot("import " + write_file("other.csv", csv) + " -o " + other).code == 0);
+  const auto far = run_peebot("compare " + out + " " + other + " --json");
+  REQUIRE(far.code == 0);
+  REQUIRE_THAT(far.out, Catch::Contains("\"rise_size\": {\"unit\": \"%\", \"a\": {\"count\": 1,"));
+  REQUIRE_THAT(far.out, Catch::Contains("\"ks_d\": 1, \"ks_n1\": 1, \"ks_n2\": 60}"));
   REQUIRE(run_peebot("compare " + out).code == 2);
   REQUIRE(run_peebot("compare " + out + " " + tmp_path("missing.h5")).code == 2);
 }
