@@ -47,6 +47,7 @@ int cmd_live(const std::vector<std::string>& args) {
       ("post", po::value<std::string>()->default_value("dry-run"), "posting: dry-run (print and record)")
       ("duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until SIGINT/SIGTERM)")
       ("max-updates", po::value<std::uint64_t>()->default_value(0), "stop after this many updates accepted by ingest (0: no limit)")
+      ("idle-exit", po::value<double>()->default_value(0), "stop after this many seconds without an update, once one arrived (0: never)")
       ("feed-year", po::value<int>()->default_value(0), "year of the feed's TimeStamps (0: the current UTC year)")
       ("flush-interval", po::value<double>()->default_value(1.0), "SWMR flush period, s: a crash loses at most this much")
       ("keepalive", po::value<double>()->default_value(5.0), "keepalive to ask of the server, s (the stall watchdog fires after it + 3 s)")
@@ -86,6 +87,7 @@ int cmd_live(const std::vector<std::string>& args) {
   o.duration_s = vm["duration"].as<double>();
   o.max_updates = vm["max-updates"].as<std::uint64_t>();
   o.feed_year = vm["feed-year"].as<int>();
+  o.idle_exit_s = vm["idle-exit"].as<double>();
   o.flush_interval_s = vm["flush-interval"].as<double>();
   if (!(o.flush_interval_s > 0)) throw UsageError("live", "--flush-interval must be > 0");
   o.metrics_port = vm["metrics-port"].as<int>();
@@ -102,6 +104,9 @@ int cmd_live(const std::vector<std::string>& args) {
                static_cast<unsigned long long>(r.client.sessions), static_cast<unsigned long long>(r.client.recoveries),
                static_cast<unsigned long long>(r.client.reconnects), static_cast<unsigned long long>(r.detections),
                static_cast<unsigned long long>(r.posts_sent));
+  if (r.stream_s > 0)
+    std::fprintf(stderr, "peebot live: %.0f updates/s from the first update to the last (%.3f s)\n",
+                 static_cast<double>(r.updates) / r.stream_s, r.stream_s);
   if (!r.fatal.empty()) {
     std::fprintf(stderr, "peebot live: gave up: %s\n", r.fatal.c_str());
     return 1;

@@ -182,6 +182,11 @@ LiveResult run_live(const LiveOptions& o) {
       const double now = wall_unix() - epoch;
       runner.tick(now);
       if (o.duration_s > 0 && now >= o.duration_s) { stop_all(); return; }
+      if (o.idle_exit_s > 0 && runner.counters().updates && now - runner.counters().last_update_s >= o.idle_exit_s) {
+        log("info", "no update for " + std::to_string(o.idle_exit_s) + " s: stopping (--idle-exit)");
+        stop_all();
+        return;
+      }
       if (o.status_line) {
         const auto& c = runner.counters();
         std::fprintf(stderr, "\r\033[K%s  %s  updates %llu  last %s  detections %llu  posts %llu",
@@ -211,6 +216,7 @@ LiveResult run_live(const LiveOptions& o) {
   res.stale = c.stale;
   res.detections = c.detections;
   res.posts_sent = c.posts_sent;
+  res.stream_s = c.updates ? c.last_update_s - c.first_update_s : 0.0;
   res.client = client->counters();
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return res;

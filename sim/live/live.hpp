@@ -17,6 +17,7 @@ struct LiveOptions {
   std::string post = "dry-run";      // only dry-run is built
   double duration_s = 0;             // stop after this long (0 = until a signal)
   std::uint64_t max_updates = 0;     // stop after this many updates accepted by ingest (0 = no limit)
+  double idle_exit_s = 0;            // stop after this long without an update, once one arrived (0 = never)
   int feed_year = 0;                 // year of the feed's TimeStamps (0 = the current UTC year)
   double flush_interval_s = 1.0;     // SWMR flush period
   int metrics_port = -1;             // -1 = no ops endpoints; 0 = any free port
@@ -30,6 +31,7 @@ struct LiveResult {
   ClientCounters client;
   std::string fatal;                 // non-empty: the client gave up (why)
   double wall_s = 0;
+  double stream_s = 0;               // first to last update received
 };
 
 LiveResult run_live(const LiveOptions& o);

@@ -15,7 +15,7 @@ Runner::Runner(const PipelineParams& p, TraceWriter* trace, double epoch_unix_s,
 
 void Runner::on_update(ItemId item, double now_s, double t_emit_s, double iss_time_h, double value, int status,
                        std::uint64_t seq) {
-  ++c_.updates;
+  if (c_.updates++ == 0) c_.first_update_s = now_s;
   c_.last_update_s = now_s;
   c_.lag_s = now_s - t_emit_s;
   Update u;

@@ -38,6 +38,7 @@ class DryRunSink final : public PostSink {
 struct RunnerCounters {
   std::uint64_t updates = 0, accepted = 0, duplicates = 0, stale = 0, invalid = 0, detections = 0, posts_sent = 0,
                 posts_failed = 0, posts_skipped = 0, commits = 0, flushes = 0;
+  double first_update_s = -1; // receive time of the first update (s since epoch), -1: none
   double last_update_s = -1;  // receive time of the last update (s since epoch), -1: none
   double lag_s = 0;           // receive time - feed time (TimeStamp) of the last update
   bool los = false;           // TIME_000001 says loss of signal

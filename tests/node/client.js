@@ -9,10 +9,16 @@ const [url, transport, countArg, timeoutArg, ...items] = process.argv.slice(2);
 const count = parseInt(countArg, 10);
 const fields = ['TimeStamp', 'Value', 'Status.Class'];
 let received = 0;
+let t0 = 0;
 const out = [];
+const quiet = process.env.PEEBOT_QUIET === '1';  // benchmark: count only
 
 function finish(code, why) {
-  process.stdout.write(out.join(''));
+  if (!quiet) process.stdout.write(out.join(''));
+  if (received > 1) {
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    process.stderr.write('node client: ' + received + ' updates in ' + s.toFixed(3) + ' s, ' + Math.round(received / s) + ' updates/s\n');
+  }
   if (why) process.stderr.write(why + '\n');
   process.exit(code);
 }
@@ -28,7 +34,8 @@ sub.setRequestedSnapshot('yes');
 sub.addListener({
   onSubscriptionError: (code, msg) => finish(1, 'subscription error ' + code + ': ' + msg),
   onItemUpdate: (u) => {
-    out.push(u.getItemName() + '|' + u.getValue('TimeStamp') + '|' + u.getValue('Value') + '|' + u.getValue('Status.Class') + '\n');
+    if (received === 0) t0 = process.hrtime.bigint();
+    if (!quiet) out.push(u.getItemName() + '|' + u.getValue('TimeStamp') + '|' + u.getValue('Value') + '|' + u.getValue('Status.Class') + '\n');
     received += 1;
     if (received >= count) {
       client.disconnect();
