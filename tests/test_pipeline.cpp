@@ -66,6 +66,7 @@ TEST_CASE("the step detector ignores +-1 % flicker", "[pipeline][detector]") {
 
 TEST_CASE("the step detector finds a urination with its onset, size and kind", "[pipeline][detector]") {
   DetectorParams p;
+  p.confirm_s = 0;  // no early emission: the detection waits for the end of the rise and carries its full size
   auto d = make_detector(p);
   auto s = rise(1000, 30, 35, 5);  // 31..35 at 1000..1020
   s.insert(s.begin(), {{0, 30}, {500, 30}});

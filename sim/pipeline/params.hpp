@@ -16,7 +16,10 @@ struct DetectorParams {
   // step detector
   double window_s = 90;                 // pipeline.detector.window: look-back for the baseline level
   double min_rise_pct = 2;              // pipeline.detector.min_rise_pct: rise over baseline that confirms a use
-  double quiet_s = 45;                  // pipeline.detector.quiet: no rise for this long ends the event
+  double quiet_s = 30;                  // pipeline.detector.quiet: no new high for this long ends (and emits) the event
+  double confirm_s = 20;                // pipeline.detector.confirm: emit this long after the trigger if urination-like (0: wait for quiet)
+  double bulk_rate_pct_per_min = 12;    // pipeline.detector.bulk_rate_pct_per_min: faster rises wait for their end
+  double bulk_hold_s = 600;             // pipeline.detector.bulk_hold: events starting this soon after a bulk transfer are its tail
   double bulk_rise_pct = 15;            // pipeline.detector.bulk_rise_pct: larger events are bulk transfers
   double tank_capacity_ml = 8200;       // taken from tank.capacity_ml, to convert % to mL
   // rule detector (isspiss)

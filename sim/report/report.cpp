@@ -184,6 +184,14 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
       void_of_det[di] = static_cast<std::ptrdiff_t>(vi);
     }
     r.detection_latency = latency_stats(lat);
+    r.detection_latencies_s = lat;
+    for (const BulkTransfer& b : trace.bulk) {
+      for (std::size_t di = 0; di < trace.detections.size(); ++di) {
+        const Detection& d = trace.detections[di];
+        if (d.kind != DetectionKind::kUrination || void_of_det[di] >= 0) continue;
+        if (d.onset_s >= b.onset_s - params.match_before_s && d.onset_s <= b.end_s) { ++r.bulk_as_urination; break; }
+      }
+    }
 
     r.los_windows = trace.los.size();
     for (const LosWindow& w : trace.los)
@@ -263,6 +271,7 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
   }
   if (attempted) r.posts_mean_attempts = attempts_sum / static_cast<double>(attempted);
   r.event_to_tweet = latency_stats(tweet_lat);
+  r.event_to_tweet_s = tweet_lat;
 
   // Targets.
   r.targets.push_back(make_target("ingest_to_dashboard_p99", "P99 ingest -> dashboard-ready",
@@ -402,6 +411,7 @@ std::string format_report_text(const Report& r, const TraceMeta& meta) {
     counts.row({"tank-full episodes", fmt_n(r.tank_full_episodes), printf_str("%.0f", r.tank_full_spilled_ml) + " mL spilled"});
     counts.row({"UPA state changes", fmt_n(r.upa_state_changes)});
     counts.row({"bulk transfers", fmt_n(r.bulk_transfers)});
+    counts.row({"bulk called urination", fmt_n(r.bulk_as_urination)});
   }
   out += counts.render();
   out += "\n";
@@ -649,6 +659,7 @@ std::string format_report_json(const Report& r, const TraceMeta& meta) {
     j.field("tank_full_spilled_ml", r.tank_full_spilled_ml);
     j.field("upa_state_changes", r.upa_state_changes);
     j.field("bulk_transfers", r.bulk_transfers);
+    j.field("bulk_as_urination", r.bulk_as_urination);
     j.end_object();
   } else {
     j.null_field("truth");

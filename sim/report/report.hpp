@@ -141,6 +141,10 @@ struct Report {
   // detection latency (emitted_s - void onset_s over matched pairs).
   MatchResult match;
   LatencyStats detection_latency;
+  std::vector<double> detection_latencies_s;  // the samples, in match order (for pooling, e.g. peebot eval)
+  // True bulk transfers called a urination: a urination detection that matched
+  // no void has its onset_s within [bulk onset - match_before, bulk end].
+  std::size_t bulk_as_urination = 0;
 
   // Per-stage latency over delivered updates (fate 0) of /pipeline/stages, in
   // this order: feed, ingest, detector, store, ingest_to_dashboard,
@@ -168,6 +172,7 @@ struct Report {
   // posts of unmatched detections are skipped) or minus the detection's
   // onset_s (no truth). Posts whose detection_id is not in the trace are skipped.
   LatencyStats event_to_tweet;
+  std::vector<double> event_to_tweet_s;  // the samples, in post order
   bool event_to_tweet_from_truth = false;
 
   // Truth extras.

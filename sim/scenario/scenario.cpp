@@ -589,8 +589,16 @@ const std::vector<Key>& schema() {
                          PEEBOT_FIELD(pipeline.detector.window_s)));
     k.push_back(number("pipeline.detector.min_rise_pct", "%", above_upto(0, 100), "step: rise over baseline that confirms a use",
                        PEEBOT_FIELD(pipeline.detector.min_rise_pct)));
-    k.push_back(duration("pipeline.detector.quiet", above_upto(0, kHour), "step: no rise for this long ends the event",
+    k.push_back(duration("pipeline.detector.quiet", above_upto(0, kHour), "step: no new high for this long ends (and emits) the event",
                          PEEBOT_FIELD(pipeline.detector.quiet_s)));
+    k.push_back(duration("pipeline.detector.confirm", closed(0, kHour),
+                         "step: emit this long after the trigger when the rise is urination-like (0: wait for quiet)",
+                         PEEBOT_FIELD(pipeline.detector.confirm_s)));
+    k.push_back(number("pipeline.detector.bulk_rate_pct_per_min", "%/min", above_upto(0, 1000),
+                       "step: rises faster than this wait for their end and are classified by size",
+                       PEEBOT_FIELD(pipeline.detector.bulk_rate_pct_per_min)));
+    k.push_back(duration("pipeline.detector.bulk_hold", closed(0, kDay), "step: events starting this soon after a bulk transfer are its tail",
+                         PEEBOT_FIELD(pipeline.detector.bulk_hold_s)));
     k.push_back(number("pipeline.detector.bulk_rise_pct", "%", above_upto(0, 100),
                        "step: larger events are bulk transfers, not uses (must be > min_rise_pct)",
                        PEEBOT_FIELD(pipeline.detector.bulk_rise_pct)));

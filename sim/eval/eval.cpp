@@ -1,0 +1,401 @@
+#include "eval.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+namespace peebot {
+
+void EvalSample::add(const EvalSample& o) {
+  tp += o.tp; fp += o.fp; fn += o.fn;
+  duplicates += o.duplicates; false_alarms += o.false_alarms;
+  bulk_as_urination += o.bulk_as_urination;
+  days += o.days;
+  latency_s.insert(latency_s.end(), o.latency_s.begin(), o.latency_s.end());
+  post_latency_s.insert(post_latency_s.end(), o.post_latency_s.begin(), o.post_latency_s.end());
+}
+
+EvalSample eval_sample(const Report& r, double days) {
+  EvalSample s;
+  s.tp = r.match.tp; s.fp = r.match.fp; s.fn = r.match.fn;
+  s.duplicates = r.match.duplicates.size();
+  s.false_alarms = r.match.false_alarms.size();
+  s.bulk_as_urination = r.bulk_as_urination;
+  s.days = days;
+  s.latency_s = r.detection_latencies_s;
+  s.post_latency_s = r.event_to_tweet_s;
+  return s;
+}
+
+EvalFigures eval_figures(const EvalSample& s) {
+  EvalFigures f;
+  f.tp = s.tp; f.fp = s.fp; f.fn = s.fn;
+  // Same conventions as match_detections (sim/report/report.hpp).
+  f.precision = s.tp + s.fp ? static_cast<double>(s.tp) / static_cast<double>(s.tp + s.fp) : 1.0;
+  f.recall = s.tp + s.fn ? static_cast<double>(s.tp) / static_cast<double>(s.tp + s.fn) : 1.0;
+  f.f1 = f_beta(f.precision, f.recall, 1.0);
+  f.f05 = f_beta(f.precision, f.recall, 0.5);
+  f.duplicates = s.duplicates;
+  f.false_alarms_per_day = s.days > 0 ? static_cast<double>(s.false_alarms) / s.days : 0.0;
+  f.bulk_as_urination = s.bulk_as_urination;
+  f.latency_p50_s = percentile(s.latency_s, 50);
+  f.latency_p95_s = percentile(s.latency_s, 95);
+  f.latency_max_s = percentile(s.latency_s, 100);
+  f.post_latency_p95_s = percentile(s.post_latency_s, 95);
+  return f;
+}
+
+namespace {
+void put_vec(std::ostringstream& o, const char* name, const std::vector<double>& v) {
+  o << name << ' ' << v.size();
+  char buf[40];
+  for (double x : v) { std::snprintf(buf, sizeof buf, " %.17g", x); o << buf; }
+  o << '\n';
+}
+}  // namespace
+
+std::string format_eval_sample(const EvalSample& s) {
+  std::ostringstream o;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", s.days);
+  o << "peebot-eval-sample 1\n"
+    << "counts " << s.tp << ' ' << s.fp << ' ' << s.fn << ' ' << s.duplicates << ' ' << s.false_alarms << ' '
+    << s.bulk_as_urination << ' ' << buf << '\n';
+  put_vec(o, "latency", s.latency_s);
+  put_vec(o, "post_latency", s.post_latency_s);
+  return o.str();
+}
+
+EvalSample parse_eval_sample(const std::string& text) {
+  std::istringstream in(text);
+  std::string word;
+  int version = 0;
+  EvalSample s;
+  auto bad = [](const std::string& what) { return std::runtime_error("malformed eval sample: " + what); };
+  if (!(in >> word >> version) || word != "peebot-eval-sample" || version != 1) throw bad("header");
+  if (!(in >> word) || word != "counts") throw bad("counts");
+  if (!(in >> s.tp >> s.fp >> s.fn >> s.duplicates >> s.false_alarms >> s.bulk_as_urination)) throw bad("counts");
+  std::string d;
+  if (!(in >> d)) throw bad("days");
+  s.days = std::strtod(d.c_str(), nullptr);
+  for (auto [name, vec] : {std::pair{"latency", &s.latency_s}, std::pair{"post_latency", &s.post_latency_s}}) {
+    std::size_t n = 0;
+    if (!(in >> word >> n) || word != name) throw bad(name);
+    vec->resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!(in >> d)) throw bad(name);
+      (*vec)[i] = std::strtod(d.c_str(), nullptr);  // also reads "nan"
+    }
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+
+struct Key {
+  const char* name;
+  double (*get)(const EvalFigures&);
+  int direction;     // +1: higher is better; -1: lower is better
+  double abs_tol;
+  double rel_tol;
+};
+
+const Key kKeys[] = {
+    {"precision", [](const EvalFigures& f) { return f.precision; }, +1, 0.005, 0},
+    {"recall", [](const EvalFigures& f) { return f.recall; }, +1, 0.005, 0},
+    {"f1", [](const EvalFigures& f) { return f.f1; }, +1, 0.005, 0},
+    {"f05", [](const EvalFigures& f) { return f.f05; }, +1, 0.005, 0},
+    {"duplicates", [](const EvalFigures& f) { return static_cast<double>(f.duplicates); }, -1, 0, 0},
+    {"false_alarms_per_day", [](const EvalFigures& f) { return f.false_alarms_per_day; }, -1, 0.05, 0},
+    {"bulk_as_urination", [](const EvalFigures& f) { return static_cast<double>(f.bulk_as_urination); }, -1, 0, 0},
+    {"latency_p50_s", [](const EvalFigures& f) { return f.latency_p50_s; }, -1, 2, 0.10},
+    {"latency_p95_s", [](const EvalFigures& f) { return f.latency_p95_s; }, -1, 2, 0.10},
+    {"latency_max_s", [](const EvalFigures& f) { return f.latency_max_s; }, -1, 10, 0.25},
+    {"post_latency_p95_s", [](const EvalFigures& f) { return f.post_latency_p95_s; }, -1, 2, 0.10},
+};
+
+std::string num(double v, const char* fmt = "%.6g") {
+  if (!std::isfinite(v)) return "null";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') { o += '\\'; o += c; }
+    else if (static_cast<unsigned char>(c) < 0x20) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
+    else o += c;
+  }
+  return o;
+}
+
+std::string figures_json(const EvalFigures& f, const std::string& indent) {
+  std::string o = "{\n";
+  bool first = true;
+  for (const Key& k : kKeys) {
+    if (!first) o += ",\n";
+    first = false;
+    o += indent + "  \"" + k.name + "\": " + num(k.get(f), "%.17g");
+  }
+  return o + "\n" + indent + "}";
+}
+
+// A minimal JSON reader for what format_eval_json writes: objects, numbers,
+// null, strings (no arrays needed). Values are kept as doubles (null = NaN).
+struct JsonNode {
+  bool is_object = false;
+  double number = NAN;
+  std::map<std::string, JsonNode> members;
+};
+
+class JsonReader {
+ public:
+  explicit JsonReader(const std::string& s) : s_(s) {}
+  JsonNode parse() {
+    JsonNode n = value();
+    ws();
+    if (i_ != s_.size()) fail("trailing characters");
+    return n;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) {
+    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(i_));
+  }
+  void ws() { while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_; }
+  std::string string() {
+    if (s_[i_] != '"') fail("expected a string");
+    ++i_;
+    std::string o;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      if (s_[i_] == '\\' && i_ + 1 < s_.size()) ++i_;
+      o += s_[i_++];
+    }
+    if (i_ >= s_.size()) fail("unterminated string");
+    ++i_;
+    return o;
+  }
+  JsonNode value() {
+    ws();
+    if (i_ >= s_.size()) fail("unexpected end");
+    JsonNode n;
+    if (s_[i_] == '{') {
+      n.is_object = true;
+      ++i_;
+      ws();
+      if (i_ < s_.size() && s_[i_] == '}') { ++i_; return n; }
+      for (;;) {
+        ws();
+        std::string k = string();
+        ws();
+        if (i_ >= s_.size() || s_[i_] != ':') fail("expected ':'");
+        ++i_;
+        n.members[k] = value();
+        ws();
+        if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
+        if (i_ < s_.size() && s_[i_] == '}') { ++i_; return n; }
+        fail("expected ',' or '}'");
+      }
+    }
+    if (s_[i_] == '"') { string(); return n; }
+    if (s_.compare(i_, 4, "null") == 0) { i_ += 4; return n; }
+    if (s_.compare(i_, 4, "true") == 0) { i_ += 4; n.number = 1; return n; }
+    if (s_.compare(i_, 5, "false") == 0) { i_ += 5; n.number = 0; return n; }
+    char* end = nullptr;
+    n.number = std::strtod(s_.c_str() + i_, &end);
+    if (end == s_.c_str() + i_) fail("expected a value");
+    i_ = static_cast<std::size_t>(end - s_.c_str());
+    return n;
+  }
+  const std::string& s_;
+  std::size_t i_ = 0;
+};
+
+void compare_figures(const std::string& where, const EvalFigures& f, const JsonNode& base, const std::string& bname,
+                     std::vector<std::string>& out) {
+  for (const Key& k : kKeys) {
+    const auto it = base.members.find(k.name);
+    if (it == base.members.end()) {
+      out.push_back(where + "." + k.name + ": missing from " + bname);
+      continue;
+    }
+    const double b = it->second.number, v = k.get(f);
+    if (std::isnan(b)) continue;  // no baseline figure (e.g. no latency sample): nothing to defend
+    const double tol = k.abs_tol + k.rel_tol * std::fabs(b);
+    char line[256];
+    if (std::isnan(v)) {
+      std::snprintf(line, sizeof line, "%s.%s: no value, baseline %.6g", where.c_str(), k.name, b);
+      out.push_back(line);
+    } else if (k.direction > 0 ? v < b - tol : v > b + tol) {
+      std::snprintf(line, sizeof line, "%s.%s: %.6g %s baseline %.6g (tolerance %.6g)", where.c_str(), k.name, v,
+                    k.direction > 0 ? "<" : ">", b, tol);
+      out.push_back(line);
+    }
+  }
+}
+
+}  // namespace
+
+std::string format_eval_json(const EvalResult& r) {
+  std::string o = "{\n  \"detector\": \"" + json_escape(r.detector) + "\",\n  \"pooled\": " +
+                  figures_json(r.pooled, "  ") + ",\n  \"scenarios\": {";
+  bool first = true;
+  for (const auto& [name, f] : r.scenarios) {
+    o += first ? "\n" : ",\n";
+    first = false;
+    o += "    \"" + json_escape(name) + "\": " + figures_json(f, "    ");
+  }
+  return o + (r.scenarios.empty() ? "}\n}\n" : "\n  }\n}\n");
+}
+
+std::string format_eval_table(const EvalResult& r) {
+  std::size_t w = 8;
+  for (const auto& [name, f] : r.scenarios) w = std::max(w, name.size());
+  std::string o;
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%-*s %5s %5s %5s %6s %6s %6s %6s %4s %7s %4s %7s %7s %7s %8s\n", static_cast<int>(w),
+                "scenario", "tp", "fp", "fn", "prec", "recall", "F1", "F0.5", "dup", "FA/day", "bulk", "lat p50",
+                "lat p95", "lat max", "post p95");
+  o += buf;
+  auto row = [&](const std::string& name, const EvalFigures& f) {
+    std::snprintf(buf, sizeof buf, "%-*s %5zu %5zu %5zu %6.4f %6.4f %6.4f %6.4f %4zu %7.3f %4zu %7s %7s %7s %8s\n",
+                  static_cast<int>(w), name.c_str(), f.tp, f.fp, f.fn, f.precision, f.recall, f.f1, f.f05,
+                  f.duplicates, f.false_alarms_per_day, f.bulk_as_urination, num(f.latency_p50_s, "%.1f").c_str(),
+                  num(f.latency_p95_s, "%.1f").c_str(), num(f.latency_max_s, "%.1f").c_str(),
+                  num(f.post_latency_p95_s, "%.1f").c_str());
+    o += buf;
+  };
+  for (const auto& [name, f] : r.scenarios) row(name, f);
+  row("pooled", r.pooled);
+  return o;
+}
+
+std::vector<std::string> compare_with_baseline(const EvalResult& r, const std::string& baseline_json,
+                                               const std::string& bname) {
+  JsonNode root;
+  try {
+    root = JsonReader(baseline_json).parse();
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(bname + ": " + e.what());
+  }
+  const auto pooled = root.members.find("pooled");
+  if (!root.is_object || pooled == root.members.end() || !pooled->second.is_object)
+    throw std::runtime_error(bname + ": expected an object with \"pooled\" (a file written by peebot eval --json)");
+  std::vector<std::string> out;
+  compare_figures("pooled", r.pooled, pooled->second, bname, out);
+  const auto sc = root.members.find("scenarios");
+  if (sc != root.members.end()) {
+    for (const auto& [name, f] : r.scenarios) {
+      const auto it = sc->second.members.find(name);
+      if (it != sc->second.members.end()) compare_figures(name, f, it->second, bname, out);
+    }
+  }
+  return out;
+}
+
+}  // namespace peebot
+
+// ---------------------------------------------------------------------------
+// Labelled real data
+// ---------------------------------------------------------------------------
+
+#include <toml++/toml.h>
+
+#include "../pipeline/detector.hpp"
+#include "../scenario/scenario.hpp"
+
+namespace peebot {
+
+std::vector<Detection> replay_detector(const Trace& t, const DetectorParams& p) {
+  auto det = make_detector(p);
+  const auto& tank = t.telemetry[kUrineTank];
+  const auto& clock = t.telemetry[kSignal];
+  std::vector<Detection> out, all;
+  std::size_t i = 0, j = 0;
+  while (i < tank.size() || j < clock.size()) {
+    const bool take_tank = j >= clock.size() || (i < tank.size() && tank[i].t_s <= clock[j].t_s);
+    const TelemetryRow& r = take_tank ? tank[i++] : clock[j++];
+    out.clear();
+    det->on_sample(Sample{r.t_emit_s, r.value, take_tank ? kUrineTank : kSignal, static_cast<std::int16_t>(r.status)}, out);
+    for (auto& d : out) { d.emitted_s = r.t_s; all.push_back(d); }
+  }
+  out.clear();
+  det->finish(out);
+  const double last = tank.empty() ? 0.0 : tank.back().t_s;
+  for (auto& d : out) { d.emitted_s = last; all.push_back(d); }
+  return all;
+}
+
+namespace {
+double label_time(const toml::table& tb, const char* key, const std::string& where, double epoch_unix_s) {
+  const auto s = tb[key].value<std::string>();
+  if (!s) throw std::runtime_error(where + ": `" + key + "` missing; expected an ISO 8601 UTC time such as \"2018-03-05T12:34:56Z\"");
+  try {
+    return parse_utc(*s) - epoch_unix_s;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(where + ": `" + key + "` = \"" + *s + "\": " + e.what());
+  }
+}
+}  // namespace
+
+EvalSample eval_labelled(const std::string& labels_path, const std::string& trace_path, const DetectorParams& p) {
+  Trace t = read_trace(trace_path);
+  toml::table root;
+  try {
+    root = toml::parse_file(labels_path);
+  } catch (const toml::parse_error& e) {
+    throw std::runtime_error(labels_path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  ReportParams rp;
+  rp.match_before_s = root["match_before_s"].value_or(rp.match_before_s);
+  rp.match_after_s = root["match_after_s"].value_or(rp.match_after_s);
+  t.voids.clear();
+  t.bulk.clear();
+  const toml::array* labels = root["label"].as_array();
+  if (!labels) throw std::runtime_error(labels_path + ": no [[label]] entries");
+  std::size_t n = 0;
+  for (const auto& node : *labels) {
+    ++n;
+    const auto* tb = node.as_table();
+    const std::string where = labels_path + ":" +
+                              (tb && tb->source().begin.line ? std::to_string(tb->source().begin.line) : std::string("?")) +
+                              ": label " + std::to_string(n);
+    if (!tb) throw std::runtime_error(where + ": expected a table");
+    const std::string kind = (*tb)["kind"].value_or(std::string());
+    const double onset = label_time(*tb, "onset", where, t.meta.epoch_unix_s);
+    const double end = (*tb)["end"] ? label_time(*tb, "end", where, t.meta.epoch_unix_s) : onset;
+    if (kind == "urination") {
+      VoidEvent v;
+      v.onset_s = onset;
+      v.end_s = end;
+      v.reaches_tank = true;
+      t.voids.push_back(v);
+    } else if (kind == "bulk") {
+      BulkTransfer b;
+      b.onset_s = onset;
+      b.end_s = end;
+      t.bulk.push_back(b);
+    } else if (kind != "not-a-use") {
+      throw std::runtime_error(where + ": `kind` = \"" + kind + "\": expected \"urination\", \"bulk\" or \"not-a-use\"");
+    }
+  }
+  std::sort(t.voids.begin(), t.voids.end(), [](const VoidEvent& a, const VoidEvent& b) { return a.onset_s < b.onset_s; });
+  t.detections = replay_detector(t, p);
+  t.posts.clear();  // replay posts nothing; post latency stays empty
+  t.meta.has_truth = true;
+  const Report r = compute_report(t, rp);
+  const auto& tank = t.telemetry[kUrineTank];
+  const double days = tank.size() > 1 ? (tank.back().t_s - tank.front().t_s) / 86400.0 : 0.0;
+  return eval_sample(r, days);
+}
+
+}  // namespace peebot

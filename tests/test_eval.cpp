@@ -1,0 +1,259 @@
+// peebot eval: pooling, figures, the baseline gate, and the step detector on
+// small synthetic sequences of the suite's hard cases. (The matching rule
+// itself, early/late/duplicate/missed/close voids, is tested in
+// test_report.cpp: eval scores with the report's match_detections.)
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "sim/eval/eval.hpp"
+#include "sim/pipeline/detector.hpp"
+
+using namespace peebot;
+
+namespace {
+
+// Feeds tank samples (ISS time) and a clock tick every second that is `lag`
+// seconds ahead of ISS time (the ground clock runs ahead by the path latency).
+std::vector<Detection> feed(const DetectorParams& p, const std::vector<std::pair<double, double>>& tank, double until,
+                            double lag = 0.0) {
+  auto d = make_detector(p);
+  std::vector<Detection> out, got;
+  std::size_t i = 0;
+  for (double t = 0; t <= until; t += 1.0) {
+    while (i < tank.size() && tank[i].first <= t) {
+      out.clear();
+      d->on_sample(Sample{tank[i].first, tank[i].second, kUrineTank, kStatusAos}, out);
+      for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
+      ++i;
+    }
+    out.clear();
+    d->on_sample(Sample{t + lag, 0.0, kSignal, kStatusAos}, out);
+    for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
+  }
+  out.clear();
+  d->finish(out);
+  for (auto& x : out) { x.emitted_s = until; got.push_back(x); }
+  return got;
+}
+
+// A void: the level climbs from `from` by `by` % in 1 % steps over `dur` seconds from t0.
+void add_rise(std::vector<std::pair<double, double>>& s, double t0, double from, int by, double dur) {
+  for (int k = 1; k <= by; ++k) s.push_back({t0 + dur * k / by, from + k});
+}
+
+std::vector<std::pair<double, double>> flat(double level, double until, double every = 60) {
+  std::vector<std::pair<double, double>> s;
+  for (double t = 0; t < until; t += every) s.push_back({t, level});
+  return s;
+}
+
+EvalFigures figs(std::size_t tp, std::size_t fp, std::size_t fn) {
+  EvalSample s;
+  s.tp = tp; s.fp = fp; s.fn = fn; s.false_alarms = fp; s.days = 1;
+  s.latency_s = {30, 40, 50};
+  s.post_latency_s = {35, 45, 55};
+  return eval_figures(s);
+}
+
+}  // namespace
+
+TEST_CASE("eval pools runs by adding counts and concatenating latency samples", "[eval]") {
+  EvalSample a, b;
+  a.tp = 9; a.fp = 1; a.fn = 0; a.false_alarms = 1; a.days = 1; a.latency_s = {10, 20};
+  b.tp = 1; b.fp = 0; b.fn = 2; b.days = 1; b.latency_s = {30};
+  a.add(b);
+  const EvalFigures f = eval_figures(a);
+  REQUIRE(f.tp == 10);
+  REQUIRE(f.precision == Approx(10.0 / 11));
+  REQUIRE(f.recall == Approx(10.0 / 12));
+  REQUIRE(f.false_alarms_per_day == Approx(0.5));
+  REQUIRE(f.latency_p50_s == Approx(20));
+  REQUIRE(f.latency_max_s == Approx(30));
+}
+
+TEST_CASE("an eval sample survives its text hand-over bit for bit", "[eval]") {
+  EvalSample s;
+  s.tp = 3; s.fp = 1; s.fn = 2; s.duplicates = 1; s.bulk_as_urination = 1; s.days = 1.0 / 3;
+  s.latency_s = {0.1, 1e-9, NAN};
+  s.post_latency_s = {12.345678901234567};
+  const EvalSample r = parse_eval_sample(format_eval_sample(s));
+  REQUIRE(r.tp == 3);
+  REQUIRE(r.duplicates == 1);
+  REQUIRE(r.bulk_as_urination == 1);
+  REQUIRE(r.days == s.days);
+  REQUIRE(r.latency_s.size() == 3);
+  REQUIRE(r.latency_s[1] == 1e-9);
+  REQUIRE(std::isnan(r.latency_s[2]));
+  REQUIRE(r.post_latency_s[0] == s.post_latency_s[0]);
+  REQUIRE_THROWS(parse_eval_sample("garbage"));
+}
+
+TEST_CASE("the baseline gate passes the same figures and names every worse one", "[eval]") {
+  EvalResult base;
+  base.detector = "step";
+  base.pooled = figs(99, 0, 1);
+  base.scenarios.push_back({"nominal", base.pooled});
+  const std::string json = format_eval_json(base);
+  REQUIRE(json.find("\"post_latency_p95_s\"") != std::string::npos);
+  REQUIRE(compare_with_baseline(base, json, "b.json").empty());
+
+  EvalResult worse = base;
+  worse.pooled = figs(90, 5, 10);  // precision, recall, F1, F0.5 and false alarms all worse
+  worse.pooled.latency_p95_s = base.pooled.latency_p95_s * 1.5;
+  const auto w = compare_with_baseline(worse, json, "b.json");
+  auto named = [&](const std::string& k) {
+    for (const auto& line : w) if (line.rfind("pooled." + k + ":", 0) == 0) return true;
+    return false;
+  };
+  REQUIRE(named("precision"));
+  REQUIRE(named("recall"));
+  REQUIRE(named("f1"));
+  REQUIRE(named("false_alarms_per_day"));
+  REQUIRE(named("latency_p95_s"));
+  REQUIRE_FALSE(named("latency_p50_s"));
+  // Within tolerance is not worse.
+  EvalResult close = base;
+  close.pooled.latency_p95_s += 1.0;
+  REQUIRE(compare_with_baseline(close, json, "b.json").empty());
+  REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": [", "b.json"), Catch::Contains("b.json"));
+}
+
+TEST_CASE("step: a urination is emitted before its rise ends, with the size so far", "[eval][detector]") {
+  DetectorParams p;
+  auto s = flat(30, 1000);
+  add_rise(s, 1000, 30, 5, 50);  // +5 % over 50 s
+  const auto out = feed(p, s, 1300);
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].kind == DetectionKind::kUrination);
+  REQUIRE(out[0].emitted_s - 1000 <= 45);
+  REQUIRE(out[0].size_pct >= 2);
+}
+
+TEST_CASE("step: heavy flicker (+-1 %, hopping every second) never triggers", "[eval][detector]") {
+  DetectorParams p;
+  std::vector<std::pair<double, double>> s;
+  for (int i = 0; i < 20000; ++i) s.push_back({double(i), 40.0 + ((i * 7919) % 3) - 1});  // 39, 40, 41
+  REQUIRE(feed(p, s, 20000).empty());
+}
+
+TEST_CASE("step: a one-sample spike of 2 % that falls back emits nothing", "[eval][detector]") {
+  DetectorParams p;
+  auto s = flat(40, 600);
+  s.push_back({600, 42});
+  s.push_back({601, 40});
+  s.push_back({900, 40});
+  REQUIRE(feed(p, s, 1200).empty());
+}
+
+TEST_CASE("step: a bulk transfer (1 % every 3 s, +30 %) is a bulk transfer, never a urination", "[eval][detector]") {
+  DetectorParams p;
+  auto s = flat(20, 500);
+  add_rise(s, 500, 20, 30, 90);
+  // A pause then a second part of the same transfer: its tail, still bulk.
+  add_rise(s, 700, 50, 5, 15);
+  const auto out = feed(p, s, 1500);
+  REQUIRE(!out.empty());
+  for (const auto& d : out) REQUIRE(d.kind == DetectionKind::kBulkTransfer);
+}
+
+TEST_CASE("step: two uses a minute apart are told apart", "[eval][detector]") {
+  DetectorParams p;
+  auto s = flat(30, 1000);
+  add_rise(s, 1000, 30, 4, 30);
+  add_rise(s, 1090, 34, 4, 30);
+  const auto out = feed(p, s, 1500);
+  REQUIRE(out.size() == 2);
+  REQUIRE(out[0].kind == DetectionKind::kUrination);
+  REQUIRE(out[1].kind == DetectionKind::kUrination);
+}
+
+TEST_CASE("step: a rise straddling an LOS gap is found once, its onset window spanning the gap", "[eval][detector]") {
+  DetectorParams p;
+  std::vector<std::pair<double, double>> s{{0, 30}, {100, 30}, {1300, 34}};
+  const auto out = feed(p, s, 1700);
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].onset_lo_s == Approx(100));
+  REQUIRE(out[0].onset_s == Approx(1300));
+}
+
+TEST_CASE("step: a slow drain with flicker at each step never triggers", "[eval][detector]") {
+  DetectorParams p;
+  std::vector<std::pair<double, double>> s;
+  for (int i = 0; i < 30; ++i) {
+    s.push_back({i * 270.0, 45.0 - i});
+    s.push_back({i * 270.0 + 2, 46.0 - i});
+    s.push_back({i * 270.0 + 5, 45.0 - i});
+  }
+  REQUIRE(feed(p, s, 30 * 270).empty());
+}
+
+TEST_CASE("step: a ground clock 25 s ahead of ISS time (path latency, skew) does not split a use", "[eval][detector]") {
+  DetectorParams p;
+  auto s = flat(30, 1000);
+  add_rise(s, 1000, 30, 6, 60);  // a step every 10 s
+  REQUIRE(feed(p, s, 1400, 25.0).size() == 1);
+}
+
+TEST_CASE("step: the tank at 100 % (spilling) shows no rise and emits nothing", "[eval][detector]") {
+  DetectorParams p;
+  REQUIRE(feed(p, flat(100, 5000, 10), 5000).empty());
+}
+
+TEST_CASE("rule: +-1 % flicker outside the guard is called a use (why it is the baseline to beat)", "[eval][detector]") {
+  DetectorParams p;
+  p.kind = "rule";
+  std::vector<std::pair<double, double>> s{{0, 40}, {100, 41}, {200, 40}, {300, 41}};
+  REQUIRE(!feed(p, s, 600).empty());
+  p.kind = "step";
+  REQUIRE(feed(p, s, 600).empty());
+}
+
+#ifdef PEEBOT_BINARY
+namespace {
+int run_sh(const std::string& cmd, std::string& out) {
+  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
+  if (!f) return -1;
+  char buf[4096];
+  out.clear();
+  while (std::fgets(buf, sizeof buf, f)) out += buf;
+  const int st = pclose(f);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+}  // namespace
+
+TEST_CASE("the eval gate fails when the detector is deliberately weakened, naming the figures", "[eval][cli]") {
+  const std::string dir = "/tmp/peebot-test-eval-" + std::to_string(::getpid());
+  std::string out;
+  REQUIRE(run_sh("mkdir -p " + dir, out) == 0);
+  {
+    std::ofstream f(dir + "/tiny.toml");
+    f << "[scenario]\nname = \"tiny\"\nstart = \"2025-01-06T05:00:00Z\"\nduration = \"6h\"\nseed = 1\n"
+         "[crew]\nsize = 5\nupa_share = 1.0\n[background]\nrate = 2\nitems = 10\n";
+  }
+  const std::string bin = PEEBOT_BINARY;
+  const std::string base = bin + " eval " + dir + "/tiny.toml --seeds 1..2";
+  REQUIRE(run_sh(base + " --jobs 2 --json " + dir + "/b.json", out) == 0);
+  INFO(out);
+  REQUIRE(out.find("pooled") != std::string::npos);
+  // Same detector, same seeds, one job: identical figures, the gate passes.
+  REQUIRE(run_sh(base + " --jobs 1 --json " + dir + "/c.json --baseline " + dir + "/b.json", out) == 0);
+  std::string b, c;
+  REQUIRE(run_sh("cat " + dir + "/b.json", b) == 0);
+  REQUIRE(run_sh("cat " + dir + "/c.json", c) == 0);
+  REQUIRE(b == c);
+  // Weakened: needs a 6 % rise, so most uses are missed.
+  REQUIRE(run_sh(base + " --set pipeline.detector.min_rise_pct=6 --baseline " + dir + "/b.json", out) == 1);
+  REQUIRE(out.find("WORSE") != std::string::npos);
+  REQUIRE(out.find("pooled.recall") != std::string::npos);
+  // Bad input is exit 2.
+  REQUIRE(run_sh(base + " --seeds 5..1", out) == 2);
+  REQUIRE(run_sh(bin + " eval " + dir + "/none.toml", out) == 2);
+  run_sh("rm -rf " + dir, out);
+}
+#endif
