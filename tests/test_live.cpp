@@ -179,3 +179,35 @@ TEST_CASE("live mode on a served trace gives the same detections as peebot repla
     REQUIRE_THAT(out, Catch::Contains(want));
   }
 }
+
+TEST_CASE("live, serve and replay: --help, and bad usage or input exits 2 with a message naming it", "[live][cli]") {
+  auto run = [](const std::string& args, std::string& out) {
+    const std::string cmd = std::string(PEEBOT_BINARY) + " " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    out.clear();
+    char buf[4096];
+    std::size_t k;
+    while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+    const int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  std::string out;
+  for (const char* c : {"live", "serve", "replay"}) {
+    REQUIRE(run(std::string(c) + " --help", out) == 0);
+    REQUIRE_THAT(out, Catch::Contains("Usage: peebot"));
+  }
+  REQUIRE(run("live --server ftp://example.org", out) == 2);
+  REQUIRE_THAT(out, Catch::Contains("must start with ws://"));
+  REQUIRE(run("live --post mastodon", out) == 2);
+  REQUIRE_THAT(out, Catch::Contains("not built yet"));
+  REQUIRE(run("live --fields Value", out) == 2);
+  REQUIRE_THAT(out, Catch::Contains("TimeStamp"));
+  REQUIRE(run("serve /nonexistent/trace.h5 --port 0", out) == 2);
+  REQUIRE_THAT(out, Catch::Contains("/nonexistent/trace.h5"));
+  REQUIRE(run("replay /nonexistent/trace.h5", out) == 2);
+  const std::string src = make_trace("replay-bad");
+  REQUIRE(run("replay " + src + " --detector bogus", out) == 2);
+  REQUIRE_THAT(out, Catch::Contains("bogus"));
+  fs::remove(src);
+}
