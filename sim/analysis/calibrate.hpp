@@ -1,0 +1,73 @@
+// Calibration: fits the world models (crew, UPA, sensor, bulk transfers,
+// gaps) to the statistics of a tank feed (sim/analysis/feed_stats.hpp), from
+// any trace, imported real data included, and writes a scenario whose
+// simulation reproduces them. Pure C++ (no SimGrid, no I/O but the returned
+// text): the fit simulates the pure World model directly.
+//
+// Method (docs/models.md, "Calibration"):
+//   1. direct estimates: drain rate = 1 % / median drain-step interval; sleep
+//      window = the quiet window of the hour-of-day profile (two-level fit);
+//      wake burst = first awake hour's rate / the rest; bulk transfers per
+//      day and their sizes; long gaps (>= replay_gap_s, logger outages)
+//      replayed as fixed LOS windows; orbit LOS statistics from TIME_000001
+//      when the trace has a real signal (not for imports, whose TIME_000001
+//      rows only mark gaps).
+//   2. refinement: simulate the World (no network) for `fit_days` with the
+//      current parameters, measure the same statistics, and correct
+//      voids_per_day (rises per day), urine volume (rise sizes), sensor noise
+//      (flicker episodes per hour) and drain rate (drain-step interval)
+//      multiplicatively; `iterations` rounds.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "../scenario/scenario.hpp"
+#include "feed_stats.hpp"
+
+namespace peebot {
+
+struct CalibrateOptions {
+  int crew_size = 7;          // assumed crew (the feed cannot tell 7 people at rate r from 5 at 1.4 r)
+  double fit_days = 60;       // length of each refinement simulation, days (~500 uses: +-5 % noise)
+  int iterations = 6;         // refinement rounds
+  std::uint64_t seed = 1;     // seed of the refinement simulations and of the written scenario
+  std::string name;           // scenario.name (default: "calibrated-" + source trace's name)
+  std::string source;         // the trace's path, for the comments
+  FeedStatsParams stats;      // extractor thresholds
+  bool signal_is_real = true; // TIME_000001 is the feed's signal status (false for imports: gap markers only)
+  double replay_gap_s = 12 * 3600.0;  // source gaps at least this long are replayed as fixed LOS windows
+};
+
+// What calibration found: the fitted world and the figures behind it.
+struct Calibration {
+  Scenario scenario;          // complete scenario (defaults + fitted world), start/duration = the trace's span
+  FeedStats target;           // statistics of the source trace
+  FeedStats fitted;           // statistics of the last refinement simulation
+  double target_rises_per_day = 0, fitted_rises_per_day = 0;     // non-bulk rise events per active day (span minus gaps >= 12 h)
+  double target_rise_mean_pct = 0, fitted_rise_mean_pct = 0;
+  double target_flicker_per_hour = 0, fitted_flicker_per_hour = 0;  // means
+  double target_drain_step_s = 0, fitted_drain_step_s = 0;        // medians
+  double bulk_per_day = 0;
+  std::vector<LosWindow> replayed_gaps;  // long gaps of the source, as fixed LOS windows
+  bool los_from_signal = false;          // LOS statistics came from TIME_000001
+};
+
+// Fits the world to a trace. Throws std::invalid_argument when the trace has
+// too little tank data to calibrate (fewer than 2 days or no rise events).
+Calibration calibrate(const Trace& trace, const CalibrateOptions& opt = {});
+
+// The same from the series themselves (tank, UPA state, signal rows), for tests.
+Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::vector<TelemetryRow>& upa,
+                             const std::vector<TelemetryRow>& signal, double epoch_unix_s,
+                             const CalibrateOptions& opt = {});
+
+// The scenario file for a calibration: every world key with its fitted value
+// and a comment saying where it came from; loads with load_scenario.
+std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOptions& opt);
+
+// The pure World simulated without network: the tank (NODE3000005) and UPA
+// (NODE3000004) updates as telemetry rows (t_s = emission time), for fits and tests.
+void simulate_feed(const WorldParams& w, double epoch_unix_s, double duration_s, std::uint64_t seed,
+                   std::vector<TelemetryRow>& tank, std::vector<TelemetryRow>& upa);
+
+}  // namespace peebot

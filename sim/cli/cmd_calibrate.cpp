@@ -1,0 +1,90 @@
+// peebot calibrate TRACE.h5 [-o scenario.toml] [--crew N] [--fit-days D] [--seed S] [--name NAME]
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "../analysis/calibrate.hpp"
+#include "cli.hpp"
+#include "report_common.hpp"
+
+namespace peebot::cli {
+
+namespace {
+
+int cmd_calibrate(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "Usage: peebot calibrate TRACE.h5 [-o scenario.toml] [options]\n\n"
+      "Fits the world models to a trace (simulated, imported or live): drain rate\n"
+      "and step interval, the read noise that explains the flicker, rise sizes,\n"
+      "uses per day and their hour-of-day profile, bulk transfers, gaps. Writes a\n"
+      "complete, commented scenario whose simulation reproduces those statistics\n"
+      "(to stdout without -o). The fit summary goes to stderr. Method:\n"
+      "docs/models.md, \"Calibration\".\n\nOptions");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("trace", po::value<std::string>(), "trace file (HDF5)")
+      ("output,o", po::value<std::string>(), "scenario file to write (written whole or not at all)")
+      ("crew", po::value<int>()->default_value(7), "assumed crew size (1 .. 20)")
+      ("fit-days", po::value<double>()->default_value(60), "length of each refinement simulation, days (1 .. 365)")
+      ("iterations", po::value<int>()->default_value(6), "refinement rounds (0 .. 50)")
+      ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the fit and of the written scenario")
+      ("name", po::value<std::string>(), "scenario.name (default: calibrated-<source scenario name>)");
+  po::positional_options_description pos;
+  pos.add("trace", 1);
+  const auto vm = parse_args("calibrate", args, opts, pos);
+  if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
+  if (!vm.count("trace")) throw UsageError("calibrate", "missing TRACE.h5");
+  CalibrateOptions o;
+  o.crew_size = vm["crew"].as<int>();
+  o.fit_days = vm["fit-days"].as<double>();
+  o.iterations = vm["iterations"].as<int>();
+  o.seed = vm["seed"].as<std::uint64_t>();
+  if (o.crew_size < 1 || o.crew_size > 20) throw UsageError("calibrate", "--crew " + std::to_string(o.crew_size) + ": expected 1 .. 20");
+  if (!(o.fit_days >= 1 && o.fit_days <= 365)) throw UsageError("calibrate", "--fit-days: expected 1 .. 365");
+  if (o.iterations < 0 || o.iterations > 50) throw UsageError("calibrate", "--iterations: expected 0 .. 50");
+  if (vm.count("name")) o.name = vm["name"].as<std::string>();
+  const std::string path = vm["trace"].as<std::string>();
+  o.source = path;
+  const Trace t = read_trace_or_input_error(path);
+  Calibration c;
+  try {
+    c = calibrate(t, o);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(path + ": " + e.what());
+  }
+  if (o.name.empty()) o.name = c.scenario.name;
+  const std::string text = calibrated_scenario_toml(c, o);
+  std::fprintf(stderr,
+               "calibrate: rises/day %.3g -> %.3g, rise size mean %.3g -> %.3g %%, flicker/h %.3g -> %.3g, "
+               "drain step %.3g -> %.3g s, bulk/day %.3g, %zu gaps replayed\n",
+               c.target_rises_per_day, c.fitted_rises_per_day, c.target_rise_mean_pct, c.fitted_rise_mean_pct,
+               c.target_flicker_per_hour, c.fitted_flicker_per_hour, c.target_drain_step_s, c.fitted_drain_step_s,
+               c.bulk_per_day, c.replayed_gaps.size());
+  if (!vm.count("output")) {
+    std::cout << text;
+    return 0;
+  }
+  const std::string out = vm["output"].as<std::string>();
+  const std::string tmp = out + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw InputError(out + ": cannot write");
+    f << text;
+    f.close();
+    if (!f) {
+      std::remove(tmp.c_str());
+      throw InputError(out + ": cannot write");
+    }
+  }
+  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw InputError(out + ": cannot write");
+  }
+  return 0;
+}
+
+}  // namespace
+
+PEEBOT_COMMAND("calibrate", "fit the world models to a trace and write a scenario", cmd_calibrate);
+
+}  // namespace peebot::cli

@@ -1,0 +1,114 @@
+// Calibration: recovers known world parameters from a simulated feed, writes
+// a scenario that loads, and the CLI's exit codes.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "sim/analysis/calibrate.hpp"
+
+using namespace peebot;
+
+namespace {
+constexpr double kDay = 86400.0;
+constexpr double kEpoch = 1736121600.0;  // 2025-01-06T00:00:00Z
+
+int run_cli(const std::string& args, std::string& out) {
+  const std::string cmd = std::string(PEEBOT_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n;
+  out.clear();
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+}  // namespace
+
+TEST_CASE("calibrate recovers drain rate, use rate, rise size, noise and bulk rate of a simulated feed", "[calibrate]") {
+  // Known world: 6 crew, 07:00-22:00, 5 uses/day at the UPA toilet share 0.4,
+  // 300 mL + 100 mL flush, drain 0.25 %/min, read noise 0.08 %, 0.5 bulk/day.
+  WorldParams w;
+  w.crew.size = 6;
+  w.crew.wake_s = 7 * 3600.0;
+  w.crew.sleep_s = 22 * 3600.0;
+  w.crew.voids_per_day = 5;
+  w.crew.upa_share = 0.4;
+  w.crew.urine_mean_ml = 300;
+  w.crew.urine_sd_ml = 80;
+  w.crew.flush_ml = 100;
+  w.upa.drain_pct_per_min = 0.25;
+  w.sensor.noise_pct = 0.08;
+  w.bulk.per_day = 0.5;
+  w.los.enabled = false;
+  w.water.enabled = false;
+  std::vector<TelemetryRow> tank, upa;
+  simulate_feed(w, kEpoch, 24 * kDay, 42, tank, upa);
+  REQUIRE(tank.size() > 1000);
+
+  CalibrateOptions o;
+  o.crew_size = 6;
+  o.fit_days = 60;
+  o.iterations = 5;
+  o.name = "recovered";
+  const Calibration c = calibrate_series(tank, upa, {}, kEpoch, o);
+  const WorldParams& f = c.scenario.world;
+  // Tolerances: drain +-10 %, uses per person per day (upa_share fixed at its
+  // default 0.35, so the product size x rate x share is what is identifiable)
+  // +-20 %, mean volume per use (urine + flush) +-20 %, noise +-40 %, bulk
+  // rate +-60 % (12 transfers expected), sleep window +-1 h.
+  CHECK(f.upa.drain_pct_per_min == Approx(0.25).epsilon(0.10));
+  CHECK(f.crew.size * f.crew.voids_per_day * f.crew.upa_share == Approx(6 * 5 * 0.4).epsilon(0.20));
+  CHECK(f.crew.urine_mean_ml + f.crew.flush_ml == Approx(400).epsilon(0.20));
+  CHECK(f.sensor.noise_pct == Approx(0.08).epsilon(0.40));
+  CHECK(f.bulk.per_day == Approx(0.5).epsilon(0.60));
+  CHECK(std::fabs(f.crew.wake_s - 7 * 3600.0) <= 3600.0);
+  CHECK(std::fabs(f.crew.sleep_s - 22 * 3600.0) <= 3600.0);
+  // The fit reproduces what it fitted.
+  CHECK(c.fitted_rises_per_day == Approx(c.target_rises_per_day).epsilon(0.15));
+  CHECK(c.fitted_drain_step_s == Approx(c.target_drain_step_s).epsilon(0.10));
+  // The written scenario loads and carries the fitted values and the span.
+  const std::string text = calibrated_scenario_toml(c, o);
+  const Scenario back = parse_scenario(text, "calibrated.toml");
+  CHECK(back.name == "recovered");
+  CHECK(back.world.upa.drain_pct_per_min == Approx(f.upa.drain_pct_per_min).epsilon(1e-5));
+  CHECK(back.world.sensor.noise_pct == Approx(f.sensor.noise_pct).epsilon(1e-5));
+  CHECK(back.duration_s == Approx(c.scenario.duration_s).margin(1.0));
+  CHECK(back.world.los.enabled == false);  // no signal status in the source: no random LOS
+}
+
+TEST_CASE("calibrate refuses a feed too short to calibrate", "[calibrate]") {
+  WorldParams w;
+  w.los.enabled = false;
+  std::vector<TelemetryRow> tank, upa;
+  simulate_feed(w, kEpoch, 0.5 * kDay, 1, tank, upa);
+  REQUIRE_THROWS_WITH(calibrate_series(tank, upa, {}, kEpoch), Catch::Contains("expected at least 2 days"));
+}
+
+TEST_CASE("peebot calibrate writes a loadable scenario from a run's trace, and rejects bad input with exit 2", "[calibrate][cli]") {
+  char tmpl[] = "/tmp/peebot-calib-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string scen = dir + "/s.toml", trace = dir + "/s.h5", out = dir + "/cal.toml";
+  std::ofstream(scen) << "[scenario]\nname = \"calib-src\"\nduration = \"3d\"\nseed = 3\n"
+                         "[background]\nrate = 5\nitems = 20\n[bulk]\nper_day = 1\n";
+  std::string text;
+  REQUIRE(run_cli("run " + scen + " -o " + trace, text) == 0);
+  REQUIRE(run_cli("calibrate " + trace + " -o " + out + " --fit-days 3 --iterations 2", text) == 0);
+  std::ifstream f(out);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const Scenario s = parse_scenario(ss.str(), out);
+  CHECK(s.name == "calibrated-calib-src");
+  CHECK(s.world.los.enabled);  // the sim trace has TIME_000001: LOS fitted from it
+  CHECK(run_cli("calibrate " + dir + "/missing.h5", text) == 2);
+  CHECK(text.find("missing.h5") != std::string::npos);
+  CHECK(run_cli("calibrate " + trace + " --crew 0", text) == 2);
+  CHECK(run_cli("calibrate --help", text) == 0);
+  CHECK(text.find("Usage: peebot calibrate") != std::string::npos);
+}
