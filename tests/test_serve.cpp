@@ -5,6 +5,8 @@
 // a failure, not a skip.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -44,12 +47,30 @@ Out shell(const std::string& cmd) {
   return r;
 }
 
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 // The harness directory in the build tree, with the official client installed.
+// ctest runs these cases in parallel: an exclusive lock serialises the set-up,
+// and files are replaced by rename so that a running node never reads half of one.
 std::string node_harness() {
   const fs::path dir = fs::current_path() / "node_harness";
   fs::create_directories(dir);
-  for (const char* f : {"package.json", "client.js"})
-    fs::copy_file(fs::path(PEEBOT_SOURCE_DIR) / "tests" / "node" / f, dir / f, fs::copy_options::overwrite_existing);
+  const int lock = open((dir / ".setup.lock").c_str(), O_CREAT | O_RDWR, 0644);
+  REQUIRE(lock >= 0);
+  REQUIRE(flock(lock, LOCK_EX) == 0);
+  struct Unlock {
+    int fd;
+    ~Unlock() { flock(fd, LOCK_UN); close(fd); }
+  } unlock{lock};
+  for (const char* f : {"package.json", "client.js"}) {
+    const fs::path src = fs::path(PEEBOT_SOURCE_DIR) / "tests" / "node" / f;
+    if (fs::exists(dir / f) && read_all(dir / f) == read_all(src)) continue;
+    fs::copy_file(src, dir / (std::string(f) + ".new"), fs::copy_options::overwrite_existing);
+    fs::rename(dir / (std::string(f) + ".new"), dir / f);
+  }
   const Out nodev = shell("node --version 2>&1");
   INFO("node is required (scripts/setup.sh installs it): " << nodev.text);
   REQUIRE(nodev.code == 0);
