@@ -537,3 +537,20 @@ TEST_CASE("a trace without truth reports detections but no precision", "[report]
   CHECK(contains(json, "\"bulk_transfer\": 1"));
   CHECK_FALSE(contains(json, "\"precision\""));
 }
+
+TEST_CASE("updates lost in LOS and suppressed by MERGE are counted apart and left out of latencies", "[report]") {
+  Trace t;
+  t.meta.has_truth = true;
+  StageTimes lost;
+  lost.fate = static_cast<std::uint8_t>(UpdateFate::kLost);
+  lost.t_emit_s = 10;
+  StageTimes merged = lost;
+  merged.fate = static_cast<std::uint8_t>(UpdateFate::kMerged);
+  t.stages = {lost, lost, merged};
+  const Report r = compute_report(t, ReportParams{});
+  CHECK(r.updates_lost == 2);
+  CHECK(r.updates_merged == 1);
+  CHECK(r.updates_other == 0);
+  CHECK(r.updates_delivered == 0);
+  REQUIRE_THAT(format_report_json(r, t.meta), Catch::Contains("\"lost\": 2") && Catch::Contains("\"merged\": 1"));
+}

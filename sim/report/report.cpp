@@ -227,6 +227,8 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
       case UpdateFate::kDuplicate: ++r.updates_duplicate; break;
       case UpdateFate::kStale: ++r.updates_stale; break;
       case UpdateFate::kInvalid: ++r.updates_invalid; break;
+      case UpdateFate::kLost: ++r.updates_lost; break;
+      case UpdateFate::kMerged: ++r.updates_merged; break;
       default: ++r.updates_other; break;
     }
     if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered) continue;
@@ -395,6 +397,8 @@ std::string format_report_text(const Report& r, const TraceMeta& meta) {
   counts.row({"duplicate", fmt_n(r.updates_duplicate)});
   counts.row({"stale", fmt_n(r.updates_stale)});
   counts.row({"invalid", fmt_n(r.updates_invalid)});
+  counts.row({"lost (LOS)", fmt_n(r.updates_lost)});
+  counts.row({"merged (unchanged)", fmt_n(r.updates_merged)});
   if (r.updates_other) counts.row({"unknown fate", fmt_n(r.updates_other)});
   counts.line("");
   counts.line("Posts");
@@ -631,6 +635,8 @@ std::string format_report_json(const Report& r, const TraceMeta& meta) {
   j.field("duplicate", r.updates_duplicate);
   j.field("stale", r.updates_stale);
   j.field("invalid", r.updates_invalid);
+  j.field("lost", r.updates_lost);
+  j.field("merged", r.updates_merged);
   j.field("unknown_fate", r.updates_other);
   j.end_object();
 

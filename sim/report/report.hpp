@@ -157,7 +157,9 @@ struct Report {
   std::size_t updates_duplicate = 0;
   std::size_t updates_stale = 0;
   std::size_t updates_invalid = 0;
-  std::size_t updates_other = 0;  // an unknown fate code
+  std::size_t updates_lost = 0;    // never reached our host (LOS)
+  std::size_t updates_merged = 0;  // not published: value unchanged (MERGE)
+  std::size_t updates_other = 0;   // an unknown fate code
 
   // Posts.
   std::size_t posts_total = 0;
