@@ -6,7 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${1:-build/release}
-TRACE=${PEEBOT_BENCH_TRACE:-/tmp/iss-30d.h5}
+# A fresh trace unless one is named: a stale file left in /tmp by another
+# build would measure (or break on) someone else's trace.
+if [ -n "${PEEBOT_BENCH_TRACE:-}" ]; then
+  TRACE=$PEEBOT_BENCH_TRACE
+else
+  TMPD=$(mktemp -d)
+  trap 'rm -rf "$TMPD"' EXIT
+  TRACE=$TMPD/iss-30d.h5
+fi
 if [ ! -f "$TRACE" ]; then
   echo "bench-view: simulating $TRACE (scenarios/iss-30d.toml)"
   "$B/sim/peebot" run scenarios/iss-30d.toml -o "$TRACE" --no-report > /dev/null
