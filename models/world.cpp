@@ -4,6 +4,18 @@
 
 namespace peebot {
 
+namespace {
+// Appends one update with the next sequence number.
+void push_update(std::vector<Update>& out, std::uint64_t& next_seq, ItemId item, double t_s, double value) {
+  Update u;
+  u.t_emit_s = t_s;
+  u.value = value;
+  u.seq = next_seq++;
+  u.item = item;
+  out.push_back(u);
+}
+}  // namespace
+
 World::World(const WorldParams& p, double epoch_unix_s, double horizon_s, std::uint64_t seed)
     : p_(p),
       crew_rng_(seed, "crew"),
@@ -38,12 +50,7 @@ void World::step_water(double t_s, std::vector<Update>& out, std::uint64_t& next
     const double v = WaterSystem::report(pct, p_.water.noise_pct, water_rng_);
     if (v == last) return;
     last = v;
-    Update u;
-    u.t_emit_s = t_s;
-    u.value = v;
-    u.seq = next_seq++;
-    u.item = item;
-    out.push_back(u);
+    push_update(out, next_seq, item, t_s, v);
   };
   emit(kWasteWater, water_.waste_pct(), last_waste_);
   emit(kCleanWater, water_.clean_pct(), last_clean_);
@@ -52,14 +59,8 @@ void World::step_water(double t_s, std::vector<Update>& out, std::uint64_t& next
 void World::advance(double t_s, std::vector<Update>& out, std::uint64_t& next_seq) {
   const auto& states = plant_.truth().upa_states;
   auto emit_states = [&]() {
-    for (; upa_emitted_ < states.size(); ++upa_emitted_) {
-      Update u;
-      u.t_emit_s = states[upa_emitted_].t_s;
-      u.value = states[upa_emitted_].state;
-      u.seq = next_seq++;
-      u.item = kUpaState;
-      out.push_back(u);
-    }
+    for (; upa_emitted_ < states.size(); ++upa_emitted_)
+      push_update(out, next_seq, kUpaState, states[upa_emitted_].t_s, states[upa_emitted_].state);
   };
   const bool water = p_.water.enabled && p_.water.period_s > 0;
   auto water_until = [&](double t) {
@@ -77,12 +78,7 @@ void World::advance(double t_s, std::vector<Update>& out, std::uint64_t& next_se
     const int reading = sensor_.read(plant_.level_pct());
     if (reading != last_reading_) {
       last_reading_ = reading;
-      Update u;
-      u.t_emit_s = next_read_s_;
-      u.value = reading;
-      u.seq = next_seq++;
-      u.item = kUrineTank;
-      out.push_back(u);
+      push_update(out, next_seq, kUrineTank, next_read_s_, reading);
     }
     next_read_s_ += p_.sensor.period_s;
   }
@@ -92,29 +88,12 @@ void World::advance(double t_s, std::vector<Update>& out, std::uint64_t& next_se
 }
 
 void World::snapshot(double t_s, std::vector<Update>& out, std::uint64_t& next_seq) const {
-  Update tank;
-  tank.t_emit_s = t_s;
-  tank.value = last_reading_ < 0 ? LevelSensor::quantize(plant_.level_pct()) : last_reading_;
-  tank.seq = next_seq++;
-  tank.item = kUrineTank;
-  out.push_back(tank);
-  Update upa;
-  upa.t_emit_s = t_s;
-  upa.value = static_cast<double>(plant_.state());
-  upa.seq = next_seq++;
-  upa.item = kUpaState;
-  out.push_back(upa);
+  push_update(out, next_seq, kUrineTank, t_s,
+              last_reading_ < 0 ? LevelSensor::quantize(plant_.level_pct()) : last_reading_);
+  push_update(out, next_seq, kUpaState, t_s, static_cast<double>(plant_.state()));
   if (last_waste_ >= 0.0) {
-    Update w;
-    w.t_emit_s = t_s;
-    w.value = last_waste_;
-    w.seq = next_seq++;
-    w.item = kWasteWater;
-    out.push_back(w);
-    w.value = last_clean_;
-    w.seq = next_seq++;
-    w.item = kCleanWater;
-    out.push_back(w);
+    push_update(out, next_seq, kWasteWater, t_s, last_waste_);
+    push_update(out, next_seq, kCleanWater, t_s, last_clean_);
   }
 }
 
