@@ -917,6 +917,16 @@ double duration_of(const Key& k, const toml::node& n) {
 
 Value convert(const Key& k, const toml::node& n) {
   Value v;
+  // A value given as a string, read by `parse` (which throws std::invalid_argument).
+  auto parse_string_as = [&](double (*parse)(const std::string&)) {
+    if (!n.is_string()) throw Bad{got(n), expected_type(k)};
+    v.text = n.as_string()->get();
+    try {
+      v.num = parse(v.text);
+    } catch (const std::invalid_argument& e) {
+      throw Bad{e.what(), expected_type(k)};
+    }
+  };
   switch (k.type) {
     case Type::String:
       if (!n.is_string()) throw Bad{got(n), expected_type(k)};
@@ -957,15 +967,8 @@ Value convert(const Key& k, const toml::node& n) {
         const toml::time t = n.as_time()->get();
         v.num = t.hour * 3600.0 + t.minute * 60.0 + t.second + t.nanosecond * 1e-9;
         v.text = format_time_of_day(v.num);
-      } else if (n.is_string()) {
-        v.text = n.as_string()->get();
-        try {
-          v.num = parse_time_of_day(v.text);
-        } catch (const std::invalid_argument& e) {
-          throw Bad{e.what(), expected_type(k)};
-        }
       } else {
-        throw Bad{got(n), expected_type(k)};
+        parse_string_as(parse_time_of_day);
       }
       check_range(k, v.num, quote(v.text));
       return v;
@@ -977,15 +980,8 @@ Value convert(const Key& k, const toml::node& n) {
         v.num = days * 86400.0 + dt.time.hour * 3600.0 + dt.time.minute * 60.0 + dt.time.second +
                 dt.time.nanosecond * 1e-9 - dt.offset->minutes * 60.0;
         v.text = format_utc(v.num, true);
-      } else if (n.is_string()) {
-        v.text = n.as_string()->get();
-        try {
-          v.num = parse_utc(v.text);
-        } catch (const std::invalid_argument& e) {
-          throw Bad{e.what(), expected_type(k)};
-        }
       } else {
-        throw Bad{got(n), expected_type(k)};
+        parse_string_as(parse_utc);
       }
       check_range(k, v.num, quote(v.text));
       return v;
