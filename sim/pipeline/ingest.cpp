@@ -1,5 +1,6 @@
 #include "ingest.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace peebot {
@@ -16,17 +17,41 @@ bool ItemDictionary::valid(const Update& u) const {
 }
 
 Ingest::Ingest(const IngestParams& p, const ItemDictionary& dict)
-    : p_(p), dict_(dict), last_seq_(static_cast<std::size_t>(dict.size()), 0), seen_(static_cast<std::size_t>(dict.size()), 0) {}
+    : p_(p), dict_(dict), last_seq_(static_cast<std::size_t>(dict.size()), 0), seen_(static_cast<std::size_t>(dict.size()), 0),
+      seen_seq_(kSeenBits / 64, 0) {}
+
+bool Ingest::was_accepted(std::uint64_t seq) const {
+  if (seq < seen_base_ || seq >= seen_base_ + kSeenBits) return false;
+  const std::uint64_t i = seq % kSeenBits;
+  return (seen_seq_[i / 64] >> (i % 64)) & 1u;
+}
+
+void Ingest::mark_accepted(std::uint64_t seq) {
+  if (seq < seen_base_) return;  // beyond reach: cannot be told apart later anyway
+  if (seq >= seen_base_ + kSeenBits) {
+    // Slide the window (in whole words) so that seq is its newest number; clear what leaves it.
+    const std::uint64_t new_base = (seq - kSeenBits + 64) / 64 * 64;
+    if (new_base - seen_base_ >= kSeenBits) {
+      std::fill(seen_seq_.begin(), seen_seq_.end(), 0);
+    } else {
+      for (std::uint64_t s = seen_base_; s < new_base; s += 64) seen_seq_[(s % kSeenBits) / 64] = 0;
+    }
+    seen_base_ = new_base;
+  }
+  const std::uint64_t i = seq % kSeenBits;
+  seen_seq_[i / 64] |= std::uint64_t{1} << (i % 64);
+}
 
 UpdateFate Ingest::accept(const Update& u) {
   if (!dict_.valid(u)) { ++counters_.invalid; return UpdateFate::kInvalid; }
   auto& last = last_seq_[u.item];
   if (seen_[u.item]) {
-    if (u.seq == last) { ++counters_.duplicates; return UpdateFate::kDuplicate; }
+    if (u.seq == last || (u.seq < last && was_accepted(u.seq))) { ++counters_.duplicates; return UpdateFate::kDuplicate; }
     if (u.seq < last) { ++counters_.stale; return UpdateFate::kStale; }
   }
   seen_[u.item] = 1;
   last = u.seq;
+  mark_accepted(u.seq);
   ++counters_.accepted;
   return UpdateFate::kDelivered;
 }

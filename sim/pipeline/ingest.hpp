@@ -1,5 +1,8 @@
 // Ingest: validate against the item dictionary, drop duplicates, keep per-item
 // order (MERGE: an update older than the one already applied is stale).
+// Duplicates are told from stale updates by the sequence numbers accepted
+// recently (docs/faults.md): a number seen before is a duplicate, an older
+// one not seen before is stale; both are dropped.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -40,6 +43,12 @@ class Ingest {
   ItemDictionary dict_;
   std::vector<std::uint64_t> last_seq_;  // per item; 0 = none yet (seq numbers start at 1)
   std::vector<std::uint8_t> seen_;
+  // Accepted sequence numbers in [seen_base_, seen_base_ + kSeenBits), one bit each.
+  static constexpr std::uint64_t kSeenBits = std::uint64_t{1} << 23;
+  std::vector<std::uint64_t> seen_seq_;
+  std::uint64_t seen_base_ = 0;
+  bool was_accepted(std::uint64_t seq) const;
+  void mark_accepted(std::uint64_t seq);
   IngestCounters counters_;
 };
 

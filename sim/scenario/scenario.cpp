@@ -235,7 +235,7 @@ std::string format_duration(double seconds) {
 
 namespace {
 
-enum class Type { String, Integer, Number, Boolean, Duration, TimeOfDay, UtcTime, Enum, Windows, CrewPeriods };
+enum class Type { String, Integer, Number, Boolean, Duration, TimeOfDay, UtcTime, Enum, Windows, CrewPeriods, Faults };
 
 struct Range {
   double lo = -kInf, hi = kInf;
@@ -254,6 +254,8 @@ struct Value {
   std::string text;          // String, Enum; the source text of Duration/TimeOfDay/UtcTime
   std::vector<LosWindow> windows;
   std::vector<CrewPeriod> periods;  // CrewPeriods
+  std::vector<FaultSpec> faults;    // Faults
+  std::vector<std::uint32_t> fault_lines;  // Faults: the line of each table
 };
 
 struct Key {
@@ -648,6 +650,15 @@ const std::vector<Key>& schema() {
                          PEEBOT_FIELD(report.target_persist_p99_s)));
     k.push_back(duration("report.target_tweet_p95", above_upto(0, kDay), "target: event onset -> tweet, P95",
                          PEEBOT_FIELD(report.target_tweet_p95_s)));
+    // [[faults]]
+    {
+      Key f = base("faults", Type::Faults, "", any_range(),
+                   "scheduled faults: [[faults]] tables with kind, target, start, end and the kind's numbers "
+                   "(fields and kinds below; docs/faults.md)");
+      f.set = [](Scenario& s, const Value& v) { s.faults = v.faults; };
+      f.get = [](Scenario& s) { Value v; v.faults = s.faults; return v; };
+      k.push_back(std::move(f));
+    }
     return k;
   }();
   return keys;
@@ -704,6 +715,17 @@ const std::vector<Rule>& rules() {
                      res = {{"backoff " + format_duration(t.backoff_s) + " exceeds backoff_max " +
                                  format_duration(t.backoff_max_s),
                              "pipeline.tweet.backoff <= pipeline.tweet.backoff_max"}};
+                   return res;
+                 }});
+    v.push_back({{"scenario.duration", "faults"}, "every fault starts before `scenario.duration`", [](const Scenario& s) {
+                   std::optional<std::pair<std::string, std::string>> res;
+                   for (std::size_t i = 0; i < s.faults.size() && !res; ++i)
+                     if (!(s.faults[i].start_s < s.duration_s))
+                       res = {{"fault " + std::to_string(i + 1) + " (" + std::string(fault_kind_name(s.faults[i].kind)) +
+                                   (s.faults[i].where.empty() ? "" : ", " + s.faults[i].where) + ") starts at " +
+                                   format_duration(s.faults[i].start_s) + ", not before the end of the run (" +
+                                   format_duration(s.duration_s) + ")",
+                               "every fault's start < scenario.duration"}};
                    return res;
                  }});
     return v;
@@ -764,6 +786,25 @@ std::string format_time_of_day(double s) {
   return buf;
 }
 
+// A signed duration: "-30s", "+2min", "0s".
+std::string format_signed_duration(double s) { return s < 0 ? format_duration(s) : (s > 0 ? "+" : "") + format_duration(s); }
+
+// One fault as a TOML inline table, with the fields its kind takes.
+std::string render_fault(const FaultSpec& f) {
+  const FaultKindInfo& info = fault_kind_info(f.kind);
+  std::string out = "{kind = " + quote(std::string(info.name));
+  if (!f.target.empty()) out += ", target = " + quote(f.target);
+  out += ", start = " + quote(format_duration(f.start_s)) + ", end = " + quote(format_duration(f.end_s));
+  if (info.fields & kFieldFactor) out += ", factor = " + fmt_num(f.factor);
+  if (info.fields & kFieldProbability) out += ", probability = " + fmt_num(f.probability);
+  if (info.fields & kFieldMaxDelay) out += ", max_delay = " + quote(format_duration(f.max_delay_s));
+  if (info.fields & kFieldOffset) out += ", offset = " + quote(format_signed_duration(f.offset_s));
+  if (info.fields & kFieldDriftPpm) out += ", drift_ppm = " + fmt_num(f.drift_ppm);
+  if (info.fields & kFieldLimitPerWindow) out += ", limit_per_window = " + std::to_string(f.limit_per_window);
+  if (info.fields & kFieldWindow) out += ", window = " + quote(format_duration(f.window_s));
+  return out + "}";
+}
+
 // A value as TOML source text.
 std::string render(const Key& k, const Value& v) {
   switch (k.type) {
@@ -788,6 +829,11 @@ std::string render(const Key& k, const Value& v) {
       for (std::size_t i = 0; i < v.periods.size(); ++i)
         out += (i ? ", " : "") + std::string("{start = ") + quote(format_duration(v.periods[i].start_s)) +
                ", size = " + std::to_string(v.periods[i].size) + "}";
+      return out + "]";
+    }
+    case Type::Faults: {
+      std::string out = "[";
+      for (std::size_t i = 0; i < v.faults.size(); ++i) out += (i ? ", " : "") + render_fault(v.faults[i]);
       return out + "]";
     }
   }
@@ -827,6 +873,7 @@ std::string type_name(const Key& k) {
     case Type::Enum: return "string";
     case Type::Windows: return "array";
     case Type::CrewPeriods: return "array of tables";
+    case Type::Faults: return "array of tables";
   }
   return "";
 }
@@ -848,6 +895,7 @@ std::string expected_type(const Key& k) {
     }
     case Type::Windows: return "an array of [start, end] duration pairs like [[\"1d2h\", \"1d3h\"]]";
     case Type::CrewPeriods: return "[[crew.periods]] tables with start = \"<duration>\" and size = <1 .. 20>, starts increasing";
+    case Type::Faults: return "[[faults]] tables with kind = \"<kind>\", start = \"<duration>\", end = \"<duration>\" (docs/faults.md)";
   }
   return "";
 }
@@ -913,6 +961,170 @@ double duration_of(const Key& k, const toml::node& n) {
   } catch (const std::invalid_argument& e) {
     throw Bad{e.what(), expected_type(k)};
   }
+}
+
+// The fields of a [[faults]] table: what the loader accepts and the docs list.
+struct FaultFieldDef {
+  const char* name;
+  unsigned bit;        // FaultField; 0 for the fields every kind has
+  const char* type;    // for the docs
+  const char* range;   // for the docs and range errors
+  const char* description;
+};
+const std::vector<FaultFieldDef>& fault_fields() {
+  static const std::vector<FaultFieldDef> f = {
+      {"kind", 0, "string", "a kind below", "what fails (required)"},
+      {"target", 0, "string", "a target of the kind", "the stage or service that fails (required for the kinds that take one, refused by the others)"},
+      {"start", 0, "duration", ">= 0s, < scenario.duration", "the window opens, since the epoch (true time; required)"},
+      {"end", 0, "duration", "> start", "the window closes, exclusive (a crashed target restarts then; required)"},
+      {"factor", kFieldFactor, "number", "1 .. 1000", "slow_disk: service-time multiplier of the target's writes"},
+      {"probability", kFieldProbability, "number", "0 .. 1", "duplicate, reorder: chance per delivered update"},
+      {"max_delay", kFieldMaxDelay, "duration", "> 0s, <= 1h", "reorder: a held update is released U(0, max_delay] later"},
+      {"offset", kFieldOffset, "signed duration", "-1d .. +1d",
+       "clock_skew: ISS clock minus ground time at start, e.g. \"+2min\" (ISS ahead) or \"-90s\" (behind); default 0s"},
+      {"drift_ppm", kFieldDriftPpm, "number", "-100000 .. 100000",
+       "clock_skew: the offset grows by drift_ppm x 1e-6 s per second of the window; default 0"},
+      {"limit_per_window", kFieldLimitPerWindow, "integer", "0 .. 1000000", "rate_limit: post attempts admitted per window"},
+      {"window", kFieldWindow, "duration", "> 0s, <= 1d", "rate_limit: window length (windows aligned on start)"},
+  };
+  return f;
+}
+
+std::string fault_field_list(unsigned bits) {
+  std::string out = "kind, ";
+  out += "start, end";
+  for (const auto& d : fault_fields())
+    if (d.bit & bits) out += std::string(", ") + d.name;
+  return out;
+}
+
+// "-30s", "+2min", "90s" -> seconds.
+double parse_signed_duration(const std::string& text) {
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    const double v = parse_duration(text.substr(1));
+    return text[0] == '-' ? -v : v;
+  }
+  return parse_duration(text);
+}
+
+// One [[faults]] table.
+FaultSpec convert_fault(const toml::node& el, std::size_t index, const std::vector<FaultSpec>& earlier,
+                        const std::vector<std::uint32_t>& earlier_lines) {
+  const std::string which = "fault " + std::to_string(index) + ": ";
+  const toml::table* t = el.as_table();
+  if (!t) throw Bad{which + got(el), "a table [[faults]] with kind, start and end", line_of(el)};
+  FaultSpec f;
+  unsigned given = 0;
+  bool has_kind = false, has_target = false, has_start = false, has_end = false;
+  std::uint32_t kind_line = line_of(el), target_line = line_of(el);
+  std::map<unsigned, std::pair<std::string, std::uint32_t>> given_at;  // field bit -> name, line
+  for (auto&& [key, val] : *t) {
+    const std::string name(key.str());
+    const std::uint32_t line = line_of(val) ? line_of(val) : line_of(el);
+    const std::string field = which + name + ": ";
+    auto number_in = [&](double lo, double hi, const char* expected) {
+      double x = 0;
+      if (val.is_integer()) x = static_cast<double>(val.as_integer()->get());
+      else if (val.is_floating_point()) x = val.as_floating_point()->get();
+      else throw Bad{field + got(val), expected, line};
+      if (!std::isfinite(x) || x < lo || x > hi) throw Bad{field + fmt_num(x) + " is out of range", expected, line};
+      return x;
+    };
+    auto duration_in = [&](double lo, bool lo_open, double hi, const char* expected, bool is_signed = false) {
+      if (!val.is_string()) throw Bad{field + got(val), expected, line};
+      double x = 0;
+      try {
+        x = is_signed ? parse_signed_duration(val.as_string()->get()) : parse_duration(val.as_string()->get());
+      } catch (const std::invalid_argument& e) {
+        throw Bad{field + e.what(), expected, line};
+      }
+      if (lo_open ? !(x > lo) : !(x >= lo)) throw Bad{field + quote(val.as_string()->get()) + " is out of range", expected, line};
+      if (x > hi) throw Bad{field + quote(val.as_string()->get()) + " is out of range", expected, line};
+      return x;
+    };
+    const FaultFieldDef* def = nullptr;
+    for (const auto& d : fault_fields())
+      if (name == d.name) def = &d;
+    if (!def) {
+      std::string all;
+      for (const auto& d : fault_fields()) all += (all.empty() ? "" : ", ") + std::string(d.name);
+      throw Bad{which + "unknown key " + quote(name), "one of " + all, line};
+    }
+    if (def->bit) given |= def->bit, given_at[def->bit] = {name, line};
+    if (name == "kind") {
+      std::string kinds;
+      for (const auto& info : fault_kinds()) kinds += (kinds.empty() ? "" : ", ") + quote(std::string(info.name));
+      if (!val.is_string()) throw Bad{field + got(val), "one of " + kinds, line};
+      const auto kind = fault_kind_from_name(val.as_string()->get());
+      if (!kind) throw Bad{field + quote(val.as_string()->get()) + " is not a fault kind", "one of " + kinds, line};
+      f.kind = *kind;
+      has_kind = true;
+      kind_line = line;
+    } else if (name == "target") {
+      if (!val.is_string()) throw Bad{field + got(val), "a target name string like \"store\"", line};
+      f.target = val.as_string()->get();
+      has_target = true;
+      target_line = line;
+    } else if (name == "start") {
+      f.start_s = duration_in(0, false, 366 * 86400.0, "a duration since the epoch like \"2h\"");
+      has_start = true;
+    } else if (name == "end") {
+      f.end_s = duration_in(0, false, 366 * 86400.0, "a duration since the epoch like \"3h\"");
+      has_end = true;
+    } else if (name == "factor") {
+      f.factor = number_in(1, 1000, "a number in 1 .. 1000");
+    } else if (name == "probability") {
+      f.probability = number_in(0, 1, "a number in 0 .. 1");
+    } else if (name == "max_delay") {
+      f.max_delay_s = duration_in(0, true, 3600, "a duration > 0s and <= 1h like \"20s\"");
+    } else if (name == "offset") {
+      f.offset_s = duration_in(-86400, false, 86400, "a signed duration in -1d .. +1d like \"+2min\" or \"-90s\"", true);
+    } else if (name == "drift_ppm") {
+      f.drift_ppm = number_in(-1e5, 1e5, "a number in -100000 .. 100000");
+    } else if (name == "limit_per_window") {
+      if (!val.is_integer()) throw Bad{field + got(val), "an integer in 0 .. 1000000", line};
+      const auto x = val.as_integer()->get();
+      if (x < 0 || x > 1000000) throw Bad{field + std::to_string(x) + " is out of range", "an integer in 0 .. 1000000", line};
+      f.limit_per_window = x;
+    } else if (name == "window") {
+      f.window_s = duration_in(0, true, 86400, "a duration > 0s and <= 1d like \"15min\"");
+    }
+  }
+  if (!has_kind) throw Bad{which + "missing kind", "kind = one of the fault kinds (docs/faults.md)", line_of(el)};
+  const FaultKindInfo& info = fault_kind_info(f.kind);
+  const std::string kname(info.name);
+  for (const auto& [bit, at] : given_at)
+    if (!(info.fields & bit))
+      throw Bad{which + at.first + " does not apply to " + kname, "for " + kname + " only " +
+                    fault_field_list(info.fields) + (info.targets.empty() ? "" : ", target"), at.second};
+  if (info.targets.empty() && has_target)
+    throw Bad{which + kname + " takes no target", "no target key for " + kname, target_line};
+  if (!info.targets.empty()) {
+    std::string targets;
+    for (auto tg : info.targets) targets += (targets.empty() ? "" : ", ") + quote(std::string(tg));
+    if (!has_target) throw Bad{which + "missing target", "target = one of " + targets + " for " + kname, kind_line};
+    if (std::find(info.targets.begin(), info.targets.end(), f.target) == info.targets.end())
+      throw Bad{which + "target: " + quote(f.target) + " is not a target of " + kname, "one of " + targets, target_line};
+  }
+  if (!has_start || !has_end)
+    throw Bad{which + "missing " + std::string(has_start ? "end" : "start"), "start and end durations since the epoch", line_of(el)};
+  if (!(f.start_s < f.end_s))
+    throw Bad{which + "end " + quote(format_duration(f.end_s)) + " is not after start " + quote(format_duration(f.start_s)),
+              "start < end", line_of(el)};
+  for (const auto& d : fault_fields())
+    if ((info.required & d.bit) && !(given & d.bit))
+      throw Bad{which + "missing " + d.name + " for " + kname, std::string(d.name) + ": " + d.range, line_of(el)};
+  if (f.kind == FaultKind::kClockSkew && !(given & (kFieldOffset | kFieldDriftPpm)))
+    throw Bad{which + "clock_skew without offset or drift_ppm", "offset, drift_ppm or both", line_of(el)};
+  for (std::size_t j = 0; j < earlier.size(); ++j) {
+    const FaultSpec& e = earlier[j];
+    if (e.kind == f.kind && e.target == f.target && e.start_s < f.end_s && f.start_s < e.end_s)
+      throw Bad{which + kname + (f.target.empty() ? "" : " on " + f.target) + " " + format_duration(f.start_s) + " .. " +
+                    format_duration(f.end_s) + " overlaps fault " + std::to_string(j + 1) + " (line " +
+                    std::to_string(earlier_lines[j]) + ", " + format_duration(e.start_s) + " .. " + format_duration(e.end_s) + ")",
+                "faults of one kind and target in disjoint windows", line_of(el)};
+  }
+  return f;
 }
 
 Value convert(const Key& k, const toml::node& n) {
@@ -1055,6 +1267,16 @@ Value convert(const Key& k, const toml::node& n) {
       }
       return v;
     }
+    case Type::Faults: {
+      const toml::array* arr = n.as_array();
+      if (!arr) throw Bad{got(n), expected_type(k)};
+      std::size_t i = 0;
+      for (const toml::node& el : *arr) {
+        v.faults.push_back(convert_fault(el, ++i, v.faults, v.fault_lines));
+        v.fault_lines.push_back(line_of(el));
+      }
+      return v;
+    }
   }
   return v;
 }
@@ -1151,7 +1373,9 @@ struct Loader {
 
   void apply(const Key& k, const toml::node& n, const std::string& where_prefix, bool from_file) {
     try {
-      const Value v = convert(k, n);
+      Value v = convert(k, n);
+      for (std::size_t i = 0; i < v.faults.size(); ++i)
+        v.faults[i].where = from_file ? at(v.fault_lines[i] ? v.fault_lines[i] : line_of(n)) : where_prefix;
       k.set(sc, v);
     } catch (const Bad& b) {
       const std::string where = from_file ? at(b.line ? b.line : line_of(n)) : where_prefix;
@@ -1290,7 +1514,8 @@ std::string scenario_reference_markdown() {
   for (const Key& k : schema()) {
     if (k.section() != current) {
       current = k.section();
-      md << (md.tellp() > 0 ? "\n" : "") << "### [" << current << "]\n\n"
+      md << (md.tellp() > 0 ? "\n" : "") << (k.type == Type::Faults ? "### [[" : "### [") << current
+         << (k.type == Type::Faults ? "]]\n\n" : "]\n\n")
          << "| Key | Type | Unit | Default | Range | Description |\n"
          << "|---|---|---|---|---|---|\n";
     }
@@ -1308,10 +1533,31 @@ std::string scenario_reference_markdown() {
       case Type::String: range = k.required ? "non-empty" : ""; break;
       case Type::Windows: range = "start < end"; break;
       case Type::CrewPeriods: range = "size 1 .. 20, starts increasing"; break;
+      case Type::Faults: range = "see the fields below"; break;
       case Type::Boolean: range = "true, false"; break;
     }
     md << "| `" << k.path << "` | " << type_name(k) << " | " << cell(k.unit) << " | " << def << " | " << cell(range)
        << " | " << cell(k.description) << " |\n";
+  }
+  // The fields and kinds of [[faults]] (docs/faults.md says what each kind does).
+  md << "\nFields of a `[[faults]]` table:\n\n| Field | Type | Range | Kinds | Description |\n|---|---|---|---|---|\n";
+  for (const auto& d : fault_fields()) {
+    std::string kinds;
+    for (const auto& info : fault_kinds())
+      if (d.bit & info.fields) kinds += (kinds.empty() ? "" : ", ") + std::string(info.name);
+    if (!d.bit) kinds = std::string(d.name) == "target" ? "those with targets" : "all";
+    md << "| `" << d.name << "` | " << d.type << " | " << cell(d.range) << " | " << kinds << " | " << cell(d.description)
+       << " |\n";
+  }
+  md << "\nFault kinds:\n\n| Kind | Targets | Numbers (required) | Effect | Honoured by |\n|---|---|---|---|---|\n";
+  for (const auto& info : fault_kinds()) {
+    std::string targets, numbers;
+    for (auto t : info.targets) targets += (targets.empty() ? "" : ", ") + std::string("`") + std::string(t) + "`";
+    for (const auto& d : fault_fields())
+      if (d.bit & info.fields)
+        numbers += (numbers.empty() ? "" : ", ") + std::string("`") + d.name + "`" + ((d.bit & info.required) ? "" : " (optional)");
+    md << "| `" << info.name << "` | " << (targets.empty() ? "none" : targets) << " | " << (numbers.empty() ? "none" : numbers)
+       << " | " << cell(std::string(info.effect)) << " | " << cell(std::string(info.honoured_by)) << " |\n";
   }
   md << "\n### Cross-field rules\n\n";
   for (const Rule& r : rules()) md << "- " << r.description << "\n";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../../models/params.hpp"
+#include "../pipeline/faults.hpp"
 #include "../pipeline/params.hpp"
 
 namespace peebot {
@@ -37,6 +38,7 @@ struct Scenario {
   PipelineParams pipeline;
   TraceParams trace;
   ReportParams report;
+  std::vector<FaultSpec> faults;       // [[faults]]: scheduled faults (docs/faults.md), in file order
 
   std::string source_path;             // the file it came from
   std::string source_text;             // the file's text (recorded in the trace)
