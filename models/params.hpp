@@ -56,6 +56,8 @@ struct UpaParams {
   double dump_min_pct = 5;             // upa.dump_min_pct: smallest drain-out, % of the tank
   double dump_max_pct = 30;            // upa.dump_max_pct: largest (uniform in between)
   double dump_rate_pct_per_min = 4.5;  // upa.dump_rate_pct_per_min: outflow rate (~1 % every 13 s in pisslog-2025)
+  double drain_jitter = 0;             // upa.drain_jitter: sd of the within-run drain-rate multiplier, redrawn every drain_jitter_period (0 = off)
+  double drain_jitter_period_s = 60;   // upa.drain_jitter_period: how long one within-run multiplier holds
   double idle_after_s = 0;             // upa.idle_after: STANDBY this long becomes IDLE (0 = never)
   double outages_per_day = 0;          // upa.outages_per_day: random processor outages (Poisson)
   double outage_mean_s = 4 * 3600.0;   // upa.outage_mean: mean outage length (exponential)
@@ -97,6 +99,10 @@ struct SensorParams {
   double period_s = 1.0;               // sensor.period, how often the level is read
   double noise_pct = 0.05;             // sensor.noise_pct, stationary sd of the read noise
   double noise_tau_s = 8.0;            // sensor.noise_tau, correlation time of the noise (AR(1))
+  // Burst noise (flicker episodes), added to the AR(1) noise; off while burst_pct is 0 (models/sensor.hpp, BurstNoise).
+  double burst_pct = 0;                // sensor.burst_pct: scale of the per-read (white) burst noise
+  double burst_tau_s = 600;            // sensor.burst_tau: correlation time of its slow amplitude (episodes cluster over crossings)
+  double burst_fast_tau_s = 0;         // sensor.burst_fast_tau: correlation time of its fast amplitude (bursts within an episode; 0 = none)
 };
 
 struct LosParams {

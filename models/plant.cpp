@@ -54,6 +54,15 @@ std::vector<double> plan_drain_factors(const UpaParams& p, double horizon_s, Rng
   return f;
 }
 
+std::vector<double> plan_drain_jitter(const UpaParams& p, double horizon_s, Rng& rng) {
+  std::vector<double> f;
+  if (p.drain_jitter <= 0 || p.drain_jitter_period_s <= 0) return f;
+  const auto n = static_cast<std::size_t>(std::ceil(horizon_s / p.drain_jitter_period_s)) + 1;
+  f.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) f.push_back(std::max(0.2, rng.normal(1.0, p.drain_jitter)));
+  return f;
+}
+
 std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& rng) {
   std::vector<UpaOutage> w;
   const auto maint = static_cast<std::int32_t>(UpaState::kMaintenance);
@@ -80,12 +89,14 @@ std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& r
 
 UrinePlant::UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids,
                        const std::vector<BulkTransfer>& bulk, const std::vector<UpaOutage>& outages,
-                       const std::vector<double>& drain_factors, const std::vector<BulkTransfer>& dumps)
+                       const std::vector<double>& drain_factors, const std::vector<BulkTransfer>& dumps,
+                       const std::vector<double>& drain_jitter)
     : capacity_ml_(tank.capacity_ml),
       upa_(upa),
       drain_ml_per_s_(upa.drain_pct_per_min / 100.0 * tank.capacity_ml / 60.0),
       base_drain_ml_per_s_(drain_ml_per_s_),
       drain_factors_(drain_factors),
+      drain_jitter_(drain_jitter),
       dumps_(dumps),
       dump_ml_per_s_(upa.dump_rate_pct_per_min / 100.0 * tank.capacity_ml / 60.0),
       volume_ml_(std::clamp(tank.initial_pct, 0.0, 100.0) / 100.0 * tank.capacity_ml),
@@ -140,7 +151,17 @@ double UrinePlant::next_mode_boundary(double t) const {
     b = in_outage_ ? outages_[next_outage_].end_s : outages_[next_outage_].start_s;
   if (!in_outage_ && state_ == UpaState::kStandby && upa_.idle_after_s > 0)
     b = std::min(b, standby_since_ + upa_.idle_after_s);
+  if (!drain_jitter_.empty() && state_ == UpaState::kNormal) {
+    const double period = upa_.drain_jitter_period_s;
+    b = std::min(b, (std::floor(t / period + kEps) + 1.0) * period);
+  }
   return b > t ? b : kInf;
+}
+
+double UrinePlant::drain_rate(double t) const {
+  if (drain_jitter_.empty()) return drain_ml_per_s_;
+  const auto k = static_cast<std::size_t>(std::max(0.0, std::floor(t / upa_.drain_jitter_period_s + kEps)));
+  return drain_ml_per_s_ * drain_jitter_[std::min(k, drain_jitter_.size() - 1)];
 }
 
 double UrinePlant::inflow_rate(double t) const {
@@ -188,7 +209,7 @@ void UrinePlant::advance(double t_end) {
     const double in = inflow_rate(t);
     while (next_dump_ < dumps_.size() && dumps_[next_dump_].end_s <= t) ++next_dump_;
     const bool dumping = next_dump_ < dumps_.size() && dumps_[next_dump_].onset_s <= t && volume_ml_ > stop_ml + kEps;
-    const double out = ((state_ == UpaState::kNormal && volume_ml_ > kEps) ? drain_ml_per_s_ : 0.0) +
+    const double out = ((state_ == UpaState::kNormal && volume_ml_ > kEps) ? drain_rate(t) : 0.0) +
                        (dumping ? dump_ml_per_s_ : 0.0);
     const double net = in - out;
     // A full tank with net inflow spills the excess (to the toilet's backup container).

@@ -32,6 +32,9 @@ std::vector<BulkTransfer> plan_bulk(const BulkParams& p, double capacity_ml, dou
 std::vector<BulkTransfer> plan_dumps(const UpaParams& p, double capacity_ml, double horizon_s, Rng& rng);
 // Drain-rate multipliers of successive processing runs (upa.drain_sd; empty when 0).
 std::vector<double> plan_drain_factors(const UpaParams& p, double horizon_s, Rng& rng);
+// Within-run drain-rate multipliers (upa.drain_jitter): entry k holds over
+// [k, k+1) x drain_jitter_period while the UPA processes (empty when 0).
+std::vector<double> plan_drain_jitter(const UpaParams& p, double horizon_s, Rng& rng);
 // Scheduled (upa.maintenance) and random (upa.outages_per_day) outages, sorted and merged.
 std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& rng);
 
@@ -46,7 +49,8 @@ class UrinePlant {
   // `voids` must be sorted by onset; those with reaches_tank == false are ignored.
   UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids,
              const std::vector<BulkTransfer>& bulk = {}, const std::vector<UpaOutage>& outages = {},
-             const std::vector<double>& drain_factors = {}, const std::vector<BulkTransfer>& dumps = {});
+             const std::vector<double>& drain_factors = {}, const std::vector<BulkTransfer>& dumps = {},
+             const std::vector<double>& drain_jitter = {});
 
   // Integrates the plant up to t_s (monotone non-decreasing).
   void advance(double t_s);
@@ -68,7 +72,8 @@ class UrinePlant {
   double next_void_boundary(double t) const; // next onset or end after t
   void set_state(double t, UpaState s);
   void update_mode(double t);                // outages, thresholds, STANDBY -> IDLE at t
-  double next_mode_boundary(double t) const; // next outage start/end or IDLE time after t
+  double next_mode_boundary(double t) const; // next outage start/end, IDLE time or drain-jitter slot after t
+  double drain_rate(double t) const;         // the processing drain rate at t (run rate x within-run multiplier)
   void record_point(double t);
 
   double capacity_ml_;
@@ -76,6 +81,7 @@ class UrinePlant {
   double drain_ml_per_s_;          // current processing run's drain rate
   double base_drain_ml_per_s_;
   std::vector<double> drain_factors_;
+  std::vector<double> drain_jitter_;  // within-run multipliers, one per drain_jitter_period slot
   std::vector<BulkTransfer> dumps_;  // fast drain-outs; outflow at dump_ml_per_s_ while above stop_pct
   double dump_ml_per_s_ = 0.0;
   std::size_t next_dump_ = 0;

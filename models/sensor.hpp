@@ -1,24 +1,83 @@
 // The tank level sensor as the feed shows it: the true level plus slowly
-// varying read noise (AR(1)), truncated to an integer percent. Near a
-// boundary the truncation turns the noise into the real feed's +-1 % flicker.
+// varying read noise (AR(1)) plus, when enabled, burst noise, truncated to an
+// integer percent. Near a boundary the truncation turns the noise into the
+// real feed's +-1 % flicker.
 #pragma once
 #include <cmath>
+#include <optional>
 
 #include "params.hpp"
 #include "rng.hpp"
 
 namespace peebot {
 
+// Burst noise: white (independent per read) Gaussian noise whose amplitude
+// varies slowly, so that flicker comes in episodes. Read k gives
+//   e_k = burst_pct * g_k * h_k * N(0, 1),
+// g_k = (X_k^2 + Y_k^2) / 2 with X, Y independent unit AR(1) processes of
+// coefficient exp(-period / (2 burst_tau)): g is exponential with mean 1 and
+// its autocorrelation at lag t is exp(-t / burst_tau). h_k is the same with
+// burst_fast_tau (h = 1 when that is 0). Why this shape (pisslog-2025): the
+// number of 1-s excursions at a drain crossing is about geometric (39 % of
+// crossings have none), which a Poisson count whose mean is exponentially
+// distributed gives; successive crossings are correlated (P(flicker | flicker
+// at the previous crossing) 0.74 vs 0.42 after none), which the slow g gives;
+// docs/models.md ("Burst noise"). Off (no draws at all) while burst_pct is 0.
+class BurstNoise {
+ public:
+  BurstNoise(const SensorParams& p, Rng& rng)
+      : amp_(p.burst_pct),
+        a_slow_(coefficient(p.period_s, p.burst_tau_s)),
+        a_fast_(coefficient(p.period_s, p.burst_fast_tau_s)),
+        fast_(p.burst_fast_tau_s > 0),
+        rng_(rng) {
+    if (!enabled()) return;
+    x_ = rng_.normal();
+    y_ = rng_.normal();
+    if (fast_) u_ = rng_.normal(), v_ = rng_.normal();
+  }
+  bool enabled() const { return amp_ > 0; }
+  // The noise of the next read (% of the tank); 0 without any draw when disabled.
+  double sample() {
+    if (!enabled()) return 0.0;
+    step(a_slow_, x_, y_);
+    double amp = 0.5 * (x_ * x_ + y_ * y_);
+    if (fast_) {
+      step(a_fast_, u_, v_);
+      amp *= 0.5 * (u_ * u_ + v_ * v_);
+    }
+    amplitude_ = amp;
+    return amp_ * amp * rng_.normal();
+  }
+  // The amplitude multiplier (g * h) of the last sample, for tests.
+  double amplitude() const { return amplitude_; }
+
+ private:
+  // AR(1) coefficient for the pair whose squared sum decorrelates in tau: the
+  // square of a unit AR(1) with coefficient a has autocorrelation a^(2 lag).
+  static double coefficient(double period_s, double tau_s) { return tau_s > 0 ? std::exp(-period_s / (2.0 * tau_s)) : 0.0; }
+  void step(double a, double& x, double& y) {
+    const double b = std::sqrt(1.0 - a * a);
+    x = a * x + b * rng_.normal();
+    y = a * y + b * rng_.normal();
+  }
+  double amp_, a_slow_, a_fast_;
+  bool fast_;
+  Rng& rng_;
+  double x_ = 0.0, y_ = 0.0, u_ = 0.0, v_ = 0.0, amplitude_ = 0.0;
+};
+
 class LevelSensor {
  public:
   LevelSensor(const SensorParams& p, Rng& rng)
       : p_(p), rng_(rng), a_(p.noise_tau_s > 0 ? std::exp(-p.period_s / p.noise_tau_s) : 0.0) {
     noise_ = p_.noise_pct * rng_.normal();
+    if (p_.burst_pct > 0) burst_.emplace(p_, rng_);  // after the AR(1) draw: without burst noise the stream is unchanged
   }
   // One reading (call once per sensor period): integer percent in [0, 100].
   int read(double true_pct) {
     noise_ = a_ * noise_ + std::sqrt(1.0 - a_ * a_) * p_.noise_pct * rng_.normal();
-    return quantize(true_pct + noise_);
+    return quantize(true_pct + noise_ + (burst_ ? burst_->sample() : 0.0));
   }
   static int quantize(double pct) {
     const double q = std::floor(pct);
@@ -30,6 +89,7 @@ class LevelSensor {
   Rng& rng_;
   double a_;
   double noise_ = 0.0;
+  std::optional<BurstNoise> burst_;
 };
 
 // MERGE semantics: an item's update is published only when its value changes.

@@ -31,7 +31,9 @@ World::World(const WorldParams& p, double epoch_unix_s, double horizon_s, std::u
       drain_factors_(plan_drain_factors(p.upa, horizon_s, upa_rng_)),
       dump_rng_(seed, "dump"),
       dumps_(plan_dumps(p.upa, p.tank.capacity_ml, horizon_s, dump_rng_)),
-      plant_(p.tank, p.upa, crew_.voids, bulk_, outages_, drain_factors_, dumps_),
+      jitter_rng_(seed, "drain_jitter"),
+      drain_jitter_(plan_drain_jitter(p.upa, horizon_s, jitter_rng_)),
+      plant_(p.tank, p.upa, crew_.voids, bulk_, outages_, drain_factors_, dumps_, drain_jitter_),
       sensor_(p.sensor, sensor_rng_),
       water_(p.water) {}
 

@@ -49,6 +49,8 @@ class World {
   std::vector<double> drain_factors_;
   Rng dump_rng_;
   std::vector<BulkTransfer> dumps_;
+  Rng jitter_rng_;
+  std::vector<double> drain_jitter_;
   UrinePlant plant_;
   LevelSensor sensor_;
   WaterSystem water_;

@@ -16,7 +16,13 @@
 //      current parameters, measure the same statistics, and correct
 //      voids_per_day (rises per day), urine volume (rise sizes), sensor noise
 //      (flicker episodes per hour) and drain rate (drain-step interval)
-//      multiplicatively; `iterations` rounds.
+//      multiplicatively; `iterations` rounds. With the burst noise model (the
+//      default) the read noise is BurstNoise (models/sensor.hpp): its scale is
+//      fitted to the flicker episodes per hour (its slow correlation time is
+//      kept at 600 s, measured on pisslog-2025), and the within-run drain jitter (upa.drain_jitter) to the spread of the
+//      drain-step intervals; the AR(1) noise and the per-run drain_sd are 0.
+//      With the AR(1) model (the model before burst noise) noise_pct, noise_tau
+//      and drain_sd are fitted instead.
 #pragma once
 #include <string>
 #include <vector>
@@ -26,7 +32,11 @@
 
 namespace peebot {
 
+// Which read-noise model calibrate fits (docs/models.md, "Burst noise").
+enum class NoiseModel { kBurst, kAr1 };
+
 struct CalibrateOptions {
+  NoiseModel noise = NoiseModel::kBurst;  // burst: sensor.burst_* + upa.drain_jitter; ar1: sensor.noise_* + upa.drain_sd
   int crew_size = 7;          // assumed crew (the feed cannot tell 7 people at rate r from 5 at 1.4 r)
   double fit_days = 60;       // length of each refinement simulation, days (~500 uses: +-5 % noise)
   int iterations = 6;         // refinement rounds
@@ -47,6 +57,8 @@ struct Calibration {
   double target_rise_mean_pct = 0, fitted_rise_mean_pct = 0;
   double target_flicker_per_hour = 0, fitted_flicker_per_hour = 0;  // means
   double target_drain_step_s = 0, fitted_drain_step_s = 0;        // medians
+  double target_flicker_persistence = 0, fitted_flicker_persistence = 0;  // P(flicker | flicker at the previous step) - P(flicker | none)
+  double target_drain_riqr = 0, fitted_drain_riqr = 0;            // (p75 - p25) / p50 of the drain-step intervals
   double bulk_per_day = 0;
   std::vector<LosWindow> replayed_gaps;  // long gaps of the source, as fixed LOS windows
   bool los_from_signal = false;          // LOS statistics came from TIME_000001
@@ -60,6 +72,14 @@ Calibration calibrate(const Trace& trace, const CalibrateOptions& opt = {});
 Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::vector<TelemetryRow>& upa,
                              const std::vector<TelemetryRow>& signal, double epoch_unix_s,
                              const CalibrateOptions& opt = {});
+
+// Flicker at successive drain steps: for each processing drain step (a new
+// low at least 60 s and at most max_interval_s after the previous one, no rise
+// of 2 % or more in between), whether the level went back up to the previous
+// value before the next new low. Returns P(flicker | flicker at the previous
+// step) - P(flicker | none at the previous step) over successive pairs, and
+// the share of steps with flicker in `share` (NaN when there are no pairs).
+double flicker_persistence(const std::vector<TelemetryRow>& tank, double max_interval_s, double* share = nullptr);
 
 // The scenario file for a calibration: every world key with its fitted value
 // and a comment saying where it came from; loads with load_scenario.

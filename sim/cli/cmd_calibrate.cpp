@@ -15,7 +15,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   po::options_description opts(
       "Usage: peebot calibrate TRACE.h5 [-o scenario.toml] [options]\n\n"
       "Fits the world models to a trace (simulated, imported or live): drain rate\n"
-      "and step interval, the read noise that explains the flicker, rise sizes,\n"
+      "and step interval and spread, the read noise that explains the flicker\n"
+      "(burst noise by default, --noise), rise sizes,\n"
       "uses per day and their hour-of-day profile, bulk transfers, gaps. Writes a\n"
       "complete, commented scenario whose simulation reproduces those statistics\n"
       "(to stdout without -o). The fit summary goes to stderr. Method:\n"
@@ -28,6 +29,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       ("fit-days", po::value<double>()->default_value(60), "length of each refinement simulation, days (1 .. 365)")
       ("iterations", po::value<int>()->default_value(6), "refinement rounds (0 .. 50)")
       ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the fit and of the written scenario")
+      ("noise", po::value<std::string>()->default_value("burst"),
+       "read-noise model to fit: burst (sensor.burst_* and upa.drain_jitter) or ar1 (sensor.noise_* and upa.drain_sd)")
       ("name", po::value<std::string>(), "scenario.name (default: calibrated-<source scenario name>)");
   po::positional_options_description pos;
   pos.add("trace", 1);
@@ -43,6 +46,10 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   if (!(o.fit_days >= 1 && o.fit_days <= 365)) throw UsageError("calibrate", "--fit-days: expected 1 .. 365");
   if (o.iterations < 0 || o.iterations > 50) throw UsageError("calibrate", "--iterations: expected 0 .. 50");
   if (vm.count("name")) o.name = vm["name"].as<std::string>();
+  const std::string noise = vm["noise"].as<std::string>();
+  if (noise == "burst") o.noise = NoiseModel::kBurst;
+  else if (noise == "ar1") o.noise = NoiseModel::kAr1;
+  else throw UsageError("calibrate", "--noise " + noise + ": expected burst or ar1");
   const std::string path = vm["trace"].as<std::string>();
   o.source = path;
   const Trace t = read_trace_or_input_error(path);
@@ -56,10 +63,10 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   const std::string text = calibrated_scenario_toml(c, o);
   std::fprintf(stderr,
                "calibrate: rises/day %.3g -> %.3g, rise size mean %.3g -> %.3g %%, flicker/h %.3g -> %.3g, "
-               "drain step %.3g -> %.3g s, bulk/day %.3g, %zu gaps replayed\n",
+               "drain step %.3g -> %.3g s (spread %.3g -> %.3g), flicker persistence %.3g -> %.3g, bulk/day %.3g, %zu gaps replayed\n",
                c.target_rises_per_day, c.fitted_rises_per_day, c.target_rise_mean_pct, c.fitted_rise_mean_pct,
                c.target_flicker_per_hour, c.fitted_flicker_per_hour, c.target_drain_step_s, c.fitted_drain_step_s,
-               c.bulk_per_day, c.replayed_gaps.size());
+               c.target_drain_riqr, c.fitted_drain_riqr, c.target_flicker_persistence, c.fitted_flicker_persistence, c.bulk_per_day, c.replayed_gaps.size());
   if (!vm.count("output")) {
     std::cout << text;
     return 0;

@@ -466,6 +466,11 @@ const std::vector<Key>& schema() {
     k.push_back(number("upa.drain_sd", "fraction", closed(0, 0.8),
                        "sd of each processing run's drain-rate multiplier (0 = every run drains at drain_pct_per_min)",
                        PEEBOT_FIELD(world.upa.drain_sd)));
+    k.push_back(number("upa.drain_jitter", "fraction", closed(0, 0.8),
+                       "sd of the within-run drain-rate multiplier, redrawn every upa.drain_jitter_period (0 = off)",
+                       PEEBOT_FIELD(world.upa.drain_jitter)));
+    k.push_back(duration("upa.drain_jitter_period", closed(1, kDay), "how long one within-run drain-rate multiplier holds",
+                         PEEBOT_FIELD(world.upa.drain_jitter_period_s)));
     k.push_back(number("upa.dumps_per_day", "1/day", closed(0, 100),
                        "fast drain-outs of the tank per day (Poisson; ~1 % every 13 s in pisslog-2025), down to at most stop_pct",
                        PEEBOT_FIELD(world.upa.dumps_per_day)));
@@ -497,6 +502,14 @@ const std::vector<Key>& schema() {
                        PEEBOT_FIELD(world.sensor.noise_pct)));
     k.push_back(duration("sensor.noise_tau", above_upto(0, kDay), "correlation time of the read noise (AR(1))",
                          PEEBOT_FIELD(world.sensor.noise_tau_s)));
+    k.push_back(number("sensor.burst_pct", "%", closed(0, 10),
+                       "scale of the burst noise: white read noise with a slowly varying amplitude (flicker episodes; 0 = off)",
+                       PEEBOT_FIELD(world.sensor.burst_pct)));
+    k.push_back(duration("sensor.burst_tau", above_upto(0, kDay), "correlation time of the burst noise's slow amplitude",
+                         PEEBOT_FIELD(world.sensor.burst_tau_s)));
+    k.push_back(duration("sensor.burst_fast_tau", closed(0, kDay),
+                         "correlation time of the burst noise's fast amplitude (bursts within an episode; 0 = none)",
+                         PEEBOT_FIELD(world.sensor.burst_fast_tau_s)));
     // [bulk]
     k.push_back(number("bulk.per_day", "1/day", closed(0, 100), "random bulk transfers into the urine tank per day (Poisson)",
                        PEEBOT_FIELD(world.bulk.per_day)));
