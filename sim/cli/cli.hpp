@@ -29,12 +29,15 @@ using CommandFn = int (*)(const std::vector<std::string>& args);
 struct Command {
   std::string summary;
   CommandFn run;
+  bool internal = false;  // a child-process command of another one: not listed by `peebot --help`
 };
 
 std::map<std::string, Command>& registry();
 
 struct Registrar {
-  Registrar(const char* name, const char* summary, CommandFn fn) { registry()[name] = Command{summary, fn}; }
+  Registrar(const char* name, const char* summary, CommandFn fn, bool internal = false) {
+    registry()[name] = Command{summary, fn, internal};
+  }
 };
 
 // Parses a subcommand's arguments; errors become UsageError(cmd).
@@ -50,3 +53,6 @@ bool stderr_is_tty();
 #define PEEBOT_CONCAT(a, b) PEEBOT_CONCAT2(a, b)
 #define PEEBOT_COMMAND(name, summary, fn) \
   static ::peebot::cli::Registrar PEEBOT_CONCAT(peebot_registrar_, __LINE__)(name, summary, fn)
+// A command only other commands run (in child processes): hidden from `peebot --help`.
+#define PEEBOT_INTERNAL_COMMAND(name, summary, fn) \
+  static ::peebot::cli::Registrar PEEBOT_CONCAT(peebot_registrar_, __LINE__)(name, summary, fn, true)

@@ -6,26 +6,17 @@
 // trace, scores it and writes its EvalSample; the parent runs up to --jobs
 // children at once and pools the samples in (scenario, seed) order, so the
 // result does not depend on --jobs.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-#include <thread>
 
 #include "../engine/run.hpp"
 #include "../eval/eval.hpp"
+#include "child_pool.hpp"
 #include "cli.hpp"
 #include "report_common.hpp"
-
-extern char** environ;
 
 namespace peebot::cli {
 
@@ -33,92 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw InputError(path + ": cannot read");
-  std::ostringstream o;
-  o << f.rdbuf();
-  return o.str();
-}
-
-// "1..20", "3", "1,4,9" or a mix "1..3,7".
-std::vector<long> parse_seeds(const std::string& s) {
-  std::vector<long> out;
-  std::stringstream in(s);
-  std::string part;
-  auto bad = [&]() { return UsageError("eval", "--seeds \"" + s + "\": expected N, A..B or a comma-separated list of them"); };
-  while (std::getline(in, part, ',')) {
-    try {
-      const auto dots = part.find("..");
-      std::size_t used = 0;
-      if (dots == std::string::npos) {
-        out.push_back(std::stol(part, &used));
-        if (used != part.size()) throw bad();
-      } else {
-        const std::string a = part.substr(0, dots), b = part.substr(dots + 2);
-        std::size_t ua = 0, ub = 0;
-        const long lo = std::stol(a, &ua), hi = std::stol(b, &ub);
-        if (ua != a.size() || ub != b.size() || hi < lo || hi - lo > 100000) throw bad();
-        for (long x = lo; x <= hi; ++x) out.push_back(x);
-      }
-    } catch (const std::logic_error&) {
-      throw bad();
-    }
-  }
-  if (out.empty()) throw bad();
-  return out;
-}
-
-std::vector<std::string> list_scenarios(const std::vector<std::string>& args) {
-  std::vector<std::string> out;
-  for (const auto& a : args) {
-    std::error_code ec;
-    if (fs::is_directory(a, ec)) {
-      std::vector<std::string> here;
-      for (const auto& e : fs::directory_iterator(a))
-        if (e.path().extension() == ".toml") here.push_back(e.path().string());
-      if (here.empty()) throw InputError(a + ": no *.toml scenario in this directory");
-      std::sort(here.begin(), here.end());
-      out.insert(out.end(), here.begin(), here.end());
-    } else if (fs::is_regular_file(a, ec)) {
-      out.push_back(a);
-    } else {
-      throw InputError(a + ": no such scenario file or directory");
-    }
-  }
-  return out;
-}
-
 std::string stem_of(const std::string& path) { return fs::path(path).stem().string(); }
-
-std::string self_exe() {
-  std::error_code ec;
-  const auto p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot find the peebot binary (/proc/self/exe)");
-  return p.string();
-}
-
-struct Job {
-  std::string scenario;
-  long seed = 0;
-  std::string out, err;
-  pid_t pid = -1;
-};
-
-pid_t spawn(const std::string& exe, const std::vector<std::string>& argv, const std::string& err_path) {
-  std::vector<char*> a;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, exe.c_str(), &fa, nullptr, a.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error("cannot start " + exe + ": " + std::strerror(rc));
-  return pid;
-}
 
 int finish_eval(const EvalResult& res, const std::string& json_path, const std::string& baseline_path) {
   std::cout << "detector: " << res.detector << "\n" << format_eval_table(res);
@@ -135,7 +41,7 @@ int finish_eval(const EvalResult& res, const std::string& json_path, const std::
   if (!baseline_path.empty()) {
     std::vector<std::string> worse;
     try {
-      worse = compare_with_baseline(res, read_file(baseline_path), baseline_path);
+      worse = compare_with_baseline(res, read_whole_file(baseline_path), baseline_path);
     } catch (const InputError&) {
       throw;
     } catch (const std::runtime_error& e) {
@@ -208,8 +114,8 @@ int cmd_eval(const std::vector<std::string>& args) {
     return finish_eval(res, json_path, baseline);
   }
 
-  const std::vector<long> seeds = parse_seeds(vm["seeds"].as<std::string>());
-  const std::vector<std::string> scenarios = list_scenarios(inputs);
+  const std::vector<long> seeds = parse_seeds(vm["seeds"].as<std::string>(), "eval");
+  const std::vector<std::string> scenarios = expand_inputs(inputs, ".toml", "scenario file");
   // Validate every scenario (and the overrides) here, so bad input is exit 2 before any run starts.
   std::vector<std::string> all_sets = sets;
   all_sets.push_back("pipeline.detector.kind=\"" + detector + "\"");
@@ -220,68 +126,34 @@ int cmd_eval(const std::vector<std::string>& args) {
       throw InputError(e.what());
     }
   }
-  int jobs = vm["jobs"].as<int>();
-  if (jobs < 0) throw UsageError("eval", "--jobs must be >= 0");
-  if (jobs == 0) jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-
-  char tmpl[] = "/tmp/peebot-eval-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("cannot create a temp directory in /tmp");
-  const std::string dir = tmpl;
-  struct Cleanup { std::string d; ~Cleanup() { std::error_code ec; fs::remove_all(d, ec); } } cleanup{dir};
-
-  std::vector<Job> queue;
+  const int jobs = resolve_jobs(vm["jobs"].as<int>(), "eval");
+  const TempDir dir("eval");
+  const std::string exe = self_exe();
+  std::vector<ChildJob> queue;
+  std::vector<std::string> samples;
   for (const auto& s : scenarios)
     for (long seed : seeds) {
-      Job j;
-      j.scenario = s;
-      j.seed = seed;
-      const std::string base = dir + "/" + std::to_string(queue.size());
-      j.out = base + ".sample";
-      j.err = base + ".err";
-      queue.push_back(j);
+      const std::string base = dir.path() + "/" + std::to_string(queue.size());
+      ChildJob j;
+      j.argv = {exe, "eval-run", s, "--seed", std::to_string(seed), "--out", base + ".sample", "--trace", base + ".h5"};
+      for (const auto& o : all_sets) { j.argv.push_back("--set"); j.argv.push_back(o); }
+      j.err_path = base + ".err";
+      j.label = "run of " + s + " with seed " + std::to_string(seed);
+      queue.push_back(std::move(j));
+      samples.push_back(base + ".sample");
     }
-  const std::string exe = self_exe();
-  std::size_t next = 0, running = 0, done = 0;
-  std::string failure;
   const bool tty = stderr_is_tty();
-  while (done < queue.size()) {
-    while (failure.empty() && running < static_cast<std::size_t>(jobs) && next < queue.size()) {
-      Job& j = queue[next++];
-      std::vector<std::string> argv{exe, "eval-run", j.scenario, "--seed", std::to_string(j.seed), "--out", j.out,
-                                    "--trace", dir + "/" + std::to_string(next - 1) + ".h5"};
-      for (const auto& s : all_sets) { argv.push_back("--set"); argv.push_back(s); }
-      j.pid = spawn(exe, argv, j.err);
-      ++running;
-    }
-    if (running == 0) break;
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) throw std::runtime_error("waitpid failed");
-    for (Job& j : queue) {
-      if (j.pid != pid) continue;
-      j.pid = -1;
-      --running;
-      ++done;
-      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::string err;
-        try { err = read_file(j.err); } catch (...) {}
-        if (failure.empty())
-          failure = "run of " + j.scenario + " with seed " + std::to_string(j.seed) + " failed (" +
-                    (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status)) : "killed by a signal") +
-                    "): " + err;
-      }
-      if (tty) std::fprintf(stderr, "\reval: %zu / %zu runs", done, queue.size());
-    }
-  }
+  run_children(queue, jobs, [&](std::size_t done, std::size_t total, std::size_t) {
+    if (tty) std::fprintf(stderr, "\reval: %zu / %zu runs", done, total);
+  });
   if (tty) std::fprintf(stderr, "\n");
-  if (!failure.empty()) throw std::runtime_error(failure);
 
   EvalResult res;
   res.detector = detector;
   EvalSample pooled;
   for (std::size_t si = 0; si < scenarios.size(); ++si) {
     EvalSample per;
-    for (std::size_t k = 0; k < seeds.size(); ++k) per.add(parse_eval_sample(read_file(queue[si * seeds.size() + k].out)));
+    for (std::size_t k = 0; k < seeds.size(); ++k) per.add(parse_eval_sample(read_whole_file(samples[si * seeds.size() + k])));
     res.scenarios.push_back({stem_of(scenarios[si]), eval_figures(per)});
     pooled.add(per);
   }
@@ -327,6 +199,6 @@ int cmd_eval_run(const std::vector<std::string>& args) {
 }  // namespace
 
 PEEBOT_COMMAND("eval", "score a detector over scenarios x seeds (or labelled data); CI accuracy gate", cmd_eval);
-PEEBOT_COMMAND("eval-run", "(internal) one run of peebot eval, scored", cmd_eval_run);
+PEEBOT_INTERNAL_COMMAND("eval-run", "(internal) one run of peebot eval, scored", cmd_eval_run);
 
 }  // namespace peebot::cli

@@ -19,7 +19,8 @@ constexpr const char* kVersion = "0.1.0";
 void print_main_help() {
   std::cout << "Usage: peebot COMMAND [options]\n\n"
                "PeeBot Testbed: simulate, record and evaluate the ISS Pee-Bot pipeline.\n\nCommands:\n";
-  for (const auto& [name, c] : registry()) std::printf("  %-10s %s\n", name.c_str(), c.summary.c_str());
+  for (const auto& [name, c] : registry())
+    if (!c.internal) std::printf("  %-10s %s\n", name.c_str(), c.summary.c_str());
   std::cout << "\nOptions:\n  -h, --help     show this help\n  --version      print the version\n\n"
                "Run 'peebot COMMAND --help' for a command's options.\n"
                "Exit status: 0 success, 2 bad usage or bad input, 1 runtime failure.\n";

@@ -1,5 +1,7 @@
 #include "eval.hpp"
 
+#include "../report/json.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -128,16 +130,6 @@ std::string num(double v, const char* fmt = "%.6g") {
   return buf;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') { o += '\\'; o += c; }
-    else if (static_cast<unsigned char>(c) < 0x20) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
-    else o += c;
-  }
-  return o;
-}
-
 std::string figures_json(const EvalFigures& f, const std::string& indent) {
   std::string o = "{\n";
   bool first = true;
@@ -149,86 +141,15 @@ std::string figures_json(const EvalFigures& f, const std::string& indent) {
   return o + "\n" + indent + "}";
 }
 
-// A minimal JSON reader for what format_eval_json writes: objects, numbers,
-// null, strings (no arrays needed). Values are kept as doubles (null = NaN).
-struct JsonNode {
-  bool is_object = false;
-  double number = NAN;
-  std::map<std::string, JsonNode> members;
-};
-
-class JsonReader {
- public:
-  explicit JsonReader(const std::string& s) : s_(s) {}
-  JsonNode parse() {
-    JsonNode n = value();
-    ws();
-    if (i_ != s_.size()) fail("trailing characters");
-    return n;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) {
-    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(i_));
-  }
-  void ws() { while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_; }
-  std::string string() {
-    if (s_[i_] != '"') fail("expected a string");
-    ++i_;
-    std::string o;
-    while (i_ < s_.size() && s_[i_] != '"') {
-      if (s_[i_] == '\\' && i_ + 1 < s_.size()) ++i_;
-      o += s_[i_++];
-    }
-    if (i_ >= s_.size()) fail("unterminated string");
-    ++i_;
-    return o;
-  }
-  JsonNode value() {
-    ws();
-    if (i_ >= s_.size()) fail("unexpected end");
-    JsonNode n;
-    if (s_[i_] == '{') {
-      n.is_object = true;
-      ++i_;
-      ws();
-      if (i_ < s_.size() && s_[i_] == '}') { ++i_; return n; }
-      for (;;) {
-        ws();
-        std::string k = string();
-        ws();
-        if (i_ >= s_.size() || s_[i_] != ':') fail("expected ':'");
-        ++i_;
-        n.members[k] = value();
-        ws();
-        if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
-        if (i_ < s_.size() && s_[i_] == '}') { ++i_; return n; }
-        fail("expected ',' or '}'");
-      }
-    }
-    if (s_[i_] == '"') { string(); return n; }
-    if (s_.compare(i_, 4, "null") == 0) { i_ += 4; return n; }
-    if (s_.compare(i_, 4, "true") == 0) { i_ += 4; n.number = 1; return n; }
-    if (s_.compare(i_, 5, "false") == 0) { i_ += 5; n.number = 0; return n; }
-    char* end = nullptr;
-    n.number = std::strtod(s_.c_str() + i_, &end);
-    if (end == s_.c_str() + i_) fail("expected a value");
-    i_ = static_cast<std::size_t>(end - s_.c_str());
-    return n;
-  }
-  const std::string& s_;
-  std::size_t i_ = 0;
-};
-
-void compare_figures(const std::string& where, const EvalFigures& f, const JsonNode& base, const std::string& bname,
+void compare_figures(const std::string& where, const EvalFigures& f, const JsonValue& base, const std::string& bname,
                      std::vector<std::string>& out) {
   for (const Key& k : kKeys) {
-    const auto it = base.members.find(k.name);
-    if (it == base.members.end()) {
+    const JsonValue* it = base.find(k.name);
+    if (!it) {
       out.push_back(where + "." + k.name + ": missing from " + bname);
       continue;
     }
-    const double b = it->second.number, v = k.get(f);
+    const double b = it->number(), v = k.get(f);
     if (std::isnan(b)) continue;  // no baseline figure (e.g. no latency sample): nothing to defend
     const double tol = k.abs_tol + k.rel_tol * std::fabs(b);
     char line[256];
@@ -281,22 +202,20 @@ std::string format_eval_table(const EvalResult& r) {
 
 std::vector<std::string> compare_with_baseline(const EvalResult& r, const std::string& baseline_json,
                                                const std::string& bname) {
-  JsonNode root;
+  JsonValue root;
   try {
-    root = JsonReader(baseline_json).parse();
+    root = parse_json(baseline_json);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(bname + ": " + e.what());
   }
-  const auto pooled = root.members.find("pooled");
-  if (!root.is_object || pooled == root.members.end() || !pooled->second.is_object)
+  const JsonValue* pooled = root.find("pooled");
+  if (!pooled || !pooled->is_object())
     throw std::runtime_error(bname + ": expected an object with \"pooled\" (a file written by peebot eval --json)");
   std::vector<std::string> out;
-  compare_figures("pooled", r.pooled, pooled->second, bname, out);
-  const auto sc = root.members.find("scenarios");
-  if (sc != root.members.end()) {
+  compare_figures("pooled", r.pooled, *pooled, bname, out);
+  if (const JsonValue* sc = root.find("scenarios")) {
     for (const auto& [name, f] : r.scenarios) {
-      const auto it = sc->second.members.find(name);
-      if (it != sc->second.members.end()) compare_figures(name, f, it->second, bname, out);
+      if (const JsonValue* it = sc->find(name)) compare_figures(name, f, *it, bname, out);
     }
   }
   return out;
