@@ -56,6 +56,7 @@ TEST_CASE("calibrate recovers drain rate, use rate, rise size, noise and bulk ra
   o.crew_size = 6;
   o.fit_days = 60;
   o.iterations = 5;
+  o.noise = NoiseModel::kAr1;  // the feed was made with AR(1) read noise
   o.name = "recovered";
   const Calibration c = calibrate_series(tank, upa, {}, kEpoch, o);
   const WorldParams& f = c.scenario.world;
@@ -81,6 +82,38 @@ TEST_CASE("calibrate recovers drain rate, use rate, rise size, noise and bulk ra
   CHECK(back.world.sensor.noise_pct == Approx(f.sensor.noise_pct).epsilon(1e-5));
   CHECK(back.duration_s == Approx(c.scenario.duration_s).margin(1.0));
   CHECK(back.world.los.enabled == false);  // no signal status in the source: no random LOS
+}
+
+TEST_CASE("calibrate recovers burst-noise scale and within-run drain jitter of a simulated feed", "[calibrate][burst]") {
+  // Known world: burst noise 0.012 % (slow amplitude 600 s), no AR(1) noise,
+  // drain 0.21 %/min with within-run jitter 0.25 every 60 s (pisslog-like).
+  WorldParams w;
+  w.crew.voids_per_day = 8;
+  w.upa.drain_pct_per_min = 0.21;
+  w.upa.drain_jitter = 0.25;
+  w.sensor.noise_pct = 0;
+  w.sensor.burst_pct = 0.012;
+  w.los.enabled = false;
+  w.water.enabled = false;
+  std::vector<TelemetryRow> tank, upa;
+  simulate_feed(w, kEpoch, 30 * kDay, 21, tank, upa);
+  CalibrateOptions o;  // burst noise is the default model
+  o.fit_days = 30;
+  o.iterations = 5;
+  o.name = "recovered-burst";
+  const Calibration c = calibrate_series(tank, upa, {}, kEpoch, o);
+  const WorldParams& f = c.scenario.world;
+  // Tolerances: burst scale +-35 %, drain jitter +-0.12 (absolute), drain rate +-10 %;
+  // the model it fits is the burst model: no AR(1) noise, no per-run spread.
+  CHECK(f.sensor.burst_pct == Approx(0.012).epsilon(0.35));
+  CHECK(std::fabs(f.upa.drain_jitter - 0.25) <= 0.12);
+  CHECK(f.upa.drain_pct_per_min == Approx(0.21).epsilon(0.10));
+  CHECK(f.sensor.noise_pct == 0.0);
+  CHECK(f.upa.drain_sd == 0.0);
+  CHECK(c.fitted_flicker_per_hour == Approx(c.target_flicker_per_hour).epsilon(0.20));
+  const Scenario back = parse_scenario(calibrated_scenario_toml(c, o), "calibrated.toml");
+  CHECK(back.world.sensor.burst_pct == Approx(f.sensor.burst_pct).epsilon(1e-5));
+  CHECK(back.world.upa.drain_jitter == Approx(f.upa.drain_jitter).epsilon(1e-5));
 }
 
 TEST_CASE("calibrate refuses a feed too short to calibrate", "[calibrate]") {

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <vector>
 
 #include "models/crew.hpp"
 #include "models/iss_time.hpp"
@@ -243,4 +244,156 @@ TEST_CASE("ISS TimeStamp counts hours from Dec 31 of the previous year", "[model
   const double u = unix_from_iss_timestamp(2018, 6846.85802749998);
   REQUIRE(iss_timestamp_hours(u) == Approx(6846.85802749998).epsilon(1e-12));
   REQUIRE(u == Approx(1539302400.0 + 6.85802749998 * 3600).margin(0.01));  // 2018-10-12T00:00Z + 6.858 h
+}
+
+TEST_CASE("burst noise is off by default and then draws no random numbers", "[models][sensor][burst]") {
+  const SensorParams defaults;
+  REQUIRE(defaults.burst_pct == 0.0);
+  REQUIRE(UpaParams{}.drain_jitter == 0.0);
+  SensorParams p;
+  p.burst_tau_s = 30;  // irrelevant while burst_pct is 0
+  Rng a(11, "sensor"), b(11, "sensor");
+  BurstNoise off(p, a);
+  REQUIRE_FALSE(off.enabled());
+  for (int i = 0; i < 100; ++i) REQUIRE(off.sample() == 0.0);
+  REQUIRE(a.uniform() == b.uniform());  // the stream is where it was
+  // A world whose only change is a burst parameter other than burst_pct emits the same updates.
+  WorldParams w1, w2;
+  w1.los.enabled = w2.los.enabled = false;
+  w2.sensor.burst_tau_s = 99;
+  w2.upa.drain_jitter_period_s = 17;
+  World x(w1, kEpoch, kDay, 5), y(w2, kEpoch, kDay, 5);
+  std::vector<Update> ox, oy;
+  std::uint64_t sx = 1, sy = 1;
+  x.advance(kDay, ox, sx);
+  y.advance(kDay, oy, sy);
+  REQUIRE(ox.size() == oy.size());
+  for (std::size_t i = 0; i < ox.size(); ++i) {
+    REQUIRE(ox[i].t_emit_s == oy[i].t_emit_s);
+    REQUIRE(ox[i].value == oy[i].value);
+  }
+}
+
+TEST_CASE("burst noise amplitude is exponential with mean 1 and decorrelates over burst_tau", "[models][sensor][burst]") {
+  SensorParams p;
+  p.burst_pct = 0.02;
+  p.burst_tau_s = 50;
+  Rng rng(3, "sensor");
+  BurstNoise n(p, rng);
+  REQUIRE(n.enabled());
+  const int N = 400000;
+  std::vector<double> g(N);
+  double sum = 0, above = 0, noise_sq = 0;
+  for (int i = 0; i < N; ++i) {
+    const double e = n.sample();
+    g[i] = n.amplitude();
+    REQUIRE(g[i] >= 0.0);
+    sum += g[i];
+    above += g[i] > 1.0 ? 1 : 0;
+    noise_sq += e * e;
+  }
+  const double mean = sum / N;
+  // 400k samples with a 50-s correlation time: ~4000 independent ones, mean within ~3 %.
+  CHECK(mean == Approx(1.0).epsilon(0.08));
+  CHECK(above / N == Approx(std::exp(-1.0)).margin(0.03));     // P(g > 1) of Exp(1)
+  CHECK(std::sqrt(noise_sq / N) == Approx(0.02 * std::sqrt(2.0)).epsilon(0.15));  // E[g^2] = 2 for Exp(1)
+  auto corr = [&](int lag) {
+    double c = 0, v = 0;
+    for (int i = 0; i + lag < N; ++i) c += (g[i] - mean) * (g[i + lag] - mean);
+    for (int i = 0; i < N; ++i) v += (g[i] - mean) * (g[i] - mean);
+    return c / v * N / (N - lag);
+  };
+  CHECK(corr(50) == Approx(std::exp(-1.0)).margin(0.08));
+  CHECK(corr(250) < 0.08);
+}
+
+TEST_CASE("burst noise flickers at a boundary in episodes and never beyond the next percent", "[models][sensor][burst]") {
+  SensorParams p;
+  p.noise_pct = 0;
+  p.burst_pct = 0.02;
+  p.burst_tau_s = 300;
+  Rng rng(9, "sensor");
+  LevelSensor s(p, rng);
+  // 0.01 % below a boundary: readings are 41 or 42; flicker is switched on and off by the slow amplitude.
+  int last = -1, changes = 0, quiet_minutes = 0, busy_minutes = 0, in_minute = 0;
+  for (int i = 1; i <= 6 * 3600; ++i) {
+    const int r = s.read(41.99);
+    REQUIRE((r == 41 || r == 42));
+    if (last >= 0 && r != last) ++changes, ++in_minute;
+    last = r;
+    if (i % 60 == 0) {
+      (in_minute == 0 ? quiet_minutes : busy_minutes) += 1;
+      in_minute = 0;
+    }
+  }
+  CHECK(changes > 100);
+  CHECK(quiet_minutes > 20);  // episodes, not a steady rate
+  CHECK(busy_minutes > 20);
+  // Far from a boundary it does not flicker at all at this scale.
+  Rng rng2(9, "sensor");
+  LevelSensor far(p, rng2);
+  for (int i = 0; i < 3600; ++i) REQUIRE(far.read(42.5) == 42);
+}
+
+TEST_CASE("drain jitter varies the drain rate within a processing run and keeps the mass balance", "[models][plant][burst]") {
+  TankParams tank;
+  tank.initial_pct = 90;
+  UpaParams upa;
+  upa.start_processing = true;
+  upa.stop_pct = 5;
+  upa.drain_pct_per_min = 0.2;
+  upa.drain_jitter = 0.3;
+  upa.drain_jitter_period_s = 60;
+  Rng rng(4, "drain_jitter");
+  const auto jitter = plan_drain_jitter(upa, kDay, rng);
+  REQUIRE(jitter.size() >= static_cast<std::size_t>(kDay / 60));
+  for (double f : jitter) REQUIRE(f >= 0.2);
+  UrinePlant plant(tank, upa, {}, {}, {}, {}, {}, jitter);
+  // One slot at a time: each slot drains at base rate x its own multiplier.
+  double prev = plant.volume_ml(), sum = 0, sum_sq = 0;
+  const double base = upa.drain_pct_per_min / 100.0 * tank.capacity_ml;  // mL per minute
+  int n = 0;
+  for (int k = 1; k <= 200; ++k) {
+    plant.advance(60.0 * k);
+    REQUIRE(plant.state() == UpaState::kNormal);
+    const double factor = (prev - plant.volume_ml()) / base;
+    REQUIRE(factor == Approx(jitter[static_cast<std::size_t>(k - 1)]).epsilon(1e-9));
+    sum += factor, sum_sq += factor * factor, ++n;
+    prev = plant.volume_ml();
+    REQUIRE(plant.volume_ml() == Approx(plant.initial_ml() + plant.inflow_ml() - plant.drained_ml() - plant.spilled_ml()).margin(1e-6));
+  }
+  const double mean = sum / n, sd = std::sqrt(sum_sq / n - mean * mean);
+  CHECK(mean == Approx(1.0).margin(0.08));
+  CHECK(sd == Approx(0.3).margin(0.06));
+  // Without jitter the same plant drains at one rate.
+  upa.drain_jitter = 0;
+  UrinePlant flat(tank, upa, {});
+  flat.advance(600);
+  CHECK(plant.initial_ml() - flat.volume_ml() == Approx(10 * base).epsilon(1e-9));
+}
+
+TEST_CASE("the same seed gives the same feed with burst noise and drain jitter on", "[models][determinism][burst]") {
+  WorldParams w;
+  w.los.enabled = false;
+  w.sensor.noise_pct = 0;
+  w.sensor.burst_pct = 0.015;
+  w.sensor.burst_fast_tau_s = 20;
+  w.upa.drain_jitter = 0.25;
+  auto run = [&](std::uint64_t seed) {
+    World world(w, kEpoch, 2 * kDay, seed);
+    std::vector<Update> out;
+    std::uint64_t seq = 1;
+    world.advance(2 * kDay, out, seq);
+    return out;
+  };
+  const auto a = run(8), b = run(8), c = run(9);
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].t_emit_s == b[i].t_emit_s);
+    REQUIRE(a[i].value == b[i].value);
+    REQUIRE(a[i].item == b[i].item);
+  }
+  bool differs = a.size() != c.size();
+  for (std::size_t i = 0; !differs && i < a.size(); ++i) differs = a[i].value != c[i].value || a[i].t_emit_s != c[i].t_emit_s;
+  CHECK(differs);
 }
