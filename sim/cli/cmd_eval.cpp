@@ -104,11 +104,15 @@ int cmd_eval(const std::vector<std::string>& args) {
       throw UsageError("eval", "--set is for scenario runs; with --labels the detector uses its defaults");
     }
     EvalSample smp;
+    LabelCounts lc;
     try {
-      smp = eval_labelled(vm["labels"].as<std::string>(), inputs[0], dp);
+      smp = eval_labelled(vm["labels"].as<std::string>(), inputs[0], dp, &lc);
     } catch (const std::exception& e) {
       throw InputError(e.what());  // a bad label file or trace is bad input
     }
+    std::cout << "labels: " << lc.urination << " urination, " << lc.bulk << " bulk, " << lc.not_a_use
+              << " not-a-use, " << lc.uncertain << " uncertain (" << lc.set_aside
+              << " detection(s) matching only an uncertain rise set aside, not scored)\n";
     res.pooled = eval_figures(smp);
     res.scenarios.push_back({stem_of(inputs[0]), res.pooled});
     return finish_eval(res, json_path, baseline);

@@ -236,20 +236,31 @@ namespace peebot {
 
 std::vector<Detection> replay_detector(const Trace& t, const DetectorParams& p) {
   auto det = make_detector(p);
-  const auto& tank = t.telemetry[kUrineTank];
-  const auto& clock = t.telemetry[kSignal];
+  // Every named item in receive order (ties: lower item id first), as the
+  // feed delivered them: the tank, the UPA state and water tanks (their ISS
+  // TimeStamps move the detector's time on, as in a run) and the feed clock.
+  // A row without an ISS TimeStamp (t_emit_s NaN: a clock row, or a
+  // recording that has none) is fed at its logged time.
+  std::size_t at[kNamedItems] = {};
   std::vector<Detection> out, all;
-  std::size_t i = 0, j = 0;
-  while (i < tank.size() || j < clock.size()) {
-    const bool take_tank = j >= clock.size() || (i < tank.size() && tank[i].t_s <= clock[j].t_s);
-    const TelemetryRow& r = take_tank ? tank[i++] : clock[j++];
+  for (;;) {
+    int next = -1;
+    for (int k = 0; k < kNamedItems; ++k) {
+      const auto& rows = t.telemetry[k];
+      if (at[k] < rows.size() && (next < 0 || rows[at[k]].t_s < t.telemetry[next][at[next]].t_s)) next = k;
+    }
+    if (next < 0) break;
+    const TelemetryRow& r = t.telemetry[next][at[next]++];
+    const double t_feed = std::isfinite(r.t_emit_s) ? r.t_emit_s : r.t_s;
     out.clear();
-    det->on_sample(Sample{r.t_emit_s, r.value, take_tank ? kUrineTank : kSignal, static_cast<std::int16_t>(r.status)}, out);
+    det->on_sample(Sample{t_feed, r.value, static_cast<ItemId>(next), static_cast<std::int16_t>(r.status)}, out);
     for (auto& d : out) { d.emitted_s = r.t_s; all.push_back(d); }
   }
   out.clear();
   det->finish(out);
-  const double last = tank.empty() ? 0.0 : tank.back().t_s;
+  double last = 0.0;
+  for (const auto& rows : t.telemetry)
+    if (!rows.empty()) last = std::max(last, rows.back().t_s);
   for (auto& d : out) { d.emitted_s = last; all.push_back(d); }
   return all;
 }
@@ -266,7 +277,8 @@ double label_time(const toml::table& tb, const char* key, const std::string& whe
 }
 }  // namespace
 
-EvalSample eval_labelled(const std::string& labels_path, const std::string& trace_path, const DetectorParams& p) {
+EvalSample eval_labelled(const std::string& labels_path, const std::string& trace_path, const DetectorParams& p,
+                         LabelCounts* counts) {
   Trace t = read_trace(trace_path);
   toml::table root;
   try {
@@ -279,6 +291,8 @@ EvalSample eval_labelled(const std::string& labels_path, const std::string& trac
   rp.match_after_s = root["match_after_s"].value_or(rp.match_after_s);
   t.voids.clear();
   t.bulk.clear();
+  std::vector<VoidEvent> unsure;  // "uncertain" labels: matched only by detections that match no use
+  LabelCounts lc;
   const toml::array* labels = root["label"].as_array();
   if (!labels) throw std::runtime_error(labels_path + ": no [[label]] entries");
   std::size_t n = 0;
@@ -292,28 +306,55 @@ EvalSample eval_labelled(const std::string& labels_path, const std::string& trac
     const std::string kind = (*tb)["kind"].value_or(std::string());
     const double onset = label_time(*tb, "onset", where, t.meta.epoch_unix_s);
     const double end = (*tb)["end"] ? label_time(*tb, "end", where, t.meta.epoch_unix_s) : onset;
+    if (end < onset) throw std::runtime_error(where + ": `end` is before `onset`; expected end >= onset");
+    VoidEvent v;
+    v.onset_s = onset;
+    v.end_s = end;
+    v.reaches_tank = true;
     if (kind == "urination") {
-      VoidEvent v;
-      v.onset_s = onset;
-      v.end_s = end;
-      v.reaches_tank = true;
       t.voids.push_back(v);
+      ++lc.urination;
+    } else if (kind == "uncertain") {
+      unsure.push_back(v);
+      ++lc.uncertain;
     } else if (kind == "bulk") {
       BulkTransfer b;
       b.onset_s = onset;
       b.end_s = end;
       t.bulk.push_back(b);
-    } else if (kind != "not-a-use") {
-      throw std::runtime_error(where + ": `kind` = \"" + kind + "\": expected \"urination\", \"bulk\" or \"not-a-use\"");
+      ++lc.bulk;
+    } else if (kind == "not-a-use") {
+      ++lc.not_a_use;
+    } else {
+      throw std::runtime_error(where + ": `kind` = \"" + kind +
+                               "\": expected \"urination\", \"bulk\", \"not-a-use\" or \"uncertain\"");
     }
   }
-  std::sort(t.voids.begin(), t.voids.end(), [](const VoidEvent& a, const VoidEvent& b) { return a.onset_s < b.onset_s; });
+  auto by_onset = [](const VoidEvent& a, const VoidEvent& b) { return a.onset_s < b.onset_s; };
+  std::sort(t.voids.begin(), t.voids.end(), by_onset);
+  std::sort(unsure.begin(), unsure.end(), by_onset);
   t.detections = replay_detector(t, p);
+  if (!unsure.empty()) {
+    // Uncertain rises are scored neither way: a detection that matches no use
+    // but would match an uncertain rise (same rule, one to one) is set aside.
+    const MatchResult sure = match_detections(t.voids, t.detections, rp.match_before_s, rp.match_after_s);
+    std::vector<Detection> rest;
+    for (std::size_t i : sure.false_alarms) rest.push_back(t.detections[i]);
+    const MatchResult maybe = match_detections(unsure, rest, rp.match_before_s, rp.match_after_s);
+    std::vector<bool> aside(t.detections.size(), false);
+    for (const auto& pr : maybe.pairs) aside[sure.false_alarms[pr.second]] = true;
+    std::vector<Detection> kept;
+    for (std::size_t i = 0; i < t.detections.size(); ++i)
+      if (!aside[i]) kept.push_back(t.detections[i]);
+    lc.set_aside = t.detections.size() - kept.size();
+    t.detections.swap(kept);
+  }
   t.posts.clear();  // replay posts nothing; post latency stays empty
   t.meta.has_truth = true;
   const Report r = compute_report(t, rp);
   const auto& tank = t.telemetry[kUrineTank];
   const double days = tank.size() > 1 ? (tank.back().t_s - tank.front().t_s) / 86400.0 : 0.0;
+  if (counts) *counts = lc;
   return eval_sample(r, days);
 }
 

@@ -75,9 +75,19 @@ struct DetectorParams;
 // sample that completed it.
 std::vector<Detection> replay_detector(const Trace& t, const DetectorParams& p);
 
+// What a labels file held, and how many detections its "uncertain" labels set aside.
+struct LabelCounts {
+  std::size_t urination = 0, bulk = 0, not_a_use = 0, uncertain = 0;
+  std::size_t set_aside = 0;  // detections matching no use but an uncertain rise: not scored
+};
+
 // Scores a recorded trace against hand labels (docs/labels.md): the labels
 // become the truth (voids, bulk transfers), the detector is replayed over the
-// trace. Throws std::runtime_error naming the file, label and field on bad input.
-EvalSample eval_labelled(const std::string& labels_path, const std::string& trace_path, const DetectorParams& p);
+// trace. A detection that matches no urination but matches an "uncertain"
+// label (the same matching rule) is set aside, scored neither way; an
+// uncertain label is never a miss. Throws std::runtime_error naming the file,
+// label and field on bad input.
+EvalSample eval_labelled(const std::string& labels_path, const std::string& trace_path, const DetectorParams& p,
+                         LabelCounts* counts = nullptr);
 
 }  // namespace peebot

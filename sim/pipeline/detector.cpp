@@ -54,11 +54,13 @@ double ml_of(const DetectorParams& p, double pct) { return pct / 100.0 * p.tank_
 //    The settled level is the time-weighted median since the last new high;
 //    an event whose settled level falls back below min_rise_pct over the
 //    baseline was a spike and emits nothing.
-//  - Kind: bulk transfer when the size is >= bulk_rise_pct, or when the event
+//  - Kind: bulk transfer when the size is >= bulk_rise_pct, or, for an event
+//    that waited for its end, >= 2/3 of it at bulk_rate_pct_per_min or faster
+//    (a transfer cut short by a full tank), or when the event
 //    starts within `bulk_hold` seconds of the end of a bulk transfer (its tail);
 //    urination otherwise.
 //  - After an emission the event stays open (absorbing the rest of its rise)
-//    until `quiet` seconds without a new high; the next event's baseline
+//    until quiet/2 seconds without a new high; the next event's baseline
 //    starts from there, so two uses in quick succession separated by a
 //    settle are told apart.
 //  - Time: tank samples carry the ISS TimeStamp; the feed clock
@@ -66,6 +68,8 @@ double ml_of(const DetectorParams& p, double pct) { return pct / 100.0 * p.tank_
 //    skew). The detector learns that lag (clock time minus the time of the
 //    tank sample that arrived just before it) and reads clock ticks as ISS
 //    time = clock - lag, so quiet periods are measured in the tank's time.
+//    Samples of the other ISS items (UPA state, water tanks) carry ISS time
+//    themselves and move time on directly.
 class StepDetector final : public Detector {
  public:
   explicit StepDetector(const DetectorParams& p) : p_(p) {}
@@ -77,7 +81,12 @@ class StepDetector final : public Detector {
       if (has_lag_) tick(s.t_s - lag_, out);
       return;
     }
-    if (s.item != kUrineTank) return;
+    if (s.item != kUrineTank) {
+      // Any other ISS item (UPA state, water tanks) carries an ISS TimeStamp:
+      // time has moved on to it, no lag to learn.
+      if (std::isfinite(s.t_s)) tick(s.t_s, out);
+      return;
+    }
     tank_since_clock_ = true;
     last_tank_t_ = s.t_s;
     tick(s.t_s, out);
@@ -123,7 +132,11 @@ class StepDetector final : public Detector {
     last_t_ = std::max(last_t_, t);
     if (state_ == kIdle) return;
     const double now = last_t_;
-    if (now - last_rise_ >= p_.quiet_s) {
+    // An emitted event closes after half of `quiet` without a new high, so a
+    // second use starting soon after the first ends (a toilet turnaround of
+    // ~15 s) rises over a new baseline and is a use of its own.
+    const double idle = now - last_rise_;
+    if (idle >= p_.quiet_s || (state_ == kEmitted && idle >= p_.quiet_s / 2)) {
       if (state_ == kRising) emit(now, out);
       // The event is over: restart the baseline from the settled level.
       const double settled = level_since(last_rise_, now);
@@ -183,7 +196,11 @@ class StepDetector final : public Detector {
     d.end_s = last_rise_;
     d.size_pct = size;
     d.size_ml = ml_of(p_, d.size_pct);
-    const bool bulk = size >= p_.bulk_rise_pct || tail_of_bulk_;
+    // Bulk: large, or the tail of one, or fast and at least 2/3 of large (a
+    // transfer cut short by a full tank: it rose at a transfer's pace).
+    const double rate = size / (std::max(last_rise_ - onset_, 1.0) / 60.0);
+    const bool bulk = size >= p_.bulk_rise_pct || tail_of_bulk_ ||
+                      (settled && size >= p_.bulk_rise_pct * 2 / 3 && rate >= p_.bulk_rate_pct_per_min);
     d.kind = bulk ? DetectionKind::kBulkTransfer : DetectionKind::kUrination;
     d.confidence = static_cast<float>(std::min(0.99, 0.5 + 0.1 * d.size_pct));
     if (bulk) bulk_end_ = now;
