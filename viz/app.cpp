@@ -13,6 +13,7 @@
 #include <exception>
 
 #include <imgui_internal.h>
+#include <sys/stat.h>
 
 namespace peebot::viz {
 
@@ -156,6 +157,36 @@ App::App(Model model) : m_(std::move(model)) {
 
 App::~App() {
   if (loader_.joinable()) loader_.join();
+  if (range_job_.joinable()) range_job_.join();
+}
+
+void App::range_latency(double a, double b) {
+  if (range_job_.joinable() && range_done_) {  // collect a finished read
+    range_job_.join();
+    if (range_job_a_ == a && range_job_b_ == b) range_.dashboard = range_job_result_;
+  }
+  if (range_job_.joinable()) return;  // one read at a time; the newest range starts after it
+  if (a == range_job_a_ && b == range_job_b_) return;
+  range_job_a_ = a;
+  range_job_b_ = b;
+  range_done_ = false;
+  const std::string path = m_.path;
+  const StageSummary* summary = &m_.stage_summary;
+  range_job_ = std::thread([this, path, summary, a, b] {
+    try {
+      range_job_result_ = range_dashboard_from_rows(path, *summary, a, b);
+    } catch (const std::exception&) {
+      range_job_result_ = LatencyStats{};
+    }
+    range_done_ = true;
+  });
+}
+
+void App::wait_range() {
+  while (range_job_.joinable()) {
+    while (!range_done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    range_latency(range_key0_, range_key1_);
+  }
 }
 
 void App::take_latency() {
@@ -254,36 +285,40 @@ std::string App::export_selection_csv(const std::string& path) {
 void App::poll_live(double wall_now) {
   const bool live = m_.meta.mode == "live" ||
                     (m_.path.size() > 4 && m_.path.compare(m_.path.size() - 4, 4, ".tmp") == 0);
-  if (!live || latency_loading() || wall_now - last_live_check_ < 1.0) return;  // HDF5: one thread at a time
+  // HDF5: one thread at a time.
+  if (!live || latency_loading() || range_loading() || wall_now - last_live_check_ < 1.0) return;
   last_live_check_ = wall_now;
   try {
-    std::string path = m_.path;
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f && path.size() > 4 && path.compare(path.size() - 4, 4, ".tmp") == 0) {
-      path.resize(path.size() - 4);  // the writer finished and renamed it
-    } else if (f) {
-      std::fclose(f);
-    }
-    const std::uint64_t rows = trace_table_rows(path, "/telemetry/NODE3000005") +
-                               trace_table_rows(path, "/pipeline/stages") +
-                               trace_table_rows(path, "/pipeline/detections") + trace_table_rows(path, "/pipeline/posts");
-    if (rows == live_rows_ && path == m_.path) return;
-    live_rows_ = rows;
     const bool following = t1 >= m_.t_end - 1e-6 || playing;
     const double w = t1 - t0;
-    m_ = load_model(path);
+    const std::string& path = m_.path;
+    struct stat st {};
+    if (path.size() > 4 && path.compare(path.size() - 4, 4, ".tmp") == 0 && ::stat(path.c_str(), &st) != 0) {
+      // The writer finished and renamed it: open the final file once (it has its stage summaries now).
+      tail_.reset();
+      const std::string final_path = path.substr(0, path.size() - 4);
+      Model next = load_model(final_path, false);
+      if (!next.latency_ready) install(next, load_latency(final_path));
+      m_ = std::move(next);
+    } else {
+      // Follow the growing file: it stays open for SWMR reading; H5Drefresh shows the new rows.
+      if (!tail_) tail_ = std::make_unique<TraceTail>(path);
+      if (!follow(m_, *tail_)) return;
+    }
     order_dirty_ = true;
     range_key0_ = kNoTime;
     if (following) set_window(m_.t_end - w * 0.95, m_.t_end + w * 0.05);
-    status = "live: " + std::to_string(m_.tank.size()) + " tank samples";
+    status = std::string(tail_ && tail_->swmr() ? "live (SWMR): " : "live: ") + std::to_string(m_.tank.size()) +
+             " tank samples";
   } catch (const std::exception& e) {
-    status = std::string("live reload failed: ") + e.what();
+    status = std::string("live tail failed: ") + e.what();
   }
 }
 
 // ---------------------------------------------------------------- frame
 void App::frame(double wall_dt) {
   take_latency();
+  if (range_job_.joinable() && range_done_) range_latency(range_key0_, range_key1_);
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);
@@ -914,7 +949,21 @@ void App::tooltip(double t) {
   for (const Interval& l : m_.los)
     if (l.t0 <= t && t < l.t1) { ImGui::TextColored(ImVec4(1, 0.6f, 0.3f, 1), "LOSS OF SIGNAL (%s)", format_duration(l.t1 - l.t0).c_str()); break; }
   const std::size_t li = m_.stage_latency[0].nearest(t);
-  if (li != SIZE_MAX && std::fabs(m_.stage_latency[0].t()[li] - t) < (t1 - t0) / 200) {
+  if (li != SIZE_MAX && !m_.latency_exact && m_.latency_ready) {
+    // Summaries: samples come in pairs (min, max) per bucket of bucket_s.
+    const std::size_t b0 = li - li % 2;
+    const double bt = m_.stage_latency[0].t()[b0];
+    if (t >= bt - m_.stage_summary.bucket_s && t < bt + 2 * m_.stage_summary.bucket_s) {
+      ImGui::Text("latency %s + %s (min .. max):", format_utc(ep + bt).substr(11).c_str(),
+                  format_duration(m_.stage_summary.bucket_s).c_str());
+      for (int k = 0; k < kStageSeries; ++k) {
+        const auto& v = m_.stage_latency[k].v();
+        if (b0 + 1 >= v.size() || std::isnan(v[b0])) continue;
+        ImGui::TextColored(col4(kStageCol[k] | 0xFF000000), "  %-9s %s .. %s", kStageLabel[k],
+                           format_duration(std::pow(10.0, v[b0])).c_str(), format_duration(std::pow(10.0, v[b0 + 1])).c_str());
+      }
+    }
+  } else if (li != SIZE_MAX && std::fabs(m_.stage_latency[0].t()[li] - t) < (t1 - t0) / 200) {
     ImGui::Text("latency at %s:", format_utc(ep + m_.stage_latency[0].t()[li]).substr(11).c_str());
     for (int k = 0; k < kStageSeries; ++k)
       ImGui::TextColored(col4(kStageCol[k] | 0xFF000000), "  %-9s %s", kStageLabel[k],
@@ -1032,6 +1081,8 @@ void App::events_tab() {
 
 void App::latency_tab() {
   ImGui::TextDisabled("whole run; delivered updates; log time axis");
+  if (m_.latency_ready && !m_.latency_exact)
+    ImGui::TextDisabled("from the trace's stage summaries: percentiles within one 1/50-decade bin (4.7%%)");
   if (latency_loading()) ImGui::TextColored(ImVec4(1, 0.8f, 0.3f, 1), "reading /pipeline/stages in the background...");
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float w = ImGui::GetContentRegionAvail().x - 4;
@@ -1099,11 +1150,15 @@ void App::latency_tab() {
 void App::range_tab() {
   const bool has_sel = !std::isnan(sel0);
   const double a = has_sel ? std::min(sel0, sel1) : t0, b = has_sel ? std::max(sel0, sel1) : t1;
+  const bool from_rows = m_.stage_summary.present && !m_.latency_exact;
   if (a != range_key0_ || b != range_key1_) {
+    const LatencyStats keep = range_.dashboard;
     range_ = range_stats(m_, a, b);
+    if (from_rows) range_.dashboard = keep;  // until the range's rows are read
     range_key0_ = a;
     range_key1_ = b;
   }
+  if (from_rows) range_latency(a, b);
   const RangeStats& r = range_;
   ImGui::TextWrapped(has_sel ? "Selection (shift+drag on the charts; shift+click clears):"
                              : "Visible window (shift+drag on the charts to select a range):");
@@ -1138,7 +1193,7 @@ void App::range_tab() {
     std::snprintf(b2, sizeof b2, "%.0f .. %.0f %%", r.tank_min, r.tank_max);
     row("tank level", r.tank_samples ? b2 : "-");
     row("loss of signal", format_duration(r.los_s));
-    row("ingest->dashboard n", std::to_string(r.dashboard.count));
+    row(range_loading() ? "ingest->dashboard n (reading)" : "ingest->dashboard n", std::to_string(r.dashboard.count));
     row("  p50 / p99", format_duration(r.dashboard.p50_s) + " / " + format_duration(r.dashboard.p99_s));
     ImGui::EndTable();
   }

@@ -32,11 +32,14 @@ class App {
   App(const App&) = delete;
   App& operator=(const App&) = delete;
   bool latency_loading() const { return loader_.joinable(); }
+  // Range statistics' ingest->dashboard figures being read from the range's rows (summary traces).
+  bool range_loading() const { return range_job_.joinable(); }
+  void wait_range();  // blocks until they are in (tests)
   // Blocks until the background latency load is installed (bench, tests).
   void wait_latency();
 
   void frame(double wall_dt);  // builds this frame's UI; wall_dt: seconds since the previous frame
-  void poll_live(double wall_now);  // live tail: reloads when the trace grew (at most once a second)
+  void poll_live(double wall_now);  // live tail: follows a SWMR trace as it grows (looks at most once a second)
 
   // View state (seconds since epoch).
   double t0 = 0.0, t1 = 1.0;   // the shared time window
@@ -110,8 +113,15 @@ class App {
   std::unique_ptr<LatencyData> loaded_;
   std::string loader_error_;
   std::atomic<bool> loader_done_{false};
+  // Ingest->dashboard latency of the range, read from its rows in the background
+  // when the stage latencies come from the trace's summaries.
+  void range_latency(double a, double b);
+  std::thread range_job_;
+  std::atomic<bool> range_done_{false};
+  LatencyStats range_job_result_{};
+  double range_job_a_ = kNoTime, range_job_b_ = kNoTime;
   double last_live_check_ = -1e300;
-  std::uint64_t live_rows_ = 0;
+  std::unique_ptr<TraceTail> tail_;  // live tail: the trace held open for SWMR reading
 };
 
 }  // namespace peebot::viz

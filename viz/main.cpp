@@ -154,9 +154,10 @@ int main(int argc, char** argv) {
     if (bench) {
       // A scripted session: zoomed out, zooming in, panning at 6 h, playing at 100,000x.
       const auto w0 = clock::now();
+      const bool from_summary = app.model().latency_ready;
       app.wait_latency();
       const double lat_s = std::chrono::duration<double>(clock::now() - w0).count();
-      std::vector<double> ms, build_ms;
+      std::vector<double> ms, build_ms, raster_ms, swap_ms;
       const double a = app.model().t_begin, b = app.model().t_end;
       int max_vtx = 0;
       const int n = frames > 0 ? frames : 400;
@@ -181,20 +182,31 @@ int main(int argc, char** argv) {
         win.finish();
         const auto t1 = clock::now();
         win.swap();
+        const auto t2 = clock::now();
         if (f >= 3) {
-          ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+          ms.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
           build_ms.push_back(std::chrono::duration<double, std::milli>(tb - t0).count());
+          raster_ms.push_back(std::chrono::duration<double, std::milli>(t1 - tb).count());
+          swap_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
         }
         max_vtx = std::max(max_vtx, app.chart_vertices);
       }
       std::printf("trace: %s (%zu tank samples, %llu rows read)\n", trace.c_str(), app.model().tank.size(),
                   static_cast<unsigned long long>(app.model().rows_total));
-      std::printf("open: %.3f s to the first frame's data (telemetry, events, truth, pyramids, scoring)\n", open_s);
-      std::printf("stage latencies (/pipeline/stages, background): ready %.3f s after the window opened\n", lat_s);
+      std::printf("open: %.3f s to the first frame's data (telemetry, events, truth, pyramids, scoring, stage latencies\n"
+                  "      when the trace has stage summaries); of which telemetry min/max pyramids %.2f ms\n",
+                  open_s, app.model().pyramid_seconds * 1e3);
+      if (from_summary)
+        std::printf("stage latencies: from the trace's stage summaries, ready at open (%zu buckets of %.0f s)\n",
+                    app.model().stage_summary.buckets.size(), app.model().stage_summary.bucket_s);
+      else
+        std::printf("stage latencies (/pipeline/stages, no summaries in this trace, background): ready %.3f s after the window opened\n", lat_s);
       std::printf("frames: %zu at %dx%d, frame time p50 %.2f ms, p99 %.2f ms, max %.2f ms (%.0f fps at p50)\n", ms.size(),
                   width, height, pct(ms, 50), pct(ms, 99), *std::max_element(ms.begin(), ms.end()), 1000.0 / pct(ms, 50));
-      std::printf("  of which UI build (ImGui + decimation) p50 %.2f ms, p99 %.2f ms; the rest is Mesa llvmpipe rasterising\n",
-                  pct(build_ms, 50), pct(build_ms, 99));
+      std::printf("  UI build (ImGui + decimation + draw lists): p50 %.2f ms, p99 %.2f ms\n", pct(build_ms, 50), pct(build_ms, 99));
+      std::printf("  render (GL calls, Mesa llvmpipe rasterising, glFinish): p50 %.2f ms, p99 %.2f ms\n", pct(raster_ms, 50),
+                  pct(raster_ms, 99));
+      std::printf("  swap (glfwSwapBuffers to Xvfb): p50 %.2f ms, p99 %.2f ms\n", pct(swap_ms, 50), pct(swap_ms, 99));
       std::printf("chart draw list: at most %d vertices a frame\n", max_vtx);
       return 0;
     }

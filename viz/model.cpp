@@ -97,6 +97,36 @@ Histogram make_hist(std::vector<double> v, const LatencyStats& st) {
   return h;
 }
 
+// Import traces are in log order, which may step back: keep a series sorted.
+void assign_sorted(Model& m, Series& s, std::vector<double> t, std::vector<double> v) {
+  if (!std::is_sorted(t.begin(), t.end())) {
+    std::vector<std::size_t> ix(t.size());
+    for (std::size_t i = 0; i < ix.size(); ++i) ix[i] = i;
+    std::stable_sort(ix.begin(), ix.end(), [&](std::size_t a, std::size_t b) { return t[a] < t[b]; });
+    std::vector<double> t2(t.size()), v2(v.size());
+    for (std::size_t i = 0; i < ix.size(); ++i) { t2[i] = t[ix[i]]; v2[i] = v[ix[i]]; }
+    t.swap(t2);
+    v.swap(v2);
+  }
+  const auto p0 = std::chrono::steady_clock::now();
+  s.assign(std::move(t), std::move(v));
+  m.pyramid_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count();
+}
+
+// Everything derived from the small tables (span, intervals, scoring, events);
+// called again by follow() when they grow.
+void derive(Model& m, Trace& tr);
+
+// The tables read as records (telemetry comes as bare columns).
+TraceSelection record_tables(const TraceMeta& meta) {
+  TraceSelection sel;
+  for (bool& b : sel.telemetry) b = false;
+  sel.queues = false;
+  sel.stages = false;
+  if (!meta.has_truth) sel.telemetry[kSignal] = true;  // LOS comes from the feed's signal status then
+  return sel;
+}
+
 }  // namespace
 
 Model load_model(const std::string& path, bool with_latency) {
@@ -110,13 +140,7 @@ Model load_model(const std::string& path, bool with_latency) {
   Model m;
   m.path = path;
   // Everything but telemetry as records; telemetry as bare (t, value) columns.
-  TraceSelection sel;
-  for (bool& b : sel.telemetry) b = false;
-  sel.queues = false;
-  sel.stages = false;
-  TraceMeta meta = read_trace_meta(path);
-  if (!meta.has_truth) sel.telemetry[kSignal] = true;  // LOS comes from the feed's signal status then
-  Trace tr = read_trace(path, sel);
+  Trace tr = read_trace(path, record_tables(read_trace_meta(path)));
   phase("read tables");
   m.meta = tr.meta;
   if (!m.meta.scenario_toml.empty()) {
@@ -126,30 +150,41 @@ Model load_model(const std::string& path, bool with_latency) {
       m.params = ReportParams{};
     }
   }
-  m.match = match_detections(tr.voids, tr.detections, m.params.match_before_s, m.params.match_after_s);
-  phase("match");
 
   auto load_item = [&](ItemId id, Series& s) {
     std::vector<double> t, v;
     read_telemetry_columns(path, id, t, v);
     m.rows_total += t.size();
-    // Import traces are in log order, which may step back: keep the series sorted.
-    if (!std::is_sorted(t.begin(), t.end())) {
-      std::vector<std::size_t> ix(t.size());
-      for (std::size_t i = 0; i < ix.size(); ++i) ix[i] = i;
-      std::stable_sort(ix.begin(), ix.end(), [&](std::size_t a, std::size_t b) { return t[a] < t[b]; });
-      std::vector<double> t2(t.size()), v2(v.size());
-      for (std::size_t i = 0; i < ix.size(); ++i) { t2[i] = t[ix[i]]; v2[i] = v[ix[i]]; }
-      t.swap(t2);
-      v.swap(v2);
-    }
-    s.assign(std::move(t), std::move(v));
+    assign_sorted(m, s, std::move(t), std::move(v));
   };
   load_item(kUrineTank, m.tank);
   load_item(kUpaState, m.upa);
   load_item(kWasteWater, m.waste);
   load_item(kCleanWater, m.clean);
   phase("telemetry columns");
+  derive(m, tr);
+  phase("truth, scoring, events");
+  if (with_latency) {
+    install(m, load_latency(path));
+  } else {
+    m.stage_summary = read_stage_summary(path);
+    if (m.stage_summary.present) install(m, latency_from_summary(m.stage_summary), false);
+    phase("stage summaries");
+  }
+  m.open_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  phase("done");
+  return m;
+}
+
+namespace {
+
+void derive(Model& m, Trace& tr) {
+  m.match = match_detections(tr.voids, tr.detections, m.params.match_before_s, m.params.match_after_s);
+  m.los.clear();
+  m.upa_states.clear();
+  m.tank_full.clear();
+  m.crew.clear();
+  m.events.clear();
 
   // Span: the run's duration, widened to the data (live traces grow past it).
   m.t_begin = 0.0;
@@ -254,7 +289,6 @@ Model load_model(const std::string& path, bool with_latency) {
       m.miss_reason[vi] = why;
     }
   }
-  phase("scoring");
   m.post_kind.resize(m.posts.size());
   for (std::size_t i = 0; i < m.posts.size(); ++i) {
     switch (m.posts[i].outcome) {
@@ -290,7 +324,6 @@ Model load_model(const std::string& path, bool with_latency) {
   m.hist[4].target_label = "target p99";
   m.hist[5].target_s = m.params.target_persist_p99_s;
   m.hist[5].target_label = "target p99";
-  phase("latency");
   // Events, by time.
   auto& ev = m.events;
   for (std::size_t i = 0; i < m.voids.size(); ++i) {
@@ -327,36 +360,40 @@ Model load_model(const std::string& path, bool with_latency) {
     ev.push_back({m.bulk[i].onset_s, m.bulk[i].end_s, EventKind::kBulk, i, printf_str("%.0f mL", m.bulk[i].volume_ml)});
   std::stable_sort(ev.begin(), ev.end(), [](const Event& a, const Event& b) { return a.t < b.t; });
   m.rows_total += m.voids.size() + m.detections.size() + m.posts.size() + m.tank_truth.size();
-  if (with_latency) install(m, load_latency(path));
-  m.open_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  phase("done");
-  return m;
+}
+
+}  // namespace
+
+void LatencyRows::add(const std::vector<StageTimes>& in) {
+  rows += in.size();
+  for (const StageTimes& s : in) {
+    if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered) continue;
+    double d[kStageQuantities];
+    stage_latencies(s, d);
+    for (int k = 0; k < 6; ++k)
+      if (!std::isnan(d[k])) samples[k].push_back(d[k]);
+    if (std::isnan(s.t_received_s)) continue;
+    t.push_back(s.t_received_s);
+    for (int k = 0; k < kStageSeries; ++k)
+      lat[k].push_back(d[k] > 0 ? static_cast<float>(std::log10(d[k])) : std::numeric_limits<float>::quiet_NaN());
+    dash.push_back(d[4]);
+  }
 }
 
 LatencyData load_latency(const std::string& path, std::uint64_t chunk_rows) {
-  LatencyData out;
+  LatencyRows acc;
   const std::uint64_t n = trace_table_rows(path, "/pipeline/stages");
-  std::vector<double> samples[6];
-  std::vector<double> t;
-  std::vector<float> lat[kStageSeries];
-  std::vector<double> dash;
-  for (std::uint64_t first = 0; first < n; first += chunk_rows) {
-    const std::vector<StageTimes> rows = read_stage_rows(path, first, chunk_rows);
-    out.rows += rows.size();
-    for (const StageTimes& s : rows) {
-      if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered) continue;
-      const double d[6] = {s.t_received_s - s.t_emit_s,     s.t_ingested_s - s.t_received_s,
-                           s.t_detected_s - s.t_ingested_s, s.t_stored_s - s.t_ingested_s,
-                           s.t_detected_s - s.t_received_s, s.t_stored_s - s.t_received_s};
-      for (int k = 0; k < 6; ++k)
-        if (!std::isnan(d[k])) samples[k].push_back(d[k]);
-      if (std::isnan(s.t_received_s)) continue;
-      t.push_back(s.t_received_s);
-      for (int k = 0; k < kStageSeries; ++k)
-        lat[k].push_back(d[k] > 0 ? static_cast<float>(std::log10(d[k])) : std::numeric_limits<float>::quiet_NaN());
-      dash.push_back(d[4]);
-    }
-  }
+  for (std::uint64_t first = 0; first < n; first += chunk_rows) acc.add(read_stage_rows(path, first, chunk_rows));
+  return build_latency(std::move(acc));
+}
+
+LatencyData build_latency(LatencyRows acc) {
+  LatencyData out;
+  out.rows = acc.rows;
+  auto& samples = acc.samples;
+  auto& t = acc.t;
+  auto& lat = acc.lat;
+  auto& dash = acc.dash;
   // Rows are in order of completion: order them by arrival.
   std::vector<std::uint32_t> ix;
   if (!std::is_sorted(t.begin(), t.end())) {
@@ -388,7 +425,150 @@ LatencyData load_latency(const std::string& path, std::uint64_t chunk_rows) {
   return out;
 }
 
-void install(Model& m, LatencyData&& d) {
+bool follow(Model& m, TraceTail& tail) {
+  // The first look compares with what load_model read (rows may have come since).
+  if (!tail.refresh() && m.live_latency) return false;
+  // Telemetry: only the rows appended since the last look.
+  auto grow = [&](ItemId id, Series& s) {
+    const std::uint64_t have = s.size(), n = tail.rows(std::string("/telemetry/").append(named_item(id)));
+    if (n <= have) return;
+    std::vector<double> t(s.t()), v(s.v());
+    m.rows_total += tail.telemetry_columns(id, t, v, have, n - have);
+    assign_sorted(m, s, std::move(t), std::move(v));
+  };
+  grow(kUrineTank, m.tank);
+  grow(kUpaState, m.upa);
+  grow(kWasteWater, m.waste);
+  grow(kCleanWater, m.clean);
+  // The small tables again (detections, posts, truth), through the open file.
+  Trace tr = tail.read(record_tables(m.meta));
+  derive(m, tr);
+  // Stage latencies: the new rows only, added to the samples kept for the tail.
+  const std::uint64_t n = tail.rows("/pipeline/stages");
+  if (!m.live_latency) m.live_latency = std::make_shared<LatencyRows>();
+  LatencyRows& acc = *m.live_latency;
+  if (n > acc.rows) {
+    acc.add(tail.stage_rows(acc.rows, n - acc.rows));
+    const std::uint64_t before = m.rows_total;
+    install(m, build_latency(acc));
+    m.rows_total = before;
+  }
+  return true;
+}
+
+double summary_percentile(const StageSummary& s, int quantity, double p) {
+  std::uint64_t n = 0;
+  for (const StageHistBin& b : s.hist)
+    if (b.quantity == quantity) n += b.count;
+  if (n == 0) return kNoTime;
+  // The report's type-7 rank, placed inside its bin on a log scale.
+  const double rank = p / 100.0 * static_cast<double>(n - 1);
+  double below = 0;
+  for (const StageHistBin& b : s.hist) {
+    if (b.quantity != quantity) continue;
+    const double c = static_cast<double>(b.count);
+    if (rank < below + c) {
+      if (!std::isfinite(b.lo_s)) return b.hi_s;
+      if (!std::isfinite(b.hi_s)) return b.lo_s;
+      const double f = (rank - below + 0.5) / c;
+      return b.lo_s * std::pow(b.hi_s / b.lo_s, f);
+    }
+    below += c;
+  }
+  return kNoTime;
+}
+
+LatencyData latency_from_summary(const StageSummary& s) {
+  LatencyData out;
+  out.rows = 0;
+  // Histograms and figures.
+  for (int k = 0; k < 6; ++k) {
+    Histogram& h = out.hist[k];
+    h.bins.assign(48, 0);
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
+    std::uint64_t n = 0;
+    for (const StageHistBin& b : s.hist)
+      if (b.quantity == k) {
+        n += b.count;
+        if (b.hi_s > 0 && std::isfinite(b.hi_s)) lo = std::min(lo, std::log10(b.hi_s));
+        if (b.lo_s > 0 && std::isfinite(b.lo_s)) hi = std::max(hi, std::log10(b.lo_s));
+      }
+    double sum = 0, mx = -HUGE_VAL;
+    for (const StageBucket& b : s.buckets)
+      if (b.quantity == k) {
+        sum += b.mean_s * b.count;
+        mx = std::max(mx, b.max_s);
+      }
+    h.stats.count = static_cast<std::size_t>(n);
+    if (n == 0) continue;
+    h.stats.p50_s = summary_percentile(s, k, 50);
+    h.stats.p95_s = summary_percentile(s, k, 95);
+    h.stats.p99_s = summary_percentile(s, k, 99);
+    h.stats.max_s = mx;
+    h.stats.mean_s = sum / static_cast<double>(n);
+    if (!(lo <= hi)) lo = hi = std::isfinite(lo) ? lo : (std::isfinite(hi) ? hi : -3);
+    h.log_lo = std::floor(lo * 2) / 2;
+    h.log_hi = std::ceil(hi * 2) / 2;
+    if (h.log_hi - h.log_lo < 1) h.log_hi = h.log_lo + 1;
+    const double w = (h.log_hi - h.log_lo) / static_cast<double>(h.bins.size());
+    for (const StageHistBin& b : s.hist) {
+      if (b.quantity != k) continue;
+      // A stored bin goes to the display bin holding its (log) centre.
+      const double c = !std::isfinite(b.lo_s) ? std::log10(b.hi_s) - 1e-9
+                       : !std::isfinite(b.hi_s) ? std::log10(b.lo_s)
+                                               : 0.5 * (std::log10(b.lo_s) + std::log10(b.hi_s));
+      auto bi = static_cast<std::ptrdiff_t>((c - h.log_lo) / w);
+      bi = std::clamp<std::ptrdiff_t>(bi, 0, static_cast<std::ptrdiff_t>(h.bins.size()) - 1);
+      auto& cell = h.bins[static_cast<std::size_t>(bi)];
+      cell += static_cast<std::uint32_t>(std::min<std::uint64_t>(b.count, UINT32_MAX - cell));
+      h.peak = std::max(h.peak, cell);
+    }
+  }
+  // Per-stage series: each bucket's min then max (log10 s), one shared time vector.
+  std::vector<double> t;
+  std::vector<double> v[kStageSeries];
+  const double half = s.bucket_s / 2;
+  std::size_t i = 0;
+  while (i < s.buckets.size()) {
+    const double bt = s.buckets[i].t_s;
+    const std::size_t at = t.size();
+    t.push_back(bt);
+    t.push_back(bt + half);
+    for (auto& x : v) { x.push_back(kNoTime); x.push_back(kNoTime); }
+    for (; i < s.buckets.size() && s.buckets[i].t_s == bt; ++i) {
+      const StageBucket& b = s.buckets[i];
+      if (b.quantity >= kStageSeries) continue;
+      auto lg = [](double x) { return x > 0 ? std::log10(x) : kNoTime; };
+      v[b.quantity][at] = lg(b.min_s);
+      v[b.quantity][at + 1] = lg(b.max_s);
+    }
+  }
+  auto ts = std::make_shared<const std::vector<double>>(std::move(t));
+  for (int k = 0; k < kStageSeries; ++k) out.stage_latency[k].assign(ts, std::move(v[k]));
+  return out;
+}
+
+LatencyStats range_dashboard_from_rows(const std::string& path, const StageSummary& s, double t0, double t1) {
+  // Buckets overlapping [t0, t1] name the rows to read; rows outside the range are skipped.
+  std::uint64_t first = UINT64_MAX, last = 0;
+  for (const StageBucket& b : s.buckets)
+    if (b.t_s <= t1 && b.t_s + s.bucket_s >= t0) {
+      first = std::min(first, b.row_first);
+      last = std::max(last, b.row_last);
+    }
+  std::vector<double> lat;
+  if (first == UINT64_MAX) return latency_stats(lat);
+  constexpr std::uint64_t kBlock = 1u << 18;
+  for (std::uint64_t a = first; a <= last; a += kBlock) {
+    const std::vector<StageTimes> rows = read_stage_rows(path, a, std::min(kBlock, last + 1 - a));
+    for (const StageTimes& r : rows)
+      if (static_cast<UpdateFate>(r.fate) == UpdateFate::kDelivered && r.t_received_s >= t0 && r.t_received_s <= t1)
+        lat.push_back(r.t_detected_s - r.t_received_s);
+  }
+  return latency_stats(lat);
+}
+
+void install(Model& m, LatencyData&& d, bool exact) {
   for (int k = 0; k < kStageSeries; ++k) m.stage_latency[k] = std::move(d.stage_latency[k]);
   m.dashboard_latency = std::move(d.dashboard_latency);
   for (int k = 0; k < 6; ++k) {
@@ -400,6 +580,7 @@ void install(Model& m, LatencyData&& d) {
   }
   m.rows_total += d.rows;
   m.latency_ready = true;
+  m.latency_exact = exact;
   if (std::getenv("PEEBOT_VIEW_PROFILE") && !m.dashboard_latency.empty())
     std::fprintf(stderr, "latency: %zu rows by arrival, %.3f .. %.3f s\n", m.dashboard_latency.size(),
                  m.dashboard_latency.t().front(), m.dashboard_latency.t().back());

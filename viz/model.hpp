@@ -4,6 +4,7 @@
 // latency samples for the histograms. Pure C++ (no GL), so tests can check it.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,25 @@ struct LatencyData {
   std::uint64_t rows = 0;
 };
 LatencyData load_latency(const std::string& path, std::uint64_t chunk_rows = 1u << 20);
+// The samples behind LatencyData, in row order: load_latency adds every
+// row's; the live tail adds new rows as they come.
+struct LatencyRows {
+  std::vector<double> samples[6];
+  std::vector<double> t;                 // t_received of delivered updates
+  std::vector<float> lat[kStageSeries];  // log10 s, same rows as t
+  std::vector<double> dash;
+  std::uint64_t rows = 0;                // /pipeline/stages rows added
+  void add(const std::vector<StageTimes>& rows);
+};
+LatencyData build_latency(LatencyRows rows);
+// The same from the trace's stage summaries (format 1.1; read_stage_summary):
+// histograms re-binned from the stored 50-per-decade bins, percentiles
+// interpolated within a bin (at most one bin, 4.7 %, from the exact figure), count, mean and
+// max exact; each stage's series holds its min and max per 60 s bucket.
+// dashboard_latency stays empty (range statistics read the range's rows).
+LatencyData latency_from_summary(const StageSummary& s);
+// p-th percentile (0..100) of a quantity from the summary's histogram (NaN when empty).
+double summary_percentile(const StageSummary& s, int quantity, double p);
 
 struct Model {
   std::string path;
@@ -81,12 +101,16 @@ struct Model {
   MatchResult match;  // match_detections with the scenario's report windows (as the report scores)
   double t_begin = 0.0, t_end = 0.0;  // span to show (s since epoch)
   double open_seconds = 0.0;          // wall time load_model took
+  double pyramid_seconds = 0.0;       // of which building the telemetry series' min/max pyramids
 
   Series tank, tank_truth, upa, waste, clean;
   Series stage_latency[kStageSeries];  // see LatencyData (empty until latency_ready)
   Series dashboard_latency;
   Histogram hist[kLatencyKinds];       // [6]: event -> tweet, filled at load
   bool latency_ready = false;
+  bool latency_exact = false;          // from the rows (else from the trace's stage summaries)
+  StageSummary stage_summary;          // present: rows of a time range can be found without a scan
+  std::shared_ptr<LatencyRows> live_latency;  // samples kept by follow() (live tail only)
 
   std::vector<Interval> los, upa_states, tank_full;
   std::vector<std::vector<Interval>> crew;  // per crew member: awake (1) / asleep (0) spans
@@ -102,9 +126,18 @@ struct Model {
 };
 
 // Loads a trace (also a live `.tmp` being written). Throws TraceError. With
-// with_latency false, /pipeline/stages is left for load_latency + install.
+// with_latency false, the stage latencies come from the trace's stage
+// summaries when it has them (latency_ready, not latency_exact), else
+// /pipeline/stages is left for load_latency + install.
 Model load_model(const std::string& path, bool with_latency = true);
-void install(Model& m, LatencyData&& d);
+void install(Model& m, LatencyData&& d, bool exact = true);
+// Live tail: refreshes the SWMR-open trace (TraceTail::refresh, H5Drefresh)
+// and, when it grew, appends the new telemetry and stage rows and re-derives
+// the small tables (detections, posts, truth). False when nothing grew.
+bool follow(Model& m, TraceTail& tail);
+// Ingest -> dashboard-ready latency of the updates received in [t0, t1], read
+// from the rows that the stage summary's buckets point to (no full scan).
+LatencyStats range_dashboard_from_rows(const std::string& path, const StageSummary& s, double t0, double t1);
 
 // Counts and precision/recall of the events inside [t0, t1].
 struct RangeStats {

@@ -52,7 +52,8 @@ std::string los_profile_text(const std::vector<LosWindow>& los) {
   return s;
 }
 
-Platform build_platform(sg::Engine& e, const NetworkParams& n, const std::vector<LosWindow>& los) {
+Platform build_platform(sg::Engine& e, const NetworkParams& n, const std::vector<LosWindow>& los,
+                        const std::vector<LosWindow>& partitions) {
   auto* zone = sg::create_full_zone("iss-path");
   Platform p;
   p.iss = zone->create_host("iss", 1e9);
@@ -69,6 +70,9 @@ Platform build_platform(sg::Engine& e, const NetworkParams& n, const std::vector
   p.ls_host = link("ls_host", n.ls_host_bw_Bps, n.ls_host_latency_s);
   if (!los.empty())
     p.iss_tdrs->set_state_profile(simgrid::kernel::profile::ProfileBuilder::from_string("los", los_profile_text(los), -1));
+  if (!partitions.empty())
+    p.ls_host->set_state_profile(
+        simgrid::kernel::profile::ProfileBuilder::from_string("partition", los_profile_text(partitions), -1));
   for (auto* l : {p.iss_tdrs, p.tdrs_ground, p.ground_ls, p.ls_host}) l->seal();
   using L = sg::LinkInRoute;
   zone->add_route(p.iss->get_netpoint(), p.lsserver->get_netpoint(), nullptr, nullptr,

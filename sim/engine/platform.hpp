@@ -1,6 +1,7 @@
 // The simulated network path and its hosts. Built programmatically from the
 // scenario's [network] section; LOS windows become the state profile of the
-// ISS -> TDRS link.
+// ISS -> TDRS link, network partitions (faults) that of the Lightstreamer ->
+// our host link.
 #pragma once
 #include <memory>
 #include <vector>
@@ -33,7 +34,9 @@ simgrid::s4u::Engine& make_engine(const char* log_threshold = "warning");
 
 // Routes: iss -> lsserver over iss_tdrs, tdrs_ground, ground_ls; lsserver ->
 // peebot over ls_host; every host reaches itself over a free loopback.
-Platform build_platform(simgrid::s4u::Engine& e, const NetworkParams& n, const std::vector<LosWindow>& los);
+// `partitions` (scenario faults of kind "partition") switch ls_host off.
+Platform build_platform(simgrid::s4u::Engine& e, const NetworkParams& n, const std::vector<LosWindow>& los,
+                        const std::vector<LosWindow>& partitions = {});
 
 // "t 0/1" lines for a link state profile: off during each window.
 std::string los_profile_text(const std::vector<LosWindow>& los);

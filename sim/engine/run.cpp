@@ -145,6 +145,7 @@ struct Context {
         store(s.pipeline.store),
         poster(s.pipeline.tweet),
         tweet_rng(s.seed, "tweet"),
+        faults(s.faults, s.seed),
         book(t),
         last_published(static_cast<std::size_t>(dict.size()), std::numeric_limits<double>::quiet_NaN()),
         store_wakeup(sg::Semaphore::create(0)) {}
@@ -161,6 +162,7 @@ struct Context {
   StoreBatcher store;
   Poster poster;
   Rng tweet_rng;
+  FaultPlan faults;  // [[faults]] (docs/faults.md)
   StageBook book;
   std::uint64_t next_seq = 1;
   RunStats stats;
@@ -228,6 +230,7 @@ void downlink_actor(Context* c) {
   const double end = c->sc.duration_s;
   std::vector<Update> scratch;
   bool need_snapshot = false;
+  const bool skew = c->faults.any(FaultKind::kClockSkew);
   double t = 0.0;
   while (t < end) {
     const double t_next = std::min(end, t + F);
@@ -244,7 +247,9 @@ void downlink_actor(Context* c) {
     for (const auto& u : scratch) {
       Wire w;
       w.u = u;
-      if (c->tracked(u)) w.track = c->book.open(u);
+      if (c->tracked(u)) w.track = c->book.open(u);  // stage t_emit: true time
+      // clock_skew: the ISS TimeStamp is off by the fault's offset (docs/faults.md).
+      if (skew && w.u.item != kSignal) w.u.t_emit_s += c->faults.clock_offset(u.t_emit_s);
       f->w.push_back(w);
     }
     if (!c->pf.iss_tdrs->is_on()) {  // LOS: nothing reaches the ground
@@ -289,6 +294,10 @@ void receiver_actor(Context* c) {
 void publisher_actor(Context* c) {
   const double P = c->sc.network.signal_period_s;
   const double end = c->sc.duration_s + c->opt.drain_s;
+  // Network faults on the Lightstreamer -> host path (docs/faults.md).
+  const bool dup = c->faults.any(FaultKind::kDuplicate), reorder = c->faults.any(FaultKind::kReorder);
+  const bool partition = c->faults.any(FaultKind::kPartition);
+  std::vector<std::pair<double, Wire>> held;  // (release time, update): re-sent copies and held-back updates
   for (double t = P; t <= end; t += P) {
     sg::this_actor::sleep_until(t);
     if (!c->outbox) c->outbox = c->new_frame();
@@ -305,9 +314,49 @@ void publisher_actor(Context* c) {
     c->outbox->w.push_back(clock);
     Frame* f = c->outbox;
     c->outbox = nullptr;
+    if (dup || reorder) {
+      std::size_t keep = 0;
+      for (std::size_t i = 0; i < f->w.size(); ++i) {
+        Wire w = f->w[i];
+        if (dup && c->faults.duplicate(t)) {  // sent again one publish period later
+          Wire copy = w;
+          copy.track = w.track != kNoTrack ? c->book.open(w.u) : kNoTrack;
+          ++c->stats.updates_emitted;
+          held.push_back({t + P, copy});
+        }
+        if (reorder) {
+          if (const auto d = c->faults.reorder_delay(t)) {  // held back: newer updates overtake it
+            held.push_back({t + *d, w});
+            continue;
+          }
+        }
+        f->w[keep++] = w;
+      }
+      f->w.resize(keep);
+    }
+    if (!held.empty()) {  // release what is due (everything at the last period)
+      const bool last = t + P > end;
+      std::size_t keep = 0;
+      for (std::size_t i = 0; i < held.size(); ++i) {
+        if (last || held[i].first <= t) f->w.push_back(held[i].second);
+        else held[keep++] = held[i];
+      }
+      held.resize(keep);
+    }
     for (auto& w : f->w) {
       w.t_published_s = t;
       if (w.track != kNoTrack) c->book.at(w.track).t_published_s = t;
+    }
+    // partition: the host link is down now or before the frame would arrive: the frame is lost
+    // (checked before sending, so that no comm fails under the host's receiver).
+    if (partition) {
+      const double transfer = c->sc.network.ls_host_latency_s +
+                              frame_bytes(c->sc.network, f->w.size()) / c->sc.network.ls_host_bw_Bps + 1e-6;
+      if (c->faults.overlaps(FaultKind::kPartition, "", t, t + transfer) || !c->pf.ls_host->is_on()) {
+        for (const auto& w : f->w) c->lose(w);
+        c->recycle(f);
+        continue;
+      }
     }
     send_frame(c, c->to_host, f);
   }
@@ -547,7 +596,7 @@ RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
   auto ctx = std::make_unique<Context>(sc, trace, opt);
   Context* c = ctx.get();
   g_ctx = c;
-  c->pf = build_platform(e, sc.network, c->world.los());
+  c->pf = build_platform(e, sc.network, c->world.los(), c->faults.windows(FaultKind::kPartition));
   c->to_ls = sg::Mailbox::by_name("lsserver");
   c->to_host = sg::Mailbox::by_name("peebot");
 

@@ -83,10 +83,22 @@ struct CrewDisk {
 struct BulkDisk {
   double onset_s, end_s, volume_ml;
 };
+struct StageHistDisk {
+  std::uint8_t quantity;
+  double lo_s, hi_s;
+  std::uint64_t count;
+};
+struct StageBucketDisk {
+  double t_s;
+  std::uint8_t quantity;
+  std::uint32_t count;
+  double min_s, max_s, mean_s;
+  std::uint64_t row_first, row_last;
+};
 #pragma pack(pop)
 
 // ---------------------------------------------------------------- schema
-enum class F { f64, f32, u64, u16, u8, i32, text320 };
+enum class F { f64, f32, u64, u32, u16, u8, i32, text320 };
 
 struct Field {
   const char* name;
@@ -116,6 +128,8 @@ enum TableId : int {
   kTankT,
   kCrewT,
   kBulkT,
+  kStageHistT,    // format 1.1: per-stage latency summaries (written by finish())
+  kStageSeriesT,
   kTableCount
 };
 
@@ -178,6 +192,18 @@ const std::vector<Schema>& schemas() {
     s.push_back({"/truth/bulk_transfers", sizeof(BulkDisk),
                  {PB_FIELD(BulkDisk, onset_s, f64), PB_FIELD(BulkDisk, end_s, f64), PB_FIELD(BulkDisk, volume_ml, f64)},
                  "onset_s: s; end_s: s; volume_ml: mL"});
+    s.push_back({"/pipeline/stage_hist", sizeof(StageHistDisk),
+                 {PB_FIELD(StageHistDisk, quantity, u8), PB_FIELD(StageHistDisk, lo_s, f64),
+                  PB_FIELD(StageHistDisk, hi_s, f64), PB_FIELD(StageHistDisk, count, u64)},
+                 "quantity: stage latency index (feed, ingest, detector, store, ingest_to_dashboard, "
+                 "ingest_to_persisted); lo_s, hi_s: s (bin [lo, hi)); count: delivered updates"});
+    s.push_back({"/pipeline/stage_series", sizeof(StageBucketDisk),
+                 {PB_FIELD(StageBucketDisk, t_s, f64), PB_FIELD(StageBucketDisk, quantity, u8),
+                  PB_FIELD(StageBucketDisk, count, u32), PB_FIELD(StageBucketDisk, min_s, f64),
+                  PB_FIELD(StageBucketDisk, max_s, f64), PB_FIELD(StageBucketDisk, mean_s, f64),
+                  PB_FIELD(StageBucketDisk, row_first, u64), PB_FIELD(StageBucketDisk, row_last, u64)},
+                 "t_s: s (bucket start, by t_received; bucket_s wide); quantity: as stage_hist; count: 1; "
+                 "min_s, max_s, mean_s: s; row_first, row_last: /pipeline/stages row indices"});
     return s;
   }();
   return all;
@@ -280,6 +306,7 @@ Handle make_type(const Schema& s, const std::string& file) {
       case F::f64: ft = H5T_NATIVE_DOUBLE; break;
       case F::f32: ft = H5T_NATIVE_FLOAT; break;
       case F::u64: ft = H5T_NATIVE_UINT64; break;
+      case F::u32: ft = H5T_NATIVE_UINT32; break;
       case F::u16: ft = H5T_NATIVE_UINT16; break;
       case F::u8: ft = H5T_NATIVE_UINT8; break;
       case F::i32: ft = H5T_NATIVE_INT32; break;
@@ -373,6 +400,31 @@ bool file_exists(const std::string& path) {
 
 }  // namespace
 
+// ================================================================== stage summaries
+const char* const kStageQuantityNames[kStageQuantities] = {"feed",  "ingest", "detector", "store",
+                                                           "ingest_to_dashboard", "ingest_to_persisted"};
+
+void stage_latencies(const StageTimes& s, double out[kStageQuantities]) {
+  out[0] = s.t_received_s - s.t_emit_s;
+  out[1] = s.t_ingested_s - s.t_received_s;
+  out[2] = s.t_detected_s - s.t_ingested_s;
+  out[3] = s.t_stored_s - s.t_ingested_s;
+  out[4] = s.t_detected_s - s.t_received_s;
+  out[5] = s.t_stored_s - s.t_received_s;
+}
+
+int stage_hist_bin(double seconds) {
+  if (!(seconds >= 1e-6)) return 0;
+  const double x = (std::log10(seconds) - kStageHistLog10Lo) * kStageHistBinsPerDecade;
+  return static_cast<int>(std::min<double>(kStageHistBins - 1, 1.0 + std::floor(x)));
+}
+
+double stage_hist_edge(int bin) {
+  if (bin <= 0) return -HUGE_VAL;
+  if (bin >= kStageHistBins) return HUGE_VAL;
+  return std::pow(10.0, kStageHistLog10Lo + static_cast<double>(bin - 1) / kStageHistBinsPerDecade);
+}
+
 // ================================================================== writer
 struct TraceWriter::Impl {
   struct Table {
@@ -402,6 +454,70 @@ struct TraceWriter::Impl {
   bool finished = false;
   z_stream z{};
   bool z_ready = false;
+
+  // Per-stage latency summaries (format 1.1), accumulated as stage rows are
+  // written and stored by finish(): a histogram per quantity on fixed log
+  // bins, and min/max/mean per quantity per bucket of t_received.
+  struct Acc {
+    std::uint32_t n = 0;
+    double mn = 0.0, mx = 0.0, sum = 0.0;
+  };
+  struct Bucket {
+    Acc q[kStageQuantities];
+    std::uint64_t row_first = 0, row_last = 0;
+    bool any = false;
+  };
+  std::vector<std::uint64_t> hist[kStageQuantities];
+  std::vector<Bucket> buckets;
+  std::uint64_t stage_rows = 0;
+  static constexpr double kMaxBuckets = 1 << 22;  // 8 years of 60 s buckets
+
+  void summarize(const StageTimes& s) {
+    const std::uint64_t row = stage_rows++;
+    if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered) return;
+    double d[kStageQuantities];
+    stage_latencies(s, d);
+    for (int k = 0; k < kStageQuantities; ++k) {
+      if (std::isnan(d[k])) continue;
+      if (hist[k].empty()) hist[k].assign(kStageHistBins, 0);
+      ++hist[k][static_cast<std::size_t>(stage_hist_bin(d[k]))];
+    }
+    const double b = s.t_received_s / kStageBucketS;
+    if (!(b >= 0.0 && b < kMaxBuckets)) return;
+    const auto bi = static_cast<std::size_t>(b);
+    if (bi >= buckets.size()) buckets.resize(bi + 1);
+    Bucket& bu = buckets[bi];
+    if (!bu.any) bu.row_first = row;
+    bu.any = true;
+    bu.row_last = row;
+    for (int k = 0; k < kStageQuantities; ++k) {
+      if (std::isnan(d[k])) continue;
+      Acc& a = bu.q[k];
+      a.mn = a.n ? std::min(a.mn, d[k]) : d[k];
+      a.mx = a.n ? std::max(a.mx, d[k]) : d[k];
+      a.sum += d[k];
+      ++a.n;
+    }
+  }
+
+  void write_summary() {
+    for (int k = 0; k < kStageQuantities; ++k)
+      for (std::size_t i = 0; i < hist[k].size(); ++i)
+        if (hist[k][i]) {
+          const double lo = stage_hist_edge(static_cast<int>(i)), hi = stage_hist_edge(static_cast<int>(i) + 1);
+          put(kStageHistT, StageHistDisk{static_cast<std::uint8_t>(k), lo, hi, hist[k][i]});
+        }
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      const Bucket& bu = buckets[i];
+      for (int k = 0; k < kStageQuantities && bu.any; ++k) {
+        const Acc& a = bu.q[k];
+        if (a.n == 0) continue;
+        put(kStageSeriesT, StageBucketDisk{static_cast<double>(i) * kStageBucketS, static_cast<std::uint8_t>(k), a.n,
+                                           a.mn, a.mx, a.sum / a.n, bu.row_first, bu.row_last});
+      }
+    }
+    write_attr(file.get(), "stage_summary_rows", H5T_NATIVE_UINT64, &stage_rows, tmp);
+  }
 
   Impl(const std::string& p, const TraceMeta& meta, const Options& o) : path(p), tmp(p + ".tmp"), opt(o) {
     QuietHdf5 quiet;
@@ -445,6 +561,12 @@ struct TraceWriter::Impl {
     write_str_attr(f, "generator", meta.generator, tmp);
     write_attr(f, "has_truth", H5T_NATIVE_INT32, &has_truth, tmp);
     write_str_attr(f, "detector", meta.detector, tmp);
+    // Format 1.1 (additive): the stage summaries; stage_summary_rows is the
+    // number of /pipeline/stages rows they cover (0 until finish()).
+    const std::int32_t minor = kTraceFormatMinor;
+    const std::uint64_t no_rows = 0;
+    write_attr(f, "format_minor", H5T_NATIVE_INT32, &minor, tmp);
+    write_attr(f, "stage_summary_rows", H5T_NATIVE_UINT64, &no_rows, tmp);
 
     for (int g = 0; g < 3; ++g) {
       groups[g] = Handle(H5Gcreate2(f, kGroups[g], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -466,6 +588,7 @@ struct TraceWriter::Impl {
       t.type = make_type(sch[i], tmp);
       t.dset = create_dataset(sch[i].path, t.type.get(), t.chunk_rows);
       write_str_attr(t.dset.get(), "units", sch[i].units, tmp);
+      if (i == kStageSeriesT) write_attr(t.dset.get(), "bucket_s", H5T_NATIVE_DOUBLE, &kStageBucketS, tmp);
       t.buf.resize(t.chunk_rows * t.rec);
       if (opt.deflate > 0) {
         t.shuf.resize(t.buf.size());
@@ -623,6 +746,7 @@ struct TraceWriter::Impl {
   void finish() {
     require_open();
     QuietHdf5 quiet;
+    write_summary();
     flush_all();
     if (!close_all()) fail(tmp, "closing the file failed");
     if (std::rename(tmp.c_str(), path.c_str()) != 0)
@@ -642,6 +766,7 @@ void TraceWriter::telemetry(ItemId item, const TelemetryRow& r) {
 }
 
 void TraceWriter::stage(const StageTimes& s) {
+  impl_->summarize(s);
   impl_->put(kStagesT, StageDisk{s.seq, s.item, s.fate, s.t_emit_s, s.t_published_s, s.t_received_s,
                                  s.t_ingested_s, s.t_detected_s, s.t_stored_s});
 }
@@ -709,16 +834,25 @@ struct Reader {
   std::string path;
   Handle file;
 
-  explicit Reader(const std::string& p) : path(p) {
+  bool swmr = false;  // opened with H5F_ACC_SWMR_READ
+
+  // swmr_first: try a SWMR-read open before a plain one (TraceTail).
+  explicit Reader(const std::string& p, bool swmr_first = false) : path(p) {
     if (!file_exists(path)) fail(path, "no such file", false);
     const htri_t is = H5Fis_hdf5(path.c_str());
     if (is == 0) fail(path, "not an HDF5 file", false);
     if (is < 0) fail(path, "cannot read the file");
-    file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (swmr_first) {
+      file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), H5Fclose);
+      swmr = file.valid();
+      if (!swmr) H5Eclear2(H5E_DEFAULT);
+    }
+    if (!file.valid()) file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file.valid()) {
       // A file that a SWMR writer still holds refuses a plain open.
       const std::string first = hdf5_stack();
       file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), H5Fclose);
+      swmr = file.valid();
       if (!file.valid()) {
         H5Eclear2(H5E_DEFAULT);
         fail(path, "cannot open (also tried SWMR read) [HDF5: " + first + "]", false);
@@ -894,18 +1028,15 @@ namespace {
 struct TimeValueDisk {
   double t_s, value;
 };
-}  // namespace
 
-std::uint64_t read_telemetry_columns(const std::string& path, ItemId item, std::vector<double>& t,
-                                     std::vector<double>& v, std::uint64_t first, std::uint64_t count) {
-  if (item >= kNamedItems) throw TraceError("trace '" + path + "': item id " + std::to_string(item) + " is not stored");
-  QuietHdf5 quiet;
-  Reader r(path);
+Schema telemetry_columns_schema(ItemId item) {
   const Schema& full = schemas()[kTelemetry0 + item];
-  const Schema s{full.path, sizeof(TimeValueDisk),
-                 {Field{"t_s", offsetof(TimeValueDisk, t_s), F::f64}, Field{"value", offsetof(TimeValueDisk, value), F::f64}}, full.units};
-  std::vector<TimeValueDisk> rows;
-  r.read_table<TimeValueDisk>(s, rows, [](const TimeValueDisk& d) { return d; }, first, count);
+  return Schema{full.path, sizeof(TimeValueDisk),
+                {Field{"t_s", offsetof(TimeValueDisk, t_s), F::f64}, Field{"value", offsetof(TimeValueDisk, value), F::f64}},
+                full.units};
+}
+
+std::uint64_t append_columns(const std::vector<TimeValueDisk>& rows, std::vector<double>& t, std::vector<double>& v) {
   t.reserve(t.size() + rows.size());
   v.reserve(v.size() + rows.size());
   for (const TimeValueDisk& d : rows) {
@@ -913,6 +1044,17 @@ std::uint64_t read_telemetry_columns(const std::string& path, ItemId item, std::
     v.push_back(d.value);
   }
   return rows.size();
+}
+}  // namespace
+
+std::uint64_t read_telemetry_columns(const std::string& path, ItemId item, std::vector<double>& t,
+                                     std::vector<double>& v, std::uint64_t first, std::uint64_t count) {
+  if (item >= kNamedItems) throw TraceError("trace '" + path + "': item id " + std::to_string(item) + " is not stored");
+  QuietHdf5 quiet;
+  Reader r(path);
+  std::vector<TimeValueDisk> rows;
+  r.read_table<TimeValueDisk>(telemetry_columns_schema(item), rows, [](const TimeValueDisk& d) { return d; }, first, count);
+  return append_columns(rows, t, v);
 }
 
 namespace {
@@ -939,9 +1081,42 @@ std::vector<StageTimes> read_stage_rows(const std::string& path, std::uint64_t f
   return out;
 }
 
-Trace read_trace(const std::string& path, const TraceSelection& which) {
+StageSummary read_stage_summary(const std::string& path) {
   QuietHdf5 quiet;
   Reader r(path);
+  StageSummary out;
+  const hid_t f = r.file.get();
+  for (const char* p : {"/pipeline/stage_hist", "/pipeline/stage_series"})
+    if (H5Lexists(f, p, H5P_DEFAULT) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return out;
+    }
+  if (H5Aexists(f, "stage_summary_rows") <= 0) return out;
+  out.stage_rows = r.num_attr<std::uint64_t>("stage_summary_rows", H5T_NATIVE_UINT64);
+  {
+    Handle d = r.open_dataset("/pipeline/stages");
+    if (r.rows(d.get(), "/pipeline/stages") != out.stage_rows) return out;  // an unfinished writer's file
+  }
+  const auto& s = schemas();
+  r.read_table<StageHistDisk>(s[kStageHistT], out.hist, [](const StageHistDisk& d) {
+    return StageHistBin{d.quantity, d.lo_s, d.hi_s, d.count};
+  });
+  r.read_table<StageBucketDisk>(s[kStageSeriesT], out.buckets, [](const StageBucketDisk& d) {
+    return StageBucket{d.t_s, d.quantity, d.count, d.min_s, d.max_s, d.mean_s, d.row_first, d.row_last};
+  });
+  {
+    Handle d = r.open_dataset("/pipeline/stage_series");
+    if (H5Aexists(d.get(), "bucket_s") > 0) {
+      Handle a(H5Aopen(d.get(), "bucket_s", H5P_DEFAULT), H5Aclose);
+      if (!a.valid() || H5Aread(a.get(), H5T_NATIVE_DOUBLE, &out.bucket_s) < 0) fail(path, "cannot read bucket_s");
+    }
+  }
+  out.present = true;
+  return out;
+}
+
+namespace {
+Trace read_tables(Reader& r, const TraceSelection& which) {
   Trace t;
   t.meta = r.meta();
   t.item_names = r.item_names();
@@ -998,6 +1173,90 @@ Trace read_trace(const std::string& path, const TraceSelection& which) {
   if (which.truth) r.read_table<BulkDisk>(s[kBulkT], t.bulk,
                          [](const BulkDisk& d) { return BulkTransfer{d.onset_s, d.end_s, d.volume_ml}; });
   return t;
+}
+
+}  // namespace
+
+Trace read_trace(const std::string& path, const TraceSelection& which) {
+  QuietHdf5 quiet;
+  Reader r(path);
+  return read_tables(r, which);
+}
+
+// ================================================================== SWMR tail
+struct TraceTail::Impl {
+  Reader r;
+  Handle dsets[kTableCount];
+  std::uint64_t n[kTableCount] = {};
+  explicit Impl(const std::string& path) : r(path, true) {
+    const auto& s = schemas();
+    for (int i = 0; i < kTableCount; ++i) {
+      if (H5Lexists(r.file.get(), s[i].path, H5P_DEFAULT) <= 0) {  // a 1.0 trace has no summaries
+        H5Eclear2(H5E_DEFAULT);
+        continue;
+      }
+      dsets[i] = r.open_dataset(s[i].path);
+      n[i] = r.rows(dsets[i].get(), s[i].path);
+    }
+  }
+};
+
+TraceTail::TraceTail(const std::string& path) {
+  QuietHdf5 quiet;
+  impl_ = std::make_unique<Impl>(path);
+}
+TraceTail::~TraceTail() = default;
+const std::string& TraceTail::path() const { return impl_->r.path; }
+bool TraceTail::swmr() const { return impl_->r.swmr; }
+
+bool TraceTail::refresh() {
+  QuietHdf5 quiet;
+  bool grew = false;
+  const auto& s = schemas();
+  for (int i = 0; i < kTableCount; ++i) {
+    if (!impl_->dsets[i].valid()) continue;
+    if (impl_->r.swmr && H5Drefresh(impl_->dsets[i].get()) < 0) fail(impl_->r.path, std::string("H5Drefresh of ") + s[i].path);
+    const std::uint64_t rows = impl_->r.rows(impl_->dsets[i].get(), s[i].path);
+    grew = grew || rows > impl_->n[i];
+    impl_->n[i] = rows;
+  }
+  return grew;
+}
+
+std::uint64_t TraceTail::rows(const std::string& table) const {
+  const auto& s = schemas();
+  for (int i = 0; i < kTableCount; ++i)
+    if (table == s[i].path) return impl_->n[i];
+  throw TraceError("trace '" + impl_->r.path + "': no table " + table);
+}
+
+std::uint64_t TraceTail::telemetry_columns(ItemId item, std::vector<double>& t, std::vector<double>& v,
+                                           std::uint64_t first, std::uint64_t count) {
+  if (item >= kNamedItems) throw TraceError("trace '" + path() + "': item id " + std::to_string(item) + " is not stored");
+  QuietHdf5 quiet;
+  // Never past the refreshed extent: a dataset opened anew shares the refreshed metadata.
+  const std::uint64_t n = impl_->n[kTelemetry0 + item];
+  first = std::min(first, n);
+  count = std::min(count, n - first);
+  std::vector<TimeValueDisk> rows;
+  impl_->r.read_table<TimeValueDisk>(telemetry_columns_schema(item), rows, [](const TimeValueDisk& d) { return d; },
+                                     first, count);
+  return append_columns(rows, t, v);
+}
+
+std::vector<StageTimes> TraceTail::stage_rows(std::uint64_t first, std::uint64_t count) {
+  QuietHdf5 quiet;
+  const std::uint64_t n = impl_->n[kStagesT];
+  first = std::min(first, n);
+  count = std::min(count, n - first);
+  std::vector<StageTimes> out;
+  impl_->r.read_table<StageDisk>(schemas()[kStagesT], out, stage_of_disk, first, count);
+  return out;
+}
+
+Trace TraceTail::read(const TraceSelection& which) {
+  QuietHdf5 quiet;
+  return read_tables(impl_->r, which);
 }
 
 }  // namespace peebot

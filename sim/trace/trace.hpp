@@ -15,6 +15,9 @@
 namespace peebot {
 
 inline constexpr int kTraceFormatVersion = 1;
+// Minor version: additions readers may rely on when present (root attribute
+// `format_minor`; absent = 0). 1: /pipeline/stage_hist and /pipeline/stage_series.
+inline constexpr int kTraceFormatMinor = 1;
 
 struct TraceMeta {
   int format_version = kTraceFormatVersion;
@@ -131,5 +134,75 @@ std::uint64_t read_telemetry_columns(const std::string& path, ItemId item, std::
                                      std::uint64_t count = ~std::uint64_t{0});
 // Reads only the metadata attributes.
 TraceMeta read_trace_meta(const std::string& path);
+
+// Follows a trace that a SWMR writer (Options::swmr: live mode) is still
+// writing: the file stays open for SWMR reading (H5F_ACC_SWMR_READ) and
+// refresh() sees new rows through H5Drefresh, without reopening the file or
+// re-reading what was read. Opens a finished trace too (nothing grows then).
+// HDF5 is used from one thread at a time: do not read the same process's
+// traces from another thread meanwhile.
+class TraceTail {
+ public:
+  explicit TraceTail(const std::string& path);  // throws TraceError
+  ~TraceTail();
+  TraceTail(const TraceTail&) = delete;
+  TraceTail& operator=(const TraceTail&) = delete;
+  const std::string& path() const;
+  bool swmr() const;  // opened in SWMR-read mode
+  // Refreshes every table (H5Drefresh); true when one has more rows than at the previous refresh.
+  bool refresh();
+  // Rows of a table ("/telemetry/NODE3000005", "/pipeline/stages", ...) as of the last refresh.
+  std::uint64_t rows(const std::string& table) const;
+  // As read_telemetry_columns / read_stage_rows / read_trace, through the open file.
+  std::uint64_t telemetry_columns(ItemId item, std::vector<double>& t, std::vector<double>& v, std::uint64_t first,
+                                  std::uint64_t count = ~std::uint64_t{0});
+  std::vector<StageTimes> stage_rows(std::uint64_t first, std::uint64_t count);
+  Trace read(const TraceSelection& which);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---- Per-stage latency summaries (format 1.1, docs/trace-format.md) ----
+// TraceWriter keeps them as stage rows are written and stores them at
+// finish(), so a reader gets every stage's latency distribution and its
+// course over time without reading /pipeline/stages.
+inline constexpr int kStageQuantities = 6;
+// feed, ingest, detector, store, ingest_to_dashboard, ingest_to_persisted (the report's names).
+extern const char* const kStageQuantityNames[kStageQuantities];
+// The six latencies of one update, s (NaN where a stage was not reached):
+// received-emit, ingested-received, detected-ingested, stored-ingested,
+// detected-received, stored-received.
+void stage_latencies(const StageTimes& s, double out[kStageQuantities]);
+inline constexpr double kStageBucketS = 60.0;       // stage_series bucket width (by t_received)
+inline constexpr int kStageHistBinsPerDecade = 50;  // stage_hist: 1 us .. 1e5 s, plus under/overflow
+inline constexpr int kStageHistLog10Lo = -6, kStageHistLog10Hi = 5;
+inline constexpr int kStageHistBins = (kStageHistLog10Hi - kStageHistLog10Lo) * kStageHistBinsPerDecade + 2;
+int stage_hist_bin(double seconds);  // 0: below 1 us (and <= 0); kStageHistBins - 1: 1e5 s and above
+double stage_hist_edge(int bin);     // lower edge of bin (-inf for 0); edge(kStageHistBins) = +inf
+
+struct StageHistBin {
+  int quantity = 0;
+  double lo_s = 0.0, hi_s = 0.0;  // [lo, hi)
+  std::uint64_t count = 0;
+};
+struct StageBucket {
+  double t_s = 0.0;  // bucket start (t_received), bucket_s wide
+  int quantity = 0;
+  std::uint32_t count = 0;
+  double min_s = 0.0, max_s = 0.0, mean_s = 0.0;
+  std::uint64_t row_first = 0, row_last = 0;  // /pipeline/stages rows of the bucket's updates lie in [first, last]
+};
+struct StageSummary {
+  bool present = false;  // false: an older trace, or one whose writer has not finished (read the rows)
+  double bucket_s = kStageBucketS;
+  std::uint64_t stage_rows = 0;        // /pipeline/stages rows summarised
+  std::vector<StageHistBin> hist;      // non-empty bins, by quantity then bin
+  std::vector<StageBucket> buckets;    // by t_s then quantity
+};
+// Reads the summaries; present == false (and no error) when the trace has none
+// or they do not cover every stage row yet.
+StageSummary read_stage_summary(const std::string& path);
 
 }  // namespace peebot

@@ -348,6 +348,97 @@ TEST_CASE("An import trace without truth opens, with LOS from TIME_000001's stat
   CHECK(m.hist[6].stats.count == 1);  // from the detection's onset without truth
 }
 
+TEST_CASE("Stage summaries stored by the writer give every stage's latencies at open, close to the rows' figures", "[viz-model]") {
+  TempDir d;
+  const std::string p = d.file("summary.h5");
+  {
+    TraceWriter w(p, demo_meta(true));
+    std::mt19937_64 rng(11);
+    std::lognormal_distribution<double> feed(std::log(0.8), 0.5), det(std::log(0.004), 0.9);
+    std::uint64_t seq = 0;
+    for (double t = 0; t < 20000; t += 0.7) {
+      StageTimes st;
+      st.seq = ++seq;
+      st.item = kUrineTank;
+      st.fate = static_cast<std::uint8_t>(seq % 50 == 0 ? UpdateFate::kLost : UpdateFate::kDelivered);
+      st.t_received_s = t;
+      st.t_emit_s = t - feed(rng);
+      st.t_ingested_s = t + 0.001;
+      st.t_detected_s = st.t_ingested_s + det(rng);
+      st.t_stored_s = seq % 97 == 0 ? kNoTime : st.t_ingested_s + 0.02;
+      w.stage(st);
+    }
+    w.finish();
+  }
+  const StageSummary sum = read_stage_summary(p);
+  REQUIRE(sum.present);
+  CHECK(sum.bucket_s == kStageBucketS);
+  const Model fast = load_model(p, false);  // what the viewer opens with
+  const Model exact = load_model(p, true);  // every row read
+  REQUIRE(fast.latency_ready);
+  CHECK_FALSE(fast.latency_exact);
+  CHECK(exact.latency_exact);
+  for (int k = 0; k < 6; ++k) {
+    INFO(kLatencyNames[k]);
+    const LatencyStats& a = fast.hist[k].stats;
+    const LatencyStats& b = exact.hist[k].stats;
+    CHECK(a.count == b.count);
+    CHECK(a.p50_s == Approx(b.p50_s).epsilon(0.047));
+    CHECK(a.p95_s == Approx(b.p95_s).epsilon(0.047));
+    CHECK(a.p99_s == Approx(b.p99_s).epsilon(0.047));
+    CHECK(a.max_s == Approx(b.max_s).epsilon(1e-12));
+    CHECK(a.mean_s == Approx(b.mean_s).epsilon(1e-9));
+    CHECK(fast.hist[k].peak > 0);
+  }
+  // The series: each 60 s bucket's min and max, as a scan of the exact series finds them.
+  for (int k = 0; k < kStageSeries; ++k) {
+    const Series& s = fast.stage_latency[k];
+    REQUIRE(s.size() == 2 * static_cast<std::size_t>(std::ceil(20000 / kStageBucketS)));
+    for (std::size_t i = 0; i < s.size(); i += 2 * 37) {
+      const double t = s.t()[i];
+      const Series& e = exact.stage_latency[k];
+      double mn = 0, mx = 0;
+      REQUIRE(e.range_minmax(e.lower(t), e.lower(t + kStageBucketS), mn, mx));
+      CHECK(s.v()[i] == Approx(mn).margin(1e-6));
+      CHECK(s.v()[i + 1] == Approx(mx).margin(1e-6));
+    }
+  }
+  // Range statistics read only the range's rows, and agree with the full read.
+  const LatencyStats r = range_dashboard_from_rows(p, sum, 3000, 4500);
+  const LatencyStats re = range_stats(exact, 3000, 4500).dashboard;
+  CHECK(r.count == re.count);
+  CHECK(r.count > 2000);
+  CHECK(r.p50_s == re.p50_s);
+  CHECK(r.p99_s == re.p99_s);
+}
+
+TEST_CASE("A trace whose writer has not finished has no stage summaries yet and the viewer reads the rows", "[viz-model]") {
+  TempDir d;
+  const std::string p = d.file("unfinished.h5");
+  TraceWriter::Options o;
+  o.swmr = true;
+  TraceWriter w(p, demo_meta(true), o);
+  for (int i = 0; i < 500; ++i) {
+    StageTimes st;
+    st.seq = static_cast<std::uint64_t>(i);
+    st.t_emit_s = i - 1.0;
+    st.t_received_s = i;
+    st.t_ingested_s = st.t_detected_s = st.t_stored_s = i + 0.01;
+    w.stage(st);
+  }
+  w.flush();
+  CHECK_FALSE(read_stage_summary(p + ".tmp").present);
+  const Model m = load_model(p + ".tmp", false);
+  CHECK_FALSE(m.latency_ready);
+  App app(load_model(p + ".tmp", false));  // falls back to the background read
+  app.wait_latency();
+  CHECK(app.model().latency_exact);
+  CHECK(app.model().hist[0].stats.count == 500);
+  w.finish();
+  CHECK(read_stage_summary(p).present);
+  CHECK(read_stage_summary(p).stage_rows == 500);
+}
+
 TEST_CASE("A live SWMR trace opens while written and shows new rows on reload", "[viz-model]") {
   TempDir d;
   const std::string p = d.file("live.h5");
@@ -556,6 +647,83 @@ TEST_CASE("Wheel zooms around the mouse, drag pans, shift+drag selects, keys pla
   CHECK(app.cursor == 4900);
   REQUIRE(app.jump_event(+1));
   CHECK(app.cursor == kHitT);
+}
+
+TEST_CASE("The live tail follows a trace another process is writing, through SWMR refreshes, while frames render", "[viz-geometry]") {
+  TempDir d;
+  const std::string p = d.file("tail.h5");
+  const std::string ready = d.file("ready"), go = d.file("go");
+  constexpr int kBatches = 8, kRows = 100;
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The writer process: a SWMR trace, one batch of rows (telemetry, stages, a detection) at a time.
+    int rc = 0;
+    try {
+      TraceMeta meta = demo_meta(false);
+      meta.mode = "live";
+      meta.duration_s = 0;
+      TraceWriter::Options o;
+      o.swmr = true;
+      TraceWriter w(p, meta, o);
+      for (int b = 0; b < kBatches; ++b) {
+        for (int i = 0; i < kRows; ++i) {
+          const double t = (b * kRows + i) * 10.0;
+          w.telemetry(kUrineTank, TelemetryRow{t, t, 0, 40.0 + b, static_cast<std::uint64_t>(b * kRows + i), 24});
+          StageTimes st;
+          st.seq = static_cast<std::uint64_t>(b * kRows + i);
+          st.t_emit_s = t - 0.5;
+          st.t_received_s = t;
+          st.t_ingested_s = st.t_detected_s = st.t_stored_s = t + 0.01;
+          w.stage(st);
+        }
+        Detection det;
+        det.id = static_cast<std::uint64_t>(b + 1);
+        det.onset_s = det.end_s = det.emitted_s = (b * kRows + 50) * 10.0;
+        w.detection(det);
+        w.flush();
+        if (b == 0) std::ofstream(ready) << "1";
+        // The next batch once the viewer has looked (or after 5 s).
+        const std::string mark = go + std::to_string(b);
+        for (int k = 0; k < 500 && !fs::exists(mark); ++k) usleep(10000);
+      }
+      w.finish();
+    } catch (...) {
+      rc = 1;
+    }
+    _exit(rc);
+  }
+  for (int k = 0; k < 1000 && !fs::exists(ready); ++k) usleep(10000);
+  REQUIRE(fs::exists(ready));
+  GlWindow win(1280, 800, "test");
+  App app(load_model(p + ".tmp", false));
+  CHECK(app.model().tank.size() == kRows);
+  std::vector<std::size_t> seen{app.model().tank.size()};
+  double wall = 1000;
+  for (int b = 0; b + 1 < kBatches; ++b) {
+    std::ofstream(go + std::to_string(b)) << "1";
+    // Frames until the viewer shows the next batch (the tail looks once a wall second: time is faked).
+    for (int f = 0; f < 200 && app.model().tank.size() == seen.back(); ++f) {
+      usleep(20000);
+      app.poll_live(wall += 1.1);
+      run_frame(win, app);
+    }
+    seen.push_back(app.model().tank.size());
+  }
+  std::ofstream(go + std::to_string(kBatches - 1)) << "1";
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  // Every batch was seen while the file was still being written, through one SWMR-open file.
+  for (int b = 1; b < kBatches; ++b) CHECK(seen[static_cast<std::size_t>(b)] == static_cast<std::size_t>((b + 1) * kRows));
+  // The finished trace: renamed, followed to its final path.
+  app.poll_live(wall += 1.1);
+  run_frame(win, app);
+  CHECK(app.model().path == p);
+  CHECK(app.model().tank.size() == kBatches * kRows);
+  CHECK(app.model().detections.size() == kBatches);
+  CHECK(app.model().hist[0].stats.count == kBatches * kRows);
+  CHECK(app.t1 >= (kBatches * kRows - 1) * 10.0 - 1e-6);  // the window kept up with the end
 }
 
 TEST_CASE("Draw-list vertices stay bounded for a 10-million-sample trace", "[viz-decimation]") {
