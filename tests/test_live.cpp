@@ -200,7 +200,7 @@ TEST_CASE("live, serve and replay: --help, and bad usage or input exits 2 with a
   REQUIRE(run("live --server ftp://example.org", out) == 2);
   REQUIRE_THAT(out, Catch::Contains("must start with ws://"));
   REQUIRE(run("live --post mastodon", out) == 2);
-  REQUIRE_THAT(out, Catch::Contains("not built yet"));
+  REQUIRE_THAT(out, Catch::Contains("PEEBOT_MASTODON_TOKEN"));
   REQUIRE(run("live --fields Value", out) == 2);
   REQUIRE_THAT(out, Catch::Contains("TimeStamp"));
   REQUIRE(run("serve /nonexistent/trace.h5 --port 0", out) == 2);

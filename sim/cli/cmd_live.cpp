@@ -1,7 +1,8 @@
-// peebot live [--record TRACE.h5] [--server URL] [--adapter-set ISSLIVE] [--items ...] [--post dry-run]
+// peebot live [--record TRACE.h5] [--server URL] [--adapter-set ISSLIVE] [--items ...] [--post dry-run|mastodon|x]
 #include <iostream>
 
 #include "../live/live.hpp"
+#include "../live/post_state.hpp"
 #include "../pipeline/detector.hpp"
 #include "../scenario/scenario.hpp"
 #include "cli.hpp"
@@ -24,7 +25,7 @@ std::vector<std::string> split_list(const std::string& s) {
 int cmd_live(const std::vector<std::string>& args) {
   po::options_description opts(
       "Usage: peebot live [--record TRACE.h5] [--server URL] [--adapter-set ISSLIVE]\n"
-      "                   [--items A,B,...] [--post dry-run] [options]\n\n"
+      "                   [--items A,B,...] [--post dry-run|mastodon|x] [options]\n\n"
       "Follows the ISS urine tank on a Lightstreamer server in real time (TLCP 2.5 over\n"
       "WebSocket, ws:// or wss://) and runs the pipeline's ingest -> detect -> store ->\n"
       "post stages, the same code as the simulator, in wall time. The real feed:\n"
@@ -33,7 +34,14 @@ int cmd_live(const std::vector<std::string>& args) {
       "while the run lasts; it is renamed to LIVE.h5 on a clean stop (SIGINT/SIGTERM).\n"
       "Dropped connections are recovered (LS_recovery_from); failing that, a new session\n"
       "is opened with capped exponential backoff and jitter; resent values are dropped\n"
-      "by ingest as duplicates.\n\nOptions");
+      "by ingest as duplicates.\n\n"
+      "Posting (--post): dry-run prints and records each post; mastodon POSTs to\n"
+      "--post-url/api/v1/statuses (token: PEEBOT_MASTODON_TOKEN), x to /2/tweets with\n"
+      "OAuth 1.0a (PEEBOT_X_API_KEY, PEEBOT_X_API_SECRET, PEEBOT_X_ACCESS_TOKEN,\n"
+      "PEEBOT_X_ACCESS_SECRET). Credentials come from the environment or --credentials\n"
+      "FILE (NAME=VALUE lines, mode 600), never from scenarios; they are never logged.\n"
+      "The last posted detection is kept in --post-state: a restarted run does not\n"
+      "post it, or anything before it, again.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("server", po::value<std::string>()->default_value("wss://push.lightstreamer.com/lightstreamer"), "server URL (ws:// or wss://)")
@@ -44,7 +52,11 @@ int cmd_live(const std::vector<std::string>& args) {
       ("record", po::value<std::string>(), "record a trace (HDF5, SWMR) to this file")
       ("scenario", po::value<std::string>(), "take the pipeline settings ([pipeline.*]) from this scenario file")
       ("detector", po::value<std::string>(), "detector kind (step|rule; default: the scenario's, else step)")
-      ("post", po::value<std::string>()->default_value("dry-run"), "posting: dry-run (print and record)")
+      ("post", po::value<std::string>()->default_value("dry-run"), "posting: dry-run (print and record), mastodon or x")
+      ("post-url", po::value<std::string>(), "API base URL (mastodon: https://YOUR.INSTANCE, required; x: default https://api.x.com)")
+      ("credentials", po::value<std::string>(), "read the poster's credentials from this file (mode 600) instead of the environment")
+      ("post-state", po::value<std::string>(), "file keeping the last posted detection (default for mastodon/x: peebot-post.state; dry-run: none)")
+      ("post-timeout", po::value<double>()->default_value(10.0), "bound of one API request, s")
       ("duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until SIGINT/SIGTERM)")
       ("max-updates", po::value<std::uint64_t>()->default_value(0), "stop after this many updates accepted by ingest (0: no limit)")
       ("idle-exit", po::value<double>()->default_value(0), "stop after this many seconds without an update, once one arrived (0: never)")
@@ -80,9 +92,36 @@ int cmd_live(const std::vector<std::string>& args) {
     try { (void)make_detector(o.pipeline.detector); } catch (const std::invalid_argument& e) { throw UsageError("live", e.what()); }
   }
   o.post = vm["post"].as<std::string>();
-  if (o.post == "mastodon" || o.post == "x")
-    throw UsageError("live", "--post " + o.post + " is not built yet; use --post dry-run");
-  if (o.post != "dry-run") throw UsageError("live", "--post must be dry-run, mastodon or x (got \"" + o.post + "\")");
+  if (o.post != "dry-run" && o.post != "mastodon" && o.post != "x")
+    throw UsageError("live", "--post must be dry-run, mastodon or x (got \"" + o.post + "\")");
+  if (vm.count("post-url")) o.post_url = vm["post-url"].as<std::string>();
+  o.post_timeout_s = vm["post-timeout"].as<double>();
+  if (!(o.post_timeout_s > 0)) throw UsageError("live", "--post-timeout must be > 0");
+  if (vm.count("post-state")) o.post_state = vm["post-state"].as<std::string>();
+  if (o.post != "dry-run") {
+    const std::string file = vm.count("credentials") ? vm["credentials"].as<std::string>() : "";
+    try {
+      o.credentials = live::load_credentials(o.post, file);
+    } catch (const std::invalid_argument& e) {
+      if (!file.empty()) throw InputError(e.what());
+      throw UsageError("live", e.what());
+    }
+    try {
+      (void)live::make_http_sink(o.post, o.post_url, o.credentials);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("live", e.what());
+    }
+    if (o.post_state.empty()) o.post_state = "peebot-post.state";
+  } else if (vm.count("credentials") || vm.count("post-url")) {
+    throw UsageError("live", "--credentials and --post-url are for --post mastodon or x");
+  }
+  if (!o.post_state.empty()) {
+    try {
+      (void)live::PostState(o.post_state);
+    } catch (const std::invalid_argument& e) {
+      throw InputError(e.what());
+    }
+  }
   if (vm.count("record")) o.record = vm["record"].as<std::string>();
   o.duration_s = vm["duration"].as<double>();
   o.max_updates = vm["max-updates"].as<std::uint64_t>();
@@ -98,12 +137,13 @@ int cmd_live(const std::vector<std::string>& args) {
   const live::LiveResult r = live::run_live(o);
   std::fprintf(stderr,
                "peebot live: %llu updates (%llu accepted, %llu duplicates, %llu stale), %llu sessions, %llu recoveries, "
-               "%llu reconnects, %llu detections, %llu posts\n",
+               "%llu reconnects, %llu detections, %llu posts (%llu failed, %llu posted before a restart)\n",
                static_cast<unsigned long long>(r.updates), static_cast<unsigned long long>(r.accepted),
                static_cast<unsigned long long>(r.duplicates), static_cast<unsigned long long>(r.stale),
                static_cast<unsigned long long>(r.client.sessions), static_cast<unsigned long long>(r.client.recoveries),
                static_cast<unsigned long long>(r.client.reconnects), static_cast<unsigned long long>(r.detections),
-               static_cast<unsigned long long>(r.posts_sent));
+               static_cast<unsigned long long>(r.posts_sent), static_cast<unsigned long long>(r.posts_failed),
+               static_cast<unsigned long long>(r.posts_already));
   if (r.stream_s > 0)
     std::fprintf(stderr, "peebot live: %.0f updates/s from the first update to the last (%.3f s)\n",
                  static_cast<double>(r.updates) / r.stream_s, r.stream_s);

@@ -13,6 +13,7 @@
 #include "../../models/iss_time.hpp"
 #include "../scenario/scenario.hpp"
 #include "ops.hpp"
+#include "post_state.hpp"
 #include "runner.hpp"
 
 namespace peebot::live {
@@ -75,8 +76,21 @@ LiveResult run_live(const LiveOptions& o) {
     trace = std::make_unique<TraceWriter>(o.record, m, to);
     log("info", "recording to " + o.record + " (SWMR: readers open " + o.record + ".tmp while the run lasts)");
   }
-  DryRunSink sink(o.log_format != "json");
-  Runner runner(o.pipeline, trace.get(), epoch, &sink, o.flush_interval_s);
+  std::unique_ptr<PostSink> sink;
+  if (o.post == "dry-run") sink = std::make_unique<DryRunSink>(o.log_format != "json");
+  else sink = make_http_sink(o.post, o.post_url, o.credentials, o.post_timeout_s);
+  std::unique_ptr<PostState> post_state;
+  if (!o.post_state.empty()) post_state = std::make_unique<PostState>(o.post_state);
+  Runner runner(o.pipeline, trace.get(), epoch, sink.get(), o.flush_interval_s);
+  runner.set_state(post_state.get());
+  if (post_state && post_state->has_posted())
+    log("info", "post state " + o.post_state + ": " + std::to_string(post_state->posted()) + " posted so far, the last " +
+                    post_state->last_key() + "; detections up to it are skipped");
+  runner.on_log = [&](const char* level, const std::string& msg) { log(level, msg); };
+  if (o.post == "dry-run" && o.log_format == "json")
+    runner.on_post = [&](const Post& p) {
+      if (p.outcome == PostOutcome::kSent) log("info", "[dry-run] post: " + p.text);
+    };
   runner.on_detection = [&](const Detection& d) {
     char b[160];
     std::snprintf(b, sizeof b, "detection #%llu: +%.0f %% (%.0f mL), %s", static_cast<unsigned long long>(d.id), d.size_pct,
@@ -161,6 +175,9 @@ LiveResult run_live(const LiveOptions& o) {
           metric("peebot_detections_total", "counter", "Detections emitted", static_cast<double>(c.detections));
           metric("peebot_posts_sent_total", "counter", "Posts accepted by the API", static_cast<double>(c.posts_sent));
           metric("peebot_posts_failed_total", "counter", "Posts given up", static_cast<double>(c.posts_failed));
+          metric("peebot_post_retries_total", "counter", "Failed post attempts that were retried", static_cast<double>(c.post_retries));
+          metric("peebot_posts_already_posted_total", "counter", "Detections not posted again: posted before a restart",
+                 static_cast<double>(c.posts_already));
           metric("peebot_queue_depth", "gauge", "Records awaiting commit plus posts waiting", static_cast<double>(runner.queue_depth()));
           return m.str();
         });
@@ -216,6 +233,8 @@ LiveResult run_live(const LiveOptions& o) {
   res.stale = c.stale;
   res.detections = c.detections;
   res.posts_sent = c.posts_sent;
+  res.posts_failed = c.posts_failed;
+  res.posts_already = c.posts_already;
   res.stream_s = c.updates ? c.last_update_s - c.first_update_s : 0.0;
   res.client = client->counters();
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

@@ -7,6 +7,7 @@
 
 #include "../pipeline/params.hpp"
 #include "client.hpp"
+#include "posting.hpp"
 
 namespace peebot::live {
 
@@ -14,7 +15,11 @@ struct LiveOptions {
   ClientOptions client;
   PipelineParams pipeline;
   std::string record;                // trace path ("" = no recording)
-  std::string post = "dry-run";      // only dry-run is built
+  std::string post = "dry-run";      // dry-run | mastodon | x
+  std::string post_url;              // API base URL (mastodon: the instance; x: default https://api.x.com)
+  Credentials credentials;           // from load_credentials (environment or a mode-600 file)
+  std::string post_state;            // the last posted detection is kept here ("" = not kept)
+  double post_timeout_s = 10.0;      // bound of one HTTP request to the API
   double duration_s = 0;             // stop after this long (0 = until a signal)
   std::uint64_t max_updates = 0;     // stop after this many updates accepted by ingest (0 = no limit)
   double idle_exit_s = 0;            // stop after this long without an update, once one arrived (0 = never)
@@ -27,7 +32,8 @@ struct LiveOptions {
 };
 
 struct LiveResult {
-  std::uint64_t updates = 0, accepted = 0, duplicates = 0, stale = 0, detections = 0, posts_sent = 0;
+  std::uint64_t updates = 0, accepted = 0, duplicates = 0, stale = 0, detections = 0, posts_sent = 0, posts_failed = 0,
+                posts_already = 0;
   ClientCounters client;
   std::string fatal;                 // non-empty: the client gave up (why)
   double wall_s = 0;

@@ -1,13 +1,9 @@
 #include "runner.hpp"
 
+#include <chrono>
 #include <cstdio>
 
 namespace peebot::live {
-
-bool DryRunSink::post(const std::string& text, std::string&) {
-  if (print_) std::printf("[dry-run] post: %s\n", text.c_str()), std::fflush(stdout);
-  return true;
-}
 
 Runner::Runner(const PipelineParams& p, TraceWriter* trace, double epoch_unix_s, PostSink* sink, double flush_every_s)
     : p_(p), trace_(trace), epoch_(epoch_unix_s), sink_(sink), flush_every_s_(flush_every_s), dict_(0),
@@ -64,6 +60,16 @@ void Runner::on_update(ItemId item, double now_s, double t_emit_s, double iss_ti
       Pending pd{d, Post{}, 0.0};
       pd.p.detection_id = d.id;
       pd.p.t_detected_s = now_s;
+      if (d.kind == DetectionKind::kUrination && state_ && state_->already_posted(epoch_ + d.onset_s)) {
+        // Posted by an earlier run (restart): replay from the last decision.
+        pd.p.outcome = PostOutcome::kSkipped;
+        pd.p.text = "already posted before a restart (" + detection_key(epoch_ + d.onset_s) + ")";
+        ++c_.posts_already;
+        log("info", "detection #" + std::to_string(d.id) + " " + pd.p.text + ": not posted again");
+        if (trace_) trace_->post(pd.p);
+        if (on_post) on_post(pd.p);
+        continue;
+      }
       PostOutcome outcome = PostOutcome::kSent;
       const auto when = poster_.schedule(d, now_s, outcome);
       if (!when) {
@@ -104,36 +110,91 @@ void Runner::commit(double now_s) {
   }
 }
 
+void Runner::set_state(PostState* state) {
+  state_ = state;
+  // The cooldown runs on across a restart.
+  if (state_ && state_->has_posted()) poster_.on_sent(state_->last_sent_unix() - epoch_);
+}
+
 void Runner::post_due(double now_s) {
-  while (!posts_.empty() && posts_.front().due_s <= now_s) {
+  if (in_flight_) {
+    if (in_flight_result_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    Pending pd = std::move(*in_flight_);
+    in_flight_.reset();
+    on_result(std::move(pd), in_flight_result_.get(), now_s);
+  }
+  while (!in_flight_ && !posts_.empty() && posts_.front().due_s <= now_s) {
     Pending pd = std::move(posts_.front());
     posts_.pop_front();
-    if (pd.p.attempts == 0) pd.p.t_first_attempt_s = now_s;
-    ++pd.p.attempts;
-    std::string err;
-    const bool ok = sink_ ? sink_->post(pd.p.text, err) : true;
-    if (ok) {
-      pd.p.outcome = PostOutcome::kSent;
-      pd.p.t_done_s = now_s;
-      poster_.on_sent(now_s);
-      ++c_.posts_sent;
-    } else {
-      const auto delay = poster_.retry_delay(pd.p.attempts);
-      if (delay) {
-        pd.due_s = now_s + *delay;
-        // Keep the queue ordered by due time.
+    if (pd.p.attempts == 0) {
+      // The cooldown again, now: a post sent since this one was scheduled counts.
+      PostOutcome outcome = PostOutcome::kSent;
+      const auto when = poster_.schedule(pd.d, now_s, outcome);
+      if (!when) {
+        pd.p.outcome = outcome;
+        pd.p.text.clear();
+        if (trace_) trace_->post(pd.p);
+        if (on_post) on_post(pd.p);
+        continue;
+      }
+      if (*when > now_s) {
+        pd.due_s = *when;
         auto it = posts_.begin();
         while (it != posts_.end() && it->due_s <= pd.due_s) ++it;
         posts_.insert(it, std::move(pd));
         continue;
       }
-      pd.p.outcome = PostOutcome::kFailed;
-      pd.p.t_done_s = now_s;
-      ++c_.posts_failed;
+      pd.p.t_first_attempt_s = now_s;
     }
-    if (trace_) trace_->post(pd.p);
-    if (on_post) on_post(pd.p);
+    ++pd.p.attempts;
+    PostRequest req{pd.p.text, detection_key(epoch_ + pd.d.onset_s)};
+    if (sink_ && sink_->blocking()) {
+      // The HTTP request runs on its own thread: the feed keeps being read.
+      in_flight_ = std::move(pd);
+      PostSink* sink = sink_;
+      in_flight_result_ = std::async(std::launch::async, [sink, req] { return sink->post(req); });
+      return;
+    }
+    on_result(std::move(pd), sink_ ? sink_->post(req) : PostResult{}, now_s);
   }
+}
+
+void Runner::on_result(Pending pd, const PostResult& r, double now_s) {
+  const std::string what = "post of detection #" + std::to_string(pd.d.id) + " (attempt " + std::to_string(pd.p.attempts) + ")";
+  if (r.kind == PostResult::kSent) {
+    pd.p.outcome = PostOutcome::kSent;
+    pd.p.t_done_s = now_s;
+    poster_.on_sent(now_s);
+    ++c_.posts_sent;
+    if (state_) {
+      try {
+        state_->record(detection_key(epoch_ + pd.d.onset_s), epoch_ + pd.d.onset_s, epoch_ + now_s, r.remote_id);
+      } catch (const std::exception& e) {
+        log("error", std::string("posted, but the post state could not be saved (a restart may post it again): ") + e.what());
+      }
+    }
+    if (sink_ && sink_->blocking()) log("info", what + " accepted" + (r.remote_id.empty() ? "" : " as id " + r.remote_id));
+  } else {
+    const auto delay = r.kind == PostResult::kRetry ? poster_.retry_delay(pd.p.attempts, r.retry_after_s) : std::nullopt;
+    if (delay) {
+      ++c_.post_retries;
+      char b[64];
+      std::snprintf(b, sizeof b, "; retry in %.1f s", *delay);
+      log("warn", what + " failed: " + r.error + b);
+      pd.due_s = now_s + *delay;
+      // Keep the queue ordered by due time.
+      auto it = posts_.begin();
+      while (it != posts_.end() && it->due_s <= pd.due_s) ++it;
+      posts_.insert(it, std::move(pd));
+      return;
+    }
+    log("error", what + " failed: " + r.error + (r.kind == PostResult::kRetry ? "; out of retries, given up" : "; given up"));
+    pd.p.outcome = PostOutcome::kFailed;
+    pd.p.t_done_s = now_s;
+    ++c_.posts_failed;
+  }
+  if (trace_) trace_->post(pd.p);
+  if (on_post) on_post(pd.p);
 }
 
 void Runner::tick(double now_s) {
@@ -165,7 +226,13 @@ void Runner::finish(double now_s) {
     if (trace_) trace_->stage(st);
   }
   pending_.clear();
-  // Posts still waiting for their cooldown are recorded as not sent.
+  // A request in flight is waited for (its timeout bounds the wait).
+  if (in_flight_) {
+    Pending pd = std::move(*in_flight_);
+    in_flight_.reset();
+    on_result(std::move(pd), in_flight_result_.get(), now_s);
+  }
+  // Posts still waiting for their cooldown or a retry are recorded as not sent.
   for (auto& pd : posts_) {
     pd.p.outcome = PostOutcome::kFailed;
     if (trace_) trace_->post(pd.p);

@@ -5,6 +5,8 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <future>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,28 +18,16 @@
 #include "../pipeline/poster.hpp"
 #include "../pipeline/store.hpp"
 #include "../trace/trace.hpp"
+#include "post_state.hpp"
+#include "posting.hpp"
 
 namespace peebot::live {
-
-// Sends one post; returns true when the API accepted it (err: why not).
-struct PostSink {
-  virtual ~PostSink() = default;
-  virtual bool post(const std::string& text, std::string& err) = 0;
-};
-
-// Prints the post (and records it): the default, nothing leaves the host.
-class DryRunSink final : public PostSink {
- public:
-  explicit DryRunSink(bool print) : print_(print) {}
-  bool post(const std::string& text, std::string& err) override;
-
- private:
-  bool print_;
-};
 
 struct RunnerCounters {
   std::uint64_t updates = 0, accepted = 0, duplicates = 0, stale = 0, invalid = 0, detections = 0, posts_sent = 0,
                 posts_failed = 0, posts_skipped = 0, commits = 0, flushes = 0;
+  std::uint64_t posts_already = 0;   // urinations posted before a restart (PostState): skipped
+  std::uint64_t post_retries = 0;    // failed attempts that were retried
   double first_update_s = -1; // receive time of the first update (s since epoch), -1: none
   double last_update_s = -1;  // receive time of the last update (s since epoch), -1: none
   double lag_s = 0;           // receive time - feed time (TimeStamp) of the last update
@@ -56,16 +46,24 @@ class Runner {
   // Closes an open event, commits and sends what is pending.
   void finish(double now_s);
   const RunnerCounters& counters() const { return c_; }
-  std::size_t queue_depth() const { return pending_.size() + posts_.size(); }
+  std::size_t queue_depth() const { return pending_.size() + posts_.size() + (in_flight_ ? 1 : 0); }
+  // Persists each accepted post there and skips detections posted before (a
+  // restart); also restores the cooldown. Call before the first update.
+  void set_state(PostState* state);
   // Detections emitted, in order (for tests and `peebot replay`).
   const std::vector<Detection>& detections() const { return all_detections_; }
   // Called for each detection as it is emitted.
   std::function<void(const Detection&)> on_detection;
   std::function<void(const Post&)> on_post;
+  // Posting errors and retries ("warn", "error") and accepted posts ("info").
+  std::function<void(const char* level, const std::string& msg)> on_log;
 
  private:
   void commit(double now_s);
   void post_due(double now_s);
+  struct Pending;
+  void on_result(Pending pd, const PostResult& r, double now_s);
+  void log(const char* level, const std::string& msg) { if (on_log) on_log(level, msg); }
 
   PipelineParams p_;
   TraceWriter* trace_;
@@ -82,6 +80,10 @@ class Runner {
   std::vector<Detection> out_, all_detections_;
   struct Pending { Detection d; Post p; double due_s; };
   std::deque<Pending> posts_;
+  PostState* state_ = nullptr;
+  // A post whose HTTP request runs on a worker thread (a blocking sink).
+  std::optional<Pending> in_flight_;
+  std::future<PostResult> in_flight_result_;
   RunnerCounters c_;
 };
 

@@ -15,9 +15,9 @@ std::optional<double> Poster::schedule(const Detection& d, double now_s, PostOut
   return ready;
 }
 
-std::optional<double> Poster::retry_delay(int attempts) const {
+std::optional<double> Poster::retry_delay(int attempts, double server_wait_s) const {
   if (attempts > p_.max_retries) return std::nullopt;
-  return std::min(p_.backoff_max_s, p_.backoff_s * std::pow(2.0, attempts - 1));
+  return std::max(server_wait_s, std::min(p_.backoff_max_s, p_.backoff_s * std::pow(2.0, attempts - 1)));
 }
 
 std::string Poster::compose(const Detection& d, double epoch_unix_s) const {

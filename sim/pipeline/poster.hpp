@@ -16,8 +16,10 @@ class Poster {
   // A detection reaches the poster at now_s: when to make the first attempt,
   // or nothing if it is not to be posted (outcome says why).
   std::optional<double> schedule(const Detection& d, double now_s, PostOutcome& outcome) const;
-  // After `attempts` failed attempts: the delay before the next, or nothing to give up.
-  std::optional<double> retry_delay(int attempts) const;
+  // After `attempts` failed attempts: the delay before the next, or nothing to
+  // give up. server_wait_s: the API's own wait (Retry-After, a rate-limit
+  // reset), honoured when longer than the backoff (-1: none).
+  std::optional<double> retry_delay(int attempts, double server_wait_s = -1) const;
   void on_sent(double t_s) { last_sent_s_ = t_s; has_sent_ = true; }
   // The tweet. epoch_unix_s places the detection on the UTC clock.
   std::string compose(const Detection& d, double epoch_unix_s) const;
