@@ -19,4 +19,5 @@ if [ ! -f "$TRACE" ]; then
   echo "bench-view: simulating $TRACE (scenarios/iss-30d.toml)"
   "$B/sim/peebot" run scenarios/iss-30d.toml -o "$TRACE" --no-report > /dev/null
 fi
+echo "bench-view: machine load before the run: $(cut -d" " -f1-3 /proc/loadavg) ($(nproc) cores; figures scale with it)"
 xvfb-run -a -s "-screen 0 1280x800x24" "$B/viz/peebot-view" "$TRACE" --bench
