@@ -22,6 +22,7 @@ class Ring {
     return v;
   }
   const T& front() const { return buf_[head_]; }
+  const T& at(std::size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }  // i-th from the front
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
 

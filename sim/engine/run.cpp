@@ -5,10 +5,8 @@
 //   iss:      downlink   world + background -> frame every network.frame_interval
 //   lsserver: receiver   MERGE (publish only changed values)
 //             publisher  every network.signal_period: TIME_000001 (AOS/LOS) + merged updates -> frame
-//   peebot:   ingest     validate, dedupe, order; telemetry to the trace
-//             detector   detections (-> trace, -> tweet queue)
-//             store      batched commits
-//             tweet      cooldown, attempts, retries
+//   peebot:   the host pipeline of pipeline.architecture (host_<name>.cpp,
+//             HostPipeline in context.hpp): ingest, detector, store, tweet, ...
 //             monitor    queue depths, progress; ends the run
 #include "run.hpp"
 
@@ -27,181 +25,17 @@
 #include <simgrid/s4u.hpp>
 
 #include "../../models/iss_time.hpp"
-#include "../../models/world.hpp"
-#include "../pipeline/detector.hpp"
-#include "../pipeline/ingest.hpp"
-#include "../pipeline/poster.hpp"
-#include "../pipeline/store.hpp"
-#include "../trace/trace.hpp"
-#include "platform.hpp"
-#include "ring.hpp"
+#include "context.hpp"
 
 namespace peebot {
 
 namespace sg = simgrid::s4u;
+using namespace engine;
 
 namespace {
 
-constexpr std::uint32_t kNoTrack = std::numeric_limits<std::uint32_t>::max();
-constexpr std::uint8_t kWaitDetector = 1, kWaitStore = 2;
-
-// An update on the wire, with its published time and its stage-record slot.
-struct Wire {
-  Update u;
-  double t_published_s = kNoTime;
-  std::uint32_t track = kNoTrack;
-};
-
-struct Frame {
-  std::vector<Wire> w;
-};
-
-// Stage records of the updates being followed, written to the trace once
-// every stage they were meant for has stamped them.
-class StageBook {
- public:
-  explicit StageBook(TraceWriter& t) : trace_(t) {}
-  std::uint32_t open(const Update& u) {
-    std::uint32_t i;
-    if (!free_.empty()) { i = free_.back(); free_.pop_back(); }
-    else { i = static_cast<std::uint32_t>(slots_.size()); slots_.emplace_back(); }
-    Slot& s = slots_[i];
-    s.st = StageTimes{};
-    s.st.seq = u.seq;
-    s.st.item = u.item;
-    s.st.t_emit_s = u.t_emit_s;
-    s.waiting = 0;
-    return i;
-  }
-  StageTimes& at(std::uint32_t i) { return slots_[i].st; }
-  void expect(std::uint32_t i, std::uint8_t bits) { slots_[i].waiting |= bits; }
-  // A stage is done with it; writes it when nothing else waits.
-  void done(std::uint32_t i, std::uint8_t bit) {
-    Slot& s = slots_[i];
-    s.waiting &= static_cast<std::uint8_t>(~bit);
-    if (s.waiting == 0) close(i);
-  }
-  void close(std::uint32_t i) {
-    trace_.stage(slots_[i].st);
-    free_.push_back(i);
-  }
-  // At the end of the run: write what is still under way (its later stages stay NaN).
-  void close_all() {
-    std::vector<std::uint8_t> is_free(slots_.size(), 0);
-    for (auto i : free_) is_free[i] = 1;
-    for (std::uint32_t i = 0; i < slots_.size(); ++i)
-      if (!is_free[i]) close(i);
-  }
-
- private:
-  struct Slot { StageTimes st; std::uint8_t waiting = 0; };
-  TraceWriter& trace_;
-  std::vector<Slot> slots_;
-  std::vector<std::uint32_t> free_;
-};
-
-// A FIFO between two actors of one host (an in-process queue), with the
-// depth a monitor reads. A semaphore counts the items: unlike a condition
-// variable it needs no lock, so an actor killed while waiting (daemons are,
-// at the end of a run) unwinds without a simcall.
-template <class T>
-class SimQueue {
- public:
-  SimQueue() : items_(sg::Semaphore::create(0)) {}
-  void push(T v) {
-    q_.push(std::move(v));
-    max_ = std::max(max_, q_.size());
-    items_->release();
-  }
-  T pop() {
-    items_->acquire();
-    return q_.pop();
-  }
-  std::size_t size() const { return q_.size(); }
-  std::size_t take_max() { const std::size_t m = std::max(max_, q_.size()); max_ = q_.size(); return m; }
-
- private:
-  sg::SemaphorePtr items_;
-  Ring<T> q_;
-  std::size_t max_ = 0;
-};
-
-struct DetectorItem {
-  Sample s;
-  std::uint32_t track = kNoTrack;
-};
-
-struct Context;
 Context* g_ctx = nullptr;  // for detached-comm clean-up callbacks only
-
-struct Context {
-  Context(const Scenario& s, TraceWriter& t, const RunOptions& o)
-      : sc(s), opt(o), trace(t),
-        world(s.world, s.epoch_unix_s, s.duration_s, s.seed),
-        background(s.world.background, s.seed),
-        dict(s.world.background.items),
-        ingest(s.pipeline.ingest, dict),
-        detector(make_detector(s.pipeline.detector)),
-        store(s.pipeline.store),
-        poster(s.pipeline.tweet),
-        tweet_rng(s.seed, "tweet"),
-        faults(s.faults, s.seed),
-        book(t),
-        last_published(static_cast<std::size_t>(dict.size()), std::numeric_limits<double>::quiet_NaN()),
-        store_wakeup(sg::Semaphore::create(0)) {}
-
-  const Scenario& sc;
-  const RunOptions& opt;
-  TraceWriter& trace;
-  Platform pf;
-  World world;
-  BackgroundLoad background;
-  ItemDictionary dict;
-  Ingest ingest;
-  std::unique_ptr<Detector> detector;
-  StoreBatcher store;
-  Poster poster;
-  Rng tweet_rng;
-  FaultPlan faults;  // [[faults]] (docs/faults.md)
-  StageBook book;
-  std::uint64_t next_seq = 1;
-  RunStats stats;
-
-  std::vector<Frame*> frame_pool;
-  Frame* new_frame() {
-    if (frame_pool.empty()) return new Frame();
-    Frame* f = frame_pool.back();
-    frame_pool.pop_back();
-    f->w.clear();
-    return f;
-  }
-  void recycle(Frame* f) { frame_pool.push_back(f); }
-
-  // Lightstreamer server state.
-  std::vector<double> last_published;  // MERGE: last value sent per item (NaN: none)
-  Frame* outbox = nullptr;
-  double last_iss_rx_s = -1e300;
-
-  // Our host.
-  sg::Mailbox* to_ls = nullptr;
-  sg::Mailbox* to_host = nullptr;
-  SimQueue<DetectorItem> detector_q;
-  SimQueue<Detection> tweet_q;
-  Ring<std::uint32_t> store_q;  // one entry per record awaiting commit (its stage slot or kNoTrack)
-  std::size_t store_max = 0, ingest_max = 0;
-  sg::SemaphorePtr store_wakeup;  // released when the batch becomes non-empty or full
-
-  bool tracked(const Update& u) const {
-    return u.item < kFirstBackground || u.seq % static_cast<std::uint64_t>(sc.trace.background_sample_every) == 0;
-  }
-  void lose(const Wire& w) {
-    ++stats.updates_lost;
-    if (w.track != kNoTrack) {
-      book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kLost);
-      book.close(w.track);
-    }
-  }
-};
+HostPipeline* g_host = nullptr;  // the host architecture the monitor samples
 
 double frame_bytes(const NetworkParams& n, std::size_t updates) {
   return n.frame_header_bytes + n.update_bytes * static_cast<double>(updates);
@@ -362,144 +196,6 @@ void publisher_actor(Context* c) {
   }
 }
 
-// ---- our host -----------------------------------------------------------------
-
-void ingest_actor(Context* c) {
-  for (;;) {
-    c->ingest_max = std::max(c->ingest_max, c->to_host->size());
-    Frame* f = c->to_host->get<Frame>();
-    const double t_rx = sg::Engine::get_clock();
-    sg::this_actor::sleep_for(c->ingest.service_time_s(f->w.size()));
-    const double t_done = sg::Engine::get_clock();
-    c->stats.updates_ingested += f->w.size();
-    std::size_t to_store = 0;
-    const bool store_was_empty = c->store.pending() == 0;
-    for (const auto& w : f->w) {
-      const UpdateFate fate = c->ingest.accept(w.u);
-      const bool delivered = fate == UpdateFate::kDelivered;
-      if (w.track != kNoTrack) {
-        StageTimes& st = c->book.at(w.track);
-        st.fate = static_cast<std::uint8_t>(fate);
-        st.t_received_s = t_rx;
-        st.t_ingested_s = t_done;
-      }
-      if (!delivered) {
-        if (w.track != kNoTrack) c->book.close(w.track);
-        continue;
-      }
-      if (w.u.item < kFirstBackground) {
-        TelemetryRow row;
-        row.t_s = t_rx;
-        row.t_emit_s = w.u.t_emit_s;
-        row.iss_time_h = iss_timestamp_hours(c->sc.epoch_unix_s + w.u.t_emit_s);
-        row.value = w.u.value;
-        row.seq = w.u.seq;
-        row.status = w.u.status;
-        c->trace.telemetry(w.u.item, row);
-        // Clock-only samples matter to the detector only while an event is open.
-        if (w.u.item != kSignal || c->detector->event_open()) {
-          DetectorItem di;
-          di.s = Sample{w.u.t_emit_s, w.u.value, w.u.item, w.u.status};
-          di.track = w.track;
-          if (w.track != kNoTrack) c->book.expect(w.track, kWaitDetector);
-          c->detector_q.push(di);
-        }
-      }
-      if (w.track != kNoTrack) c->book.expect(w.track, kWaitStore);
-      c->store_q.push(w.track);
-      ++to_store;
-    }
-    c->recycle(f);
-    if (to_store) {
-      c->store.add(t_done, to_store);
-      c->store_max = std::max(c->store_max, c->store_q.size());
-      if (store_was_empty || c->store.full()) c->store_wakeup->release();
-    }
-  }
-}
-
-void detector_actor(Context* c) {
-  std::vector<Detection> out;
-  for (;;) {
-    DetectorItem di = c->detector_q.pop();
-    sg::this_actor::sleep_for(c->sc.pipeline.detector.service_per_sample_s);
-    const double now = sg::Engine::get_clock();
-    out.clear();
-    c->detector->on_sample(di.s, out);
-    if (di.track != kNoTrack) {
-      c->book.at(di.track).t_detected_s = now;
-      c->book.done(di.track, kWaitDetector);
-    }
-    for (auto& d : out) {
-      d.emitted_s = now;
-      c->trace.detection(d);
-      ++c->stats.detections;
-      c->tweet_q.push(d);
-    }
-  }
-}
-
-void store_actor(Context* c) {
-  for (;;) {
-    // Wake-ups may be spurious (a release per notification): re-check each time.
-    while (c->store.pending() == 0) c->store_wakeup->acquire();
-    while (!c->store.full() && sg::Engine::get_clock() < c->store.deadline_s())
-      c->store_wakeup->acquire_timeout(c->store.deadline_s() - sg::Engine::get_clock());
-    double service = 0.0;
-    const std::size_t n = c->store.take(service);
-    sg::this_actor::sleep_for(service);
-    const double now = sg::Engine::get_clock();
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t track = c->store_q.pop();
-      if (track != kNoTrack) {
-        c->book.at(track).t_stored_s = now;
-        c->book.done(track, kWaitStore);
-      }
-    }
-  }
-}
-
-void tweet_actor(Context* c) {
-  const TweetParams& tp = c->sc.pipeline.tweet;
-  for (;;) {
-    Detection d = c->tweet_q.pop();
-    Post p;
-    p.detection_id = d.id;
-    p.t_detected_s = sg::Engine::get_clock();
-    PostOutcome outcome = PostOutcome::kSent;
-    const auto when = c->poster.schedule(d, p.t_detected_s, outcome);
-    if (!when) {
-      p.outcome = outcome;
-      c->trace.post(p);
-      continue;
-    }
-    sg::this_actor::sleep_until(*when);
-    p.text = c->poster.compose(d, c->sc.epoch_unix_s);
-    sg::this_actor::sleep_for(tp.compose_s);
-    for (;;) {
-      ++p.attempts;
-      if (p.attempts == 1) p.t_first_attempt_s = sg::Engine::get_clock();
-      sg::this_actor::sleep_for(c->tweet_rng.exponential(tp.api_latency_s));
-      const bool ok = !c->tweet_rng.bernoulli(tp.failure_probability);
-      if (ok) {
-        p.outcome = PostOutcome::kSent;
-        p.t_done_s = sg::Engine::get_clock();
-        c->poster.on_sent(p.t_done_s);
-        ++c->stats.posts;
-        break;
-      }
-      const auto delay = c->poster.retry_delay(p.attempts);
-      if (!delay) {
-        p.outcome = PostOutcome::kFailed;
-        p.t_done_s = sg::Engine::get_clock();
-        break;
-      }
-      sg::this_actor::sleep_for(*delay);
-    }
-    c->trace.post(p);
-  }
-}
-
 void draw_progress(double virt, double total, double wall, bool final) {
   const int width = 30;
   const double frac = total > 0 ? std::min(1.0, virt / total) : 1.0;
@@ -523,20 +219,7 @@ void monitor_actor(Context* c) {
   for (double t = period; t <= end + 1e-9; t += period) {
     sg::this_actor::sleep_until(std::min(t, end));
     const double now = sg::Engine::get_clock();
-    auto sample = [&](Stage s, std::size_t depth, std::size_t max) {
-      QueueSample q;
-      q.t_s = now;
-      q.stage = static_cast<std::int32_t>(s);
-      q.depth = static_cast<std::int32_t>(depth);
-      q.depth_max = static_cast<std::int32_t>(std::max(max, depth));
-      c->trace.queue(q);
-    };
-    sample(Stage::kIngest, c->to_host->size(), c->ingest_max);
-    c->ingest_max = 0;
-    sample(Stage::kDetector, c->detector_q.size(), c->detector_q.take_max());
-    sample(Stage::kStore, c->store_q.size(), c->store_max);
-    c->store_max = 0;
-    sample(Stage::kTweet, c->tweet_q.size(), c->tweet_q.take_max());
+    g_host->sample_queues(c, now);
     if (c->opt.progress) {
       const auto w = std::chrono::steady_clock::now();
       if (std::chrono::duration<double>(w - last_draw).count() >= 0.2) {
@@ -576,6 +259,8 @@ long peak_rss_kb() {
 
 RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
   const auto wall0 = std::chrono::steady_clock::now();
+  // A host fault the architecture does not model must not run as if absent.
+  if (const std::string bad = unhonoured_host_faults(sc); !bad.empty()) throw ScenarioError(bad);
   TraceMeta meta;
   meta.mode = "sim";
   meta.seed = sc.seed;
@@ -610,28 +295,17 @@ RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
   auto receiver = sg::Actor::create("receiver", c->pf.lsserver, receiver_actor, c);
   receiver->daemonize();
   sg::Actor::create("publisher", c->pf.lsserver, publisher_actor, c);
-  auto ingest = sg::Actor::create("ingest", c->pf.peebot, ingest_actor, c);
-  ingest->daemonize();
   // Permanent receivers: a frame starts crossing the network when it is sent,
   // not when the receiver asks for it (no rendez-vous serialising the path).
   c->to_ls->set_receiver(receiver);
-  c->to_host->set_receiver(ingest);
-  sg::Actor::create("detector", c->pf.peebot, detector_actor, c)->daemonize();
-  sg::Actor::create("store", c->pf.peebot, store_actor, c)->daemonize();
-  sg::Actor::create("tweet", c->pf.peebot, tweet_actor, c)->daemonize();
+  auto host = make_host_pipeline(sc);
+  g_host = host.get();
+  c->to_host->set_receiver(host->start(c));
   sg::Actor::create("monitor", c->pf.peebot, monitor_actor, c);
   e.run();
 
   // Close what the stream left open, then the ground truth.
-  {
-    std::vector<Detection> out;
-    c->detector->finish(out);
-    for (auto& d : out) {
-      d.emitted_s = sg::Engine::get_clock();
-      trace.detection(d);
-      ++c->stats.detections;
-    }
-  }
+  host->finish(c);
   c->book.close_all();
   write_truth(*c);
   trace.finish();
@@ -640,6 +314,7 @@ RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
   st.virtual_s = sc.duration_s;
   st.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   g_ctx = nullptr;
+  g_host = nullptr;
   for (Frame* f : c->frame_pool) delete f;
   c->frame_pool.clear();
   ctx.reset();  // while the engine (which owns the kernel side of its mutexes) is alive

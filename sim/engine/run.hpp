@@ -23,6 +23,9 @@ struct RunStats {
   std::uint64_t frames = 0;            // SimGrid sends of update frames
   std::uint64_t detections = 0;
   std::uint64_t posts = 0;
+  std::uint64_t updates_replayed = 0;  // processed again after a restart (host architectures, docs/architectures.md)
+  std::uint64_t restarts = 0;          // host services restarted after a crash
+  std::uint64_t updates_skipped = 0;   // polling: stored but behind last_processed_at, never analysed
 };
 
 RunStats run_simulation(const Scenario& sc, const RunOptions& opt);

@@ -33,9 +33,22 @@ enum class UpdateFate : std::uint8_t {
   kInvalid = 3,     // dropped by ingest: failed dictionary validation
   kLost = 4,        // never reached our host (LOS, or the link failed under it)
   kMerged = 5,      // not published by the Lightstreamer server: value unchanged (MERGE)
+  // 6 is reserved for the `reorder` fault (docs/faults.md).
+  // Host architectures (docs/architectures.md):
+  kDroppedHwm = 7,  // wet: dropped by ZeroMQ PUB/SUB, the subscriber's queue was at its high-water mark
+  kFaultLost = 8,   // lost to a host-side fault: a crashed service's memory, a refused write, a producer timeout
+  kReplayed = 9,    // a second processing of an update after a restart (its own row, same seq): duplicated work
+  kSkipped = 10,    // polling: stored, but never read by the analytics task (behind last_processed_at)
 };
 
-enum class DetectionKind : std::int32_t { kUrination = 1, kBulkTransfer = 2, kOther = 3 };
+enum class DetectionKind : std::int32_t {
+  kUrination = 1,
+  kBulkTransfer = 2,
+  kOther = 3,
+  kWaterLowAlert = 4,  // wet: ViewPort's "planet recommendation" (clean water below water.low_pct); emitted_s = shown
+  kManualFlush = 5,    // wet: a flush pressed on ViewPort; onset_s = pressed, emitted_s = shown on ViewPort
+  kManualRefill = 6,   // wet: a water refill pressed on ViewPort; same times
+};
 
 struct Detection {
   std::uint64_t id = 0;

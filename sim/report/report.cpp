@@ -155,6 +155,149 @@ TargetResult make_target(std::string name, std::string description, double value
 
 }  // namespace
 
+namespace {
+
+std::string fmt_count(std::size_t n) { return std::to_string(n); }
+
+// The seed document's targets for a host architecture (docs/architectures.md).
+void add_architecture_targets(Report& r, const Trace& trace, const ReportParams& params,
+                              const std::vector<std::ptrdiff_t>& void_of_det) {
+  const std::string& a = params.architecture;
+  const std::string seed = a == "wet" ? "seed 000 states none; seed 001's figure" : a == "streaming" ? "seed 001" : "seed 002";
+  for (TargetResult& t : r.targets) {
+    t.source = seed;
+    if (t.name == "ingest_to_dashboard_p99") {
+      t.evidence = r.stages[4].stats.count ? fmt_count(r.stages[4].stats.count) + " sampled updates reached the dashboard" : "no update reached the dashboard";
+      if (a == "wet") t.evidence += " (ViewPort poll answered)";
+      else if (a == "streaming") t.evidence += " (processed by the Pee-Bot consumer; dashboards are a later phase of seed 001)";
+      else if (a == "polling") t.evidence += " (WebSocket push after the TimescaleDB commit)";
+    } else if (t.name == "ingest_to_persisted_p99") {
+      t.evidence = fmt_count(r.stages[5].stats.count) + " sampled updates persisted";
+    } else if (t.name == "event_to_tweet_p95") {
+      t.source = "issue 7 (from the true onset)";
+      t.evidence = fmt_count(r.event_to_tweet.count) + " tweets of matched events";
+      if (a == "wet") t.evidence = "seed 000 posts no tweets";
+    }
+  }
+
+  // Throughput: the share of the updates our host received (and did not
+  // reject as duplicate/stale/invalid) that were persisted.
+  std::size_t received = 0, persisted = 0;
+  for (const StageTimes& s : trace.stages) {
+    const auto f = static_cast<UpdateFate>(s.fate);
+    if (f == UpdateFate::kDelivered || f == UpdateFate::kSkipped || f == UpdateFate::kDroppedHwm || f == UpdateFate::kFaultLost) {
+      if (std::isnan(s.t_received_s)) continue;
+      ++received;
+      if (f != UpdateFate::kDroppedHwm && f != UpdateFate::kFaultLost && !std::isnan(s.t_stored_s)) ++persisted;
+    }
+  }
+  {
+    TargetResult t;
+    t.name = "throughput";
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "keeps up at %.0f updates/s (persisted share)", params.offered_rate_per_s);
+    t.description = buf;
+    t.unit = "fraction";
+    t.at_least = true;
+    t.target_s = 0.999;
+    t.value_s = received ? static_cast<double>(persisted) / static_cast<double>(received) : kNoTime;
+    t.verdict = std::isnan(t.value_s) ? Verdict::kNotApplicable : t.value_s >= t.target_s ? Verdict::kMet : Verdict::kNotMet;
+    t.source = a == "wet" ? "seed 001's 70 and 10,000 msg/s (seed 000 states none)" : a == "streaming" ? "seed 001 (BO-4)" : "seed 002";
+    t.evidence = fmt_count(persisted) + " of " + fmt_count(received) + " sampled updates received were persisted; dropped at the HWM " +
+                 fmt_count(r.updates_dropped_hwm) + ", lost to faults " + fmt_count(r.updates_fault_lost);
+    r.targets.push_back(t);
+  }
+
+  // Duplicates: posts of one event sent twice, and updates persisted twice.
+  {
+    std::vector<std::uint8_t> void_posted(trace.voids.size(), 0);
+    std::unordered_map<std::uint64_t, std::size_t> det_by_id;
+    for (std::size_t j = 0; j < trace.detections.size(); ++j) det_by_id.emplace(trace.detections[j].id, j);
+    std::vector<double> posted_onsets;
+    for (const Post& p : trace.posts) {
+      if (p.outcome != PostOutcome::kSent) continue;
+      const auto it = det_by_id.find(p.detection_id);
+      if (it == det_by_id.end()) continue;
+      if (r.has_truth && void_of_det[it->second] >= 0) {
+        auto& v = void_posted[static_cast<std::size_t>(void_of_det[it->second])];
+        if (v) ++r.posts_duplicate;
+        v = 1;
+      } else if (!r.has_truth) {
+        const double on = trace.detections[it->second].onset_s;
+        bool dup = false;
+        for (double o : posted_onsets) dup = dup || std::fabs(o - on) < 30.0;
+        if (dup) ++r.posts_duplicate;
+        posted_onsets.push_back(on);
+      }
+    }
+    std::unordered_map<std::uint64_t, std::uint32_t> stored_seq;
+    std::unordered_map<std::uint32_t, std::uint64_t> newest_of_item;  // item -> highest seq persisted so far
+    std::vector<std::size_t> persisted_rows;
+    for (std::size_t i = 0; i < trace.stages.size(); ++i) {
+      const StageTimes& s = trace.stages[i];
+      if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered && static_cast<UpdateFate>(s.fate) != UpdateFate::kSkipped) continue;
+      if (std::isnan(s.t_stored_s)) continue;
+      persisted_rows.push_back(i);
+      if (s.seq != 0 && stored_seq[s.seq]++ > 0) ++r.stored_duplicates;
+    }
+    std::stable_sort(persisted_rows.begin(), persisted_rows.end(),
+                     [&](std::size_t x, std::size_t y) { return trace.stages[x].t_stored_s < trace.stages[y].t_stored_s; });
+    for (std::size_t i : persisted_rows) {
+      const StageTimes& s = trace.stages[i];
+      if (s.item >= kFirstBackground) continue;  // background items are sampled 1 in N: their order is not observable
+      auto& newest = newest_of_item[s.item];
+      if (s.seq < newest) ++r.order_violations;
+      newest = std::max(newest, s.seq);
+    }
+    TargetResult t;
+    t.name = "no_duplicates";
+    t.description = "no duplicate posts or persisted updates";
+    t.unit = "count";
+    t.target_s = 0;
+    t.value_s = static_cast<double>(r.posts_duplicate + r.stored_duplicates);
+    t.verdict = t.value_s == 0 ? Verdict::kMet : Verdict::kNotMet;
+    t.source = a == "streaming" ? "seed 001 (BO-1)" : a == "polling" ? "seed 002 (event_id unique)" : "issue 7 (seed 000 states none)";
+    t.evidence = fmt_count(r.posts_duplicate) + " events posted twice, " + fmt_count(r.stored_duplicates) +
+                 " updates persisted twice, " + fmt_count(r.updates_replayed) + " replayed (reprocessed) rows";
+    r.targets.push_back(t);
+    TargetResult o;
+    o.name = "per_item_order";
+    o.description = "per-item order kept (level items, as persisted)";
+    o.unit = "count";
+    o.target_s = 0;
+    o.value_s = static_cast<double>(r.order_violations);
+    o.verdict = o.value_s == 0 ? Verdict::kMet : Verdict::kNotMet;
+    o.source = a == "streaming" ? "seed 001 (BO-1)" : "issue 7";
+    o.evidence = fmt_count(r.order_violations) + " level-item updates persisted after a newer one of their item (" +
+                 fmt_count(persisted_rows.size()) + " persisted rows checked)";
+    r.targets.push_back(o);
+  }
+
+  if (a == "streaming" || a == "polling") {
+    std::unordered_map<std::uint64_t, double> emitted;
+    for (const Detection& d : trace.detections) emitted.emplace(d.id, d.emitted_s);
+    std::vector<double> lat;
+    for (const Post& p : trace.posts) {
+      if (p.outcome != PostOutcome::kSent) continue;
+      const auto it = emitted.find(p.detection_id);
+      if (it != emitted.end()) lat.push_back(p.t_done_s - it->second);
+    }
+    const LatencyStats st = latency_stats(lat);
+    TargetResult t = make_target("detection_to_tweet_p95", "P95 detection -> tweet", st.p95_s, 120.0);
+    t.source = a == "streaming" ? "seed 001 (posting within 2 min, P95, of detection)" : "seed 002 (external actions)";
+    t.evidence = fmt_count(st.count) + " sent posts, from the detection's emission";
+    r.targets.push_back(t);
+  }
+  if (a == "polling") {
+    TargetResult t = make_target("event_to_detection_p95", "P95 event -> detection", r.detection_latency.p95_s, 120.0);
+    t.source = "seed 002 (analytics detection < 2 min; no percentile stated, P95 taken)";
+    t.evidence = fmt_count(r.detection_latency.count) + " matched detections, from the true onset";
+    r.targets.push_back(t);
+  }
+}
+
+}  // namespace
+
 Report compute_report(const Trace& trace, const ReportParams& params) {
   Report r;
   r.has_truth = trace.meta.has_truth;
@@ -229,9 +372,14 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
       case UpdateFate::kInvalid: ++r.updates_invalid; break;
       case UpdateFate::kLost: ++r.updates_lost; break;
       case UpdateFate::kMerged: ++r.updates_merged; break;
+      case UpdateFate::kDroppedHwm: ++r.updates_dropped_hwm; break;
+      case UpdateFate::kFaultLost: ++r.updates_fault_lost; break;
+      case UpdateFate::kReplayed: ++r.updates_replayed; break;
+      case UpdateFate::kSkipped: ++r.updates_skipped; break;
       default: ++r.updates_other; break;
     }
-    if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered) continue;
+    // Skipped rows went through ingest and store like delivered ones (only the analytics never read them).
+    if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered && static_cast<UpdateFate>(s.fate) != UpdateFate::kSkipped) continue;
     for (std::size_t k = 0; k < kNStages; ++k) {
       const double d = s.*(kStages[k].to) - s.*(kStages[k].from);
       if (!std::isnan(d)) samples[k].push_back(d);
@@ -282,6 +430,9 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
                                   params.target_persist_p99_s));
   r.targets.push_back(make_target("event_to_tweet_p95", "P95 event -> tweet", r.event_to_tweet.p95_s,
                                   params.target_tweet_p95_s));
+  r.architecture = params.architecture;
+  r.offered_rate_per_s = params.offered_rate_per_s;
+  if (params.architecture != "direct") add_architecture_targets(r, trace, params, void_of_det);
   return r;
 }
 
@@ -399,6 +550,10 @@ std::string format_report_text(const Report& r, const TraceMeta& meta) {
   counts.row({"invalid", fmt_n(r.updates_invalid)});
   counts.row({"lost (LOS)", fmt_n(r.updates_lost)});
   counts.row({"merged (unchanged)", fmt_n(r.updates_merged)});
+  if (r.updates_dropped_hwm) counts.row({"dropped at the ZeroMQ HWM", fmt_n(r.updates_dropped_hwm)});
+  if (r.updates_fault_lost) counts.row({"lost to a host fault", fmt_n(r.updates_fault_lost)});
+  if (r.updates_replayed) counts.row({"replayed after a restart (extra rows)", fmt_n(r.updates_replayed)});
+  if (r.updates_skipped) counts.row({"skipped by the analytics (watermark)", fmt_n(r.updates_skipped)});
   if (r.updates_other) counts.row({"unknown fate", fmt_n(r.updates_other)});
   counts.line("");
   counts.line("Posts");
@@ -436,9 +591,16 @@ std::string format_report_text(const Report& r, const TraceMeta& meta) {
 
   Table tg("lrrl");
   tg.row({"Targets", "value [s]", "target [s]", "verdict"});
-  for (const TargetResult& t : r.targets)
-    tg.row({t.description, fmt_s(t.value_s), "< " + fmt_g(t.target_s), verdict_name(t.verdict)});
+  for (const TargetResult& t : r.targets) {
+    const std::string v = t.unit == "s" ? fmt_s(t.value_s) : std::isnan(t.value_s) ? std::string("-") : fmt_g(t.value_s);
+    const std::string unit = t.unit == "s" ? "" : " " + t.unit;
+    tg.row({t.description, v + unit, (t.at_least ? ">= " : t.unit == "count" ? "= " : "< ") + fmt_g(t.target_s), verdict_name(t.verdict)});
+  }
   out += tg.render("");
+  if (r.architecture != "direct") {
+    out += "\nArchitecture \"" + r.architecture + "\" (docs/architectures.md): source and evidence of each target\n";
+    for (const TargetResult& t : r.targets) out += "  " + t.name + ": " + t.source + "; " + t.evidence + "\n";
+  }
   return out;
 }
 
@@ -637,6 +799,10 @@ std::string format_report_json(const Report& r, const TraceMeta& meta) {
   j.field("invalid", r.updates_invalid);
   j.field("lost", r.updates_lost);
   j.field("merged", r.updates_merged);
+  j.field("dropped_hwm", r.updates_dropped_hwm);
+  j.field("fault_lost", r.updates_fault_lost);
+  j.field("replayed", r.updates_replayed);
+  j.field("skipped", r.updates_skipped);
   j.field("unknown_fate", r.updates_other);
   j.end_object();
 
@@ -679,6 +845,11 @@ std::string format_report_json(const Report& r, const TraceMeta& meta) {
     j.field("description", t.description);
     j.field("value_s", t.value_s);
     j.field("target_s", t.target_s);
+    if (!t.source.empty()) {
+      j.field("unit", t.unit);
+      j.field("source", t.source);
+      j.field("evidence", t.evidence);
+    }
     if (t.verdict == Verdict::kNotApplicable)
       j.null_field("met");
     else

@@ -119,7 +119,12 @@ struct TargetResult {
   std::string description;      // e.g. "P99 ingest -> dashboard-ready"
   double value_s = kNoTime;     // NaN when there is no data
   double target_s = kNoTime;
-  Verdict verdict = Verdict::kNotApplicable;  // met: value < target (strict)
+  Verdict verdict = Verdict::kNotApplicable;  // met: value < target (strict); see `at_least`
+  // Seed targets of the host architectures (docs/architectures.md):
+  std::string unit = "s";       // of value and target: "s", "fraction", "count"
+  bool at_least = false;        // met: value >= target (a fraction that must be reached)
+  std::string source;           // who states it: "seed 001", "seed 002", "issue 7" (none: the testbed's own)
+  std::string evidence;         // what the figure is made of, e.g. "998 of 1000 sampled updates persisted"
 };
 
 struct Report {
@@ -159,6 +164,10 @@ struct Report {
   std::size_t updates_invalid = 0;
   std::size_t updates_lost = 0;    // never reached our host (LOS)
   std::size_t updates_merged = 0;  // not published: value unchanged (MERGE)
+  std::size_t updates_dropped_hwm = 0;  // wet: dropped by ZeroMQ PUB/SUB at the high-water mark
+  std::size_t updates_fault_lost = 0;   // lost to a host-side fault (crash, refused write, producer timeout)
+  std::size_t updates_replayed = 0;     // extra rows: processed again after a restart
+  std::size_t updates_skipped = 0;      // polling: stored, never read by the analytics task
   std::size_t updates_other = 0;   // an unknown fate code
 
   // Posts.
@@ -186,7 +195,15 @@ struct Report {
   std::size_t bulk_transfers = 0;
 
   // Seed targets, in this order: ingest_to_dashboard_p99,
-  // ingest_to_persisted_p99, event_to_tweet_p95.
+  // ingest_to_persisted_p99, event_to_tweet_p95; for a host architecture
+  // other than "direct" then: throughput, no_duplicates, per_item_order,
+  // detection_to_tweet_p95 (streaming, polling), event_to_detection_p95
+  // (polling), each with its source and evidence (docs/architectures.md).
+  std::string architecture = "direct";
+  double offered_rate_per_s = kNoTime;  // the scenario's background.rate
+  std::size_t posts_duplicate = 0;      // sent posts of an event that already had a sent post
+  std::size_t stored_duplicates = 0;    // delivered rows persisted with a seq already persisted (same item)
+  std::size_t order_violations = 0;     // delivered rows persisted before an older update of their item
   std::vector<TargetResult> targets;
 };
 

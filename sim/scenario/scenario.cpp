@@ -590,6 +590,11 @@ const std::vector<Key>& schema() {
                          PEEBOT_FIELD(network.los_detect_s)));
     k.push_back(duration("network.signal_period", closed(1e-3, kHour), "publish period of the TIME_000001 signal item",
                          PEEBOT_FIELD(network.signal_period_s)));
+    // [pipeline]
+    k.push_back(choice("pipeline.architecture", {"direct", "wet", "streaming", "polling"},
+                       "host pipeline: \"direct\" (the testbed's own), \"wet\" (seed 000: ZeroMQ, SQLite, polling GUI), "
+                       "\"streaming\" (seed 001: Kafka), \"polling\" (seed 002: TimescaleDB + Celery beat); docs/architectures.md",
+                       PEEBOT_FIELD(pipeline.architecture)));
     // [pipeline.ingest]
     k.push_back(duration("pipeline.ingest.service_per_frame", closed(0, 60), "ingest CPU time per frame",
                          PEEBOT_FIELD(pipeline.ingest.service_per_frame_s)));
@@ -647,6 +652,89 @@ const std::vector<Key>& schema() {
                        PEEBOT_FIELD(pipeline.tweet.failure_probability)));
     k.push_back(duration("pipeline.tweet.compose", closed(0, 60), "time to compose the text",
                          PEEBOT_FIELD(pipeline.tweet.compose_s)));
+    // [pipeline.wet] (seed 000; docs/architectures.md)
+    k.push_back(duration("pipeline.wet.publish_per_message", closed(0, 60), "ZeroMQ PUB send time per message",
+                         PEEBOT_FIELD(pipeline.wet.publish_per_message_s)));
+    k.push_back(integer("pipeline.wet.hwm", "messages", closed(1, 100000000),
+                        "ZeroMQ high-water mark: messages queued for LiveTrack before PUB/SUB drops (ZeroMQ's default 1000)",
+                        PEEBOT_FIELD(pipeline.wet.hwm)));
+    k.push_back(duration("pipeline.wet.livetrack_per_event", closed(0, 60), "LiveTrack's own work per event",
+                         PEEBOT_FIELD(pipeline.wet.livetrack_per_event_s)));
+    k.push_back(duration("pipeline.wet.http_rtt", closed(0, 60), "HTTP round trip LiveTrack <-> WaterLog (and ViewPort <-> WaterLog)",
+                         PEEBOT_FIELD(pipeline.wet.http_rtt_s)));
+    k.push_back(duration("pipeline.wet.waterlog_per_request", closed(0, 60), "WaterLog (Flask) time per POST",
+                         PEEBOT_FIELD(pipeline.wet.waterlog_per_request_s)));
+    k.push_back(duration("pipeline.wet.sqlite_commit", closed(0, 60), "SQLite INSERT + COMMIT, one writer (slow_disk on db multiplies it)",
+                         PEEBOT_FIELD(pipeline.wet.sqlite_commit_s)));
+    k.push_back(duration("pipeline.wet.viewport_poll", above_upto(0, kHour), "ViewPort polls WaterLog's REST API this often",
+                         PEEBOT_FIELD(pipeline.wet.viewport_poll_s)));
+    k.push_back(duration("pipeline.wet.viewport_query", closed(0, 60), "WaterLog's answer time to a ViewPort poll",
+                         PEEBOT_FIELD(pipeline.wet.viewport_query_s)));
+    k.push_back(duration("pipeline.wet.manual_every", above_upto(0, kDay), "a manual window presses its button this often",
+                         PEEBOT_FIELD(pipeline.wet.manual_every_s)));
+    k.push_back(windows("pipeline.wet.manual_flushes", "windows [[start, end], ...] in which the ViewPort user presses flush every manual_every",
+                        PEEBOT_FIELD(pipeline.wet.manual_flushes)));
+    k.push_back(windows("pipeline.wet.manual_refills", "windows [[start, end], ...] in which the ViewPort user presses refill every manual_every",
+                        PEEBOT_FIELD(pipeline.wet.manual_refills)));
+    // [pipeline.streaming] (seed 001)
+    k.push_back(integer("pipeline.streaming.partitions", "partitions", closed(1, 1024), "partitions of the telemetry topic (key = item)",
+                        PEEBOT_FIELD(pipeline.streaming.partitions)));
+    k.push_back(integer("pipeline.streaming.batch_records", "records", closed(1, 1000000), "producer batch size",
+                        PEEBOT_FIELD(pipeline.streaming.batch_records)));
+    k.push_back(duration("pipeline.streaming.linger", closed(0, 60), "producer linger.ms: a batch waits at most this long to fill",
+                         PEEBOT_FIELD(pipeline.streaming.linger_s)));
+    k.push_back(duration("pipeline.streaming.broker_per_batch", closed(0, 60), "broker append + fsync per batch (slow_disk on broker multiplies it)",
+                         PEEBOT_FIELD(pipeline.streaming.broker_per_batch_s)));
+    k.push_back(duration("pipeline.streaming.broker_per_record", closed(0, 60), "broker time per record",
+                         PEEBOT_FIELD(pipeline.streaming.broker_per_record_s)));
+    k.push_back(duration("pipeline.streaming.acks_latency", closed(0, 60), "acks=all: the producer's acknowledgement after the append",
+                         PEEBOT_FIELD(pipeline.streaming.acks_latency_s)));
+    k.push_back(integer("pipeline.streaming.consumers", "consumers", closed(1, 1024), "Pee-Bot consumers in the group (partition p -> consumer p mod n)",
+                        PEEBOT_FIELD(pipeline.streaming.consumers)));
+    k.push_back(integer("pipeline.streaming.max_poll_records", "records", closed(1, 1000000), "records per consumer poll",
+                        PEEBOT_FIELD(pipeline.streaming.max_poll_records)));
+    k.push_back(duration("pipeline.streaming.consumer_per_poll", closed(0, 60), "consumer time per poll",
+                         PEEBOT_FIELD(pipeline.streaming.consumer_per_poll_s)));
+    k.push_back(duration("pipeline.streaming.consumer_per_record", closed(0, 60), "consumer time per record (deserialise, filter, detect)",
+                         PEEBOT_FIELD(pipeline.streaming.consumer_per_record_s)));
+    k.push_back(duration("pipeline.streaming.commit_interval", above_upto(0, kHour), "consumer offset auto-commit interval",
+                         PEEBOT_FIELD(pipeline.streaming.commit_interval_s)));
+    k.push_back(duration("pipeline.streaming.decision_commit", closed(0, kHour), "a sent post becomes the durable last decision this much later",
+                         PEEBOT_FIELD(pipeline.streaming.decision_commit_s)));
+    k.push_back(integer("pipeline.streaming.storage_batch", "records", closed(1, 1000000), "event-storage rows per write",
+                        PEEBOT_FIELD(pipeline.streaming.storage_batch)));
+    k.push_back(duration("pipeline.streaming.storage_flush", above_upto(0, kHour), "event storage writes at least this often",
+                         PEEBOT_FIELD(pipeline.streaming.storage_flush_s)));
+    k.push_back(duration("pipeline.streaming.storage_per_batch", closed(0, 60), "event-storage time per write (slow_disk on store multiplies it)",
+                         PEEBOT_FIELD(pipeline.streaming.storage_per_batch_s)));
+    k.push_back(duration("pipeline.streaming.storage_per_record", closed(0, 60), "event-storage time per row",
+                         PEEBOT_FIELD(pipeline.streaming.storage_per_record_s)));
+    k.push_back(duration("pipeline.streaming.delivery_timeout", above_upto(0, kDay), "producer delivery.timeout.ms: a batch not appended by then is lost",
+                         PEEBOT_FIELD(pipeline.streaming.delivery_timeout_s)));
+    // [pipeline.polling] (seed 002)
+    k.push_back(duration("pipeline.polling.ingest_per_update", closed(0, 60), "validation + enrichment per update (DRF serializers), on top of pipeline.ingest",
+                         PEEBOT_FIELD(pipeline.polling.ingest_per_update_s)));
+    k.push_back(integer("pipeline.polling.batch_rows", "rows", closed(1, 1000000), "rows per TimescaleDB INSERT",
+                        PEEBOT_FIELD(pipeline.polling.batch_rows)));
+    k.push_back(duration("pipeline.polling.flush_interval", above_upto(0, kHour), "insert at least this often",
+                         PEEBOT_FIELD(pipeline.polling.flush_interval_s)));
+    k.push_back(duration("pipeline.polling.insert_per_batch", closed(0, 60), "TimescaleDB time per INSERT (slow_disk on db multiplies it)",
+                         PEEBOT_FIELD(pipeline.polling.insert_per_batch_s)));
+    k.push_back(duration("pipeline.polling.insert_per_row", closed(0, 60), "TimescaleDB time per row",
+                         PEEBOT_FIELD(pipeline.polling.insert_per_row_s)));
+    k.push_back(duration("pipeline.polling.ws_push", closed(0, 60), "after a commit: channel layer + WebSocket push to the dashboards",
+                         PEEBOT_FIELD(pipeline.polling.ws_push_s)));
+    k.push_back(duration("pipeline.polling.period", above_upto(0, kDay), "Celery beat period of the PeeBot task (seed: 30-60 s)",
+                         PEEBOT_FIELD(pipeline.polling.period_s)));
+    k.push_back(duration("pipeline.polling.query_base", closed(0, 60), "task start + window query",
+                         PEEBOT_FIELD(pipeline.polling.query_base_s)));
+    k.push_back(duration("pipeline.polling.query_per_row", closed(0, 60), "task time per row read",
+                         PEEBOT_FIELD(pipeline.polling.query_per_row_s)));
+    k.push_back(choice("pipeline.polling.watermark", {"last_row", "now"},
+                       "last_processed_at after a run: the last row's timestamp, or the task's start time (rows committed later are skipped)",
+                       PEEBOT_FIELD(pipeline.polling.watermark)));
+    k.push_back(duration("pipeline.polling.db_retry", above_upto(0, kHour), "a failed insert (db down) is retried this often",
+                         PEEBOT_FIELD(pipeline.polling.db_retry_s)));
     // [trace]
     k.push_back(integer("trace.background_sample_every", "", closed(1, 1000000),
                         "record stage times for 1 in N background updates", PEEBOT_FIELD(trace.background_sample_every)));
@@ -1471,6 +1559,8 @@ struct Loader {
       fail(where, key, bad->first, bad->second);
     }
     sc.pipeline.detector.tank_capacity_ml = sc.world.tank.capacity_ml;
+    sc.report.architecture = sc.pipeline.architecture;
+    sc.report.offered_rate_per_s = sc.world.background.rate_per_s;
   }
 };
 

@@ -24,6 +24,8 @@ struct ReportParams {
   double target_dashboard_p99_s = 1.0; // report.target_dashboard_p99: ingest -> dashboard-ready, P99
   double target_persist_p99_s = 5.0;   // report.target_persist_p99: ingest -> persisted, P99
   double target_tweet_p95_s = 120.0;   // report.target_tweet_p95: event onset -> tweet, P95
+  std::string architecture = "direct"; // taken from pipeline.architecture: which seed's targets the report states
+  double offered_rate_per_s = 70;      // taken from background.rate: the load the throughput target is judged at
 };
 
 struct Scenario {

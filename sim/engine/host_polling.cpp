@@ -1,0 +1,225 @@
+// pipeline.architecture = "polling" (seed 002, Django + TimescaleDB + Celery):
+//
+//   ingest   validate, enrich, dedupe, order (Ingest; DRF serializers: a
+//            per-update cost) -> the insert buffer
+//   writer   TimescaleDB batch inserts (StoreBatcher: batch_rows or
+//            flush_interval): t_stored_s = committed; each commit is pushed
+//            to the dashboards over WebSockets: t_detected_s = pushed
+//            (dashboard-ready)
+//   celery   Celery beat every `period`: the PeeBot task reads the rows with
+//            a timestamp after last_processed_at (ProcessorState), runs the
+//            detector over them in timestamp order, stores DetectedEvents
+//            (with confidence) and hands them to the tweet stage; then moves
+//            last_processed_at to the last row's timestamp ("last_row") or to
+//            the task's start ("now"). A row committed after the task read
+//            past its timestamp is never analysed (fate skipped).
+//
+// Faults: crash of `ingest` (frames reaching the host while it is down are
+// lost, with the rows in its insert buffer), crash/outage of `db` (inserts
+// fail and are retried every db_retry; the task fails and waits for the next
+// beat), slow_disk on `db` (inserts take factor x), crash of `worker` (beats
+// in the window run nothing; the next one resumes from last_processed_at).
+#include <algorithm>
+#include <cmath>
+
+#include "../../models/iss_time.hpp"
+#include "context.hpp"
+
+namespace peebot::engine {
+
+namespace {
+
+constexpr std::uint8_t kWaitWriter = 1, kWaitTask = 2;
+
+struct Row {
+  Wire w;
+  double committed_s = 0.0;
+};
+
+StoreParams insert_params(const PollingParams& p) {
+  StoreParams s;
+  s.batch_size = p.batch_rows;
+  s.flush_interval_s = p.flush_interval_s;
+  s.service_per_batch_s = p.insert_per_batch_s;
+  s.service_per_record_s = p.insert_per_row_s;
+  return s;
+}
+
+class PollingHost final : public HostPipeline {
+ public:
+  explicit PollingHost(const Scenario& sc) : p_(sc.pipeline.polling), batcher_(insert_params(sc.pipeline.polling)) {}
+
+  sg::ActorPtr start(Context* c) override {
+    wake_ = sg::Semaphore::create(0);
+    auto ingest = sg::Actor::create("ingest", c->pf.peebot, [this, c] { ingest_actor(c); });
+    ingest->daemonize();
+    sg::Actor::create("writer", c->pf.peebot, [this, c] { writer_actor(c); })->daemonize();
+    sg::Actor::create("celery", c->pf.peebot, [this, c] { celery_actor(c); })->daemonize();
+    sg::Actor::create("tweet", c->pf.peebot, [this, c] { tweet_loop(c, tweet_q_); })->daemonize();
+    return ingest;
+  }
+
+  void sample_queues(Context* c, double now) override {
+    c->queue_sample(now, Stage::kIngest, c->to_host->size(), ingest_max_);
+    ingest_max_ = 0;
+    c->queue_sample(now, Stage::kDetector, rows_.size(), rows_max_);  // committed rows awaiting the task
+    rows_max_ = 0;
+    c->queue_sample(now, Stage::kStore, buffer_.size(), buffer_max_);  // rows awaiting an insert
+    buffer_max_ = 0;
+    c->queue_sample(now, Stage::kTweet, tweet_q_.size(), tweet_q_.take_max());
+  }
+
+  void finish(Context* c) override {
+    std::vector<Detection> out;
+    c->detector->finish(out);
+    for (auto& d : out) c->emit_detection(d, sg::Engine::get_clock());
+  }
+
+ private:
+  void lose(Context* c, const Wire& w) {
+    if (w.track == kNoTrack) return;
+    c->book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kFaultLost);
+    c->book.close(w.track);
+  }
+  bool db_down(const Context* c, double t) const {
+    return c->faults.is_active(FaultKind::kCrash, "db", t) || c->faults.is_active(FaultKind::kOutage, "db", t);
+  }
+
+  void ingest_actor(Context* c) {
+    for (;;) {
+      ingest_max_ = std::max(ingest_max_, c->to_host->size());
+      Frame* f = c->to_host->get<Frame>();
+      const double t_rx = sg::Engine::get_clock();
+      c->stats.updates_ingested += f->w.size();
+      if (const FaultSpec* cr = c->faults.active(FaultKind::kCrash, "ingest", t_rx)) {
+        for (const auto& w : f->w) lose(c, w);
+        c->recycle(f);
+        if (cr->start_s > last_crash_s_) {  // the insert buffer died with the process
+          last_crash_s_ = cr->start_s;
+          while (!buffer_.empty()) lose(c, buffer_.pop());
+          batcher_ = StoreBatcher(insert_params(p_));
+        }
+        continue;
+      }
+      sg::this_actor::sleep_for(c->ingest.service_time_s(f->w.size()) + p_.ingest_per_update_s * static_cast<double>(f->w.size()));
+      const double t_done = sg::Engine::get_clock();
+      std::size_t added = 0;
+      const bool was_empty = batcher_.pending() == 0;
+      for (const auto& w : f->w) {
+        const UpdateFate fate = c->ingest.accept(w.u);
+        if (w.track != kNoTrack) {
+          StageTimes& st = c->book.at(w.track);
+          st.fate = static_cast<std::uint8_t>(fate);
+          st.t_received_s = t_rx;
+          st.t_ingested_s = t_done;
+        }
+        if (fate != UpdateFate::kDelivered) {
+          if (w.track != kNoTrack) c->book.close(w.track);
+          continue;
+        }
+        if (w.u.item < kFirstBackground) {
+          TelemetryRow row;
+          row.t_s = t_rx;
+          row.t_emit_s = w.u.t_emit_s;
+          row.iss_time_h = iss_timestamp_hours(c->sc.epoch_unix_s + w.u.t_emit_s);
+          row.value = w.u.value;
+          row.seq = w.u.seq;
+          row.status = w.u.status;
+          c->trace.telemetry(w.u.item, row);
+          if (w.track != kNoTrack) c->book.expect(w.track, kWaitTask);
+        }
+        if (w.track != kNoTrack) c->book.expect(w.track, kWaitWriter);
+        buffer_.push(w);
+        ++added;
+      }
+      c->recycle(f);
+      if (added) {
+        batcher_.add(t_done, added);
+        buffer_max_ = std::max(buffer_max_, buffer_.size());
+        if (was_empty || batcher_.full()) wake_->release();
+      }
+    }
+  }
+
+  void writer_actor(Context* c) {
+    for (;;) {
+      while (batcher_.pending() == 0) wake_->acquire();
+      while (!batcher_.full() && sg::Engine::get_clock() < batcher_.deadline_s())
+        wake_->acquire_timeout(batcher_.deadline_s() - sg::Engine::get_clock());
+      if (batcher_.pending() == 0) continue;  // the buffer died with an ingest crash
+      // Database down: the insert fails; retried every db_retry.
+      while (db_down(c, sg::Engine::get_clock())) sg::this_actor::sleep_for(p_.db_retry_s);
+      double service = 0.0;
+      const std::size_t n = batcher_.take(service);
+      sg::this_actor::sleep_for(service * c->faults.slowdown("db", sg::Engine::get_clock()));
+      const double now = sg::Engine::get_clock();
+      const double pushed = now + p_.ws_push_s;
+      for (std::size_t i = 0; i < n && !buffer_.empty(); ++i) {
+        const Wire w = buffer_.pop();
+        if (w.u.item < kFirstBackground) {
+          rows_.push(Row{w, now});
+          rows_max_ = std::max(rows_max_, rows_.size());
+        }
+        if (w.track == kNoTrack) continue;
+        StageTimes& st = c->book.at(w.track);
+        st.t_stored_s = now;
+        st.t_detected_s = pushed;
+        c->book.done(w.track, kWaitWriter);
+      }
+    }
+  }
+
+  void celery_actor(Context* c) {
+    std::vector<Row> batch;
+    std::vector<Detection> out;
+    const double end = c->sc.duration_s + c->opt.drain_s;
+    for (double t = p_.period_s; t <= end; t += p_.period_s) {
+      sg::this_actor::sleep_until(t);
+      if (c->faults.is_active(FaultKind::kCrash, "worker", t)) continue;  // no worker: the beat runs nothing
+      if (db_down(c, t)) continue;                                        // the task fails; next beat
+      // SELECT ... WHERE timestamp > last_processed_at: the rows committed by now.
+      batch.clear();
+      while (!rows_.empty() && rows_.front().committed_s <= t) batch.push_back(rows_.pop());
+      sg::this_actor::sleep_for(p_.query_base_s + p_.query_per_row_s * static_cast<double>(batch.size()));
+      const double now = sg::Engine::get_clock();
+      std::stable_sort(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.w.u.t_emit_s < b.w.u.t_emit_s; });
+      double newest = last_processed_s_;
+      for (const Row& r : batch) {
+        const Wire& w = r.w;
+        if (w.u.t_emit_s <= last_processed_s_) {  // behind the watermark: never analysed
+          ++c->stats.updates_skipped;
+          if (w.track != kNoTrack) {
+            c->book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kSkipped);
+            c->book.done(w.track, kWaitTask);
+          }
+          continue;
+        }
+        newest = std::max(newest, w.u.t_emit_s);
+        out.clear();
+        c->detector->on_sample(Sample{w.u.t_emit_s, w.u.value, w.u.item, w.u.status}, out);
+        for (auto& d : out) {
+          c->emit_detection(d, now);  // a DetectedEvent (confidence in the record)
+          tweet_q_.push(d);
+        }
+        if (w.track != kNoTrack) c->book.done(w.track, kWaitTask);
+      }
+      last_processed_s_ = p_.watermark == "now" ? t : newest;
+    }
+  }
+
+  PollingParams p_;
+  StoreBatcher batcher_;
+  Ring<Wire> buffer_;  // rows awaiting an insert, in order
+  Ring<Row> rows_;     // committed named-item rows the task has not read yet
+  sg::SemaphorePtr wake_;
+  SimQueue<Detection> tweet_q_;
+  double last_processed_s_ = -1e300;  // ProcessorState.last_processed_at (feed time)
+  double last_crash_s_ = -1e300;
+  std::size_t ingest_max_ = 0, rows_max_ = 0, buffer_max_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<HostPipeline> make_polling_host(const Scenario& sc) { return std::make_unique<PollingHost>(sc); }
+
+}  // namespace peebot::engine

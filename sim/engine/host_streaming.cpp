@@ -1,0 +1,421 @@
+// pipeline.architecture = "streaming" (seed 001, Kafka):
+//
+//   ingest    validate, enrich, dedupe, per-item order (Ingest) -> producer
+//   producer  Kafka record accumulator (ProducerAccumulator: batch size,
+//             linger) -> broker; key = item, so one item, one partition
+//   broker    append (+ fsync) per batch, a FifoServer; records become
+//             visible to consumers when appended, the producer's ack follows
+//             after acks_latency
+//   peebot    consumer group "peebot" (pipeline.streaming.consumers, the
+//             partitions shared out): polls, detects (dashboard-ready =
+//             processed here: t_detected_s), commits offsets every
+//             commit_interval; the tweet stage posts with cooldown and retries
+//   storage   consumer group "storage": batched writes (t_stored_s)
+//
+// Faults: crash of `ingest` (frames reaching the host while it is down are
+// lost), crash/outage of `broker` (the producer holds batches and retries;
+// a batch older than delivery_timeout is lost), slow_disk on `broker` and on
+// `store`, crash of `consumer` (the Pee-Bot: restarts from the committed
+// offsets, rebuilds its detector by replaying, and does not post again what
+// its durable last decision covers; a post sent but not yet durable is posted
+// twice), crash of `store` (the storage consumer: replays from its committed
+// offsets; writes are idempotent on the enriched event id).
+#include <algorithm>
+#include <cmath>
+
+#include "../../models/iss_time.hpp"
+#include "../pipeline/transport.hpp"
+#include "context.hpp"
+
+namespace peebot::engine {
+
+namespace {
+
+constexpr std::uint8_t kWaitConsumer = 1, kWaitStorage = 2;
+
+struct LogRec {
+  Wire w;
+  double visible_s = 0.0;
+};
+
+// One partition's log: records by offset; the ring holds offsets [base, base + size).
+struct PartitionLog {
+  Ring<LogRec> recs;
+  std::uint64_t base = 0;
+  std::uint64_t end() const { return base + recs.size(); }
+};
+
+// A consumer group's view: its position and committed offset per partition.
+struct Group {
+  std::vector<std::uint64_t> pos, committed;
+  sg::SemaphorePtr wake;
+};
+
+class StreamingHost final : public HostPipeline {
+ public:
+  explicit StreamingHost(const Scenario& sc)
+      : p_(sc.pipeline.streaming), acc_(p_.partitions, static_cast<std::size_t>(p_.batch_records), p_.linger_s),
+        logs_(static_cast<std::size_t>(p_.partitions)), pending_(static_cast<std::size_t>(p_.partitions)) {}
+
+  sg::ActorPtr start(Context* c) override {
+    const auto P = static_cast<std::size_t>(p_.partitions);
+    peebot_.resize(static_cast<std::size_t>(p_.consumers));
+    for (auto& g : peebot_) init(g, P);
+    init(storage_, P);
+    high_.assign(P, 0);
+    shigh_.assign(P, 0);
+    auto ingest = sg::Actor::create("ingest", c->pf.peebot, [this, c] { ingest_actor(c); });
+    ingest->daemonize();
+    sg::Actor::create("producer", c->pf.peebot, [this, c] { producer_actor(c); })->daemonize();
+    for (int i = 0; i < p_.consumers; ++i)
+      sg::Actor::create("peebot_consumer", c->pf.peebot, [this, c, i] { consumer_actor(c, i); })->daemonize();
+    sg::Actor::create("storage", c->pf.peebot, [this, c] { storage_actor(c); })->daemonize();
+    sg::Actor::create("tweet", c->pf.peebot, [this, c] {
+      tweet_loop(c, tweet_q_, [this](const Detection& d, const Post& p) { decided_.push_back({d.onset_s, p.t_done_s}); });
+    })->daemonize();
+    return ingest;
+  }
+
+  void sample_queues(Context* c, double now) override {
+    c->queue_sample(now, Stage::kIngest, c->to_host->size(), ingest_max_);
+    ingest_max_ = 0;
+    std::size_t lag = 0, slag = 0;
+    for (std::size_t p = 0; p < logs_.size(); ++p) {
+      lag += logs_[p].end() - peebot_[p % peebot_.size()].pos[p];
+      slag += logs_[p].end() - storage_.pos[p];
+    }
+    c->queue_sample(now, Stage::kDetector, lag, lag);   // consumer lag of group "peebot" (records)
+    c->queue_sample(now, Stage::kStore, slag, slag);    // consumer lag of group "storage"
+    c->queue_sample(now, Stage::kTweet, tweet_q_.size(), tweet_q_.take_max());
+  }
+
+  void finish(Context* c) override {
+    std::vector<Detection> out;
+    c->detector->finish(out);
+    for (auto& d : out) { d.id += id_base_; c->emit_detection(d, sg::Engine::get_clock()); }
+  }
+
+ private:
+  static void init(Group& g, std::size_t P) {
+    g.pos.assign(P, 0);
+    g.committed.assign(P, 0);
+    g.wake = sg::Semaphore::create(0);
+  }
+
+  void mark(Context* c, const Wire& w, UpdateFate f) {
+    if (w.track == kNoTrack) return;
+    c->book.at(w.track).fate = static_cast<std::uint8_t>(f);
+    c->book.close(w.track);
+  }
+
+  void ingest_actor(Context* c) {
+    for (;;) {
+      ingest_max_ = std::max(ingest_max_, c->to_host->size());
+      Frame* f = c->to_host->get<Frame>();
+      const double t_rx = sg::Engine::get_clock();
+      c->stats.updates_ingested += f->w.size();
+      if (c->faults.is_active(FaultKind::kCrash, "ingest", t_rx)) {  // the ingestion service is down
+        for (const auto& w : f->w) mark(c, w, UpdateFate::kFaultLost);
+        c->recycle(f);
+        continue;
+      }
+      sg::this_actor::sleep_for(c->ingest.service_time_s(f->w.size()));
+      const double t_done = sg::Engine::get_clock();
+      Frame* out = c->new_frame();
+      for (const auto& w : f->w) {
+        const UpdateFate fate = c->ingest.accept(w.u);
+        if (w.track != kNoTrack) {
+          StageTimes& st = c->book.at(w.track);
+          st.fate = static_cast<std::uint8_t>(fate);
+          st.t_received_s = t_rx;
+          st.t_ingested_s = t_done;
+        }
+        if (fate != UpdateFate::kDelivered) {
+          if (w.track != kNoTrack) c->book.close(w.track);
+          continue;
+        }
+        if (w.u.item < kFirstBackground) {
+          TelemetryRow row;
+          row.t_s = t_rx;
+          row.t_emit_s = w.u.t_emit_s;
+          row.iss_time_h = iss_timestamp_hours(c->sc.epoch_unix_s + w.u.t_emit_s);
+          row.value = w.u.value;
+          row.seq = w.u.seq;
+          row.status = w.u.status;
+          c->trace.telemetry(w.u.item, row);
+        }
+        if (w.track != kNoTrack) c->book.expect(w.track, kWaitConsumer | kWaitStorage);
+        out->w.push_back(w);
+      }
+      c->recycle(f);
+      if (out->w.empty()) { c->recycle(out); continue; }
+      prod_q_.push(out);
+    }
+  }
+
+  // Sends ready batches to the broker at t.
+  void send(Context* c, const std::vector<ProducerAccumulator::Ready>& ready, double t) {
+    for (const auto& r : ready) {
+      auto& pend = pending_[static_cast<std::size_t>(r.partition)];
+      double at = t;
+      // Broker down: the producer retries until it is back, or gives the batch up.
+      for (const FaultKind k : {FaultKind::kCrash, FaultKind::kOutage})
+        if (const FaultSpec* f = c->faults.active(k, "broker", at)) at = std::max(at, f->end_s);
+      const bool lost = at - r.opened_s > p_.delivery_timeout_s;
+      FifoServer::Batch b;
+      if (!lost) {
+        const double slow = c->faults.slowdown("broker", at);
+        b = broker_.offer(at, r.n, p_.broker_per_record_s * slow, p_.broker_per_batch_s * slow);
+      }
+      PartitionLog& log = logs_[static_cast<std::size_t>(r.partition)];
+      for (std::size_t k = 0; k < r.n; ++k) {
+        Wire w = pend.pop();
+        if (lost) {
+          if (w.track != kNoTrack) {
+            c->book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kFaultLost);
+            c->book.close(w.track);
+          }
+          continue;
+        }
+        log.recs.push(LogRec{w, b.end_s()});  // visible when the batch is appended
+      }
+    }
+    if (!ready.empty()) {
+      for (auto& g : peebot_) g.wake->release();
+      storage_.wake->release();
+    }
+  }
+
+  void producer_actor(Context* c) {
+    std::vector<ProducerAccumulator::Ready> ready;
+    for (;;) {
+      const double deadline = acc_.next_deadline_s();
+      Frame* f = nullptr;
+      bool got;
+      if (std::isinf(deadline)) { f = prod_q_.pop(); got = true; }
+      else got = prod_q_.pop_timeout(f, std::max(0.0, deadline - sg::Engine::get_clock()));
+      const double now = sg::Engine::get_clock();
+      ready.clear();
+      acc_.expire(now, ready);
+      send(c, ready, now);
+      if (!got) continue;
+      ready.clear();
+      for (const auto& w : f->w) {
+        const int p = kafka_partition(w.u.item, p_.partitions);
+        pending_[static_cast<std::size_t>(p)].push(w);
+        acc_.add(now, p, 1, ready);
+      }
+      c->recycle(f);
+      send(c, ready, now);
+    }
+  }
+
+  // The next record of the group's partitions (owner i of n) visible at or
+  // after now: its visibility time, or infinity when there is none yet.
+  double next_visible(const Group& g, int i, int n) const {
+    double t = 1e300;
+    for (std::size_t p = 0; p < logs_.size(); ++p) {
+      if (static_cast<int>(p) % n != i) continue;
+      const PartitionLog& log = logs_[p];
+      if (g.pos[p] < log.end()) t = std::min(t, rec(p, g.pos[p]).visible_s);
+    }
+    return t;
+  }
+  const LogRec& rec(std::size_t p, std::uint64_t off) const {
+    const PartitionLog& log = logs_[p];
+    return log.recs.at(static_cast<std::size_t>(off - log.base));
+  }
+
+  // Waits until the group has a visible record.
+  void wait_visible(Group& g, int i, int n) {
+    for (;;) {
+      const double t = next_visible(g, i, n);
+      const double now = sg::Engine::get_clock();
+      if (t <= now) return;
+      if (t >= 1e299) g.wake->acquire();
+      else sg::this_actor::sleep_until(t);
+    }
+  }
+
+  // Takes up to max records visible at now from the group's partitions, in partition order.
+  void take(Group& g, int i, int n, std::size_t max, std::vector<std::pair<std::size_t, std::uint64_t>>& out) {
+    const double now = sg::Engine::get_clock();
+    out.clear();
+    for (std::size_t p = 0; p < logs_.size() && out.size() < max; ++p) {
+      if (static_cast<int>(p) % n != i) continue;
+      while (out.size() < max && g.pos[p] < logs_[p].end() && rec(p, g.pos[p]).visible_s <= now) out.push_back({p, g.pos[p]++});
+    }
+  }
+
+  // A crash of `target` starting before `until`: the fault, else nullptr.
+  const FaultSpec* crash_before(Context* c, const char* target, double from, double until) const {
+    const FaultSpec* f = c->faults.next(FaultKind::kCrash, target, from);
+    return f && f->start_s < until ? f : nullptr;
+  }
+
+  void restart(Group& g, const FaultSpec& f) {
+    sg::this_actor::sleep_until(f.end_s);
+    g.pos = g.committed;  // resume from the committed offsets
+  }
+
+  void consumer_actor(Context* c, int i) {
+    Group& g = peebot_[static_cast<std::size_t>(i)];
+    const int n = p_.consumers;
+    std::vector<std::pair<std::size_t, std::uint64_t>> batch;
+    std::vector<Detection> out;
+    double next_commit = p_.commit_interval_s;
+    double last_check = 0.0;
+    for (;;) {
+      wait_visible(g, i, n);
+      take(g, i, n, static_cast<std::size_t>(p_.max_poll_records), batch);
+      const double t0 = sg::Engine::get_clock();
+      const double service = p_.consumer_per_poll_s + p_.consumer_per_record_s * static_cast<double>(batch.size());
+      if (const FaultSpec* f = crash_before(c, "consumer", last_check, t0 + service)) {
+        // The Pee-Bot dies with this poll (and anything it held) unprocessed.
+        if (f->start_s > t0) sg::this_actor::sleep_until(f->start_s);
+        crash_peebot(c, f->start_s);
+        restart(g, *f);
+        last_check = f->end_s;
+        next_commit = f->end_s + p_.commit_interval_s;
+        continue;
+      }
+      sg::this_actor::sleep_for(service);
+      const double now = sg::Engine::get_clock();
+      last_check = now;
+      for (const auto& [p, off] : batch) {
+        const LogRec& r = rec(p, off);
+        const Wire& w = r.w;
+        const bool replay = off < high_[p];
+        if (!replay) high_[p] = off + 1;
+        if (w.u.item < kFirstBackground && (w.u.item != kSignal || c->detector->event_open())) {
+          out.clear();
+          c->detector->on_sample(Sample{w.u.t_emit_s, w.u.value, w.u.item, w.u.status}, out);
+          for (auto& d : out) decide(c, d, now);
+        }
+        if (w.track == kNoTrack) continue;
+        if (!replay) {
+          c->book.at(w.track).t_detected_s = now;
+          c->book.done(w.track, kWaitConsumer);
+        } else {  // processed a second time: its own row
+          const std::uint32_t t = c->book.open(w.u);
+          StageTimes& st = c->book.at(t);
+          st.fate = static_cast<std::uint8_t>(UpdateFate::kReplayed);
+          st.t_detected_s = now;
+          c->book.close(t);
+          ++c->stats.updates_replayed;
+        }
+      }
+      if (now >= next_commit) {  // auto-commit: what has been processed so far
+        g.committed = g.pos;
+        next_commit = now + p_.commit_interval_s;
+        trim();
+      }
+    }
+  }
+
+  // A detection of the Pee-Bot at now: posted unless its last decision covers it.
+  void decide(Context* c, Detection& d, double now) {
+    // A replay re-detects what the durable last decision covers: already decided, dropped.
+    if (d.kind == DetectionKind::kUrination && d.onset_s <= durable_onset_s_ + kSameEventS) return;
+    d.id += id_base_;
+    c->emit_detection(d, now);
+    tweet_q_.push(d);
+  }
+
+  // The Pee-Bot process dies: its detector state, queued tweets and
+  // undurable decisions are gone.
+  void crash_peebot(Context* c, double t) {
+    for (const auto& dd : decided_)
+      if (dd.second + p_.decision_commit_s <= t) durable_onset_s_ = std::max(durable_onset_s_, dd.first);
+    decided_.clear();
+    while (tweet_q_.size() > 0) tweet_q_.pop();
+    c->detector = make_detector(c->sc.pipeline.detector);
+    id_base_ += 1000000000ull;
+    ++c->stats.restarts;
+  }
+
+  void storage_actor(Context* c) {
+    Group& g = storage_;
+    std::vector<std::pair<std::size_t, std::uint64_t>> batch;
+    const auto max = static_cast<std::size_t>(p_.storage_batch);
+    double last_check = 0.0;
+    for (;;) {
+      wait_visible(g, 0, 1);
+      // A batch: full, or the oldest visible record has waited storage_flush.
+      const double first = sg::Engine::get_clock();
+      for (;;) {
+        std::size_t avail = 0;
+        const double now = sg::Engine::get_clock();
+        for (std::size_t p = 0; p < logs_.size() && avail < max; ++p)
+          for (std::uint64_t o = g.pos[p]; o < logs_[p].end() && avail < max && rec(p, o).visible_s <= now; ++o) ++avail;
+        if (avail >= max || now >= first + p_.storage_flush_s) break;
+        g.wake->acquire_timeout(first + p_.storage_flush_s - now);  // woken by appends
+      }
+      take(g, 0, 1, max, batch);
+      const double t0 = sg::Engine::get_clock();
+      const double slow = c->faults.slowdown("store", t0);
+      const double service = (p_.storage_per_batch_s + p_.storage_per_record_s * static_cast<double>(batch.size())) * slow;
+      if (const FaultSpec* f = crash_before(c, "store", last_check, t0 + service)) {
+        if (f->start_s > t0) sg::this_actor::sleep_until(f->start_s);
+        restart(g, *f);
+        last_check = f->end_s;
+        continue;
+      }
+      sg::this_actor::sleep_for(service);
+      const double now = sg::Engine::get_clock();
+      last_check = now;
+      for (const auto& [p, off] : batch) {
+        const Wire& w = rec(p, off).w;
+        const bool replay = off < shigh_[p];
+        if (!replay) shigh_[p] = off + 1;
+        if (w.track == kNoTrack) continue;
+        if (!replay) {
+          c->book.at(w.track).t_stored_s = now;
+          c->book.done(w.track, kWaitStorage);
+        } else {  // written again (an idempotent upsert on the event id)
+          const std::uint32_t t = c->book.open(w.u);
+          StageTimes& st = c->book.at(t);
+          st.fate = static_cast<std::uint8_t>(UpdateFate::kReplayed);
+          st.t_stored_s = now;
+          c->book.close(t);
+          ++c->stats.updates_replayed;
+        }
+      }
+      g.committed = g.pos;  // commits after each write (at-least-once)
+      trim();
+    }
+  }
+
+  // Forgets records every group has committed.
+  void trim() {
+    for (std::size_t p = 0; p < logs_.size(); ++p) {
+      std::uint64_t low = storage_.committed[p];
+      low = std::min(low, peebot_[p % peebot_.size()].committed[p]);
+      PartitionLog& log = logs_[p];
+      while (log.base < low && !log.recs.empty()) { log.recs.pop(); ++log.base; }
+    }
+  }
+
+  static constexpr double kSameEventS = 30.0;  // a replayed detection this close to the last decision is that decision
+
+  StreamingParams p_;
+  ProducerAccumulator acc_;
+  FifoServer broker_;
+  std::vector<PartitionLog> logs_;
+  std::vector<Ring<Wire>> pending_;  // per partition: records in the producer's open batches, in order
+  std::vector<Group> peebot_;
+  Group storage_;
+  std::vector<std::uint64_t> high_, shigh_;  // per partition: first offset never processed (lower ones are replays)
+  SimQueue<Frame*> prod_q_;
+  SimQueue<Detection> tweet_q_;
+  std::vector<std::pair<double, double>> decided_;  // posts sent: (onset, sent at), durable decision_commit later
+  double durable_onset_s_ = -1e300;
+  std::uint64_t id_base_ = 0;
+  std::size_t ingest_max_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<HostPipeline> make_streaming_host(const Scenario& sc) { return std::make_unique<StreamingHost>(sc); }
+
+}  // namespace peebot::engine
