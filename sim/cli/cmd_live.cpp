@@ -27,7 +27,7 @@ int cmd_live(const std::vector<std::string>& args) {
       "Usage: peebot live [--record TRACE.h5] [--server URL] [--adapter-set ISSLIVE]\n"
       "                   [--items A,B,...] [--post dry-run|mastodon|x] [options]\n\n"
       "Follows the ISS urine tank on a Lightstreamer server in real time (TLCP 2.5 over\n"
-      "WebSocket, ws:// or wss://) and runs the pipeline's ingest -> detect -> store ->\n"
+      "WebSocket, or HTTP streaming as the fallback; TLS with wss:// or https://) and runs the pipeline's ingest -> detect -> store ->\n"
       "post stages, the same code as the simulator, in wall time. The real feed:\n"
       "  peebot live --server wss://push.lightstreamer.com/lightstreamer --adapter-set ISSLIVE --record live.h5\n"
       "The trace is written with SWMR: `peebot-view` and h5py can follow LIVE.h5.tmp\n"
@@ -44,7 +44,7 @@ int cmd_live(const std::vector<std::string>& args) {
       "post it, or anything before it, again.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
-      ("server", po::value<std::string>()->default_value("wss://push.lightstreamer.com/lightstreamer"), "server URL (ws:// or wss://)")
+      ("server", po::value<std::string>()->default_value("wss://push.lightstreamer.com/lightstreamer"), "server URL (ws://, wss://, http:// or https://)")
       ("adapter-set", po::value<std::string>()->default_value("ISSLIVE"), "adapter set")
       ("items", po::value<std::string>()->default_value("NODE3000005,NODE3000004,NODE3000008,NODE3000009,TIME_000001"),
        "items to subscribe (comma-separated)")
@@ -65,7 +65,10 @@ int cmd_live(const std::vector<std::string>& args) {
       ("keepalive", po::value<double>()->default_value(5.0), "keepalive to ask of the server, s (the stall watchdog fires after it + 3 s)")
       ("metrics-port", po::value<int>()->default_value(-1), "serve /healthz and /metrics on 127.0.0.1:PORT (0: any free port; -1: off)")
       ("log-format", po::value<std::string>()->default_value("text"), "text (stderr) or json (one object per line on stdout)")
-      ("max-failures", po::value<int>()->default_value(-1), "give up after this many consecutive failed connections (-1: never)");
+      ("max-failures", po::value<int>()->default_value(-1), "give up after this many consecutive failed connections (-1: never)")
+      ("transport", po::value<std::string>()->default_value("auto"),
+       "auto (WebSocket, falling back to HTTP streaming when it cannot be opened), ws or http")
+      ("ca-file", po::value<std::string>(), "TLS: trust the PEM certificates in this file instead of the system's");
   po::positional_options_description pos;
   const auto vm = parse_args("live", args, opts, pos);
   if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
@@ -86,6 +89,10 @@ int cmd_live(const std::vector<std::string>& args) {
   o.client.keepalive_s = vm["keepalive"].as<double>();
   if (!(o.client.keepalive_s > 0)) throw UsageError("live", "--keepalive must be > 0");
   o.client.max_failures = vm["max-failures"].as<int>();
+  o.client.transport = vm["transport"].as<std::string>();
+  if (o.client.transport != "auto" && o.client.transport != "ws" && o.client.transport != "http")
+    throw UsageError("live", "--transport must be auto, ws or http (got \"" + o.client.transport + "\")");
+  if (vm.count("ca-file")) o.client.ca_file = vm["ca-file"].as<std::string>();
   if (vm.count("scenario")) o.pipeline = load_scenario(vm["scenario"].as<std::string>()).pipeline;
   if (vm.count("detector")) o.pipeline.detector.kind = vm["detector"].as<std::string>();
   if (o.pipeline.detector.kind != "step" && o.pipeline.detector.kind != "rule") {

@@ -7,6 +7,7 @@
 #include "../live/feed.hpp"
 #include "../live/runner.hpp"
 #include "cli.hpp"
+#include "import_options.hpp"
 #include "report_common.hpp"
 
 namespace peebot::cli {
@@ -27,25 +28,28 @@ PipelineParams pipeline_of(const TraceMeta& meta, const std::string& path) {
 
 int cmd_replay(const std::vector<std::string>& args) {
   po::options_description opts(
-      "Usage: peebot replay TRACE.h5 [--detector step|rule] [-o out.h5] [--json]\n\n"
+      "Usage: peebot replay TRACE.h5|RECORDING [--detector step|rule] [-o out.h5] [--json]\n\n"
       "Re-runs the pipeline (ingest -> detect -> store -> post, dry run) over a\n"
       "trace's recorded telemetry as fast as possible, offline, with the same stage\n"
       "code as `peebot live`: updates are ordered by their receive time and timed by\n"
       "their TimeStamp, so a trace served by `peebot serve` and followed live gives\n"
-      "the same detections. Prints the detections and the posting decisions.\n\nOptions");
+      "the same detections. Prints the detections and the posting decisions.\n"
+      "A raw recording (the formats `peebot import` reads) is imported in memory\n"
+      "first, with the import options below.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("trace", po::value<std::string>(), "trace file (HDF5)")
       ("detector", po::value<std::string>(), "detector kind (default: the trace's scenario, else step)")
       ("output,o", po::value<std::string>(), "write the replay's trace here (telemetry, detections, posts)")
       ("json", "print the detections as JSON");
+  add_import_options(opts);
   po::positional_options_description pos;
   pos.add("trace", 1);
   const auto vm = parse_args("replay", args, opts, pos);
   if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
   if (!vm.count("trace")) throw UsageError("replay", "missing TRACE.h5");
   const std::string path = vm["trace"].as<std::string>();
-  const Trace t = read_trace_or_input_error(path);
+  const Trace t = read_trace_or_recording(path, vm, "replay");
   PipelineParams pp = pipeline_of(t.meta, path);
   if (vm.count("detector")) pp.detector.kind = vm["detector"].as<std::string>();
   if (pp.detector.kind != "step" && pp.detector.kind != "rule") {
@@ -67,9 +71,11 @@ int cmd_replay(const std::vector<std::string>& args) {
     civil_from_days(static_cast<std::int64_t>(std::floor(t.meta.epoch_unix_s / 86400.0)), y, mo, d);
     return static_cast<int>(y);
   }();
+  live::FeedClock clock(year);
   for (const auto& e : feed) {
-    const double t_emit = unix_from_iss_timestamp(year, e.iss_time_h) - t.meta.epoch_unix_s;
-    const auto seq = static_cast<std::uint64_t>(std::llround(e.iss_time_h * 3.6e6));
+    const double emit_unix = clock.unix_of(e.iss_time_h);
+    const double t_emit = emit_unix - t.meta.epoch_unix_s;
+    const auto seq = live::FeedClock::seq_of(emit_unix);
     runner.on_update(static_cast<ItemId>(e.item), e.t_s, t_emit, e.iss_time_h, e.value, e.status, seq);
     runner.tick(e.t_s);
   }

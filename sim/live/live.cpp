@@ -12,6 +12,7 @@
 
 #include "../../models/iss_time.hpp"
 #include "../scenario/scenario.hpp"
+#include "feed.hpp"
 #include "ops.hpp"
 #include "post_state.hpp"
 #include "runner.hpp"
@@ -116,6 +117,7 @@ LiveResult run_live(const LiveOptions& o) {
 
   LiveResult res;
   std::uint64_t bad_values = 0;
+  FeedClock feed_clock(year);
   std::unique_ptr<TlcpClient> client;
   bool stopping = false;
   net::steady_timer ticker(ioc);
@@ -131,6 +133,8 @@ LiveResult run_live(const LiveOptions& o) {
   h.on_log = [&](const std::string& s) { log("info", s); };
   h.on_fatal = [&](const std::string& s) { res.fatal = s; log("error", s); stop_all(); };
   h.on_new_session = [] {};
+  // Group commit: what one read brought is committed when the store's flush interval says so, not 100 ms later.
+  h.on_batch = [&]() { runner.tick(wall_unix() - epoch); };
   h.on_update = [&](int item, const tlcp::ItemState& st, int item1) {
     const double now = wall_unix() - epoch;
     if (item < 0 || item >= static_cast<int>(item_ids.size()) || item_ids[static_cast<std::size_t>(item)] < 0) return;
@@ -140,8 +144,9 @@ LiveResult run_live(const LiveOptions& o) {
       return;
     }
     if (f_status >= 0) parse_double(st.value(item1, f_status), status);
-    const double t_emit = unix_from_iss_timestamp(year, ts) - epoch;
-    const auto seq = static_cast<std::uint64_t>(std::llround(ts * 3.6e6));
+    const double emit_unix = feed_clock.unix_of(ts);
+    const double t_emit = emit_unix - epoch;
+    const auto seq = FeedClock::seq_of(emit_unix);
     runner.on_update(static_cast<ItemId>(item_ids[static_cast<std::size_t>(item)]), now, t_emit, ts, value,
                      static_cast<int>(status), seq);
     if (o.max_updates && runner.counters().accepted >= o.max_updates) stop_all();
