@@ -3,11 +3,67 @@
 #include <cstdio>
 #include <iostream>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 #include "../importer/importer.hpp"
 #include "../scenario/scenario.hpp"
 #include "cli.hpp"
+#include "import_options.hpp"
+#include "report_common.hpp"
 
 namespace peebot::cli {
+
+void add_import_options(po::options_description& opts) {
+  opts.add_options()
+      ("format", po::value<std::string>()->default_value("auto"), "auto|mimic|issp|pisslog|csv (auto: from the first line)")
+      ("item", po::value<std::string>()->default_value("NODE3000005"), "item of files whose name names none")
+      ("tz", po::value<std::string>(), "Europe/Paris|UTC: clock of pisslog (default Europe/Paris) and issp (default UTC) files")
+      ("year", po::value<int>()->default_value(2018), "year of ISS-Mimic hours-of-year times (2018: the shipped iss-mimic-2018 recording)")
+      ("gap", po::value<std::string>()->default_value("10min"), "no update of any item for longer than this is a gap")
+      ("skip-bad", "skip malformed lines (counted and reported) instead of stopping");
+}
+
+ImportOptions import_options_from(const po::variables_map& vm, const std::string& command) {
+  ImportOptions o;
+  try {
+    o.format = parse_import_format(vm["format"].as<std::string>());
+    if (vm.count("tz")) o.tz = parse_time_zone(vm["tz"].as<std::string>());
+    o.gap_s = parse_duration(vm["gap"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(command, e.what());
+  }
+  if (!(o.gap_s > 0)) throw UsageError(command, "--gap must be a positive duration");
+  o.item = vm["item"].as<std::string>();
+  o.year = vm["year"].as<int>();
+  if (o.year < 1970 || o.year > 2200) throw UsageError(command, "--year must be in 1970..2200");
+  o.skip_bad = vm.count("skip-bad") > 0;
+  return o;
+}
+
+bool is_hdf5_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open (" + std::strerror(errno) + ")");
+  char sig[8] = {};
+  in.read(sig, sizeof sig);
+  return in.gcount() == 8 && std::memcmp(sig, "\x89HDF\r\n\x1a\n", 8) == 0;
+}
+
+Trace read_trace_or_recording(const std::string& path, const po::variables_map& vm, const std::string& command) {
+  if (is_hdf5_file(path)) return read_trace_or_input_error(path);
+  const ImportOptions o = import_options_from(vm, command);
+  ImportResult r;
+  try {
+    r = import_files({path}, o);
+  } catch (const ImportError& e) {
+    throw InputError(e.what());
+  }
+  Trace t;
+  t.meta = std::move(r.meta);
+  for (ItemId id = 0; id < kNamedItems; ++id) t.telemetry[id] = std::move(r.telemetry[id]);
+  return t;
+}
 
 namespace {
 
@@ -30,13 +86,8 @@ int cmd_import(const std::vector<std::string>& args) {
   opts.add_options()
       ("help,h", "show this help")
       ("files", po::value<std::vector<std::string>>()->multitoken(), "recording files")
-      ("output,o", po::value<std::string>(), "trace to write (HDF5)")
-      ("format", po::value<std::string>()->default_value("auto"), "auto|mimic|issp|pisslog|csv (auto: from the first line)")
-      ("item", po::value<std::string>()->default_value("NODE3000005"), "item of files whose name names none")
-      ("tz", po::value<std::string>(), "Europe/Paris|UTC: clock of pisslog (default Europe/Paris) and issp (default UTC) files")
-      ("year", po::value<int>()->default_value(2018), "year of ISS-Mimic hours-of-year times (2018: the shipped iss-mimic-2018 recording)")
-      ("gap", po::value<std::string>()->default_value("10min"), "no update of any item for longer than this is a gap")
-      ("skip-bad", "skip malformed lines (counted and reported) instead of stopping");
+      ("output,o", po::value<std::string>(), "trace to write (HDF5)");
+  add_import_options(opts);
   po::positional_options_description pos;
   pos.add("files", -1);
   const auto vm = parse_args("import", args, opts, pos);
@@ -44,19 +95,7 @@ int cmd_import(const std::vector<std::string>& args) {
   if (!vm.count("files")) throw UsageError("import", "missing FILE (a recording to import)");
   if (!vm.count("output")) throw UsageError("import", "missing -o TRACE.h5");
 
-  ImportOptions o;
-  try {
-    o.format = parse_import_format(vm["format"].as<std::string>());
-    if (vm.count("tz")) o.tz = parse_time_zone(vm["tz"].as<std::string>());
-    o.gap_s = parse_duration(vm["gap"].as<std::string>());
-  } catch (const std::invalid_argument& e) {
-    throw UsageError("import", e.what());
-  }
-  if (!(o.gap_s > 0)) throw UsageError("import", "--gap must be a positive duration");
-  o.item = vm["item"].as<std::string>();
-  o.year = vm["year"].as<int>();
-  if (o.year < 1970 || o.year > 2200) throw UsageError("import", "--year must be in 1970..2200");
-  o.skip_bad = vm.count("skip-bad") > 0;
+  const ImportOptions o = import_options_from(vm, "import");
   const auto files = vm["files"].as<std::vector<std::string>>();
   const std::string out = vm["output"].as<std::string>();
 

@@ -1,8 +1,9 @@
-// peebot serve TRACE.h5 [--port 8080] [--speed 60] [faults]
+// peebot serve TRACE.h5|RECORDING [--port 8080] [--speed 60] [faults]
 #include <iostream>
 
 #include "../live/server.hpp"
 #include "cli.hpp"
+#include "import_options.hpp"
 #include "report_common.hpp"
 
 namespace peebot::cli {
@@ -11,17 +12,19 @@ namespace {
 
 int cmd_serve(const std::vector<std::string>& args) {
   po::options_description opts(
-      "Usage: peebot serve TRACE.h5 [--port 8080] [--speed 60] [faults]\n\n"
+      "Usage: peebot serve TRACE.h5|RECORDING [--port 8080] [--speed 60] [faults]\n\n"
       "Serves a trace's telemetry as an ISSLIVE-like Lightstreamer feed (TLCP 2.5)\n"
       "over WebSocket (ws://ADDRESS:PORT/lightstreamer) and HTTP streaming\n"
       "(http://ADDRESS:PORT/lightstreamer/create_session.txt): MERGE subscriptions\n"
       "with snapshot, PROBE when idle, LOOP, session recovery. Each session replays\n"
       "the trace from its start when it subscribes. Items: NODE3000004/05/08/09 and\n"
       "TIME_000001 (others are accepted and never update); fields TimeStamp, Value,\n"
-      "Status.Class, Status.Indicator, Status.Color, CalibratedData.\n\nOptions");
+      "Status.Class, Status.Indicator, Status.Color, CalibratedData.\n"
+      "A raw recording (the formats `peebot import` reads: ISS-Mimic, ISSP, pisslog,\n"
+      "CSV) is imported in memory first, with the import options below.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
-      ("trace", po::value<std::string>(), "trace file (HDF5) to replay")
+      ("trace", po::value<std::string>(), "trace file (HDF5) or recording to replay")
       ("address", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on")
       ("port", po::value<unsigned>()->default_value(8080), "TCP port (0: pick a free one; the port is printed)")
       ("speed", po::value<double>()->default_value(60.0), "trace seconds per wall second; 0 = as fast as the client reads")
@@ -32,7 +35,13 @@ int cmd_serve(const std::vector<std::string>& args) {
       ("stall-for", po::value<double>()->default_value(10.0), "fault: stall length, s")
       ("loop-after", po::value<std::uint64_t>()->default_value(0), "fault: send LOOP after N updates (once)")
       ("end-after", po::value<std::uint64_t>()->default_value(0), "fault: send END (session closed) after N updates (once)")
+      ("los-after", po::value<std::uint64_t>()->default_value(0),
+       "fault: loss of signal after N updates (once): TIME_000001 turns to Status.Class 0 and the other items stop")
+      ("los-for", po::value<double>()->default_value(600.0), "fault: LOS length, s of feed time")
+      ("stamp-now", "send the wall-clock time of sending as each update's TimeStamp (send-to-stored latency benchmarks)")
+      ("no-websocket", "refuse WebSocket upgrades (HTTP 403), as a proxy that blocks them: clients must use HTTP streaming")
       ("exit-when-done", "stop once every session has sent the whole trace");
+  add_import_options(opts);
   po::positional_options_description pos;
   pos.add("trace", 1);
   const auto vm = parse_args("serve", args, opts, pos);
@@ -53,9 +62,14 @@ int cmd_serve(const std::vector<std::string>& args) {
   o.stall_s = vm["stall-for"].as<double>();
   o.loop_after = vm["loop-after"].as<std::uint64_t>();
   o.end_after = vm["end-after"].as<std::uint64_t>();
+  o.los_after = vm["los-after"].as<std::uint64_t>();
+  o.los_s = vm["los-for"].as<double>();
+  if (!(o.los_s > 0)) throw UsageError("serve", "--los-for must be > 0");
   o.exit_when_done = vm.count("exit-when-done") > 0;
+  o.no_websocket = vm.count("no-websocket") > 0;
+  o.stamp_now = vm.count("stamp-now") > 0;
   o.handle_signals = true;
-  const Trace t = read_trace_or_input_error(vm["trace"].as<std::string>());
+  const Trace t = read_trace_or_recording(vm["trace"].as<std::string>(), vm, "serve");
   auto feed = live::feed_from_trace(t);
   const std::size_t n = feed.size();
   live::TlcpServer server(std::move(feed), o);

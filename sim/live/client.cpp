@@ -10,6 +10,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
@@ -45,17 +46,38 @@ Url parse_url(const std::string& url) {
 
 namespace {
 
-// One WebSocket connection, plain or TLS.
+// A transport: one WebSocket connection, or HTTP streaming (a stream
+// connection plus one short connection per control request); plain or TLS.
 class Link : public std::enable_shared_from_this<Link> {
  public:
-  std::function<void(std::string_view)> on_frame;
+  std::function<void(std::string_view)> on_frame;     // stream data (WebSocket: whole messages; HTTP: any piece)
+  std::function<void(std::string_view)> on_reply;     // HTTP: the whole body answering a control request
   std::function<void(const std::string&)> on_error;  // the connection is gone
-  std::function<void()> on_open;
+  std::function<void()> on_open;                      // the transport works (WebSocket handshake / HTTP 200)
   virtual ~Link() = default;
   virtual void open(const Url& u) = 0;
-  virtual void send(std::string s) = 0;
+  virtual void send(const tlcp::Request& r) = 0;
   virtual void close() = 0;
+  virtual bool whole_messages() const = 0;  // on_frame data ends at a line end
 };
+
+void set_tls_host(beast::ssl_stream<beast::tcp_stream>& s, const std::string& host, beast::error_code& ec) {
+  if (!SSL_set_tlsext_host_name(s.native_handle(), host.c_str())) {
+    ec = beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
+    return;
+  }
+  s.set_verify_callback(ssl::host_name_verification(host));
+}
+
+// "certificate verify failed" and the like, with the verification result when there is one.
+std::string tls_error(const beast::error_code& ec, SSL* ssl) {
+  std::string m = ec.message();
+  if (ssl) {
+    const long v = SSL_get_verify_result(ssl);
+    if (v != X509_V_OK) m += std::string(" (") + X509_verify_cert_error_string(v) + ")";
+  }
+  return m;
+}
 
 template <bool Tls>
 class WsLink final : public Link {
@@ -74,11 +96,13 @@ class WsLink final : public Link {
         beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
         if constexpr (Tls) {
           auto& s = self->ws_.next_layer();
-          if (!SSL_set_tlsext_host_name(s.native_handle(), self->url_.host.c_str()))
-            return self->fail("TLS: cannot set SNI host name");
-          s.set_verify_callback(ssl::host_name_verification(self->url_.host));
+          beast::error_code sni;
+          set_tls_host(s, self->url_.host, sni);
+          if (sni) return self->fail("TLS: cannot set the SNI host name: " + sni.message());
           s.async_handshake(ssl::stream_base::client, [self](const beast::error_code& ec3) {
-            if (ec3) return self->fail("TLS handshake with " + self->url_.host + ": " + ec3.message());
+            if (ec3)
+              return self->fail("TLS handshake with " + self->url_.host + ":" + self->url_.port + " failed: " +
+                                tls_error(ec3, self->ws_.next_layer().native_handle()));
             self->ws_handshake();
           });
         } else {
@@ -87,10 +111,11 @@ class WsLink final : public Link {
       });
     });
   }
-  void send(std::string s) override {
-    q_.push_back(std::move(s));
+  void send(const tlcp::Request& r) override {
+    q_.push_back(r.name == "wsok" ? std::string("wsok") : tlcp::encode_ws_request(r));
     if (!writing_ && open_) write();
   }
+  bool whole_messages() const override { return true; }
   void close() override {
     if (closed_) return;
     closed_ = true;
@@ -115,7 +140,11 @@ class WsLink final : public Link {
     auto self = std::static_pointer_cast<WsLink>(shared_from_this());
     const std::string hostport = url_.host + ":" + url_.port;
     ws_.async_handshake(res_type_, hostport, url_.path, [self](const beast::error_code& ec) {
-      if (ec) return self->fail("WebSocket handshake with " + self->url_.host + self->url_.path + ": " + ec.message());
+      if (ec) {
+        const unsigned st = self->res_type_.result_int();
+        return self->fail("WebSocket handshake with " + self->url_.host + ":" + self->url_.port + self->url_.path + " failed: " +
+                          ec.message() + (st && st != 101 ? " (HTTP status " + std::to_string(st) + ")" : std::string()));
+      }
       const auto proto = self->res_type_[beast::http::field::sec_websocket_protocol];
       if (proto != tlcp::kSubprotocol)
         return self->fail("the server did not accept subprotocol " + std::string(tlcp::kSubprotocol) + " (answered \"" +
@@ -164,6 +193,170 @@ class WsLink final : public Link {
   bool writing_ = false, open_ = false, closed_ = false;
 };
 
+// HTTP streaming (TLCP over HTTP/1.1): create_session and bind_session are
+// POSTed on a stream connection whose chunked response carries the
+// notifications; each control request goes on its own short connection and
+// its answer (REQOK/REQERR) comes back as the response body. Boost.Beast's
+// HTTP client rather than libcurl: the WebSocket transport already uses
+// Beast and Asio on the client's one io_context (same event loop, TLS set-up,
+// timers and cancellation), where libcurl would need its multi interface
+// bridged onto Asio's sockets for no gain.
+template <bool Tls>
+class HttpLink final : public Link {
+  using Stream = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  struct Conn {
+    Conn(net::io_context& ioc, ssl::context* ctx) : res(ioc), s(make(ioc, ctx)) {}
+    static Stream make(net::io_context& ioc, ssl::context* ctx) {
+      if constexpr (Tls) return Stream(ioc, *ctx);
+      else return Stream(ioc);
+    }
+    tcp::resolver res;
+    Stream s;
+    beast::flat_buffer buf;
+    beast::http::request<beast::http::string_body> req;
+    beast::http::response_parser<beast::http::buffer_body> stream_parser;  // stream connection
+    beast::http::response<beast::http::string_body> reply;                 // control connection
+    char chunk[64 * 1024];
+  };
+
+ public:
+  HttpLink(net::io_context& ioc, ssl::context* ctx) : ioc_(ioc), ctx_(ctx) {}
+  void open(const Url& u) override { url_ = u; }
+  void send(const tlcp::Request& r) override {
+    if (closed_ || r.name == "wsok") return;
+    if (r.name == "create_session" || r.name == "bind_session") start_stream(r);
+    else control(r);
+  }
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    if (stream_) shut(*stream_);
+    stream_.reset();
+  }
+  bool whole_messages() const override { return false; }
+
+ private:
+  static void shut(Conn& c) {
+    beast::error_code ec;
+    beast::get_lowest_layer(c.s).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(c.s).socket().close(ec);
+  }
+  void prepare(Conn& c, const tlcp::Request& r) {
+    namespace http = beast::http;
+    c.req = {};
+    c.req.method(http::verb::post);
+    c.req.target(url_.path + "/" + r.name + ".txt?LS_protocol=" + tlcp::kProtocolParam);
+    c.req.version(11);
+    c.req.set(http::field::host, url_.host + ":" + url_.port);
+    c.req.set(http::field::user_agent, "peebot live");
+    c.req.set(http::field::content_type, "text/plain; charset=utf-8");
+    c.req.body() = tlcp::encode_params(r.params);
+    c.req.prepare_payload();
+  }
+  // Resolves, connects and (TLS) handshakes, then then().
+  void connect(const std::shared_ptr<Conn>& c, const std::string& what, std::function<void()> then) {
+    auto self = std::static_pointer_cast<HttpLink>(shared_from_this());
+    c->res.async_resolve(url_.host, url_.port, [self, c, what, then](const beast::error_code& ec, tcp::resolver::results_type r) {
+      if (self->closed_) return;
+      if (ec) return self->fail("HTTP " + what + ": resolve " + self->url_.host + ": " + ec.message());
+      beast::get_lowest_layer(c->s).expires_after(std::chrono::seconds(10));
+      beast::get_lowest_layer(c->s).async_connect(r, [self, c, what, then](const beast::error_code& ec2, const tcp::endpoint&) {
+        if (self->closed_) return;
+        if (ec2) return self->fail("HTTP " + what + ": connect " + self->url_.host + ":" + self->url_.port + ": " + ec2.message());
+        beast::get_lowest_layer(c->s).socket().set_option(tcp::no_delay(true));
+        if constexpr (Tls) {
+          beast::error_code sni;
+          set_tls_host(c->s, self->url_.host, sni);
+          if (sni) return self->fail("TLS: cannot set the SNI host name: " + sni.message());
+          c->s.async_handshake(ssl::stream_base::client, [self, c, what, then](const beast::error_code& ec3) {
+            if (self->closed_) return;
+            if (ec3)
+              return self->fail("TLS handshake with " + self->url_.host + ":" + self->url_.port + " failed: " +
+                                tls_error(ec3, c->s.native_handle()));
+            then();
+          });
+        } else {
+          then();
+        }
+      });
+    });
+  }
+  void start_stream(const tlcp::Request& r) {
+    namespace http = beast::http;
+    if (stream_) shut(*stream_);  // a rebind replaces the stream connection
+    auto c = std::make_shared<Conn>(ioc_, ctx_);
+    stream_ = c;
+    c->stream_parser.body_limit(boost::none);
+    prepare(*c, r);
+    auto self = std::static_pointer_cast<HttpLink>(shared_from_this());
+    const std::string what = r.name;
+    connect(c, what, [self, c, what] {
+      if (self->stream_ != c) return;
+      http::async_write(c->s, c->req, [self, c, what](const beast::error_code& ec, std::size_t) {
+        if (self->closed_ || self->stream_ != c) return;
+        if (ec) return self->fail("HTTP " + what + ": sending the request: " + ec.message());
+        http::async_read_header(c->s, c->buf, c->stream_parser, [self, c, what](const beast::error_code& ec2, std::size_t) {
+          if (self->closed_ || self->stream_ != c) return;
+          if (ec2) return self->fail("HTTP " + what + ": reading the response header: " + ec2.message());
+          const unsigned st = c->stream_parser.get().result_int();
+          if (st != 200) return self->fail("HTTP " + what + " answered HTTP status " + std::to_string(st) + " (expected 200)");
+          beast::get_lowest_layer(c->s).expires_never();
+          if (self->on_open) self->on_open();
+          self->read_stream(c);
+        });
+      });
+    });
+  }
+  void read_stream(const std::shared_ptr<Conn>& c) {
+    namespace http = beast::http;
+    if (c->stream_parser.is_done()) return fail("the server ended the HTTP stream");
+    c->stream_parser.get().body().data = c->chunk;
+    c->stream_parser.get().body().size = sizeof c->chunk;
+    auto self = std::static_pointer_cast<HttpLink>(shared_from_this());
+    http::async_read_some(c->s, c->buf, c->stream_parser, [self, c](beast::error_code ec, std::size_t) {
+      if (self->closed_ || self->stream_ != c) return;
+      if (ec == http::error::need_buffer) ec = {};
+      const std::size_t n = sizeof c->chunk - c->stream_parser.get().body().size;
+      if (n && self->on_frame) self->on_frame(std::string_view(c->chunk, n));
+      if (self->closed_ || self->stream_ != c) return;
+      if (ec) return self->fail("HTTP stream lost: " + ec.message());
+      self->read_stream(c);
+    });
+  }
+  void control(const tlcp::Request& r) {
+    namespace http = beast::http;
+    auto c = std::make_shared<Conn>(ioc_, ctx_);
+    prepare(*c, r);
+    auto self = std::static_pointer_cast<HttpLink>(shared_from_this());
+    const std::string what = r.name;
+    connect(c, what, [self, c, what] {
+      http::async_write(c->s, c->req, [self, c, what](const beast::error_code& ec, std::size_t) {
+        if (self->closed_) return;
+        if (ec) return self->fail("HTTP " + what + ": sending the request: " + ec.message());
+        http::async_read(c->s, c->buf, c->reply, [self, c, what](const beast::error_code& ec2, std::size_t) {
+          shut(*c);
+          if (self->closed_) return;
+          if (ec2) return self->fail("HTTP " + what + ": reading the answer: " + ec2.message());
+          const unsigned st = c->reply.result_int();
+          if (st != 200) return self->fail("HTTP " + what + " answered HTTP status " + std::to_string(st) + " (expected 200)");
+          if (self->on_reply) self->on_reply(c->reply.body());
+        });
+      });
+    });
+  }
+  void fail(const std::string& why) {
+    if (closed_) return;
+    close();
+    if (on_error) on_error(why);
+  }
+
+  net::io_context& ioc_;
+  ssl::context* ctx_;
+  Url url_;
+  std::shared_ptr<Conn> stream_;
+  bool closed_ = false;
+};
+
 }  // namespace
 
 struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
@@ -183,6 +376,10 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
   double keepalive_s = 5.0;  // as granted by CONOK
   int failures = 0;
   bool stopped = false, is_connected = false, subscribed = false, recovering = false;
+  bool use_http = false;     // the transport of the current or next connection
+  bool link_opened = false;  // the current link's transport worked (WebSocket handshake / HTTP 200)
+  std::chrono::steady_clock::time_point session_start{};
+  std::uint64_t sync_warnings = 0;
   std::unique_ptr<tlcp::ItemState> state;
   tlcp::LineSplitter lines;
   std::uint64_t cid = 0;
@@ -199,16 +396,27 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
     if (link) link->close();
     lines.clear();
     std::shared_ptr<Link> l;
-    if (url.tls) {
-      if (!tls) {
-        tls = std::make_unique<ssl::context>(ssl::context::tls_client);
-        tls->set_default_verify_paths();
-        tls->set_verify_mode(ssl::verify_peer);
+    if (url.tls && !tls) {
+      tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+      beast::error_code ec;
+      if (opt.ca_file.empty()) tls->set_default_verify_paths(ec);
+      else tls->load_verify_file(opt.ca_file, ec);
+      if (ec) {
+        tls.reset();
+        return fatal("TLS: cannot load the trusted certificates" +
+                     (opt.ca_file.empty() ? std::string() : " from " + opt.ca_file) + ": " + ec.message());
       }
-      l = std::make_shared<WsLink<true>>(ioc, tls.get());
-    } else {
-      l = std::make_shared<WsLink<false>>(ioc, nullptr);
+      tls->set_verify_mode(ssl::verify_peer);
     }
+    if (use_http) {
+      if (url.tls) l = std::make_shared<HttpLink<true>>(ioc, tls.get());
+      else l = std::make_shared<HttpLink<false>>(ioc, nullptr);
+    } else {
+      if (url.tls) l = std::make_shared<WsLink<true>>(ioc, tls.get());
+      else l = std::make_shared<WsLink<false>>(ioc, nullptr);
+    }
+    c.transport = use_http ? "http" : "ws";
+    link_opened = false;
     link = l;
     std::weak_ptr<Impl> w = weak_from_this();
     std::weak_ptr<Link> wl = l;
@@ -216,31 +424,57 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
       auto s = w.lock();
       if (s && s->link == wl.lock()) s->on_frame(f);
     };
+    l->on_reply = [w, wl](std::string_view body) {
+      auto s = w.lock();
+      if (s && s->link == wl.lock()) s->on_reply(body);
+    };
     l->on_error = [w, wl](const std::string& why) {
       auto s = w.lock();
       if (s && s->link == wl.lock()) s->on_lost(why);
     };
+    l->on_open = [w, wl]() {
+      auto s = w.lock();
+      if (s && s->link == wl.lock()) s->link_opened = true;
+    };
+    l->open(url);
     // The opening requests: wsok, then a new session or a recovery of the current one.
-    l->send("wsok");
+    l->send(tlcp::Request{"wsok", {}});
     if (!session.empty()) {
       recovering = true;
-      tlcp::Request r{"bind_session", {{"LS_session", session},
-                                       {"LS_keepalive_millis", std::to_string(static_cast<long>(opt.keepalive_s * 1000))},
-                                       {"LS_recovery_from", std::to_string(prog)}}};
-      l->send(tlcp::encode_ws_request(r));
-      log("recovering session " + session + " from notification " + std::to_string(prog));
+      send_bind(true);
+      log("recovering session " + session + " from notification " + std::to_string(prog) + " over " +
+          (use_http ? "HTTP streaming" : "WebSocket"));
     } else {
       send_create();
     }
     arm_watchdog(10.0);
-    l->open(url);
+  }
+  void send_bind(bool recovery) {
+    tlcp::Request r{"bind_session", {{"LS_session", session},
+                                     {"LS_keepalive_millis", std::to_string(static_cast<long>(opt.keepalive_s * 1000))}}};
+    if (recovery) r.params.emplace_back("LS_recovery_from", std::to_string(prog));
+    if (use_http && opt.http_content_length) r.params.emplace_back("LS_content_length", std::to_string(opt.http_content_length));
+    link->send(r);
+  }
+  // An HTTP control answer: its lines, one by one.
+  void on_reply(std::string_view body) {
+    std::size_t a = 0;
+    while (a < body.size() && link) {
+      std::size_t b = body.find('\n', a);
+      if (b == std::string_view::npos) b = body.size();
+      std::string_view line = body.substr(a, b - a);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (!line.empty()) on_line(line);
+      a = b + 1;
+    }
   }
   void send_create() {
     tlcp::Request r{"create_session", {{"LS_cid", "peebot-live-" + std::to_string(++cid)},
                                        {"LS_adapter_set", opt.adapter_set},
                                        {"LS_keepalive_millis", std::to_string(static_cast<long>(opt.keepalive_s * 1000))},
-                                       {"LS_send_sync", "false"}}};
-    link->send(tlcp::encode_ws_request(r));
+                                       {"LS_send_sync", "true"}}};
+    if (use_http && opt.http_content_length) r.params.emplace_back("LS_content_length", std::to_string(opt.http_content_length));
+    link->send(r);
     subscribed = false;
     recovering = false;
   }
@@ -252,7 +486,8 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
     };
     tlcp::Request r{"control", {{"LS_reqId", "1"}, {"LS_op", "add"}, {"LS_subId", "1"}, {"LS_mode", "MERGE"},
                                 {"LS_group", join(opt.items)}, {"LS_schema", join(opt.fields)}, {"LS_snapshot", "true"}}};
-    link->send(tlcp::encode_ws_request(r));
+    if (use_http) r.params.emplace_back("LS_session", session);  // a control connection is not bound to the session
+    link->send(r);
   }
 
   void arm_watchdog(double seconds) {
@@ -269,7 +504,10 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
     lines.feed(f, [this](std::string_view line) {
       if (!line.empty()) on_line(line);
     });
-    if (!f.empty() && f.back() != '\n') lines.feed("\r\n", [this](std::string_view line) { if (!line.empty()) on_line(line); });
+    // A WebSocket message holds whole lines (the last CRLF may be missing); HTTP data may end anywhere.
+    if (link && link->whole_messages() && !f.empty() && f.back() != '\n')
+      lines.feed("\r\n", [this](std::string_view line) { if (!line.empty()) on_line(line); });
+    if (handler.on_batch && !stopped) handler.on_batch();
   }
 
   void on_line(std::string_view line) {
@@ -293,6 +531,7 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
           return protocol_error(e.what());
         }
         ++c.updates;
+        failures = 0;
         if (handler.on_update) handler.on_update(item - 1, *state, item);
         return;
       }
@@ -300,8 +539,8 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
         const bool same = std::string(n.args[0]) == session;
         session = std::string(n.args[0]);
         try { keepalive_s = std::max(0.05, std::stod(std::string(n.args[2])) / 1000.0); } catch (...) {}
-        failures = 0;
         set_connected(true);
+        if (!(recovering && same)) session_start = std::chrono::steady_clock::now();
         if (recovering && same) {
           ++c.recoveries;
           log("session " + session + " recovered");
@@ -341,6 +580,7 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
                        std::to_string(opt.items.size()) + " and " + std::to_string(opt.fields.size()));
         state = std::make_unique<tlcp::ItemState>(ni, nf);
         subscribed = true;
+        failures = 0;  // the attempt worked: data flows
         return;
       }
       case tlcp::Tag::kReqerr:
@@ -351,11 +591,8 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
       case tlcp::Tag::kLoop: {
         ++c.rebinds;
         log("LOOP: rebinding session " + session);
-        tlcp::Request r{"bind_session", {{"LS_session", session},
-                                         {"LS_keepalive_millis", std::to_string(static_cast<long>(opt.keepalive_s * 1000))},
-                                         {"LS_recovery_from", std::to_string(prog)}}};
         recovering = true;
-        link->send(tlcp::encode_ws_request(r));
+        send_bind(true);
         return;
       }
       case tlcp::Tag::kEnd: {
@@ -365,6 +602,19 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
         return on_lost("session ended by the server");
       }
       case tlcp::Tag::kProbe: ++c.probes; return;
+      case tlcp::Tag::kSync: {
+        // SYNC,<seconds since the session started, by the server's clock>: if
+        // ours is far behind, we are reading the stream late (a slow consumer).
+        double server_s = 0;
+        try { server_s = std::stod(std::string(n.args[0])); } catch (...) { return protocol_error("bad SYNC: " + std::string(line.substr(0, 80))); }
+        ++c.syncs;
+        const double ours = std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
+        c.sync_lag_s = ours - server_s;
+        if (c.sync_lag_s > opt.sync_lag_warn_s && sync_warnings++ < 10)
+          log("SYNC: this client reads the stream " + std::to_string(c.sync_lag_s).substr(0, 6) +
+              " s behind the server (a slow consumer or a slow network)");
+        return;
+      }
       case tlcp::Tag::kUnsub:
         return fatal("the server removed the subscription (UNSUB)");
       default: return;  // WSOK, SERVNAME, CLIENTIP, CONS, REQOK, CONF, SYNC, NOOP, unknown tags
@@ -393,6 +643,13 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
     ++c.reconnects;
     if (opt.max_failures >= 0 && failures > opt.max_failures)
       return fatal("giving up after " + std::to_string(failures) + " failed attempts (last: " + why + ")");
+    if (opt.transport == "auto" && !link_opened) {
+      // The transport itself failed (refused upgrade, proxy, bad status): try the other one.
+      use_http = !use_http;
+      ++c.fallbacks;
+      log(std::string(use_http ? "WebSocket" : "HTTP streaming") + " failed (" + why + "); trying " +
+          (use_http ? "HTTP streaming" : "WebSocket"));
+    }
     const double cap = std::min(opt.backoff_max_s, opt.backoff_s * std::pow(2.0, std::min(failures - 1, 30)));
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     const double delay = failures == 1 ? 0.0 : cap * jitter(rng);  // the first retry is immediate
@@ -419,6 +676,10 @@ TlcpClient::~TlcpClient() { impl_->stop(); }
 
 void TlcpClient::start() {
   impl_->url = parse_url(impl_->opt.url);
+  const std::string& tr = impl_->opt.transport;
+  if (tr != "auto" && tr != "ws" && tr != "http")
+    throw std::invalid_argument("transport \"" + tr + "\" must be auto, ws or http");
+  impl_->use_http = tr == "http";
   if (impl_->opt.items.empty() || impl_->opt.fields.empty()) throw std::invalid_argument("no items or no fields to subscribe");
   impl_->connect();
 }

@@ -1,4 +1,5 @@
-// Our TLCP 2.5 client over WebSocket (ws:// and wss:// with OpenSSL): session
+// Our TLCP 2.5 client over WebSocket or HTTP streaming (plain or TLS with
+// OpenSSL; HTTP streaming is the automatic fallback): session
 // creation, one MERGE subscription with snapshot, update decoding, a
 // keepalive watchdog, LOOP rebind, recovery after a dropped connection
 // (LS_recovery_from), and new sessions with capped exponential backoff and
@@ -28,17 +29,28 @@ struct ClientOptions {
   double backoff_max_s = 30.0;   // cap
   int max_failures = -1;         // consecutive failed attempts before giving up (-1: never)
   std::uint64_t seed = 1;        // jitter
+  // "auto": WebSocket, falling back to HTTP streaming when a WebSocket cannot be
+  // opened (and back again when that fails too); "ws" or "http": only that one.
+  std::string transport = "auto";
+  std::uint64_t http_content_length = 0;  // HTTP streaming: LS_content_length (0: not sent; the server's default)
+  std::string ca_file;           // TLS: trust these PEM certificates instead of the system's
+  double sync_lag_warn_s = 5.0;  // SYNC: warn when the client is this far behind the server's clock
 };
 
 struct ClientCounters {
   std::uint64_t updates = 0, sessions = 0, reconnects = 0, recoveries = 0, rebinds = 0, probes = 0,
-                errors = 0, data_notifications = 0;
+                errors = 0, data_notifications = 0, fallbacks = 0, syncs = 0;
+  double sync_lag_s = 0;      // last SYNC: server seconds since the session started minus ours (> 0: we lag)
+  std::string transport;      // "ws" or "http": the transport in use (or last tried)
 };
 
 // What the client reports.
 struct ClientHandler {
   // One decoded update: item index (0-based in ClientOptions::items) and its current field values.
   std::function<void(int item, const tlcp::ItemState& st, int item1)> on_update;
+  // The end of a piece of stream data (a WebSocket message, an HTTP read): the
+  // updates it held were all reported; a good moment to commit them as a batch.
+  std::function<void()> on_batch;
   // A new session (not a recovery): item states start over, resent values follow.
   std::function<void()> on_new_session;
   // Status changes and errors, as one human-readable line.
@@ -53,7 +65,8 @@ class TlcpClient {
  public:
   TlcpClient(boost::asio::io_context& ioc, const ClientOptions& o, ClientHandler h);
   ~TlcpClient();
-  // Throws std::invalid_argument for a URL that is not ws:// or wss://.
+  // Throws std::invalid_argument for a URL that is not ws://, wss://, http:// or https://,
+  // or a transport other than auto|ws|http.
   void start();
   void stop();
   const ClientCounters& counters() const;

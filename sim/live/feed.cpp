@@ -54,4 +54,19 @@ std::vector<FeedEvent> feed_from_trace(const Trace& t) {
   return ev;
 }
 
+double FeedClock::unix_of(double hours) {
+  constexpr double kHalfYear_h = 4380.0;
+  if (latest_h_ < 0) {
+    latest_h_ = hours;
+  } else if (hours < latest_h_ - kHalfYear_h) {
+    ++year_;
+    latest_h_ = hours;
+  } else if (hours > latest_h_ + kHalfYear_h) {
+    return unix_from_iss_timestamp(year_ - 1, hours);
+  } else if (hours > latest_h_) {
+    latest_h_ = hours;
+  }
+  return unix_from_iss_timestamp(year_, hours);
+}
+
 }  // namespace peebot::live

@@ -2,6 +2,8 @@
 // trace's named items, in time order, as the field values the real server
 // would send (TimeStamp, Value, Status.Class, ...).
 #pragma once
+#include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,5 +32,24 @@ std::optional<std::string> field_value(const FeedEvent& e, Field f);
 
 // All telemetry rows of the trace, ordered by t_s (ties: item id, then row order).
 std::vector<FeedEvent> feed_from_trace(const Trace& t);
+
+// The feed's TimeStamps (hours of the year) as Unix times, across year ends:
+// a TimeStamp more than half a year below the latest one seen starts the next
+// year; one more than half a year above it is an old value of the previous
+// year (a snapshot of an item last updated before the new year). `peebot live`
+// and `peebot replay` both time updates with it, so a run across 31 December
+// keeps its order (and its duplicate detection) instead of going stale.
+class FeedClock {
+ public:
+  explicit FeedClock(int year) : year_(year) {}
+  double unix_of(double hours);
+  // Sequence number of an update: its Unix time in microseconds.
+  static std::uint64_t seq_of(double unix_s) { return static_cast<std::uint64_t>(std::llround(unix_s * 1e6)); }
+  int year() const { return year_; }
+
+ private:
+  int year_;
+  double latest_h_ = -1.0;
+};
 
 }  // namespace peebot::live

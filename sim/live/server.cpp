@@ -12,6 +12,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "../../models/iss_time.hpp"
 #include "../../models/items.hpp"
 #include "tlcp.hpp"
 
@@ -56,7 +57,7 @@ struct TlcpServer::Impl {
   std::map<std::string, std::shared_ptr<Session>> sessions;
   std::uint64_t next_session = 1;
   std::uint64_t updates_total = 0;  // for the faults
-  bool dropped = false, stalled = false, looped = false, ended = false;
+  bool dropped = false, stalled = false, looped = false, ended = false, lost_signal = false;
   std::size_t finished_sessions = 0;
 
   void do_accept();
@@ -96,6 +97,8 @@ struct Session : std::enable_shared_from_this<Session> {
   std::string log;
   std::deque<std::size_t> log_ends;
   std::vector<std::optional<std::string>> scratch;
+  bool in_los = false;       // the injected LOS window is under way
+  double los_until_t = 0.0;  // feed time it ends
 
   void log_data(std::string_view line, std::string& out) {
     out.append(line);
@@ -157,8 +160,8 @@ struct Session : std::enable_shared_from_this<Session> {
     });
   }
 
-  void emit(const FeedEvent& e, std::string& out) {
-    last_idx[static_cast<std::size_t>(e.item)] = static_cast<long>(pos);
+  void emit(const FeedEvent& e, std::string& out, bool from_feed = true) {
+    if (from_feed) last_idx[static_cast<std::size_t>(e.item)] = static_cast<long>(pos);
     for (auto& sub : subs) {
       for (std::size_t k = 0; k < sub.items.size(); ++k) {
         if (sub.items[k] != e.item) continue;
@@ -190,7 +193,29 @@ struct Session : std::enable_shared_from_this<Session> {
     while (pos < srv.feed.size() && batch.size() < kBatchBytes) {
       const FeedEvent& e = srv.feed[pos];
       if (srv.opt.speed > 0 && (e.t_s - t0) / srv.opt.speed > elapsed) break;
-      emit(e, batch);
+      if (in_los && e.t_s >= los_until_t) {  // acquisition of signal: the items resume
+        in_los = false;
+        if (e.item != kSignal) emit(signal_event(e, kStatusAos), batch, false);
+      }
+      if (in_los) {  // only the clock item updates, reporting LOS
+        if (e.item == kSignal) {
+          FeedEvent l = e;
+          l.status = 0;
+          emit(l, batch);
+        } else {
+          ++srv.stats.withheld_in_los;
+        }
+        ++pos;
+        continue;
+      }
+      if (srv.opt.stamp_now) {
+        FeedEvent now = e;
+        now.iss_time_h = iss_timestamp_hours(
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+        emit(now, batch);
+      } else {
+        emit(e, batch);
+      }
       ++pos;
       if (fault(batch)) return;
     }
@@ -212,9 +237,28 @@ struct Session : std::enable_shared_from_this<Session> {
     const double due = srv.opt.speed > 0 ? (srv.feed[pos].t_s - t0) / srv.opt.speed : 0.0;
     arm(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(due)));
   }
+  // A TIME_000001 update with the given status, 1 ms after event e.
+  static FeedEvent signal_event(const FeedEvent& e, int status) {
+    FeedEvent s;
+    s.t_s = e.t_s;
+    s.iss_time_h = e.iss_time_h + 1e-3 / 3600.0;
+    s.value = s.iss_time_h;
+    s.status = status;
+    s.item = kSignal;
+    return s;
+  }
   // Injected faults; true when the pump must stop.
   bool fault(std::string& batch) {
     const auto& o = srv.opt;
+    if (o.los_after && !srv.lost_signal && srv.updates_total >= o.los_after) {
+      srv.lost_signal = true;
+      const FeedEvent& e = srv.feed[pos - 1];
+      std::cerr << "serve: fault: loss of signal on session " << id << " for " << o.los_s << " s of feed time\n";
+      emit(signal_event(e, 0), batch, false);
+      in_los = true;
+      los_until_t = e.t_s + o.los_s;
+      return false;
+    }
     if (o.drop_after && !srv.dropped && srv.updates_total >= o.drop_after) {
       srv.dropped = true;
       write(std::move(batch));
@@ -414,6 +458,10 @@ class HttpConn final : public Sink {
   }
   void on_request() {
     if (websocket::is_upgrade(req_)) {
+      if (srv_.opt.no_websocket) {
+        reply(http::status::forbidden, "WebSocket is disabled on this server (--no-websocket)\r\n");
+        return;
+      }
       const auto proto = req_[http::field::sec_websocket_protocol];
       if (proto.find(tlcp::kSubprotocol) == beast::string_view::npos) {
         reply(http::status::bad_request, "WebSocket subprotocol must be TLCP-2.5.0.lightstreamer.com\r\n");

@@ -25,12 +25,16 @@ struct ServeOptions {
   double stall_s = 0.0;
   std::uint64_t loop_after = 0;      // send LOOP,0 and unbind the session (client must rebind)
   std::uint64_t end_after = 0;       // send END,48 (session closed) and close
+  std::uint64_t los_after = 0;       // loss of signal: TIME_000001 turns to Status.Class 0 and the other
+  double los_s = 0.0;                //   items stop for los_s seconds of feed time, then AOS resumes
+  bool stamp_now = false;            // TimeStamp = the wall-clock time each update is sent (latency benchmarks)
+  bool no_websocket = false;         // refuse WebSocket upgrades (HTTP 403), as a proxy that blocks them: HTTP streaming only
   bool exit_when_done = false;       // stop the server once every session has sent the whole feed
   bool handle_signals = false;       // SIGINT/SIGTERM stop the server (the CLI)
 };
 
 struct ServeStats {
-  std::atomic<std::uint64_t> sessions{0}, updates_sent{0}, recoveries{0}, rebinds{0};
+  std::atomic<std::uint64_t> sessions{0}, updates_sent{0}, recoveries{0}, rebinds{0}, withheld_in_los{0};
 };
 
 class TlcpServer {
