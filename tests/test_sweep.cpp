@@ -98,7 +98,7 @@ TEST_CASE("a sweep grid is every combination of the --vary values times the seed
   CHECK_NOTHROW(validate_sweep(s));
 }
 
-TEST_CASE("--vary splits on commas outside quotes and brackets and refuses empty values", "[sweep]") {
+TEST_CASE("a --vary list splits on commas outside quotes and brackets and refuses empty values", "[sweep]") {
   const SweepAxis a = parse_vary("crew.periods=[1,2],[3]");
   CHECK(a.key == "crew.periods");
   CHECK(a.values == std::vector<std::string>{"[1,2]", "[3]"});
@@ -290,7 +290,7 @@ TEST_CASE("sweep results are the same bytes whatever --jobs", "[sweep][cli]") {
   CHECK(std::system(cmd.c_str()) == 0);
 }
 
-TEST_CASE("--point runs of every --list entry merged with --merge equal a one-shot sweep", "[sweep][cli]") {
+TEST_CASE("the --point runs of every --list entry merged with --merge equal a one-shot sweep", "[sweep][cli]") {
   const std::string sc = write_file("sweep-point.toml", kSmall);
   const std::string grid = sc + " --vary pipeline.tweet.cooldown=1min,30min --seeds 3,4";
   const auto oneshot = run_peebot("sweep " + grid + " --jobs 2 -o " + tmp_path("one.csv") + " -o " + tmp_path("one.h5"));
