@@ -8,7 +8,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <thread>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "live_fixtures.hpp"
 #include "sim/live/live.hpp"
@@ -25,10 +30,12 @@ struct LiveRun {
   Trace recorded;
   Trace source;
   live::ServeStats const* stats = nullptr;
-  std::uint64_t served = 0, recoveries = 0, rebinds = 0;
+  std::uint64_t served = 0, recoveries = 0, rebinds = 0, withheld = 0;
 };
 
-LiveRun run_against_server(live::ServeOptions so, const std::string& adapter_set = "ISSLIVE") {
+// idle_exit_s > 0: stop after that long without an update instead of after every row (faults that withhold rows).
+LiveRun run_against_server(live::ServeOptions so, const std::string& adapter_set = "ISSLIVE", double idle_exit_s = 0,
+                           const std::function<void(live::LiveOptions&)>& tweak = {}) {
   const std::string src = make_trace("live-src");
   LiveRun r;
   r.source = read_trace(src);
@@ -48,17 +55,20 @@ LiveRun run_against_server(live::ServeOptions so, const std::string& adapter_set
   o.client.backoff_s = 0.05;
   o.client.max_failures = 5;
   o.record = rec;
-  o.max_updates = n;
+  o.max_updates = idle_exit_s > 0 ? 0 : n;
+  o.idle_exit_s = idle_exit_s;
   o.duration_s = 20;  // a bound, never reached when things work
   o.feed_year = 2025;
   o.handle_signals = false;
   o.log_format = "text";
+  if (tweak) tweak(o);
   r.res = live::run_live(o);
   server.stop();
   th.join();
   r.served = server.stats().updates_sent.load();
   r.recoveries = server.stats().recoveries.load();
   r.rebinds = server.stats().rebinds.load();
+  r.withheld = server.stats().withheld_in_los.load();
   if (fs::exists(rec)) {
     r.recorded = read_trace(rec);
     fs::remove(rec);
@@ -81,6 +91,108 @@ void require_each_row_once(const LiveRun& r) {
       REQUIRE(b[i].status == a[i].status);
     }
   }
+}
+
+// TLS in front of a plain server: a TLS listener on 127.0.0.1 (certificate
+// and key from files) that relays every connection's bytes to backend_port.
+class TlsProxy {
+ public:
+  TlsProxy(const std::string& cert, const std::string& key, unsigned short backend_port)
+      : ctx_(boost::asio::ssl::context::tls_server), acc_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}),
+        backend_(backend_port) {
+    ctx_.use_certificate_chain_file(cert);
+    ctx_.use_private_key_file(key, boost::asio::ssl::context::pem);
+    accept();
+    th_ = std::thread([this] { ioc_.run(); });
+  }
+  ~TlsProxy() {
+    ioc_.stop();
+    th_.join();
+  }
+  unsigned short port() const { return acc_.local_endpoint().port(); }
+
+ private:
+  using tcp = boost::asio::ip::tcp;
+  struct Pair {
+    Pair(tcp::socket s, boost::asio::ssl::context& c, boost::asio::io_context& io) : front(std::move(s), c), back(io) {}
+    boost::asio::ssl::stream<tcp::socket> front;
+    tcp::socket back;
+    char a[16384], b[16384];
+    void close() {
+      boost::system::error_code ec;
+      front.lowest_layer().close(ec);
+      back.close(ec);
+    }
+  };
+  void accept() {
+    acc_.async_accept([this](const boost::system::error_code& ec, tcp::socket s) {
+      if (ec) return;
+      auto p = std::make_shared<Pair>(std::move(s), ctx_, ioc_);
+      p->front.async_handshake(boost::asio::ssl::stream_base::server, [this, p](const boost::system::error_code& e) {
+        if (e) return p->close();  // e.g. the client refused our certificate
+        p->back.async_connect({boost::asio::ip::make_address("127.0.0.1"), backend_}, [p](const boost::system::error_code& e2) {
+          if (e2) return p->close();
+          to_back(p);
+          to_front(p);
+        });
+      });
+      accept();
+    });
+  }
+  static void to_back(const std::shared_ptr<Pair>& p) {
+    p->front.async_read_some(boost::asio::buffer(p->a), [p](const boost::system::error_code& ec, std::size_t n) {
+      if (ec) return p->close();
+      boost::asio::async_write(p->back, boost::asio::buffer(p->a, n), [p](const boost::system::error_code& e, std::size_t) {
+        if (e) return p->close();
+        to_back(p);
+      });
+    });
+  }
+  static void to_front(const std::shared_ptr<Pair>& p) {
+    p->back.async_read_some(boost::asio::buffer(p->b), [p](const boost::system::error_code& ec, std::size_t n) {
+      if (ec) return p->close();
+      boost::asio::async_write(p->front, boost::asio::buffer(p->b, n), [p](const boost::system::error_code& e, std::size_t) {
+        if (e) return p->close();
+        to_front(p);
+      });
+    });
+  }
+  boost::asio::io_context ioc_;
+  boost::asio::ssl::context ctx_;
+  tcp::acceptor acc_;
+  unsigned short backend_;
+  std::thread th_;
+};
+
+// A self-signed certificate for "localhost" made by the openssl CLI now: DIR/NAME.crt and DIR/NAME.key.
+std::string make_certificate(const std::string& name) {
+  const std::string base = (fs::temp_directory_path() / (name + std::to_string(getpid()))).string();
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                          "-addext subjectAltName=DNS:localhost -keyout " + base + ".key -out " + base + ".crt 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[512];
+  std::size_t k;
+  while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+  const int st = pclose(p);
+  INFO("openssl req (the openssl command line tool is needed): " << out);
+  REQUIRE(WIFEXITED(st));
+  REQUIRE(WEXITSTATUS(st) == 0);
+  return base;
+}
+
+// Puts a TLS proxy (certificate `cert`) in front of the test server and points the client at it.
+std::function<void(live::LiveOptions&)> via_tls(std::unique_ptr<TlsProxy>& proxy, const std::string& cert,
+                                                const std::string& ca, const std::string& transport) {
+  return [&proxy, cert, ca, transport](live::LiveOptions& o) {
+    const auto u = live::parse_url(o.client.url);
+    proxy = std::make_unique<TlsProxy>(cert + ".crt", cert + ".key", static_cast<unsigned short>(std::stoi(u.port)));
+    o.client.url = std::string(transport == "http" ? "https" : "wss") + "://localhost:" + std::to_string(proxy->port()) +
+                   "/lightstreamer";
+    o.client.transport = transport;
+    o.client.ca_file = ca + ".crt";
+  };
 }
 
 }  // namespace
@@ -138,6 +250,148 @@ TEST_CASE("END opens a new session whose resent values ingest drops as stale or 
   require_each_row_once(r);
   REQUIRE(r.res.client.sessions == 2);
   REQUIRE(r.res.stale + r.res.duplicates >= 19);
+}
+
+TEST_CASE("an injected loss of signal reaches the pipeline as TIME_000001 LOS and the other items stop until AOS", "[live]") {
+  live::ServeOptions so;
+  so.speed = 0;
+  so.los_after = 6;
+  so.los_s = 8.0;
+  const auto r = run_against_server(so, "ISSLIVE", 1.0);
+  REQUIRE(r.res.fatal.empty());
+  REQUIRE(r.withheld > 0);
+  const auto& sig = r.recorded.telemetry[kSignal];
+  std::size_t first_los = sig.size();
+  for (std::size_t i = 0; i < sig.size() && first_los == sig.size(); ++i)
+    if (sig[i].status != kStatusAos) first_los = i;
+  REQUIRE(first_los < sig.size());
+  std::size_t aos = first_los;
+  while (aos < sig.size() && sig[aos].status != kStatusAos) ++aos;
+  REQUIRE(aos < sig.size());  // the signal came back
+  REQUIRE(aos - first_los >= 3);  // the clock kept ticking in LOS
+  const double los_h = sig[first_los].iss_time_h, aos_h = sig[aos].iss_time_h;
+  // Served time span of the window: at least the 8 s asked for.
+  REQUIRE((aos_h - los_h) * 3600.0 >= 8.0 - 1e-6);
+  std::size_t after = 0;
+  for (int item = 0; item < kNamedItems; ++item) {
+    if (item == kSignal) continue;
+    for (const auto& row : r.recorded.telemetry[item]) {
+      INFO(named_item(static_cast<ItemId>(item)) << " at " << row.iss_time_h);
+      REQUIRE_FALSE((row.iss_time_h > los_h && row.iss_time_h < aos_h));
+      if (row.iss_time_h > aos_h) ++after;
+    }
+  }
+  REQUIRE(after >= 1);  // the items resumed
+  REQUIRE(r.recorded.telemetry[kUrineTank].size() < r.source.telemetry[kUrineTank].size());
+}
+
+TEST_CASE("over HTTP streaming the live client records every served update exactly once", "[live][http]") {
+  live::ServeOptions so;
+  so.speed = 0;
+  const auto r = run_against_server(so, "ISSLIVE", 0, [](live::LiveOptions& o) { o.client.transport = "http"; });
+  require_each_row_once(r);
+  REQUIRE(r.res.client.transport == "http");
+  REQUIRE(r.res.client.sessions == 1);
+  REQUIRE(r.res.client.fallbacks == 0);
+}
+
+TEST_CASE("over HTTP streaming a dropped stream is recovered with LS_recovery_from and nothing is lost or doubled", "[live][http]") {
+  live::ServeOptions so;
+  so.speed = 200;
+  so.drop_after = 15;
+  const auto r = run_against_server(so, "ISSLIVE", 0, [](live::LiveOptions& o) { o.client.transport = "http"; });
+  require_each_row_once(r);
+  REQUIRE(r.res.client.recoveries >= 1);
+  REQUIRE(r.recoveries >= 1);
+  REQUIRE(r.res.client.sessions == 1);
+}
+
+TEST_CASE("over HTTP streaming the LOOP that ends each content length is answered by a rebind on a new stream", "[live][http]") {
+  live::ServeOptions so;
+  so.speed = 0;
+  const auto r = run_against_server(so, "ISSLIVE", 0, [](live::LiveOptions& o) {
+    o.client.transport = "http";
+    o.client.http_content_length = 300;  // a few updates per stream
+  });
+  require_each_row_once(r);
+  REQUIRE(r.res.client.rebinds >= 2);
+  REQUIRE(r.rebinds >= 2);
+  REQUIRE(r.res.client.sessions == 1);
+  REQUIRE(r.res.client.reconnects == 0);
+}
+
+TEST_CASE("when the server refuses WebSocket the automatic transport falls back to HTTP streaming", "[live][http]") {
+  live::ServeOptions so;
+  so.speed = 0;
+  so.no_websocket = true;
+  const auto r = run_against_server(so, "ISSLIVE", 0, [](live::LiveOptions& o) { o.client.transport = "auto"; });
+  require_each_row_once(r);
+  REQUIRE(r.res.client.fallbacks == 1);
+  REQUIRE(r.res.client.transport == "http");
+  REQUIRE(r.res.client.sessions == 1);
+}
+
+TEST_CASE("a WebSocket upgrade refused with an HTTP status is retried, then a fatal error naming the status", "[live][http]") {
+  live::ServeOptions so;
+  so.speed = 0;
+  so.no_websocket = true;
+  const auto r = run_against_server(so, "ISSLIVE", 0, [](live::LiveOptions& o) {
+    o.client.transport = "ws";
+    o.client.max_failures = 2;
+  });
+  REQUIRE_THAT(r.res.fatal, Catch::Contains("giving up after 3 failed attempts") && Catch::Contains("HTTP status 403"));
+  REQUIRE(r.res.updates == 0);
+  REQUIRE(r.res.client.fallbacks == 0);
+}
+
+TEST_CASE("over wss:// with the server's certificate trusted through --ca-file every update arrives once", "[live][tls]") {
+  const std::string cert = make_certificate("peebot-tls");
+  std::unique_ptr<TlsProxy> proxy;
+  live::ServeOptions so;
+  so.speed = 0;
+  const auto r = run_against_server(so, "ISSLIVE", 0, via_tls(proxy, cert, cert, "ws"));
+  proxy.reset();
+  require_each_row_once(r);
+  REQUIRE(r.res.client.transport == "ws");
+  fs::remove(cert + ".crt");
+  fs::remove(cert + ".key");
+}
+
+TEST_CASE("over https:// HTTP streaming with a trusted certificate every update arrives once", "[live][tls][http]") {
+  const std::string cert = make_certificate("peebot-tls-http");
+  std::unique_ptr<TlsProxy> proxy;
+  live::ServeOptions so;
+  so.speed = 0;
+  const auto r = run_against_server(so, "ISSLIVE", 0, via_tls(proxy, cert, cert, "http"));
+  proxy.reset();
+  require_each_row_once(r);
+  REQUIRE(r.res.client.transport == "http");
+  fs::remove(cert + ".crt");
+  fs::remove(cert + ".key");
+}
+
+TEST_CASE("a certificate from an untrusted CA is a TLS error naming the verification failure, retried, then fatal", "[live][tls]") {
+  const std::string cert = make_certificate("peebot-tls-server");
+  const std::string other = make_certificate("peebot-tls-other-ca");
+  for (const char* transport : {"ws", "http"}) {
+    INFO(transport);
+    std::unique_ptr<TlsProxy> proxy;
+    live::ServeOptions so;
+    so.speed = 0;
+    const auto tls = via_tls(proxy, cert, other, transport);
+    const auto r = run_against_server(so, "ISSLIVE", 0, [&](live::LiveOptions& o) {
+      tls(o);
+      o.client.max_failures = 1;
+    });
+    proxy.reset();
+    REQUIRE_THAT(r.res.fatal, Catch::Contains("giving up after 2 failed attempts") && Catch::Contains("TLS handshake") &&
+                                  Catch::Contains("certificate verify failed"));
+    REQUIRE(r.res.updates == 0);
+  }
+  for (const auto& b : {cert, other}) {
+    fs::remove(b + ".crt");
+    fs::remove(b + ".key");
+  }
 }
 
 TEST_CASE("a refused adapter set is a fatal error with the server's reason, not a retry loop", "[live]") {
