@@ -420,14 +420,14 @@ TEST_CASE("API answers: 2xx is sent, 429 and 5xx are retried after the server's 
   r = live::classify_response(429, {{"retry-after", "7"}}, "", now);
   REQUIRE(r.kind == live::PostResult::kRetry);
   REQUIRE(r.retry_after_s == Approx(7));
-  r = live::classify_response(429, {{"retry-after", "Mon, 23 Nov 2026 09:27:00 GMT"}}, "", 1795425960.0 - 60);
+  r = live::classify_response(429, {{"retry-after", "Mon, 23 Nov 2026 09:27:00 GMT"}}, "", 1795426020.0 - 60);
   REQUIRE(r.retry_after_s == Approx(60));
   // X: the rate-limit window's reset in unix seconds.
   r = live::classify_response(429, {{"x-rate-limit-reset", std::to_string(static_cast<long long>(now) + 90)}}, "", now);
   REQUIRE(r.kind == live::PostResult::kRetry);
   REQUIRE(r.retry_after_s == Approx(90));
   // Mastodon: ISO 8601.
-  r = live::classify_response(429, {{"x-ratelimit-reset", "2026-11-23T09:27:00.000Z"}}, "", 1795425960.0 - 30);
+  r = live::classify_response(429, {{"x-ratelimit-reset", "2026-11-23T09:27:00.000Z"}}, "", 1795426020.0 - 30);
   REQUIRE(r.retry_after_s == Approx(30));
   r = live::classify_response(429, {}, "", now);
   REQUIRE(r.kind == live::PostResult::kRetry);
