@@ -97,7 +97,8 @@ TEST_CASE("calibrate recovers burst-noise scale and within-run drain jitter of a
   w.water.enabled = false;
   std::vector<TelemetryRow> tank, upa;
   simulate_feed(w, kEpoch, 30 * kDay, 21, tank, upa);
-  CalibrateOptions o;  // burst noise is the default model
+  CalibrateOptions o;
+  o.noise = NoiseModel::kBurst;
   o.fit_days = 30;
   o.iterations = 5;
   o.name = "recovered-burst";

@@ -16,8 +16,8 @@
 //      current parameters, measure the same statistics, and correct
 //      voids_per_day (rises per day), urine volume (rise sizes), sensor noise
 //      (flicker episodes per hour) and drain rate (drain-step interval)
-//      multiplicatively; `iterations` rounds. With the burst noise model (the
-//      default) the read noise is BurstNoise (models/sensor.hpp): its scale is
+//      multiplicatively; `iterations` rounds. With the burst noise model (opt-in,
+//      --noise burst) the read noise is BurstNoise (models/sensor.hpp): its scale is
 //      fitted to the flicker episodes per hour (its slow correlation time is
 //      kept at 600 s, measured on pisslog-2025), and the within-run drain jitter (upa.drain_jitter) to the spread of the
 //      drain-step intervals; the AR(1) noise and the per-run drain_sd are 0.
@@ -36,7 +36,7 @@ namespace peebot {
 enum class NoiseModel { kBurst, kAr1 };
 
 struct CalibrateOptions {
-  NoiseModel noise = NoiseModel::kBurst;  // burst: sensor.burst_* + upa.drain_jitter; ar1: sensor.noise_* + upa.drain_sd
+  NoiseModel noise = NoiseModel::kAr1;  // burst: sensor.burst_* + upa.drain_jitter; ar1: sensor.noise_* + upa.drain_sd
   int crew_size = 7;          // assumed crew (the feed cannot tell 7 people at rate r from 5 at 1.4 r)
   double fit_days = 60;       // length of each refinement simulation, days (~500 uses: +-5 % noise)
   int iterations = 6;         // refinement rounds

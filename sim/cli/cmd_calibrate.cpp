@@ -16,7 +16,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       "Usage: peebot calibrate TRACE.h5 [-o scenario.toml] [options]\n\n"
       "Fits the world models to a trace (simulated, imported or live): drain rate\n"
       "and step interval and spread, the read noise that explains the flicker\n"
-      "(burst noise by default, --noise), rise sizes,\n"
+      "(AR(1) read noise by default, burst noise with --noise burst), rise sizes,\n"
       "uses per day and their hour-of-day profile, bulk transfers, gaps. Writes a\n"
       "complete, commented scenario whose simulation reproduces those statistics\n"
       "(to stdout without -o). The fit summary goes to stderr. Method:\n"
@@ -29,7 +29,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       ("fit-days", po::value<double>()->default_value(60), "length of each refinement simulation, days (1 .. 365)")
       ("iterations", po::value<int>()->default_value(6), "refinement rounds (0 .. 50)")
       ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the fit and of the written scenario")
-      ("noise", po::value<std::string>()->default_value("burst"),
+      ("noise", po::value<std::string>()->default_value("ar1"),
        "read-noise model to fit: burst (sensor.burst_* and upa.drain_jitter) or ar1 (sensor.noise_* and upa.drain_sd)")
       ("name", po::value<std::string>(), "scenario.name (default: calibrated-<source scenario name>)");
   po::positional_options_description pos;
