@@ -12,7 +12,8 @@ void FifoServer::expire(double t_s) {
     // Items of this batch departed by t: done(k) = first_done + k * per_item <= t.
     std::size_t gone = 0;
     if (t_s >= s.first_done_s) {
-      gone = s.per_item_s > 0 ? static_cast<std::size_t>(std::floor((t_s - s.first_done_s) / s.per_item_s)) + 1 : s.n;
+      // (a relative 1e-9 so that an item due exactly at t counts as departed despite rounding)
+      gone = s.per_item_s > 0 ? static_cast<std::size_t>(std::floor((t_s - s.first_done_s) / s.per_item_s + 1e-9)) + 1 : s.n;
       gone = std::min(gone, s.n);
     }
     if (gone == 0) break;
