@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh release
+scripts/check-test-registration.sh build/release
 ctest --preset release -j "$(nproc)"
 if [ "${1:-}" = "--sanitize" ]; then
   scripts/build.sh debug

@@ -53,7 +53,7 @@ Report report_of(const Trace& t, const std::string& arch, double rate = 70) {
 
 }  // namespace
 
-TEST_CASE("every architecture runs, persists and detects; the report states its seed targets", "[architectures]") {
+TEST_CASE("every architecture runs, persists and detects, and the report states its seed targets", "[architectures]") {
   for (const std::string arch : {"wet", "streaming", "polling"}) {
     INFO(arch);
     const Trace t = run_arch("arch-" + arch, arch_scenario(arch));
@@ -114,7 +114,7 @@ TEST_CASE("wet: the planet recommendation and manual presses show on ViewPort af
   CHECK(alerts >= 1);
 }
 
-TEST_CASE("streaming: a Pee-Bot consumer crash replays from the committed offsets; no decision is posted twice once durable", "[architectures][faults]") {
+TEST_CASE("streaming: a Pee-Bot consumer crash replays from the committed offsets, and no decision is posted twice once durable", "[architectures][faults]") {
   const std::string crash = "[[faults]]\nkind = \"crash\"\ntarget = \"consumer\"\nstart = \"1h\"\nend = \"1h2min\"\n";
   const Trace t = run_arch("stream-crash", arch_scenario("streaming", crash));
   CHECK(count_fate(t, UpdateFate::kReplayed) > 0);
@@ -140,7 +140,7 @@ TEST_CASE("wet: a LiveTrack crash loses what PUB/SUB publishes while it is down"
     }
 }
 
-TEST_CASE("polling: a worker crash delays detection and loses no row; watermark \"now\" skips late-committed rows", "[architectures][faults]") {
+TEST_CASE("polling: a worker crash delays detection and loses no row, and watermark \"now\" skips late-committed rows", "[architectures][faults]") {
   const std::string crash = "[[faults]]\nkind = \"crash\"\ntarget = \"worker\"\nstart = \"1h\"\nend = \"1h30min\"\n";
   const Trace t = run_arch("poll-crash", arch_scenario("polling", crash));
   CHECK(count_fate(t, UpdateFate::kFaultLost) == 0);
@@ -151,7 +151,7 @@ TEST_CASE("polling: a worker crash delays detection and loses no row; watermark 
   CHECK(count_fate(now, UpdateFate::kSkipped) > 0);
 }
 
-TEST_CASE("slow_disk on the database multiplies the persist latency; a tweet outage makes attempts fail", "[architectures][faults]") {
+TEST_CASE("slow_disk on the database multiplies the persist latency, and a tweet outage makes attempts fail", "[architectures][faults]") {
   const std::string slow = "[[faults]]\nkind = \"slow_disk\"\ntarget = \"db\"\nstart = \"0s\"\nend = \"4h\"\nfactor = 50\n"
                            "[[faults]]\nkind = \"tweet_outage\"\nstart = \"0s\"\nend = \"4h\"\n";
   const Trace base = run_arch("poll-base", arch_scenario("polling"));

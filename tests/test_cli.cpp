@@ -128,7 +128,7 @@ TEST_CASE("report on a missing or non-trace file exits 2 naming the file", "[cli
   REQUIRE(t.code == 2);
 }
 
-TEST_CASE("the same scenario and seed give identical traces; another seed does not", "[cli][determinism]") {
+TEST_CASE("the same scenario and seed give identical traces, and another seed does not", "[cli][determinism]") {
   const std::string sc = write_file("det.toml", kTiny);
   const std::string a = tmp_path("a.h5"), b = tmp_path("b.h5"), c = tmp_path("c.h5");
   REQUIRE(run_peebot("run " + sc + " -q -o " + a).code == 0);

@@ -138,7 +138,7 @@ TEST_CASE("a bad fault names file, line, key and what was expected", "[faults][s
              Contains("faults: got a table, expected [[faults]] tables"));
 }
 
-TEST_CASE("faults of one kind and target must not overlap; other targets may", "[faults][scenario]") {
+TEST_CASE("faults of one kind and target must not overlap, and other targets may", "[faults][scenario]") {
   const std::string two = std::string(kMinimal) +
                           "[[faults]]\nkind = \"crash\"\ntarget = \"store\"\nstart = \"1h\"\nend = \"3h\"\n"
                           "[[faults]]\nkind = \"crash\"\ntarget = \"TARGET\"\nstart = \"2h\"\nend = \"4h\"\n";
@@ -251,7 +251,7 @@ TEST_CASE("duplicate decisions follow the probability inside the window only and
   for (int i = 0; i < 100; ++i) REQUIRE(d.duplicate(150) == e.duplicate(150));
 }
 
-TEST_CASE("reorder delays come with the probability and lie in (0, max_delay]", "[faults]") {
+TEST_CASE("reorder delays come with the probability and lie between 0 and max_delay", "[faults]") {
   FaultSpec f = spec(FaultKind::kReorder, 0, 100);
   f.probability = 0.5;
   f.max_delay_s = 20;

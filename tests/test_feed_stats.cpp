@@ -93,7 +93,7 @@ TEST_CASE("a fast rise of 15 % or more is a bulk transfer, kept out of rise size
   REQUIRE_FALSE(ev[0].bulk);
 }
 
-TEST_CASE("drain steps are new lows while the UPA is NORMAL; flicker at each boundary does not add steps",
+TEST_CASE("drain steps are new lows while the UPA is NORMAL, and flicker at each boundary does not add steps",
           "[stats]") {
   // 60 % draining 1 % every 270 s, each new level flickering back once 5 s later.
   Pairs s = {{0, 60}};
@@ -140,7 +140,7 @@ TEST_CASE("flicker episodes are runs of +-1 reversals within the window, counted
   REQUIRE(st.flicker_per_hour.values == std::vector<double>{1, 1});
 }
 
-TEST_CASE("LOS windows come from TIME_000001 status; gaps and inter-update times respect them", "[stats]") {
+TEST_CASE("LOS windows come from TIME_000001 status, and gaps and inter-update times respect them", "[stats]") {
   std::vector<TelemetryRow> sig = rows_of({{1000, 0}, {1500, 0}, {1600, 0}, {5000, 0}, {5100, 0}});
   sig[0].status = 0;  // LOS 1000..1500
   sig[1].status = 24;

@@ -249,7 +249,7 @@ TEST_CASE("Europe/Paris: winter is UTC+1, summer UTC+2, and the switch nights ar
           "2025-01-15T11:00:00Z");
 }
 
-TEST_CASE("files merge per item in time order; repeats fold; out-of-order lines are reported and sorted",
+TEST_CASE("files merge per item in time order, and repeats fold, and out-of-order lines are reported and sorted",
           "[import]") {
   const std::string a = "2025-01-06-10:00:00 20\n2025-01-06-10:00:10 21\n2025-01-06-10:00:05 22\n";  // line 3 goes back
   const std::string b = "2025-01-06-10:00:20 21\n2025-01-06-10:00:30 21\n2025-01-06-10:00:40 22\n";
@@ -304,7 +304,7 @@ TEST_CASE("an item must be named by the file or by --item", "[import]") {
   REQUIRE(import1("NODE3000008.txt", "2023-09-18-22:42:18 27\n", o).telemetry[kWasteWater].size() == 1);
 }
 
-TEST_CASE("peebot import writes a trace that report and compare accept; bad input exits 2 and writes nothing",
+TEST_CASE("peebot import writes a trace that report and compare accept, and bad input exits 2 and writes nothing",
           "[import][cli]") {
   REQUIRE_THAT(run_peebot("import --help").out, Catch::Contains("--skip-bad") && Catch::Contains("--tz"));
   REQUIRE_THAT(run_peebot("compare --help").out, Catch::Contains("Kolmogorov"));

@@ -448,7 +448,7 @@ TEST_CASE("API answers: 2xx is sent, 429 and 5xx are retried after the server's 
 
 // --- Credentials ---------------------------------------------------------------------
 
-TEST_CASE("credentials come from the environment or a private file; a group- or world-readable file is refused", "[posting]") {
+TEST_CASE("credentials come from the environment or a private file, and a group- or world-readable file is refused", "[posting]") {
   setenv("PEEBOT_MASTODON_TOKEN", "env-token-1", 1);
   REQUIRE(live::load_credentials("mastodon", "").at("PEEBOT_MASTODON_TOKEN") == "env-token-1");
   unsetenv("PEEBOT_MASTODON_TOKEN");
@@ -514,7 +514,7 @@ TEST_CASE("the post state survives a restart, is replaced atomically and names a
 
 // --- The clients against local imitations of the APIs ------------------------------
 
-TEST_CASE("Mastodon poster: bearer token, Idempotency-Key and form body; 401/403/422 give up, 500 and 429 retry", "[posting][http]") {
+TEST_CASE("Mastodon poster: bearer token, Idempotency-Key and form body, and 401/403/422 give up, 500 and 429 retry", "[posting][http]") {
   FakeApi api(mastodon_ok());
   api.script({{401, {}, R"({"error": "The access token is invalid"})"},
               {403, {}, R"({"error": "This action is not allowed"})"},

@@ -422,7 +422,7 @@ TEST_CASE("trace: every table and every attribute round-trips", "[trace]") {
   check_sample(t, s);
 }
 
-TEST_CASE("trace: item names default to the named items; set_duration updates the duration", "[trace]") {
+TEST_CASE("trace: item names default to the named items, and set_duration updates the duration", "[trace]") {
   TempDir tmp;
   const std::string path = tmp.file("run.h5");
   TraceMeta meta = sample_meta();
