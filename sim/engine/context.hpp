@@ -13,6 +13,7 @@
 
 #include <simgrid/s4u.hpp>
 
+#include "../../models/iss_time.hpp"
 #include "../../models/world.hpp"
 #include "../pipeline/detector.hpp"
 #include "../pipeline/faults.hpp"
@@ -184,6 +185,35 @@ struct Context {
       book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kLost);
       book.close(w.track);
     }
+  }
+  // A named item's update as the host received it at t_rx, to the trace.
+  void record_telemetry(const Update& u, double t_rx) {
+    TelemetryRow row;
+    row.t_s = t_rx;
+    row.t_emit_s = u.t_emit_s;
+    row.iss_time_h = iss_timestamp_hours(sc.epoch_unix_s + u.t_emit_s);
+    row.value = u.value;
+    row.seq = u.seq;
+    row.status = u.status;
+    trace.telemetry(u.item, row);
+  }
+  // Ingest's verdict on an update received at t_rx and ingested at t_done:
+  // stamps its stage record, closes the record when the update is not
+  // delivered, records a named item's telemetry. True when delivered.
+  bool admit(const Wire& w, double t_rx, double t_done) {
+    const UpdateFate fate = ingest.accept(w.u);
+    if (w.track != kNoTrack) {
+      StageTimes& st = book.at(w.track);
+      st.fate = static_cast<std::uint8_t>(fate);
+      st.t_received_s = t_rx;
+      st.t_ingested_s = t_done;
+    }
+    if (fate != UpdateFate::kDelivered) {
+      if (w.track != kNoTrack) book.close(w.track);
+      return false;
+    }
+    if (w.u.item < kFirstBackground) record_telemetry(w.u, t_rx);
+    return true;
   }
   // Writes one queue-depth sample to the trace.
   void queue_sample(double now, Stage s, std::size_t depth, std::size_t max) {

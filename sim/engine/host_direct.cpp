@@ -57,27 +57,8 @@ class DirectHost final : public HostPipeline {
       std::size_t to_store = 0;
       const bool store_was_empty = c->store.pending() == 0;
       for (const auto& w : f->w) {
-        const UpdateFate fate = c->ingest.accept(w.u);
-        const bool delivered = fate == UpdateFate::kDelivered;
-        if (w.track != kNoTrack) {
-          StageTimes& st = c->book.at(w.track);
-          st.fate = static_cast<std::uint8_t>(fate);
-          st.t_received_s = t_rx;
-          st.t_ingested_s = t_done;
-        }
-        if (!delivered) {
-          if (w.track != kNoTrack) c->book.close(w.track);
-          continue;
-        }
+        if (!c->admit(w, t_rx, t_done)) continue;
         if (w.u.item < kFirstBackground) {
-          TelemetryRow row;
-          row.t_s = t_rx;
-          row.t_emit_s = w.u.t_emit_s;
-          row.iss_time_h = iss_timestamp_hours(c->sc.epoch_unix_s + w.u.t_emit_s);
-          row.value = w.u.value;
-          row.seq = w.u.seq;
-          row.status = w.u.status;
-          c->trace.telemetry(w.u.item, row);
           // Clock-only samples matter to the detector only while an event is open.
           if (w.u.item != kSignal || c->detector->event_open()) {
             DetectorItem di;

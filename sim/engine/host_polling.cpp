@@ -106,26 +106,8 @@ class PollingHost final : public HostPipeline {
       std::size_t added = 0;
       const bool was_empty = batcher_.pending() == 0;
       for (const auto& w : f->w) {
-        const UpdateFate fate = c->ingest.accept(w.u);
-        if (w.track != kNoTrack) {
-          StageTimes& st = c->book.at(w.track);
-          st.fate = static_cast<std::uint8_t>(fate);
-          st.t_received_s = t_rx;
-          st.t_ingested_s = t_done;
-        }
-        if (fate != UpdateFate::kDelivered) {
-          if (w.track != kNoTrack) c->book.close(w.track);
-          continue;
-        }
+        if (!c->admit(w, t_rx, t_done)) continue;
         if (w.u.item < kFirstBackground) {
-          TelemetryRow row;
-          row.t_s = t_rx;
-          row.t_emit_s = w.u.t_emit_s;
-          row.iss_time_h = iss_timestamp_hours(c->sc.epoch_unix_s + w.u.t_emit_s);
-          row.value = w.u.value;
-          row.seq = w.u.seq;
-          row.status = w.u.status;
-          c->trace.telemetry(w.u.item, row);
           if (w.track != kNoTrack) c->book.expect(w.track, kWaitTask);
         }
         if (w.track != kNoTrack) c->book.expect(w.track, kWaitWriter);

@@ -142,14 +142,7 @@ class WetHost final : public HostPipeline {
           st.t_ingested_s = t_pub;
         }
         if (w.u.item < kFirstBackground) {
-          TelemetryRow row;
-          row.t_s = t_rx;
-          row.t_emit_s = w.u.t_emit_s;
-          row.iss_time_h = iss_timestamp_hours(c->sc.epoch_unix_s + w.u.t_emit_s);
-          row.value = w.u.value;
-          row.seq = w.u.seq;
-          row.status = w.u.status;
-          c->trace.telemetry(w.u.item, row);
+          c->record_telemetry(w.u, t_rx);
         }
       }
       publish(c, f, t_pub);
