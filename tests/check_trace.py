@@ -4,13 +4,19 @@
 Run with the system Python (/usr/bin/python3), which has h5py:
 
     /usr/bin/python3 tests/check_trace.py FILE [--attr NAME=VALUE ...] [--rows PATH=N ...]
-                                             [--deflate | --no-deflate] [--swmr]
+                                             [--deflate | --no-deflate] [--swmr] [--unfinished]
 
 Checks that every group and dataset exists with the documented compound
 field names and kinds, is 1-D, chunked and unlimited, has a `units` attribute,
 that every root attribute exists with the documented type, and the expected
 attribute values and row counts given on the command line. Every post text
-must decode as UTF-8. Exit status: 0 ok, 1 a check failed, 3 h5py missing.
+must decode as UTF-8. The stage summaries (format 1.1): /pipeline/stage_hist
+bins on the fixed 50-per-decade grid, ordered by quantity then bin, non-empty;
+/pipeline/stage_series rows ordered by bucket then quantity, t_s on the
+bucket_s (60 s) grid, min <= mean <= max, row_first <= row_last < stage rows,
+no quantity counted more in the series than in the histogram;
+stage_summary_rows equal to the stage row count (0 and empty tables before
+finish(); --unfinished requires that). Exit status: 0 ok, 1 a check failed, 3 h5py missing.
 """
 import argparse
 import math
@@ -35,6 +41,9 @@ TABLES = {
                             ("confidence", "f4")],
     "pipeline/posts": [("detection_id", "u8"), ("t_detected_s", "f8"), ("t_first_attempt_s", "f8"),
                        ("t_done_s", "f8"), ("attempts", "i4"), ("outcome", "i4"), ("text", "S320")],
+    "pipeline/stage_hist": [("quantity", "u1"), ("lo_s", "f8"), ("hi_s", "f8"), ("count", "u8")],
+    "pipeline/stage_series": [("t_s", "f8"), ("quantity", "u1"), ("count", "u4"), ("min_s", "f8"), ("max_s", "f8"),
+                              ("mean_s", "f8"), ("row_first", "u8"), ("row_last", "u8")],
     "pipeline/queues": [("t_s", "f8"), ("stage", "i4"), ("depth", "i4"), ("depth_max", "i4")],
     "truth/voids": [("onset_s", "f8"), ("end_s", "f8"), ("crew", "i4"), ("urine_ml", "f8"), ("flush_ml", "f8"),
                     ("reaches_tank", "u1")],
@@ -50,6 +59,10 @@ STR_ATTRS = ["format", "mode", "scenario_name", "scenario_toml", "overrides", "e
 INT_ATTRS = ["format_version", "seed", "has_truth"]
 FLOAT_ATTRS = ["epoch_unix_s", "duration_s"]
 
+STAGE_QUANTITIES = 6          # feed, ingest, detector, store, ingest_to_dashboard, ingest_to_persisted
+HIST_LOG10_LO, HIST_LOG10_HI, HIST_PER_DECADE = -6, 5, 50
+HIST_BINS = (HIST_LOG10_HI - HIST_LOG10_LO) * HIST_PER_DECADE + 2
+
 failures = []
 
 
@@ -63,6 +76,73 @@ def as_str(v):
     return v.decode("utf-8") if isinstance(v, bytes) else str(v)
 
 
+def hist_edge(i):
+    """Lower edge of stage_hist bin i (docs/trace-format.md): -inf, then 10^(-6 + (i-1)/50), +inf past the last."""
+    if i <= 0:
+        return -math.inf
+    if i >= HIST_BINS:
+        return math.inf
+    return 10.0 ** (HIST_LOG10_LO + (i - 1) / HIST_PER_DECADE)
+
+
+def check_stage_summaries(f, finished):
+    """/pipeline/stage_hist and /pipeline/stage_series against docs/trace-format.md (format 1.1)."""
+    hist, series, stages = f.get("pipeline/stage_hist"), f.get("pipeline/stage_series"), f.get("pipeline/stages")
+    if not all(isinstance(d, h5py.Dataset) for d in (hist, series, stages)):
+        return  # missing tables are reported with the layout checks
+    attrs = f.attrs
+    check(int(attrs.get("format_minor", 0)) >= 1, "format_minor < 1 but the stage summary tables exist")
+    summary_rows = int(attrs["stage_summary_rows"]) if check("stage_summary_rows" in attrs,
+                                                              "missing root attribute stage_summary_rows") else 0
+    if check("bucket_s" in series.attrs, "/pipeline/stage_series has no bucket_s attribute"):
+        bucket_s = float(series.attrs["bucket_s"])
+        check(bucket_s == 60.0, f"/pipeline/stage_series bucket_s {bucket_s}, want 60")
+    else:
+        bucket_s = 60.0
+    if not finished or summary_rows == 0:
+        check(hist.shape[0] == 0 and series.shape[0] == 0 and summary_rows == 0,
+              "an unfinished trace has stage summaries (they are written by finish())")
+        return
+    check(summary_rows == stages.shape[0],
+          f"stage_summary_rows {summary_rows} != /pipeline/stages rows {stages.shape[0]}")
+    h = hist[()]
+    q, lo, hi, cnt = h["quantity"], h["lo_s"], h["hi_s"], h["count"]
+    check(bool(np.all(q < STAGE_QUANTITIES)), "/pipeline/stage_hist quantity out of 0..5")
+    check(bool(np.all(cnt > 0)), "/pipeline/stage_hist holds an empty bin")
+    # Bins on the fixed grid: lo is a bin's lower edge, hi the next bin's.
+    grid = np.array([hist_edge(i) for i in range(HIST_BINS + 1)])
+    idx = np.searchsorted(grid, lo, side="left")
+    idx = np.minimum(idx, HIST_BINS)
+    on_grid = np.isclose(grid[idx], lo, rtol=1e-9, atol=0) | (np.isinf(lo) & np.isinf(grid[idx]))
+    check(bool(np.all(on_grid)), "/pipeline/stage_hist lo_s not on the 50-per-decade grid")
+    nxt = grid[np.minimum(idx + 1, HIST_BINS)]
+    check(bool(np.all(np.isclose(nxt, hi, rtol=1e-9, atol=0) | (np.isinf(hi) & np.isinf(nxt)))),
+          "/pipeline/stage_hist hi_s is not the next bin's lower edge")
+    key = q.astype(np.int64) * (HIST_BINS + 1) + idx
+    check(bool(np.all(np.diff(key) > 0)), "/pipeline/stage_hist not ordered by quantity then bin (or a bin twice)")
+    s = series[()]
+    st, sq, sc = s["t_s"], s["quantity"], s["count"]
+    check(bool(np.all(sq < STAGE_QUANTITIES)), "/pipeline/stage_series quantity out of 0..5")
+    check(bool(np.all(sc > 0)), "/pipeline/stage_series holds an empty bucket")
+    check(bool(np.all(np.isfinite(st) & (st >= 0))), "/pipeline/stage_series t_s negative or not finite")
+    check(bool(np.all(np.abs(st / bucket_s - np.round(st / bucket_s)) < 1e-9)),
+          "/pipeline/stage_series t_s not a multiple of bucket_s")
+    order = np.lexsort((sq, st))
+    check(bool(np.all(order == np.arange(len(st)))) and
+          bool(np.all((np.diff(st) > 0) | ((np.diff(st) == 0) & (np.diff(sq.astype(np.int64)) > 0)))),
+          "/pipeline/stage_series not ordered by bucket then quantity (or a row twice)")
+    mn, mx, mean = s["min_s"], s["max_s"], s["mean_s"]
+    tol = 1e-9 * np.maximum(1.0, np.abs(mx))
+    check(bool(np.all((mn <= mean + tol) & (mean <= mx + tol))), "/pipeline/stage_series not min <= mean <= max")
+    rf, rl = s["row_first"], s["row_last"]
+    check(bool(np.all(rf <= rl)), "/pipeline/stage_series row_first > row_last")
+    check(bool(np.all(rl < stages.shape[0])), "/pipeline/stage_series row_last past /pipeline/stages")
+    # Every bucket's updates are in the histogram too (which also holds those with no t_received).
+    for k in range(STAGE_QUANTITIES):
+        in_hist, in_series = int(cnt[q == k].sum()), int(sc[sq == k].sum())
+        check(in_series <= in_hist, f"quantity {k}: {in_series} latencies in stage_series, only {in_hist} in stage_hist")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
@@ -71,6 +151,8 @@ def main():
     ap.add_argument("--deflate", dest="deflate", action="store_true", default=None)
     ap.add_argument("--no-deflate", dest="deflate", action="store_false")
     ap.add_argument("--swmr", action="store_true", help="open with swmr=True (file still being written)")
+    ap.add_argument("--unfinished", action="store_true",
+                    help="the writer has not called finish(): stage summaries must be empty")
     a = ap.parse_args()
 
     with h5py.File(a.file, "r", swmr=a.swmr) as f:
@@ -135,6 +217,8 @@ def main():
             d = f.get(path)
             if check(isinstance(d, h5py.Dataset), f"missing dataset {path}"):
                 check(d.shape[0] == int(want), f"{path} has {d.shape[0]} rows, want {want}")
+
+        check_stage_summaries(f, not a.unfinished)
 
         posts = f.get("pipeline/posts")
         if isinstance(posts, h5py.Dataset) and posts.shape[0]:
