@@ -157,6 +157,7 @@ App::App(Model model) : m_(std::move(model)) {
 
 App::~App() {
   if (loader_.joinable()) loader_.join();
+  if (rows_job_.joinable()) rows_job_.join();
   if (range_job_.joinable()) range_job_.join();
 }
 
@@ -174,12 +175,45 @@ void App::range_latency(double a, double b) {
   const StageSummary* summary = &m_.stage_summary;
   range_job_ = std::thread([this, path, summary, a, b] {
     try {
+      std::lock_guard<std::mutex> lk(hdf5_mu_);
       range_job_result_ = range_dashboard_from_rows(path, *summary, a, b);
     } catch (const std::exception&) {
       range_job_result_ = LatencyStats{};
     }
     range_done_ = true;
   });
+}
+
+void App::latency_rows(double a, double b) {
+  if (rows_job_.joinable() && rows_done_) {  // install a finished read
+    rows_job_.join();
+    if (rows_next_) rows_view_ = std::move(rows_next_);
+  }
+  if (rows_job_.joinable()) return;
+  if (rows_view_ && rows_view_->t0 <= a && rows_view_->t1 >= b) return;
+  // A window on either side, so panning and zooming out a little stay at full resolution.
+  const double w = b - a;
+  double ra = a - w, rb = b + w;
+  if (summary_updates_in(m_.stage_summary, ra, rb, rows_view_max) > rows_view_max) { ra = a; rb = b; }
+  rows_done_ = false;
+  const std::string path = m_.path;
+  const StageSummary* summary = &m_.stage_summary;
+  rows_job_ = std::thread([this, path, summary, ra, rb] {
+    try {
+      std::lock_guard<std::mutex> lk(hdf5_mu_);
+      rows_next_ = std::make_unique<StageRowsView>(stage_rows_view(path, *summary, ra, rb));
+    } catch (const std::exception&) {
+      rows_next_.reset();
+    }
+    rows_done_ = true;
+  });
+}
+
+void App::wait_rows() {
+  if (!rows_job_.joinable()) return;
+  while (!rows_done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  rows_job_.join();
+  if (rows_next_) rows_view_ = std::move(rows_next_);
 }
 
 void App::wait_range() {
@@ -282,11 +316,23 @@ std::string App::export_selection_csv(const std::string& path) {
   return out;
 }
 
+bool App::live() const {
+  return m_.meta.mode == "live" || (m_.path.size() > 4 && m_.path.compare(m_.path.size() - 4, 4, ".tmp") == 0);
+}
+
+double App::idle_wait() {
+  if (playing) { idle_frames_ = 0; return 0.0; }
+  if (latency_loading() || range_loading() || rows_loading()) { idle_frames_ = 0; return 0.05; }
+  if (live()) return 0.5;
+  if (++idle_frames_ < 2) return 0.0;
+  idle_frames_ = 0;
+  return HUGE_VAL;
+}
+
 void App::poll_live(double wall_now) {
-  const bool live = m_.meta.mode == "live" ||
-                    (m_.path.size() > 4 && m_.path.compare(m_.path.size() - 4, 4, ".tmp") == 0);
+  const bool live = this->live();
   // HDF5: one thread at a time.
-  if (!live || latency_loading() || range_loading() || wall_now - last_live_check_ < 1.0) return;
+  if (!live || latency_loading() || range_loading() || rows_loading() || wall_now - last_live_check_ < 1.0) return;
   last_live_check_ = wall_now;
   try {
     const bool following = t1 >= m_.t_end - 1e-6 || playing;
@@ -519,10 +565,7 @@ void App::charts() {
   chart_interaction(ImVec2(plot_x0, ax.min.y), ImVec2(plot_x1, bottom));
 
   dl->PushClipRect(ImVec2(origin.x, origin.y), ImVec2(origin.x + avail.x, origin.y + avail.y), true);
-  for (ChartId id : {ChartId::kTank, ChartId::kMarkers, ChartId::kUpa, ChartId::kWater, ChartId::kCrew, ChartId::kLatency}) {
-    const ChartRect& r = chart[static_cast<int>(id)];
-    dl->AddRectFilled(r.min, r.max, kBg);
-  }
+  // No background quads: the window is cleared to kBg (gl_window.cpp).
   auto label = [&](const ChartRect& r, const char* text, float dy = 0) {
     dl->AddText(ImVec2(origin.x + 4, r.min.y + dy), kLabel, text);
   };
@@ -589,52 +632,20 @@ void App::charts() {
     dl->AddText(ImVec2(plot_x0 + 8, tk.min.y + 4), IM_COL32(220, 220, 225, 255), title);
   }
   dl->PushClipRect(tk.min, tk.max, true);
+  auto ytank = [this](double v) { return tank_y_of(v); };
   if (!m_.tank_truth.empty()) {
-    std::vector<M4Column> tcols;
     std::size_t tb = SIZE_MAX;
-    m_.tank_truth.decimate(t0, t1, ncols, tcols, tb);
-    pts_.clear();
-    if (tb != SIZE_MAX) pts_.push_back(ImVec2(x_of(m_.tank_truth.t()[tb]), tank_y_of(m_.tank_truth.v()[tb])));
-    for (int c = 0; c < ncols; ++c) {
-      const M4Column& m = tcols[static_cast<std::size_t>(c)];
-      if (!m.count) continue;
-      const float x = plot_x0 + c + 0.5f;
-      pts_.push_back(ImVec2(x, tank_y_of(m.first)));
-      if (m.count > 1) {
-        pts_.push_back(ImVec2(x, tank_y_of(m.min)));
-        pts_.push_back(ImVec2(x, tank_y_of(m.max)));
-        pts_.push_back(ImVec2(x, tank_y_of(m.last)));
-      }
-    }
-    const std::size_t nx = m_.tank_truth.lower(t1);
-    if (nx < m_.tank_truth.size()) pts_.push_back(ImVec2(x_of(m_.tank_truth.t()[nx]), tank_y_of(m_.tank_truth.v()[nx])));
-    if (pts_.size() >= 2) dl->AddPolyline(pts_.data(), static_cast<int>(pts_.size()), kTruthCol, 0, 1.0f);
+    m_.tank_truth.decimate(t0, t1, ncols, cols2_, tb);
+    const Series& tt = m_.tank_truth;
+    const std::size_t nx = tt.lower(t1);
+    draw_columns(dl, cols2_, ytank, false, false, tb != SIZE_MAX ? x_of(tt.t()[tb]) : 0.0f, tb != SIZE_MAX ? tt.v()[tb] : kNoTime,
+                 nx < tt.size() ? x_of(tt.t()[nx]) : 0.0f, nx < tt.size() ? tt.v()[nx] : kNoTime, kTruthCol, 1.0f);
   }
   {
-    pts_.clear();
-    bool have = before != SIZE_MAX;
-    double prev = have ? m_.tank.v()[before] : 0;
-    if (have) pts_.push_back(ImVec2(plot_x0 - 2, tank_y_of(prev)));
-    for (int c = 0; c < ncols; ++c) {
-      const M4Column& m = cols_[static_cast<std::size_t>(c)];
-      if (!m.count) continue;
-      // Exact x of the first sample when the column holds one sample (a clean step); else the column.
-      const float x = m.count == 1 ? x_of(m.t_first) : plot_x0 + c + 0.5f;
-      if (have) pts_.push_back(ImVec2(x, tank_y_of(prev)));
-      pts_.push_back(ImVec2(x, tank_y_of(m.first)));
-      if (m.count > 1) {
-        pts_.push_back(ImVec2(x, tank_y_of(m.min)));
-        pts_.push_back(ImVec2(x, tank_y_of(m.max)));
-        pts_.push_back(ImVec2(x, tank_y_of(m.last)));
-      }
-      prev = m.last;
-      have = true;
-    }
-    if (have) {
-      const double tend = std::min(t1, m_.tank.t().back() > t1 ? t1 : m_.t_end);
-      pts_.push_back(ImVec2(std::min(plot_x1 + 2, x_of(tend)), tank_y_of(prev)));
-    }
-    if (pts_.size() >= 2) dl->AddPolyline(pts_.data(), static_cast<int>(pts_.size()), kTankCol, 0, 1.6f);
+    const bool have = before != SIZE_MAX;
+    const double tend = std::min(t1, m_.tank.empty() || m_.tank.t().back() > t1 ? t1 : m_.t_end);
+    draw_columns(dl, cols_, ytank, true, true, plot_x0 - 2, have ? m_.tank.v()[before] : kNoTime,
+                 std::min(plot_x1 + 2, x_of(tend)), 0.0, kTankCol, 1.6f);
     if (m_.tank.empty()) dl->AddText(ImVec2((tk.min.x + tk.max.x) / 2 - 30, (tk.min.y + tk.max.y) / 2), kLabel, "no data");
   }
   // Missed voids: a dashed red line through the tank chart.
@@ -721,22 +732,8 @@ void App::charts() {
       ++drawn;
       std::size_t b = SIZE_MAX;
       s->decimate(t0, t1, ncols, cols_, b);
-      pts_.clear();
-      double prev = b != SIZE_MAX ? s->v()[b] : kNoTime;
-      if (b != SIZE_MAX) pts_.push_back(ImVec2(plot_x0 - 2, ywa(prev)));
-      for (int c = 0; c < ncols; ++c) {
-        const M4Column& m = cols_[static_cast<std::size_t>(c)];
-        if (!m.count) continue;
-        const float x = plot_x0 + c + 0.5f;
-        if (!std::isnan(prev)) pts_.push_back(ImVec2(x, ywa(prev)));
-        pts_.push_back(ImVec2(x, ywa(m.first)));
-        pts_.push_back(ImVec2(x, ywa(m.min)));
-        pts_.push_back(ImVec2(x, ywa(m.max)));
-        pts_.push_back(ImVec2(x, ywa(m.last)));
-        prev = m.last;
-      }
-      if (!std::isnan(prev)) pts_.push_back(ImVec2(std::min(plot_x1 + 2, x_of(std::min(t1, m_.t_end))), ywa(prev)));
-      if (pts_.size() >= 2) dl->AddPolyline(pts_.data(), static_cast<int>(pts_.size()), col, 0, 1.3f);
+      draw_columns(dl, cols_, ywa, true, false, plot_x0 - 2, b != SIZE_MAX ? s->v()[b] : kNoTime,
+                   std::min(plot_x1 + 2, x_of(std::min(t1, m_.t_end))), 0.0, col, 1.3f);
     }
     if (!drawn) {
       const char* nd = "no data (the trace has no waste/clean water samples)";
@@ -790,26 +787,70 @@ void App::charts() {
   }
   {
     dl->PushClipRect(la.min, la.max, true);
-    bool any = false;
-    for (int k = 0; k < kStageSeries; ++k) {
-      const Series& s = m_.stage_latency[k];
-      if (s.empty()) continue;
-      any = true;
-      std::size_t b = SIZE_MAX;
-      s.decimate(t0, t1, ncols, cols_, b);
-      for (int c = 0; c < ncols; ++c) {
-        const M4Column& m = cols_[static_cast<std::size_t>(c)];
-        if (!m.count || std::isnan(m.min)) continue;
-        const float x = plot_x0 + c;
-        const float ya = ylat(m.max), yb = ylat(m.min);
-        dl->AddRectFilled(ImVec2(x, ya - 0.5f), ImVec2(x + 1, std::max(yb + 0.5f, ya + 1.5f)), kStageCol[k]);
+    const int vtx0 = dl->VtxBuffer.Size;
+    // From the summaries: each 60 s bucket's min..max as a band; zoomed in to
+    // at most rows_view_max updates, every update from the window's rows.
+    const bool summary = m_.latency_ready && !m_.latency_exact && m_.stage_summary.present;
+    latency_from_rows = false;
+    const Series* src = m_.stage_latency;
+    if (summary && summary_updates_in(m_.stage_summary, t0, t1, rows_view_max) <= rows_view_max) {
+      latency_rows(t0, t1);
+      if (rows_view_ && rows_view_->t0 <= t0 && rows_view_->t1 >= t1) {
+        src = rows_view_->lat;
+        latency_from_rows = true;
       }
     }
+    const double bucket_s = m_.stage_summary.bucket_s;
+    const bool per_bucket = summary && !latency_from_rows && bucket_s / (t1 - t0) * pw >= 1.0;
+    bool any = false;
+    for (int k = 0; k < kStageSeries; ++k) {
+      const Series& s = src[k];
+      if (s.empty()) continue;
+      any = true;
+      // Adjacent spans with the same extent merge into one quad.
+      float bx0 = 0, bx1 = -1e9f, by0 = 0, by1 = 0;
+      auto flush = [&] {
+        if (bx1 > bx0) dl->AddRectFilled(ImVec2(bx0, by0), ImVec2(bx1, by1), kStageCol[k]);
+        bx1 = -1e9f;
+      };
+      auto band = [&](float xa, float xb, double lo, double hi) {
+        float ya = ylat(hi) - 0.5f, yb = ylat(lo) + 0.5f;
+        if (yb - ya < 1.5f) yb = ya + 1.5f;
+        if (xa <= bx1 + 0.01f && ya == by0 && yb == by1) { bx1 = std::max(bx1, xb); return; }
+        flush();
+        bx0 = xa; bx1 = xb; by0 = ya; by1 = yb;
+      };
+      if (per_bucket) {
+        // Samples come in pairs (min at the bucket start, max half a bucket later).
+        std::size_t i = s.lower(t0 - bucket_s);
+        i -= i % 2;
+        const auto& tv = s.t();
+        const auto& vv = s.v();
+        for (; i + 1 < s.size() && tv[i] <= t1; i += 2) {
+          if (std::isnan(vv[i]) || std::isnan(vv[i + 1])) continue;
+          band(std::max(plot_x0 - 1, x_of(tv[i])), std::min(plot_x1 + 1, x_of(tv[i] + bucket_s)), vv[i], vv[i + 1]);
+        }
+      } else {
+        std::size_t b = SIZE_MAX;
+        s.decimate(t0, t1, ncols, cols_, b);
+        for (int c = 0; c < ncols; ++c) {
+          const M4Column& m = cols_[static_cast<std::size_t>(c)];
+          if (!m.count || std::isnan(m.min)) continue;
+          const float x = plot_x0 + c;
+          band(x, x + 1, m.min, m.max);
+        }
+      }
+      flush();
+    }
+    latency_vertices = dl->VtxBuffer.Size - vtx0;
     if (!any)
       dl->AddText(ImVec2(plot_x0 + 8, la.min.y + 24), kLabel,
                   latency_loading() ? "reading /pipeline/stages in the background..." : "no data");
     {
-      const char* title = "Latency per stage (by arrival; min..max per pixel)";
+      const char* title = latency_from_rows ? "Latency per stage (by arrival; every update, min..max per pixel)"
+                          : per_bucket      ? "Latency per stage (by arrival; min..max per 60 s, stage summaries)"
+                          : summary         ? "Latency per stage (by arrival; min..max per pixel, stage summaries)"
+                                            : "Latency per stage (by arrival; min..max per pixel)";
       dl->AddRectFilled(ImVec2(plot_x0 + 4, la.min.y + 2), ImVec2(plot_x0 + 12 + ImGui::CalcTextSize(title).x, la.min.y + 19),
                         IM_COL32(22, 24, 30, 220));
       dl->AddText(ImVec2(plot_x0 + 8, la.min.y + 3), IM_COL32(220, 220, 225, 255), title);
@@ -852,6 +893,46 @@ void App::charts() {
     if (drag_mode_ == 0) tooltip(t_of(mp.x));
   }
   dl->PopClipRect();
+}
+
+void App::draw_columns(ImDrawList* dl, const std::vector<M4Column>& cols, const std::function<float(double)>& y, bool stairs,
+                       bool exact_x, float lead_x, double lead_v, float trail_x, double trail_v, ImU32 col, float thickness) {
+  pts_.clear();
+  const float hw = std::max(0.5f, thickness / 2);
+  auto flush = [&] {
+    if (pts_.size() >= 2) dl->AddPolyline(pts_.data(), static_cast<int>(pts_.size()), col, 0, thickness);
+    pts_.clear();
+  };
+  bool have = !std::isnan(lead_v);
+  double prev = have ? lead_v : 0.0;
+  if (have) pts_.push_back(ImVec2(lead_x, y(lead_v)));
+  for (std::size_t c = 0; c < cols.size(); ++c) {
+    const M4Column& m = cols[c];
+    if (!m.count) continue;
+    const float xc = plot_x0 + static_cast<float>(c) + 0.5f;
+    if (m.count == 1 || std::isnan(m.min)) {
+      const float x = exact_x && m.count == 1 ? x_of(m.t_first) : xc;
+      if (stairs && have) pts_.push_back(ImVec2(x, y(prev)));
+      pts_.push_back(ImVec2(x, y(m.first)));
+      if (m.count > 1) pts_.push_back(ImVec2(x, y(m.last)));
+    } else {
+      double lo = m.min, hi = m.max;
+      if (stairs && have && !std::isnan(prev)) { lo = std::min(lo, prev); hi = std::max(hi, prev); }
+      pts_.push_back(ImVec2(xc, y(stairs && have ? prev : m.first)));
+      flush();
+      float ya = y(hi) - hw, yb = y(lo) + hw;  // screen y grows downwards
+      if (ya > yb) std::swap(ya, yb);
+      dl->AddRectFilled(ImVec2(xc - 0.5f, ya), ImVec2(xc + 0.5f, yb), col);
+      pts_.push_back(ImVec2(xc, y(m.last)));
+    }
+    prev = m.last;
+    have = true;
+  }
+  if (have) {
+    if (stairs) pts_.push_back(ImVec2(trail_x, y(prev)));
+    else if (!std::isnan(trail_v)) pts_.push_back(ImVec2(trail_x, y(trail_v)));
+  }
+  flush();
 }
 
 void App::chart_interaction(const ImVec2& a, const ImVec2& b) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,11 +36,25 @@ class App {
   // Range statistics' ingest->dashboard figures being read from the range's rows (summary traces).
   bool range_loading() const { return range_job_.joinable(); }
   void wait_range();  // blocks until they are in (tests)
+  // Zoomed in far enough (at most rows_view_max updates in the window), the
+  // latency chart shows every update: the window's rows are read in the
+  // background (only those the stage summary's buckets point to).
+  std::uint64_t rows_view_max = 200000;
+  bool rows_loading() const { return rows_job_.joinable(); }
+  void wait_rows();  // blocks until a pending rows read is installed (tests)
   // Blocks until the background latency load is installed (bench, tests).
   void wait_latency();
 
   void frame(double wall_dt);  // builds this frame's UI; wall_dt: seconds since the previous frame
-  void poll_live(double wall_now);  // live tail: follows a SWMR trace as it grows (looks at most once a second)
+  void poll_live(double wall_now);
+  bool live() const;  // a live trace, or a .tmp still being written
+  // After a frame of the interactive loop: how long it may wait for input
+  // (glfwWaitEventsTimeout) before the next frame. 0 while playing; 0.05 s while
+  // a background read runs (its result shows when it is in); 0.5 s for a live
+  // trace (the tail is looked at once a second); otherwise, every second call,
+  // HUGE_VAL (wait for an event: nothing changes on screen without one; the
+  // other call gives ImGui the frame it needs to settle after an event).
+  double idle_wait();  // live tail: follows a SWMR trace as it grows (looks at most once a second)
 
   // View state (seconds since epoch).
   double t0 = 0.0, t1 = 1.0;   // the shared time window
@@ -65,6 +80,8 @@ class App {
   float plot_x0 = 0, plot_x1 = 1;     // x pixels of t0 and t1
   double tank_y0 = 0, tank_y1 = 100;  // the tank chart's y range (percent) last frame
   int chart_vertices = 0;             // vertices the chart panel's draw list held last frame
+  int latency_vertices = 0;           // of which the latency chart's bands
+  bool latency_from_rows = false;     // the latency chart showed the window's rows (not the 60 s summaries)
   float x_of(double t) const { return plot_x0 + static_cast<float>((t - t0) / (t1 - t0)) * (plot_x1 - plot_x0); }
   double t_of(float x) const { return t0 + (x - plot_x0) / (plot_x1 - plot_x0) * (t1 - t0); }
   float tank_y_of(double v) const;
@@ -85,10 +102,19 @@ class App {
   void posts_tab();
   void trace_tab();
   void tooltip(double t);
+  // Draws decimated columns (cols_): columns holding one sample as a polyline
+  // (stairs: held until the next sample; else point to point), denser columns
+  // as one filled min..max quad a pixel wide (covering the step into it and
+  // half the line width) instead of a zig-zag of anti-aliased line segments:
+  // the same picture for a fraction of the pixels a software rasteriser shades.
+  // lead: the sample before the window (x, value; value NaN: none); trail: where
+  // the line ends (stairs: at the last value; else at trail_v).
+  void draw_columns(ImDrawList* dl, const std::vector<M4Column>& cols, const std::function<float(double)>& y, bool stairs,
+                    bool exact_x, float lead_x, double lead_v, float trail_x, double trail_v, ImU32 col, float thickness);
   void keyboard();
 
   Model m_;
-  std::vector<M4Column> cols_;  // scratch (no per-frame allocation once sized)
+  std::vector<M4Column> cols_, cols2_;  // scratch (no per-frame allocation once sized)
   std::vector<ImVec2> pts_;
   bool tank_y_auto_ = true, lat_y_auto_ = true;
   double lat_y0_ = -4, lat_y1_ = 1;
@@ -120,7 +146,15 @@ class App {
   std::atomic<bool> range_done_{false};
   LatencyStats range_job_result_{};
   double range_job_a_ = kNoTime, range_job_b_ = kNoTime;
+  // The latency chart's rows when zoomed in (stage_rows_view), read in the background.
+  void latency_rows(double a, double b);
+  std::unique_ptr<StageRowsView> rows_view_;
+  std::thread rows_job_;
+  std::atomic<bool> rows_done_{false};
+  std::unique_ptr<StageRowsView> rows_next_;
+  std::mutex hdf5_mu_;  // HDF5 (serial build): one background read at a time
   double last_live_check_ = -1e300;
+  int idle_frames_ = 0;
   std::unique_ptr<TraceTail> tail_;  // live tail: the trace held open for SWMR reading
 };
 

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
+
 #include "app.hpp"
 #include "gl_window.hpp"
 
@@ -57,6 +59,13 @@ double duration_arg(const std::string& opt, const std::string& v) {
 }
 
 double pct(std::vector<double> v, double p) { return peebot::percentile(std::move(v), p); }
+
+// CPU time of the whole process (every thread: llvmpipe rasterises on its own threads), ms.
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
+}
 
 }  // namespace
 
@@ -157,7 +166,8 @@ int main(int argc, char** argv) {
       const bool from_summary = app.model().latency_ready;
       app.wait_latency();
       const double lat_s = std::chrono::duration<double>(clock::now() - w0).count();
-      std::vector<double> ms, build_ms, raster_ms, swap_ms;
+      std::vector<double> ms, build_ms, raster_ms, swap_ms, cpu_ms, raster_cpu_ms;
+      int max_all_vtx = 0, max_cmds = 0;
       const double a = app.model().t_begin, b = app.model().t_end;
       int max_vtx = 0;
       const int n = frames > 0 ? frames : 400;
@@ -175,15 +185,27 @@ int main(int argc, char** argv) {
           app.speed = 1e5;
         }
         const auto t0 = clock::now();
+        const double c0 = process_cpu_ms();
         win.begin_frame([](ImGuiIO& io) { io.MousePos = ImVec2(-FLT_MAX, -FLT_MAX); });
         app.frame(1.0 / 60);
         const auto tb = clock::now();
+        const double cb = process_cpu_ms();
         win.render();
         win.finish();
         const auto t1 = clock::now();
+        const double c1 = process_cpu_ms();
         win.swap();
         const auto t2 = clock::now();
+        const double c2 = process_cpu_ms();
+        if (const ImDrawData* dd = ImGui::GetDrawData()) {
+          int cmds = 0;
+          for (int l = 0; l < dd->CmdListsCount; ++l) cmds += dd->CmdLists[l]->CmdBuffer.Size;
+          max_all_vtx = std::max(max_all_vtx, dd->TotalVtxCount);
+          max_cmds = std::max(max_cmds, cmds);
+        }
         if (f >= 3) {
+          cpu_ms.push_back(c2 - c0);
+          raster_cpu_ms.push_back(c1 - cb);
           ms.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
           build_ms.push_back(std::chrono::duration<double, std::milli>(tb - t0).count());
           raster_ms.push_back(std::chrono::duration<double, std::milli>(t1 - tb).count());
@@ -196,18 +218,25 @@ int main(int argc, char** argv) {
       std::printf("open: %.3f s to the first frame's data (telemetry, events, truth, pyramids, scoring, stage latencies\n"
                   "      when the trace has stage summaries); of which telemetry min/max pyramids %.2f ms\n",
                   open_s, app.model().pyramid_seconds * 1e3);
-      if (from_summary)
-        std::printf("stage latencies: from the trace's stage summaries, ready at open (%zu buckets of %.0f s)\n",
-                    app.model().stage_summary.buckets.size(), app.model().stage_summary.bucket_s);
-      else
+      if (from_summary) {
+        const auto& bk = app.model().stage_summary.buckets;
+        std::size_t nb = 0;  // rows are (bucket, quantity): count distinct buckets
+        for (std::size_t i = 0; i < bk.size(); ++i) nb += i == 0 || bk[i].t_s != bk[i - 1].t_s;
+        std::printf("stage latencies: from the trace's stage summaries, ready at open (%zu buckets of %.0f s, %zu rows)\n",
+                    nb, app.model().stage_summary.bucket_s, bk.size());
+      } else {
         std::printf("stage latencies (/pipeline/stages, no summaries in this trace, background): ready %.3f s after the window opened\n", lat_s);
+      }
       std::printf("frames: %zu at %dx%d, frame time p50 %.2f ms, p99 %.2f ms, max %.2f ms (%.0f fps at p50)\n", ms.size(),
                   width, height, pct(ms, 50), pct(ms, 99), *std::max_element(ms.begin(), ms.end()), 1000.0 / pct(ms, 50));
       std::printf("  UI build (ImGui + decimation + draw lists): p50 %.2f ms, p99 %.2f ms\n", pct(build_ms, 50), pct(build_ms, 99));
       std::printf("  render (GL calls, Mesa llvmpipe rasterising, glFinish): p50 %.2f ms, p99 %.2f ms\n", pct(raster_ms, 50),
                   pct(raster_ms, 99));
       std::printf("  swap (glfwSwapBuffers to Xvfb): p50 %.2f ms, p99 %.2f ms\n", pct(swap_ms, 50), pct(swap_ms, 99));
-      std::printf("chart draw list: at most %d vertices a frame\n", max_vtx);
+      std::printf("CPU time of the process (all threads) per frame: p50 %.2f ms, p99 %.2f ms; of which render p50 %.2f ms, p99 %.2f ms\n",
+                  pct(cpu_ms, 50), pct(cpu_ms, 99), pct(raster_cpu_ms, 50), pct(raster_cpu_ms, 99));
+      std::printf("chart draw list: at most %d vertices a frame; all draw lists at most %d vertices, %d draw calls\n", max_vtx,
+                  max_all_vtx, max_cmds);
       return 0;
     }
     const bool headless = !shot.empty();
@@ -248,7 +277,12 @@ int main(int argc, char** argv) {
         }
       }
       win.swap();
-      if (!headless && !app.playing) glfwWaitEventsTimeout(app.model().meta.mode == "live" ? 0.5 : 0.05);
+      if (!headless) {
+        // Idle: no redraw until input (or a background read / the live tail needs one).
+        const double wait = app.idle_wait();
+        if (wait == HUGE_VAL) glfwWaitEvents();
+        else if (wait > 0) glfwWaitEventsTimeout(wait);
+      }
     }
   } catch (const std::exception& e) {
     std::cerr << "peebot-view: " << e.what() << "\n";

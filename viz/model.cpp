@@ -548,24 +548,73 @@ LatencyData latency_from_summary(const StageSummary& s) {
   return out;
 }
 
-LatencyStats range_dashboard_from_rows(const std::string& path, const StageSummary& s, double t0, double t1) {
-  // Buckets overlapping [t0, t1] name the rows to read; rows outside the range are skipped.
-  std::uint64_t first = UINT64_MAX, last = 0;
+namespace {
+
+// Calls fn for every delivered /pipeline/stages row received in [t0, t1],
+// reading only the rows that the buckets overlapping the range point to.
+template <class Fn>
+std::uint64_t for_rows_in(const std::string& path, const StageSummary& s, double t0, double t1, Fn fn) {
+  std::uint64_t first = UINT64_MAX, last = 0, read = 0;
   for (const StageBucket& b : s.buckets)
     if (b.t_s <= t1 && b.t_s + s.bucket_s >= t0) {
       first = std::min(first, b.row_first);
       last = std::max(last, b.row_last);
     }
-  std::vector<double> lat;
-  if (first == UINT64_MAX) return latency_stats(lat);
+  if (first == UINT64_MAX) return 0;
   constexpr std::uint64_t kBlock = 1u << 18;
   for (std::uint64_t a = first; a <= last; a += kBlock) {
     const std::vector<StageTimes> rows = read_stage_rows(path, a, std::min(kBlock, last + 1 - a));
+    read += rows.size();
     for (const StageTimes& r : rows)
-      if (static_cast<UpdateFate>(r.fate) == UpdateFate::kDelivered && r.t_received_s >= t0 && r.t_received_s <= t1)
-        lat.push_back(r.t_detected_s - r.t_received_s);
+      if (static_cast<UpdateFate>(r.fate) == UpdateFate::kDelivered && r.t_received_s >= t0 && r.t_received_s <= t1) fn(r);
   }
+  return read;
+}
+
+}  // namespace
+
+LatencyStats range_dashboard_from_rows(const std::string& path, const StageSummary& s, double t0, double t1) {
+  std::vector<double> lat;
+  for_rows_in(path, s, t0, t1, [&](const StageTimes& r) { lat.push_back(r.t_detected_s - r.t_received_s); });
   return latency_stats(lat);
+}
+
+std::uint64_t summary_updates_in(const StageSummary& s, double t0, double t1, std::uint64_t limit) {
+  std::uint64_t n = 0;
+  const auto lo = std::lower_bound(s.buckets.begin(), s.buckets.end(), t0 - s.bucket_s,
+                                   [](const StageBucket& b, double t) { return b.t_s < t; });
+  for (auto it = lo; it != s.buckets.end() && it->t_s <= t1 && n <= limit; ++it)
+    if (it->quantity == 0 && it->t_s + s.bucket_s >= t0) n += it->count;
+  return n;
+}
+
+StageRowsView stage_rows_view(const std::string& path, const StageSummary& s, double t0, double t1) {
+  StageRowsView out;
+  out.t0 = t0;
+  out.t1 = t1;
+  struct Row {
+    double t;
+    double v[kStageSeries];
+  };
+  std::vector<Row> rows;
+  out.rows = for_rows_in(path, s, t0, t1, [&](const StageTimes& r) {
+    double d[kStageQuantities];
+    stage_latencies(r, d);
+    Row row{r.t_received_s, {}};
+    for (int k = 0; k < kStageSeries; ++k) row.v[k] = d[k] > 0 ? std::log10(d[k]) : kNoTime;
+    rows.push_back(row);
+  });
+  // Rows are in order of completion: order them by arrival.
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.t < b.t; });
+  std::vector<double> t(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) t[i] = rows[i].t;
+  auto ts = std::make_shared<const std::vector<double>>(std::move(t));
+  for (int k = 0; k < kStageSeries; ++k) {
+    std::vector<double> v(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) v[i] = rows[i].v[k];
+    out.lat[k].assign(ts, std::move(v));
+  }
+  return out;
 }
 
 void install(Model& m, LatencyData&& d, bool exact) {

@@ -139,6 +139,20 @@ bool follow(Model& m, TraceTail& tail);
 // from the rows that the stage summary's buckets point to (no full scan).
 LatencyStats range_dashboard_from_rows(const std::string& path, const StageSummary& s, double t0, double t1);
 
+// Per-stage latencies (log10 s by t_received, delivered updates) of the
+// updates received in [t0, t1], read from only the rows the summary's buckets
+// point to: the latency chart at full resolution when zoomed in.
+struct StageRowsView {
+  double t0 = kNoTime, t1 = kNoTime;   // the range read
+  Series lat[kStageSeries];            // one shared time vector
+  std::uint64_t rows = 0;              // /pipeline/stages rows read
+};
+StageRowsView stage_rows_view(const std::string& path, const StageSummary& s, double t0, double t1);
+// Delivered updates received in the buckets overlapping [t0, t1] (the feed
+// quantity's counts): what stage_rows_view would read, without reading it.
+// Counting stops past `limit`.
+std::uint64_t summary_updates_in(const StageSummary& s, double t0, double t1, std::uint64_t limit = UINT64_MAX);
+
 // Counts and precision/recall of the events inside [t0, t1].
 struct RangeStats {
   double t0 = 0.0, t1 = 0.0;

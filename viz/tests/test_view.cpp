@@ -348,9 +348,10 @@ TEST_CASE("An import trace without truth opens, with LOS from TIME_000001's stat
   CHECK(m.hist[6].stats.count == 1);  // from the detection's onset without truth
 }
 
-TEST_CASE("Stage summaries stored by the writer give every stage's latencies at open, close to the rows' figures", "[viz-model]") {
-  TempDir d;
-  const std::string p = d.file("summary.h5");
+namespace {
+// 20,000 s of stage rows every 0.7 s (lognormal feed and detector latencies,
+// one in 50 lost, one in 97 never stored), with the writer's stage summaries.
+void write_summary_trace(const std::string& p) {
   {
     TraceWriter w(p, demo_meta(true));
     std::mt19937_64 rng(11);
@@ -370,6 +371,13 @@ TEST_CASE("Stage summaries stored by the writer give every stage's latencies at 
     }
     w.finish();
   }
+}
+}  // namespace
+
+TEST_CASE("Stage summaries stored by the writer give every stage's latencies at open, close to the rows' figures", "[viz-model]") {
+  TempDir d;
+  const std::string p = d.file("summary.h5");
+  write_summary_trace(p);
   const StageSummary sum = read_stage_summary(p);
   REQUIRE(sum.present);
   CHECK(sum.bucket_s == kStageBucketS);
@@ -410,6 +418,69 @@ TEST_CASE("Stage summaries stored by the writer give every stage's latencies at 
   CHECK(r.count > 2000);
   CHECK(r.p50_s == re.p50_s);
   CHECK(r.p99_s == re.p99_s);
+}
+
+TEST_CASE("When zoomed in the latency chart's rows are read for the window only and equal the full read", "[viz-model]") {
+  TempDir d;
+  const std::string p = d.file("summary.h5");
+  write_summary_trace(p);
+  const StageSummary sum = read_stage_summary(p);
+  REQUIRE(sum.present);
+  const Model exact = load_model(p, true);
+  const double a = 7000, b = 7900;
+  const StageRowsView v = stage_rows_view(p, sum, a, b);
+  CHECK(v.t0 == a);
+  CHECK(v.t1 == b);
+  // Lazy: only the rows the window's buckets point to (about 1/20 of the run).
+  CHECK(v.rows > 0);
+  CHECK(v.rows < sum.stage_rows / 10);
+  const Series& e0 = exact.stage_latency[0];
+  const std::size_t i0 = e0.lower(a), i1 = e0.lower(std::nextafter(b, 1e300));
+  REQUIRE(v.lat[0].size() == i1 - i0);
+  REQUIRE(v.lat[0].size() > 1000);
+  for (int k = 0; k < kStageSeries; ++k) {
+    INFO("stage " << k);
+    const Series& e = exact.stage_latency[k];
+    for (std::size_t i = 0; i < v.lat[k].size(); i += 17) {
+      CHECK(v.lat[k].t()[i] == e.t()[i0 + i]);
+      if (std::isnan(e.v()[i0 + i])) CHECK(std::isnan(v.lat[k].v()[i]));
+      else CHECK(v.lat[k].v()[i] == Approx(e.v()[i0 + i]).margin(1e-6));  // the exact series holds floats
+    }
+  }
+  // What the viewer counts before deciding to read: the delivered updates of the overlapping buckets.
+  const std::uint64_t n = summary_updates_in(sum, a, b);
+  CHECK(n >= v.lat[0].size());
+  CHECK(n <= v.lat[0].size() + 2 * 90);
+  CHECK(summary_updates_in(sum, a, b, 100) <= 100 + 90);  // stops counting past the limit
+}
+
+TEST_CASE("The interactive loop waits for input when idle and polls while reading or live but never waits while playing", "[viz-model]") {
+  TempDir d;
+  const std::string p = d.file("demo.h5");
+  write_demo(p);
+  App app(load_model(p));
+  REQUIRE_FALSE(app.latency_loading());
+  app.playing = true;
+  CHECK(app.idle_wait() == 0.0);
+  CHECK(app.idle_wait() == 0.0);
+  app.playing = false;
+  // One more frame after an event, then wait for the next one.
+  CHECK(app.idle_wait() == 0.0);
+  CHECK(app.idle_wait() == HUGE_VAL);
+  CHECK(app.idle_wait() == 0.0);
+  CHECK(app.idle_wait() == HUGE_VAL);
+  // A trace still being written: look again within a second.
+  TraceMeta meta = demo_meta(false);
+  meta.mode = "live";
+  TraceWriter::Options o;
+  o.swmr = true;
+  TraceWriter w(d.file("live.h5"), meta, o);
+  w.telemetry(kUrineTank, TelemetryRow{0, 0, 0, 40, 1, 24});
+  w.flush();
+  App live(load_model(d.file("live.h5.tmp")));
+  CHECK(live.idle_wait() == 0.5);
+  CHECK(live.idle_wait() == 0.5);
+  w.finish();
 }
 
 TEST_CASE("A trace whose writer has not finished has no stage summaries yet and the viewer reads the rows", "[viz-model]") {
@@ -724,6 +795,60 @@ TEST_CASE("The live tail follows a trace another process is writing, through SWM
   CHECK(app.model().detections.size() == kBatches);
   CHECK(app.model().hist[0].stats.count == kBatches * kRows);
   CHECK(app.t1 >= (kBatches * kRows - 1) * 10.0 - 1e-6);  // the window kept up with the end
+}
+
+TEST_CASE("The latency chart draws a band per 60 s bucket and every update once zoomed in far enough", "[viz-geometry]") {
+  TempDir d;
+  const std::string p = d.file("summary.h5");
+  write_summary_trace(p);
+  GlWindow win(1280, 800, "test");
+  App app(load_model(p, false));  // stage latencies from the summaries, as the viewer opens
+  REQUIRE(app.model().latency_ready);
+  REQUIRE_FALSE(app.model().latency_exact);
+  app.rows_view_max = 5000;  // about 58 min of this trace's updates
+  app.show_ui_panels = false;
+  auto bound = [&] { return 4 * kStageSeries * (static_cast<int>(app.plot_x1 - app.plot_x0) + 3); };
+  // Whole run: 334 buckets, each wider than a pixel: one quad per bucket and stage at most.
+  app.set_window(0, 20000);
+  run_frame(win, app);
+  run_frame(win, app);
+  CHECK_FALSE(app.latency_from_rows);
+  CHECK_FALSE(app.rows_loading());
+  CHECK(app.latency_vertices > 0);
+  CHECK(app.latency_vertices <= 4 * kStageSeries * 335);
+  // The band is filled: in the latency chart, stage colours cover a solid area, not two thin lines.
+  {
+    const Image im = grab(win);
+    const ChartRect& la = app.chart[static_cast<int>(ChartId::kLatency)];
+    const int x = static_cast<int>((app.plot_x0 + app.plot_x1) / 2);
+    int coloured = 0;
+    for (int y = static_cast<int>(la.min.y) + 22; y < static_cast<int>(la.max.y) - 2; ++y) 
+      coloured += !im.near(x, y, 22, 24, 30, 12) && !im.near(x, y, 52, 56, 68, 12);  // not background, not grid
+    CHECK(coloured >= 8);
+  }
+  // Zoomed in: more updates than rows_view_max still show the summaries...
+  app.set_window(5000, 9000);
+  run_frame(win, app);
+  CHECK_FALSE(app.latency_from_rows);
+  CHECK_FALSE(app.rows_loading());
+  CHECK(app.latency_vertices <= bound());
+  // ...at most rows_view_max: the window's rows are read in the background, then drawn per pixel.
+  app.set_window(6000, 7000);
+  run_frame(win, app);
+  app.wait_rows();
+  run_frame(win, app);
+  CHECK(app.latency_from_rows);
+  CHECK(app.latency_vertices > 0);
+  CHECK(app.latency_vertices <= bound());
+  // Panning within the rows read keeps them (a window either side), no new read.
+  app.set_window(6300, 7300);
+  run_frame(win, app);
+  CHECK(app.latency_from_rows);
+  CHECK_FALSE(app.rows_loading());
+  // Zoomed out again: back to the summaries.
+  app.set_window(0, 20000);
+  run_frame(win, app);
+  CHECK_FALSE(app.latency_from_rows);
 }
 
 TEST_CASE("Draw-list vertices stay bounded for a 10-million-sample trace", "[viz-decimation]") {
