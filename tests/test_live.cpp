@@ -252,9 +252,8 @@ TEST_CASE("END opens a new session whose resent values ingest drops as stale or 
   REQUIRE(r.res.stale + r.res.duplicates >= 19);
 }
 
-// KNOWN FAILURE (session 2, 2026-11-23): fails on main; hidden from ctest until fixed; run with
-// peebot_tests "[known-failure]". See the closing note of issue 6.
-TEST_CASE("an injected loss of signal reaches the pipeline as TIME_000001 LOS and the other items stop until AOS", "[.][known-failure][live]") {
+// The AOS update carries the resuming value's own TimeStamp and precedes it: no item value is stamped inside the window.
+TEST_CASE("an injected loss of signal reaches the pipeline as TIME_000001 LOS and the other items stop until AOS", "[live]") {
   live::ServeOptions so;
   so.speed = 0;
   so.los_after = 6;
@@ -308,9 +307,8 @@ TEST_CASE("over HTTP streaming a dropped stream is recovered with LS_recovery_fr
   REQUIRE(r.res.client.sessions == 1);
 }
 
-// KNOWN FAILURE (session 2, 2026-11-23): fails on main; hidden from ctest until fixed; run with
-// peebot_tests "[known-failure]". See the closing note of issue 6.
-TEST_CASE("over HTTP streaming the LOOP that ends each content length is answered by a rebind on a new stream", "[.][known-failure][live][http]") {
+// The server ends each stream at LS_content_length (at most one notification beyond it), not after a 64 KB batch.
+TEST_CASE("over HTTP streaming the LOOP that ends each content length is answered by a rebind on a new stream", "[live][http]") {
   live::ServeOptions so;
   so.speed = 0;
   const auto r = run_against_server(so, "ISSLIVE", 0, [](live::LiveOptions& o) {

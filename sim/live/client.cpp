@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -286,7 +287,9 @@ class HttpLink final : public Link {
     if (stream_) shut(*stream_);  // a rebind replaces the stream connection
     auto c = std::make_shared<Conn>(ioc_, ctx_);
     stream_ = c;
-    c->stream_parser.body_limit(boost::none);
+    // No limit on the endless stream. Not body_limit(boost::none): in Boost 1.74 that fails every response
+    // with a Content-Length ("body limit exceeded", boostorg/beast#2070, fixed in 1.75), e.g. a 503 with a body.
+    c->stream_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     prepare(*c, r);
     auto self = std::static_pointer_cast<HttpLink>(shared_from_this());
     const std::string what = r.name;

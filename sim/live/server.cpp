@@ -97,6 +97,7 @@ struct Session : std::enable_shared_from_this<Session> {
   std::string log;
   std::deque<std::size_t> log_ends;
   std::vector<std::optional<std::string>> scratch;
+  std::vector<double> last_stamp_h = std::vector<double>(kNamedItems, 0.0);  // --stamp-now: last TimeStamp per item
   bool in_los = false;       // the injected LOS window is under way
   double los_until_t = 0.0;  // feed time it ends
 
@@ -190,12 +191,17 @@ struct Session : std::enable_shared_from_this<Session> {
     if (sink->backlog > kBacklogHigh) { waiting_drain = true; return; }
     const double elapsed = std::chrono::duration<double>(now - start).count();
     std::string batch;
-    while (pos < srv.feed.size() && batch.size() < kBatchBytes) {
+    // HTTP streaming with LS_content_length: stop at the length (at most one notification beyond it), then LOOP.
+    const std::uint64_t room = sink->is_http() && content_length ? content_length - std::min(content_length, sink->bytes_sent)
+                                                                 : std::uint64_t(-1);
+    while (pos < srv.feed.size() && batch.size() < kBatchBytes && batch.size() < room) {
       const FeedEvent& e = srv.feed[pos];
       if (srv.opt.speed > 0 && (e.t_s - t0) / srv.opt.speed > elapsed) break;
       if (in_los && e.t_s >= los_until_t) {  // acquisition of signal: the items resume
         in_los = false;
-        if (e.item != kSignal) emit(signal_event(e, kStatusAos), batch, false);
+        // AOS stamped with this event's own TimeStamp and sent before it: no item value is
+        // stamped inside the LOS window (a +1 ms stamp here put the resumed value 1 ms before AOS).
+        if (e.item != kSignal) emit(signal_event(e, kStatusAos, 0.0), batch, false);
       }
       if (in_los) {  // only the clock item updates, reporting LOS
         if (e.item == kSignal) {
@@ -209,9 +215,16 @@ struct Session : std::enable_shared_from_this<Session> {
         continue;
       }
       if (srv.opt.stamp_now) {
+        // Two updates of one item sent within the same microsecond would carry the same TimeStamp at the
+        // client's resolution (its sequence number is the feed time in whole microseconds) and the second
+        // would be dropped as a duplicate: keep each item's stamps at least 2 us apart (the conversion
+        // to Unix seconds can move a stamp by 0.24 us, so 1 us apart could still round to one number).
         FeedEvent now = e;
-        now.iss_time_h = iss_timestamp_hours(
-            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+        double& last = last_stamp_h[static_cast<std::size_t>(e.item)];
+        now.iss_time_h = std::max(iss_timestamp_hours(std::chrono::duration<double>(
+                                      std::chrono::system_clock::now().time_since_epoch()).count()),
+                                  last + 2e-6 / 3600.0);
+        last = now.iss_time_h;
         emit(now, batch);
       } else {
         emit(e, batch);
@@ -237,11 +250,11 @@ struct Session : std::enable_shared_from_this<Session> {
     const double due = srv.opt.speed > 0 ? (srv.feed[pos].t_s - t0) / srv.opt.speed : 0.0;
     arm(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(due)));
   }
-  // A TIME_000001 update with the given status, 1 ms after event e.
-  static FeedEvent signal_event(const FeedEvent& e, int status) {
+  // A TIME_000001 update with the given status, after_s (feed time) after event e.
+  static FeedEvent signal_event(const FeedEvent& e, int status, double after_s) {
     FeedEvent s;
-    s.t_s = e.t_s;
-    s.iss_time_h = e.iss_time_h + 1e-3 / 3600.0;
+    s.t_s = e.t_s + after_s;
+    s.iss_time_h = e.iss_time_h + after_s / 3600.0;
     s.value = s.iss_time_h;
     s.status = status;
     s.item = kSignal;
@@ -254,9 +267,10 @@ struct Session : std::enable_shared_from_this<Session> {
       srv.lost_signal = true;
       const FeedEvent& e = srv.feed[pos - 1];
       std::cerr << "serve: fault: loss of signal on session " << id << " for " << o.los_s << " s of feed time\n";
-      emit(signal_event(e, 0), batch, false);
+      const FeedEvent los = signal_event(e, 0, 1e-3);  // 1 ms after the last value before the loss
+      emit(los, batch, false);
       in_los = true;
-      los_until_t = e.t_s + o.los_s;
+      los_until_t = los.t_s + o.los_s;  // the window lasts los_s from the LOS stamp
       return false;
     }
     if (o.drop_after && !srv.dropped && srv.updates_total >= o.drop_after) {
