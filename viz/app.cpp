@@ -136,6 +136,48 @@ void draw_marker(ImDrawList* dl, EventKind k, ImVec2 c, float r) {
 
 }  // namespace
 
+void ColumnBands::add(float x0, float x1, float y0, float y1) {
+  if (y1 < y0) std::swap(y0, y1);
+  if (!run_.empty() && x0 > run_.back().x1 + 0.01f) flush();
+  run_.push_back({x0, x1, y0, y1});
+}
+
+void ColumnBands::flush() {
+  const std::size_t n = run_.size();
+  std::size_t i = 0;
+  while (i < n) {
+    // Grow the core (the common range) while it keeps at least half of the first span and 4 px.
+    float c0 = run_[i].y0, c1 = run_[i].y1;
+    const float keep = std::max(4.0f, 0.5f * (c1 - c0));
+    std::size_t j = i + 1;
+    for (; j < n; ++j) {
+      const float a = std::max(c0, run_[j].y0), b = std::min(c1, run_[j].y1);
+      if (b - a < keep) break;
+      c0 = a;
+      c1 = b;
+    }
+    if (j - i == 1) {
+      dl_->AddRectFilled(ImVec2(run_[i].x0, run_[i].y0), ImVec2(run_[i].x1, run_[i].y1), col_);
+    } else {
+      dl_->AddRectFilled(ImVec2(run_[i].x0, c0), ImVec2(run_[j - 1].x1, c1), col_);
+      // The rest of each span, above and below the core; equal neighbours merge.
+      for (int side = 0; side < 2; ++side) {
+        float mx0 = 0, mx1 = -1e9f, my0 = 0, my1 = 0;
+        for (std::size_t k = i; k < j; ++k) {
+          const float y0 = side == 0 ? run_[k].y0 : c1, y1 = side == 0 ? c0 : run_[k].y1;
+          if (y1 - y0 <= 0.01f) continue;
+          if (run_[k].x0 <= mx1 + 0.01f && y0 == my0 && y1 == my1) { mx1 = run_[k].x1; continue; }
+          if (mx1 > mx0) dl_->AddRectFilled(ImVec2(mx0, my0), ImVec2(mx1, my1), col_);
+          mx0 = run_[k].x0; mx1 = run_[k].x1; my0 = y0; my1 = y1;
+        }
+        if (mx1 > mx0) dl_->AddRectFilled(ImVec2(mx0, my0), ImVec2(mx1, my1), col_);
+      }
+    }
+    i = j;
+  }
+  run_.clear();
+}
+
 App::App(Model model) : m_(std::move(model)) {
   fit_all();
   cursor = m_.t_begin;
@@ -214,6 +256,14 @@ void App::wait_rows() {
   while (!rows_done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   rows_job_.join();
   if (rows_next_) rows_view_ = std::move(rows_next_);
+}
+
+void App::prefetch_rows() {
+  const bool summary = m_.latency_ready && !m_.latency_exact && m_.stage_summary.present;
+  if (!summary || summary_updates_in(m_.stage_summary, t0, t1, rows_view_max) > rows_view_max) return;
+  wait_rows();
+  latency_rows(t0, t1);
+  wait_rows();
 }
 
 void App::wait_range() {
@@ -644,8 +694,10 @@ void App::charts() {
   {
     const bool have = before != SIZE_MAX;
     const double tend = std::min(t1, m_.tank.empty() || m_.tank.t().back() > t1 ? t1 : m_.t_end);
+    const int vtx0 = dl->VtxBuffer.Size;
     draw_columns(dl, cols_, ytank, true, true, plot_x0 - 2, have ? m_.tank.v()[before] : kNoTime,
                  std::min(plot_x1 + 2, x_of(tend)), 0.0, kTankCol, 1.6f);
+    tank_vertices = dl->VtxBuffer.Size - vtx0;
     if (m_.tank.empty()) dl->AddText(ImVec2((tk.min.x + tk.max.x) / 2 - 30, (tk.min.y + tk.max.y) / 2), kLabel, "no data");
   }
   // Missed voids: a dashed red line through the tank chart.
@@ -683,7 +735,8 @@ void App::charts() {
       if (it->kind == EventKind::kBulk) continue;
       const float x = x_of(it->t);
       float& lx = last_x[static_cast<int>(it->kind)];
-      if (std::fabs(x - lx) < 1.0f) continue;  // one marker per kind and pixel
+      // One marker per kind within 2 pixels: denser ones only overdraw the same disc.
+      if (std::fabs(x - lx) < 2.0f) continue;
       lx = x;
       const float cy = mk.min.y + row * row_h + row_h / 2;
       if (row == 1 && (t1 - t0) < 86400 * 2) {
@@ -807,18 +860,11 @@ void App::charts() {
       const Series& s = src[k];
       if (s.empty()) continue;
       any = true;
-      // Adjacent spans with the same extent merge into one quad.
-      float bx0 = 0, bx1 = -1e9f, by0 = 0, by1 = 0;
-      auto flush = [&] {
-        if (bx1 > bx0) dl->AddRectFilled(ImVec2(bx0, by0), ImVec2(bx1, by1), kStageCol[k]);
-        bx1 = -1e9f;
-      };
+      bands_.begin(dl, kStageCol[k]);
       auto band = [&](float xa, float xb, double lo, double hi) {
         float ya = ylat(hi) - 0.5f, yb = ylat(lo) + 0.5f;
         if (yb - ya < 1.5f) yb = ya + 1.5f;
-        if (xa <= bx1 + 0.01f && ya == by0 && yb == by1) { bx1 = std::max(bx1, xb); return; }
-        flush();
-        bx0 = xa; bx1 = xb; by0 = ya; by1 = yb;
+        bands_.add(xa, xb, ya, yb);
       };
       if (per_bucket) {
         // Samples come in pairs (min at the bucket start, max half a bucket later).
@@ -840,7 +886,7 @@ void App::charts() {
           band(x, x + 1, m.min, m.max);
         }
       }
-      flush();
+      bands_.flush();
     }
     latency_vertices = dl->VtxBuffer.Size - vtx0;
     if (!any)
@@ -898,6 +944,7 @@ void App::charts() {
 void App::draw_columns(ImDrawList* dl, const std::vector<M4Column>& cols, const std::function<float(double)>& y, bool stairs,
                        bool exact_x, float lead_x, double lead_v, float trail_x, double trail_v, ImU32 col, float thickness) {
   pts_.clear();
+  bands_.begin(dl, col);
   const float hw = std::max(0.5f, thickness / 2);
   auto flush = [&] {
     if (pts_.size() >= 2) dl->AddPolyline(pts_.data(), static_cast<int>(pts_.size()), col, 0, thickness);
@@ -905,6 +952,8 @@ void App::draw_columns(ImDrawList* dl, const std::vector<M4Column>& cols, const 
   };
   bool have = !std::isnan(lead_v);
   double prev = have ? lead_v : 0.0;
+  bool only_restart = false;  // the polyline holds just the point where the previous band left off
+  std::size_t last_dense = SIZE_MAX - 1;
   if (have) pts_.push_back(ImVec2(lead_x, y(lead_v)));
   for (std::size_t c = 0; c < cols.size(); ++c) {
     const M4Column& m = cols[c];
@@ -918,13 +967,21 @@ void App::draw_columns(ImDrawList* dl, const std::vector<M4Column>& cols, const 
     } else {
       double lo = m.min, hi = m.max;
       if (stairs && have && !std::isnan(prev)) { lo = std::min(lo, prev); hi = std::max(hi, prev); }
-      pts_.push_back(ImVec2(xc, y(stairs && have ? prev : m.first)));
+      // The line into the band (none when it only left the previous band: the bands touch).
+      if (only_restart && pts_.size() == 1 && last_dense + 1 == c) pts_.clear();
+      else pts_.push_back(ImVec2(xc, y(stairs && have ? prev : m.first)));
       flush();
       float ya = y(hi) - hw, yb = y(lo) + hw;  // screen y grows downwards
       if (ya > yb) std::swap(ya, yb);
-      dl->AddRectFilled(ImVec2(xc - 0.5f, ya), ImVec2(xc + 0.5f, yb), col);
+      bands_.add(xc - 0.5f, xc + 0.5f, ya, yb);
       pts_.push_back(ImVec2(xc, y(m.last)));
+      only_restart = true;
+      last_dense = c;
+      prev = m.last;
+      have = true;
+      continue;
     }
+    only_restart = false;
     prev = m.last;
     have = true;
   }
@@ -933,6 +990,7 @@ void App::draw_columns(ImDrawList* dl, const std::vector<M4Column>& cols, const 
     else if (!std::isnan(trail_v)) pts_.push_back(ImVec2(trail_x, y(trail_v)));
   }
   flush();
+  bands_.flush();
 }
 
 void App::chart_interaction(const ImVec2& a, const ImVec2& b) {

@@ -25,6 +25,23 @@ struct ChartRect {
   ImVec2 min{0, 0}, max{0, 0};
 };
 
+// Filled vertical spans of adjacent pixel columns (min..max bands), drawn with
+// few wide quads: a software rasteriser shades whole 4x4-pixel blocks, so a
+// quad one pixel wide costs about eight times its pixels. A run of touching
+// spans is drawn as the widest rectangle their common range allows plus, per
+// column, only the parts above and below it. add() in x order; flush() ends a run.
+class ColumnBands {
+ public:
+  void begin(ImDrawList* dl, ImU32 col) { dl_ = dl; col_ = col; run_.clear(); }
+  void add(float x0, float x1, float y0, float y1);  // y0 < y1 (screen)
+  void flush();
+ private:
+  struct Span { float x0, x1, y0, y1; };
+  ImDrawList* dl_ = nullptr;
+  ImU32 col_ = 0;
+  std::vector<Span> run_;
+};
+
 class App {
  public:
   // Starts loading the stage latencies in the background when the model has none yet.
@@ -42,6 +59,9 @@ class App {
   std::uint64_t rows_view_max = 200000;
   bool rows_loading() const { return rows_job_.joinable(); }
   void wait_rows();  // blocks until a pending rows read is installed (tests)
+  // Headless: reads now (blocking) the rows the current window's latency chart
+  // will show, so the picture does not depend on a background thread's timing.
+  void prefetch_rows();
   // Blocks until the background latency load is installed (bench, tests).
   void wait_latency();
 
@@ -81,6 +101,7 @@ class App {
   double tank_y0 = 0, tank_y1 = 100;  // the tank chart's y range (percent) last frame
   int chart_vertices = 0;             // vertices the chart panel's draw list held last frame
   int latency_vertices = 0;           // of which the latency chart's bands
+  int tank_vertices = 0;              // and the tank level's line and bands
   bool latency_from_rows = false;     // the latency chart showed the window's rows (not the 60 s summaries)
   float x_of(double t) const { return plot_x0 + static_cast<float>((t - t0) / (t1 - t0)) * (plot_x1 - plot_x0); }
   double t_of(float x) const { return t0 + (x - plot_x0) / (plot_x1 - plot_x0) * (t1 - t0); }
@@ -116,6 +137,7 @@ class App {
   Model m_;
   std::vector<M4Column> cols_, cols2_;  // scratch (no per-frame allocation once sized)
   std::vector<ImVec2> pts_;
+  ColumnBands bands_;
   bool tank_y_auto_ = true, lat_y_auto_ = true;
   double lat_y0_ = -4, lat_y1_ = 1;
   // Drag state.

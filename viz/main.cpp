@@ -240,7 +240,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     const bool headless = !shot.empty();
-    if (headless) app.wait_latency();  // the picture shows everything
+    if (headless) {  // the picture shows everything
+      app.wait_latency();
+      app.prefetch_rows();
+    }
     const int n = frames > 0 ? frames : 3;
     auto last = clock::now();
     for (int f = 0; headless ? f < n : !win.should_close(); ++f) {

@@ -618,6 +618,55 @@ TEST_CASE("The tank chart draws a step where the trace has one, markers at their
   }
 }
 
+TEST_CASE("Dense tank columns are drawn as one solid min-max band of few quads", "[viz-pixels]") {
+  TempDir d;
+  const std::string p = d.file("dense.h5");
+  {
+    TraceMeta m = demo_meta(false);
+    m.duration_s = 100000;
+    TraceWriter w(p, m);
+    // 40 and 60 % alternating every 10 s, dipping to 30 % in [50000, 52000): every pixel column holds both.
+    for (int i = 0; i <= 10000; ++i) {
+      const double t = i * 10.0;
+      const double v = i % 2 ? 60.0 : (t >= 50000 && t < 52000 ? 30.0 : 40.0);
+      w.telemetry(kUrineTank, TelemetryRow{t, t, 0, v, static_cast<std::uint64_t>(i), 24});
+    }
+    w.finish();
+  }
+  GlWindow win(1280, 800, "test");
+  App app(load_model(p));
+  app.show_ui_panels = false;
+  app.set_window(0, 100000);
+  run_frame(win, app);
+  run_frame(win, app);
+  const Image im = grab(win);
+  const int y60 = static_cast<int>(std::lround(app.tank_y_of(60))), y40 = static_cast<int>(std::lround(app.tank_y_of(40)));
+  const int y30 = static_cast<int>(std::lround(app.tank_y_of(30)));
+  REQUIRE(y40 - y60 > 40);
+  int checked = 0;
+  for (double t = 3000; t < 99000; t += 1700) {
+    const int x = static_cast<int>(std::floor(app.x_of(t)));
+    const bool dip = t >= 50000 - 300 && t < 52000 + 300;
+    if (t >= 50000 - 400 && t < 52000 + 400 && !(t >= 50400 && t < 51600)) continue;  // the dip's edge columns
+    INFO("t " << t << " x " << x);
+    // Solid from 60 % down to 40 % (30 % in the dip), nothing of the tank's colour well outside it.
+    const auto rows = im.rows_with(x, y60 - 20, (dip ? y30 : y40) + 20, 90, 200, 250, 40);
+    REQUIRE_FALSE(rows.empty());
+    CHECK(rows.front() >= y60 - 3);
+    CHECK(rows.front() <= y60 + 1);
+    CHECK(rows.back() >= (dip ? y30 : y40) - 1);
+    CHECK(rows.back() <= (dip ? y30 : y40) + 3);
+    CHECK(static_cast<int>(rows.size()) == rows.back() - rows.front() + 1);  // no hole
+    ++checked;
+  }
+  CHECK(checked > 40);
+  // One wide quad for the common 40..60 % range and small ones for what sticks out, not a quad (or
+  // a zig-zag of line segments) per pixel column.
+  INFO("tank vertices " << app.tank_vertices);
+  CHECK(app.tank_vertices > 0);
+  CHECK(app.tank_vertices < 400);
+}
+
 TEST_CASE("The latency histograms are drawn with percentile and target lines", "[viz-pixels]") {
   TempDir d;
   const std::string p = d.file("demo.h5");
@@ -900,7 +949,11 @@ TEST_CASE("Draw-list vertices stay bounded for a 10-million-sample trace", "[viz
   app.set_window(1.2e6 - 1.25e6, 1.2e6 + 1.25e6);
   run_frame(win, app);
   run_frame(win, app);
-  CHECK(app.chart_vertices < 2 * small.chart_vertices + 2000);
+  // Dense columns are bands: a random walk's columns stick out of the common range more than a
+  // 7-value cycle's, but by at most a quad above and one below per pixel column, whatever the samples.
+  const int cols = static_cast<int>(app.plot_x1 - app.plot_x0);
+  INFO(app.chart_vertices << " vertices for 10 M samples, " << small.chart_vertices << " for 10,000");
+  CHECK(app.chart_vertices < small.chart_vertices + 8 * cols + 2000);
 }
 
 TEST_CASE("peebot-view: help, bad input, headless screenshot and CSV export", "[viz-cli]") {
