@@ -1,6 +1,9 @@
 // The pipeline stages' logic, without any runtime.
 #include <catch2/catch.hpp>
 
+#include <random>
+#include <set>
+
 #include "sim/pipeline/detector.hpp"
 #include "sim/pipeline/ingest.hpp"
 #include "sim/pipeline/poster.hpp"
@@ -54,6 +57,66 @@ TEST_CASE("ingest drops duplicates, stale updates and unknown items", "[pipeline
   REQUIRE(in.counters().stale == 1);
   REQUIRE(in.counters().invalid == 2);
   REQUIRE(in.service_time_s(100) == Approx(50e-6 + 100 * 1e-6));
+}
+
+TEST_CASE("ingest tells duplicates from stale updates across microsecond-numbered jumps as a plainly cleared window would", "[pipeline][ingest]") {
+  // Reference: the accepted numbers in a window of 2^23 numbers (ingest.hpp's
+  // kSeenBits) that slides in whole blocks of 64 to the newest accepted number;
+  // what leaves it is forgotten. Live feeds number updates in microseconds of
+  // feed time: jumps of ~1 s, resent snapshots and replays from seconds back.
+  constexpr std::uint64_t kWindow = std::uint64_t{1} << 23;
+  std::set<std::uint64_t> accepted;
+  std::uint64_t base = 0;
+  std::vector<std::uint64_t> last(kNamedItems, 0);
+  std::vector<bool> seen(kNamedItems, false);
+  auto reference = [&](ItemId id, std::uint64_t seq) {
+    const auto item = static_cast<std::size_t>(id);
+    const bool known = seq >= base && seq < base + kWindow && accepted.count(seq);
+    if (seen[item]) {
+      if (seq == last[item] || (seq < last[item] && known)) return UpdateFate::kDuplicate;
+      if (seq < last[item]) return UpdateFate::kStale;
+    }
+    seen[item] = true;
+    last[item] = seq;
+    if (seq >= base) {
+      if (seq >= base + kWindow) {
+        base = (seq - kWindow + 64) / 64 * 64;
+        accepted.erase(accepted.begin(), accepted.lower_bound(base));
+      }
+      accepted.insert(seq);
+    }
+    return UpdateFate::kDelivered;
+  };
+  Ingest in(IngestParams{}, ItemDictionary(0));
+  std::mt19937_64 rng(7);
+  std::uint64_t t = 1735689600ull * 1000000ull;  // 2025-01-01 in microseconds
+  std::vector<std::uint64_t> sent;
+  std::size_t dups = 0, stale = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const auto item = static_cast<ItemId>(rng() % kNamedItems);
+    std::uint64_t seq;
+    const auto r = rng() % 100;
+    if (r < 8 && !sent.empty()) {
+      seq = sent[sent.size() - 1 - rng() % std::min<std::size_t>(sent.size(), 40)];  // resent: usually a duplicate
+    } else if (r < 10) {
+      seq = t - rng() % (20 * kWindow);  // an old number, within or far beyond the window
+    } else if (r < 13 && !sent.empty()) {
+      // Never sent, but one or two windows after a number that was: the same bit of the ring.
+      seq = sent[rng() % sent.size()] + kWindow * (1 + rng() % 2);
+      if (seq > t) seq = t - 1 - rng() % kWindow;
+    } else {
+      t += r < 60 ? rng() % 2000 : r < 95 ? rng() % 2000000 : rng() % (3 * kWindow);  // ms, ~1 s or a jump past the window
+      seq = t;
+      sent.push_back(seq);
+    }
+    const UpdateFate want = reference(item, seq);
+    INFO("update " << i << ", item " << item << ", seq " << seq);
+    REQUIRE(in.accept(upd(item, seq, 50)) == want);
+    dups += want == UpdateFate::kDuplicate;
+    stale += want == UpdateFate::kStale;
+  }
+  REQUIRE(dups > 1000);   // the stream exercised both verdicts
+  REQUIRE(stale > 1000);
 }
 
 TEST_CASE("the step detector ignores +-1 % flicker", "[pipeline][detector]") {

@@ -24,17 +24,32 @@ std::string format_number(double v) {
   return std::string(buf, r.ptr);
 }
 
-std::optional<std::string> field_value(const FeedEvent& e, Field f) {
+namespace {
+template <class T>
+void assign_chars(std::string& out, T v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.assign(buf, r.ptr);
+}
+}  // namespace
+
+bool field_value_into(const FeedEvent& e, Field f, std::string& out) {
   switch (f) {
-    case Field::kTimeStamp: return format_number(e.iss_time_h);
-    case Field::kValue: return format_number(e.value);
-    case Field::kStatusClass: return std::to_string(e.status);
-    case Field::kStatusIndicator: return std::string(e.status == 24 ? "0" : "1");
-    case Field::kStatusColor: return std::string(e.status == 24 ? "green" : "red");
-    case Field::kCalibratedData: return format_number(e.value);
-    case Field::kUnknown: return std::nullopt;
+    case Field::kTimeStamp: assign_chars(out, e.iss_time_h); return true;
+    case Field::kValue: assign_chars(out, e.value); return true;
+    case Field::kStatusClass: assign_chars(out, e.status); return true;
+    case Field::kStatusIndicator: out.assign(e.status == 24 ? "0" : "1"); return true;
+    case Field::kStatusColor: out.assign(e.status == 24 ? "green" : "red"); return true;
+    case Field::kCalibratedData: assign_chars(out, e.value); return true;
+    case Field::kUnknown: return false;
   }
-  return std::nullopt;
+  return false;
+}
+
+std::optional<std::string> field_value(const FeedEvent& e, Field f) {
+  std::string v;
+  if (!field_value_into(e, f, v)) return std::nullopt;
+  return v;
 }
 
 std::vector<FeedEvent> feed_from_trace(const Trace& t) {

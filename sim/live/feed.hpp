@@ -29,6 +29,8 @@ struct FeedEvent {
 std::string format_number(double v);
 // A field's wire value for one event (nullopt: null).
 std::optional<std::string> field_value(const FeedEvent& e, Field f);
+// The same into `out` (replaced, its capacity reused); false (out untouched) for null.
+bool field_value_into(const FeedEvent& e, Field f, std::string& out);
 
 // All telemetry rows of the trace, ordered by t_s (ties: item id, then row order).
 std::vector<FeedEvent> feed_from_trace(const Trace& t);

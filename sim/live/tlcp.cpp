@@ -47,28 +47,48 @@ bool is_request_name(std::string_view s) {
 
 }  // namespace
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c != '%') { out += c; continue; }
+void percent_decode_into(std::string_view s, std::string& out) {
+  const std::size_t first = s.find('%');
+  if (first == std::string_view::npos) { out.assign(s.data(), s.size()); return; }  // the usual case: nothing escaped
+  for (std::size_t i = first; i < s.size(); ++i) {  // check every escape before writing anything
+    if (s[i] != '%') continue;
     if (i + 2 >= s.size() || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
       throw ProtocolError("bad percent escape at byte " + std::to_string(i) + " of " + quote(s) +
                           " (expected %XX with two hex digits)");
+    i += 2;
+  }
+  out.assign(s.data(), first);
+  for (std::size_t i = first; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '%') { out += c; continue; }
     out += static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
     i += 2;
   }
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  percent_decode_into(s, out);
   return out;
 }
 
 void percent_encode_append(std::string_view s, std::string& out) {
   static const char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (plain(c) && c != ' ') { out += static_cast<char>(c); continue; }
-    out += '%';
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
+  struct Table {  // bytes sent as they are
+    bool keep[256];
+    Table() : keep{} { for (int c = 0; c < 256; ++c) keep[c] = plain(static_cast<unsigned char>(c)) && c != ' '; }
+  };
+  static const Table t;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = i;
+    while (j < s.size() && t.keep[static_cast<unsigned char>(s[j])]) ++j;
+    out.append(s.data() + i, j - i);  // a run of plain bytes at once
+    if (j == s.size()) break;
+    const auto c = static_cast<unsigned char>(s[j]);
+    const char esc[3] = {'%', kHex[c >> 4], kHex[c & 15]};
+    out.append(esc, 3);
+    i = j + 1;
   }
 }
 
@@ -151,8 +171,15 @@ std::string encode_ws_request(const Request& r) {
 }
 
 Notification parse_notification(std::string_view line) {
-  if (line.empty()) throw ProtocolError("empty notification line");
   Notification n;
+  parse_notification(line, n);
+  return n;
+}
+
+void parse_notification(std::string_view line, Notification& n) {
+  n.tag = Tag::kUnknown;
+  n.args.clear();
+  if (line.empty()) throw ProtocolError("empty notification line");
   std::size_t comma = line.find(',');
   n.name = line.substr(0, comma);
   struct T { const char* name; Tag tag; int min_args; };
@@ -168,7 +195,7 @@ Notification parse_notification(std::string_view line) {
   const T* found = nullptr;
   for (const auto& t : kTags)
     if (n.name == t.name) { found = &t; break; }
-  if (!found) { n.tag = Tag::kUnknown; return n; }
+  if (!found) { n.tag = Tag::kUnknown; return; }
   n.tag = found->tag;
   // U: "U,<sub>,<item>,<values>" — the value list may itself hold commas only
   // percent-encoded, but is taken whole as the rest of the line.
@@ -183,7 +210,6 @@ Notification parse_notification(std::string_view line) {
   if (static_cast<int>(n.args.size()) < found->min_args)
     throw ProtocolError(std::string(found->name) + " with " + std::to_string(n.args.size()) + " argument(s), expected at least " +
                         std::to_string(found->min_args) + ": " + quote(line));
-  return n;
 }
 
 bool is_data_notification(Tag t) {
@@ -233,9 +259,11 @@ void ItemState::apply(int item, std::string_view values) {
     } else {
       if (f >= fields_)
         throw ProtocolError("update for item " + std::to_string(item) + " has more than " + std::to_string(fields_) + " fields");
+      // Decoded in place: the field's string keeps its capacity (no allocation per update).
       if (tok == "#") row[f].reset();
-      else if (tok == "$") row[f].emplace();
-      else row[f] = percent_decode(tok);
+      else if (tok == "$") { if (row[f]) row[f]->clear(); else row[f].emplace(); }
+      else if (row[f]) percent_decode_into(tok, *row[f]);
+      else { std::string v; percent_decode_into(tok, v); row[f] = std::move(v); }
       ++f;
     }
     if (unchanged) {

@@ -24,6 +24,9 @@ class ProtocolError : public std::runtime_error {
 
 // Percent-decoding of a value; throws ProtocolError on a bad escape.
 std::string percent_decode(std::string_view s);
+// The same into `out` (its contents replaced, its capacity reused); on a bad
+// escape it throws before touching `out`.
+void percent_decode_into(std::string_view s, std::string& out);
 // Percent-encoding of a value: every byte outside [A-Za-z0-9._-] and the
 // characters TLCP reserves ("%", "|", ",", "&", "=", "+", CR, LF, "#", "$", "^").
 std::string percent_encode(std::string_view s);
@@ -65,24 +68,37 @@ struct Notification {
 // Parses one line (without CRLF). Views point into `line`. Throws
 // ProtocolError for an empty line or a known tag with too few arguments.
 Notification parse_notification(std::string_view line);
+// The same into `n`, reusing its argument list (no allocation per line once warm).
+void parse_notification(std::string_view line, Notification& n);
 
 // Splits a text stream into lines; keeps the incomplete tail for the next call.
 class LineSplitter {
  public:
-  // Appends data; calls f(line) for each complete line (CRLF or LF ended).
+  // Calls f(line) for each complete line (CRLF or LF ended) of what was kept
+  // plus data. Lines are passed as views into data where they lie whole in it
+  // (no copy); only a line split across calls goes through the buffer.
   template <class F>
   void feed(std::string_view data, F&& f) {
-    buf_.append(data.data(), data.size());
     std::size_t start = 0;
-    for (;;) {
-      const std::size_t nl = buf_.find('\n', start);
-      if (nl == std::string::npos) break;
-      std::size_t end = nl;
-      if (end > start && buf_[end - 1] == '\r') --end;
-      f(std::string_view(buf_).substr(start, end - start));
+    if (!buf_.empty()) {  // finish the line the last call left open
+      const std::size_t nl = data.find('\n');
+      if (nl == std::string_view::npos) { buf_.append(data.data(), data.size()); return; }
+      buf_.append(data.data(), nl);
+      std::size_t end = buf_.size();
+      if (end > 0 && buf_[end - 1] == '\r') --end;
+      f(std::string_view(buf_).substr(0, end));
+      buf_.clear();
       start = nl + 1;
     }
-    buf_.erase(0, start);
+    for (;;) {
+      const std::size_t nl = data.find('\n', start);
+      if (nl == std::string_view::npos) break;
+      std::size_t end = nl;
+      if (end > start && data[end - 1] == '\r') --end;
+      f(data.substr(start, end - start));
+      start = nl + 1;
+    }
+    buf_.append(data.data() + start, data.size() - start);
   }
   std::size_t pending() const { return buf_.size(); }
   void clear() { buf_.clear(); }

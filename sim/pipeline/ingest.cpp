@@ -18,28 +18,28 @@ bool ItemDictionary::valid(const Update& u) const {
 
 Ingest::Ingest(const IngestParams& p, const ItemDictionary& dict)
     : p_(p), dict_(dict), last_seq_(static_cast<std::size_t>(dict.size()), 0), seen_(static_cast<std::size_t>(dict.size()), 0),
-      seen_seq_(kSeenBits / 64, 0) {}
+      seen_seq_(kSeenBits / 64, 0), seen_block_(kSeenBits / 64, kNoBlock) {}
 
 bool Ingest::was_accepted(std::uint64_t seq) const {
   if (seq < seen_base_ || seq >= seen_base_ + kSeenBits) return false;
-  const std::uint64_t i = seq % kSeenBits;
-  return (seen_seq_[i / 64] >> (i % 64)) & 1u;
+  const std::uint64_t w = (seq % kSeenBits) / 64;
+  return seen_block_[w] == seq / 64 && ((seen_seq_[w] >> (seq % 64)) & 1u);
 }
 
 void Ingest::mark_accepted(std::uint64_t seq) {
   if (seq < seen_base_) return;  // beyond reach: cannot be told apart later anyway
   if (seq >= seen_base_ + kSeenBits) {
-    // Slide the window (in whole words) so that seq is its newest number; clear what leaves it.
-    const std::uint64_t new_base = (seq - kSeenBits + 64) / 64 * 64;
-    if (new_base - seen_base_ >= kSeenBits) {
-      std::fill(seen_seq_.begin(), seen_seq_.end(), 0);
-    } else {
-      for (std::uint64_t s = seen_base_; s < new_base; s += 64) seen_seq_[(s % kSeenBits) / 64] = 0;
-    }
-    seen_base_ = new_base;
+    // Slide the window (in whole words) so that seq is its newest number. The
+    // words of the blocks that leave it are not cleared: their tags no longer
+    // match any block in the window (a block once left never comes back).
+    seen_base_ = (seq - kSeenBits + 64) / 64 * 64;
   }
-  const std::uint64_t i = seq % kSeenBits;
-  seen_seq_[i / 64] |= std::uint64_t{1} << (i % 64);
+  const std::uint64_t w = (seq % kSeenBits) / 64;
+  if (seen_block_[w] != seq / 64) {  // the word held an older block (or none): start it empty
+    seen_block_[w] = seq / 64;
+    seen_seq_[w] = 0;
+  }
+  seen_seq_[w] |= std::uint64_t{1} << (seq % 64);
 }
 
 UpdateFate Ingest::accept(const Update& u) {
