@@ -1,4 +1,5 @@
 // peebot live [--record TRACE.h5] [--server URL] [--adapter-set ISSLIVE] [--items ...] [--post dry-run|mastodon|x]
+#include <cmath>
 #include <iostream>
 
 #include "../live/live.hpp"
@@ -62,6 +63,9 @@ int cmd_live(const std::vector<std::string>& args) {
       ("idle-exit", po::value<double>()->default_value(0), "stop after this many seconds without an update, once one arrived (0: never)")
       ("feed-year", po::value<int>()->default_value(0), "year of the feed's TimeStamps (0: the current UTC year)")
       ("flush-interval", po::value<double>()->default_value(1.0), "SWMR flush period, s: a crash loses at most this much")
+      ("store-max-wait", po::value<double>()->default_value(0.0),
+       "store flush policy: commit a batch when full or once its oldest record has waited this long, s "
+       "(or the scenario's shorter pipeline.store.flush_interval); 0: at the end of each read")
       ("keepalive", po::value<double>()->default_value(5.0), "keepalive to ask of the server, s (the stall watchdog fires after it + 3 s)")
       ("metrics-port", po::value<int>()->default_value(-1), "serve /healthz and /metrics on 127.0.0.1:PORT (0: any free port; -1: off)")
       ("log-format", po::value<std::string>()->default_value("text"), "text (stderr) or json (one object per line on stdout)")
@@ -136,6 +140,9 @@ int cmd_live(const std::vector<std::string>& args) {
   o.idle_exit_s = vm["idle-exit"].as<double>();
   o.flush_interval_s = vm["flush-interval"].as<double>();
   if (!(o.flush_interval_s > 0)) throw UsageError("live", "--flush-interval must be > 0");
+  o.store_max_wait_s = vm["store-max-wait"].as<double>();
+  if (!(o.store_max_wait_s >= 0) || !std::isfinite(o.store_max_wait_s))
+    throw UsageError("live", "--store-max-wait must be >= 0 (seconds)");
   o.metrics_port = vm["metrics-port"].as<int>();
   if (o.metrics_port > 65535) throw UsageError("live", "--metrics-port must be a TCP port");
   o.log_format = vm["log-format"].as<std::string>();

@@ -1,4 +1,5 @@
 // peebot serve TRACE.h5|RECORDING [--port 8080] [--speed 60] [faults]
+#include <cmath>
 #include <iostream>
 
 #include "../live/server.hpp"
@@ -28,6 +29,8 @@ int cmd_serve(const std::vector<std::string>& args) {
       ("address", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on")
       ("port", po::value<unsigned>()->default_value(8080), "TCP port (0: pick a free one; the port is printed)")
       ("speed", po::value<double>()->default_value(60.0), "trace seconds per wall second; 0 = as fast as the client reads")
+      ("rate", po::value<double>()->default_value(0.0),
+       "send the trace's updates evenly at this many per second instead of at --speed (latency benchmarks; 0: off)")
       ("adapter-set", po::value<std::string>()->default_value("ISSLIVE"), "adapter set name clients must ask for")
       ("keepalive", po::value<double>()->default_value(5.0), "PROBE after this many seconds without a notification")
       ("drop-after", po::value<std::uint64_t>()->default_value(0), "fault: drop the connection after N updates (once)")
@@ -54,6 +57,8 @@ int cmd_serve(const std::vector<std::string>& args) {
   o.port = static_cast<unsigned short>(port);
   o.speed = vm["speed"].as<double>();
   if (!(o.speed >= 0)) throw UsageError("serve", "--speed must be >= 0");
+  o.rate = vm["rate"].as<double>();
+  if (!(o.rate >= 0) || !std::isfinite(o.rate)) throw UsageError("serve", "--rate must be >= 0 (updates per second)");
   o.adapter_set = vm["adapter-set"].as<std::string>();
   o.keepalive_s = vm["keepalive"].as<double>();
   if (!(o.keepalive_s > 0)) throw UsageError("serve", "--keepalive must be > 0");
@@ -80,7 +85,8 @@ int cmd_serve(const std::vector<std::string>& args) {
     throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + e.what());
   }
   std::cout << "serving " << n << " updates on ws://" << o.address << ":" << bound << "/lightstreamer (adapter set "
-            << o.adapter_set << ", speed " << o.speed << ")" << std::endl;
+            << o.adapter_set << (o.rate > 0 ? ", rate " : ", speed ") << (o.rate > 0 ? o.rate : o.speed)
+            << (o.rate > 0 ? " updates/s)" : ")") << std::endl;
   server.run();
   const auto& st = server.stats();
   std::cout << "served " << st.sessions.load() << " session(s), " << st.updates_sent.load() << " updates, "

@@ -1,5 +1,6 @@
 #include "live.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -82,7 +83,9 @@ LiveResult run_live(const LiveOptions& o) {
   else sink = make_http_sink(o.post, o.post_url, o.credentials, o.post_timeout_s);
   std::unique_ptr<PostState> post_state;
   if (!o.post_state.empty()) post_state = std::make_unique<PostState>(o.post_state);
-  Runner runner(o.pipeline, trace.get(), epoch, sink.get(), o.flush_interval_s);
+  PipelineParams pipeline = o.pipeline;
+  pipeline.store.flush_interval_s = std::min(pipeline.store.flush_interval_s, o.store_max_wait_s);
+  Runner runner(pipeline, trace.get(), epoch, sink.get(), o.flush_interval_s);
   runner.set_state(post_state.get());
   if (post_state && post_state->has_posted())
     log("info", "post state " + o.post_state + ": " + std::to_string(post_state->posted()) + " posted so far, the last " +
@@ -121,11 +124,14 @@ LiveResult run_live(const LiveOptions& o) {
   std::unique_ptr<TlcpClient> client;
   bool stopping = false;
   net::steady_timer ticker(ioc);
+  net::steady_timer commit_timer(ioc);  // the store's deadline when no read comes before it
+  double commit_armed_for = 1e300;      // the deadline commit_timer waits for (1e300: none)
   auto stop_all = [&]() {
     if (stopping) return;
     stopping = true;
     if (client) client->stop();
     ticker.cancel();
+    commit_timer.cancel();
     ioc.stop();
   };
 
@@ -134,7 +140,25 @@ LiveResult run_live(const LiveOptions& o) {
   h.on_fatal = [&](const std::string& s) { res.fatal = s; log("error", s); stop_all(); };
   h.on_new_session = [] {};
   // Group commit: what one read brought is committed when the store's flush interval says so, not 100 ms later.
-  h.on_batch = [&]() { runner.tick(wall_unix() - epoch); };
+  // ...and a batch left waiting is committed by a timer at its deadline (store_max_wait_s), not by the 100 ms tick.
+  std::function<void()> arm_commit = [&]() {
+    const double due = runner.commit_due_s();
+    if (stopping || due >= commit_armed_for) return;
+    commit_armed_for = due;
+    const double wait_s = std::max(0.0, due - (wall_unix() - epoch));
+    commit_timer.expires_after(std::chrono::microseconds(static_cast<long>(wait_s * 1e6) + 1));
+    commit_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;  // re-armed for an earlier deadline, or stopping
+      commit_armed_for = 1e300;
+      if (stopping) return;
+      runner.tick(wall_unix() - epoch);
+      arm_commit();
+    });
+  };
+  h.on_batch = [&]() {
+    runner.tick(wall_unix() - epoch);
+    arm_commit();
+  };
   h.on_update = [&](int item, const tlcp::ItemState& st, int item1) {
     const double now = wall_unix() - epoch;
     if (item < 0 || item >= static_cast<int>(item_ids.size()) || item_ids[static_cast<std::size_t>(item)] < 0) return;

@@ -25,6 +25,10 @@ struct LiveOptions {
   double idle_exit_s = 0;            // stop after this long without an update, once one arrived (0 = never)
   int feed_year = 0;                 // year of the feed's TimeStamps (0 = the current UTC year)
   double flush_interval_s = 1.0;     // SWMR flush period
+  // Store flush policy: a batch is committed when full (pipeline.store.batch_size) or once its oldest
+  // record has waited this long (or pipeline.store.flush_interval when shorter), at the end of a read or
+  // by a timer if no read comes. 0 (the default): what each read brought is committed at its end.
+  double store_max_wait_s = 0.0;
   int metrics_port = -1;             // -1 = no ops endpoints; 0 = any free port
   std::string log_format = "text";   // "text" | "json"
   bool status_line = false;          // one-line status on stderr (a terminal)

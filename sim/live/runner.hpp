@@ -46,6 +46,8 @@ class Runner {
   // Closes an open event, commits and sends what is pending.
   void finish(double now_s);
   const RunnerCounters& counters() const { return c_; }
+  // When the store's current batch must be committed at the latest (s since epoch; 1e300: nothing pending).
+  double commit_due_s() const { return store_.pending() ? store_.deadline_s() : 1e300; }
   std::size_t queue_depth() const { return pending_.size() + posts_.size() + (in_flight_ ? 1 : 0); }
   // Persists each accepted post there and skips detections posted before (a
   // restart); also restores the cooldown. Call before the first update.

@@ -183,6 +183,11 @@ struct Session : std::enable_shared_from_this<Session> {
     ++srv.updates_total;
   }
 
+  // When feed event i is due, s after the start: evenly at --rate updates/s, else at --speed; 0 = now.
+  double due_s(std::size_t i) const {
+    if (srv.opt.rate > 0) return static_cast<double>(i) / srv.opt.rate;
+    return srv.opt.speed > 0 ? (srv.feed[i].t_s - t0) / srv.opt.speed : 0.0;
+  }
   // Sends what is due; schedules the next wake-up.
   void pump() {
     if (!sink || done || !started) return;
@@ -196,7 +201,7 @@ struct Session : std::enable_shared_from_this<Session> {
                                                                  : std::uint64_t(-1);
     while (pos < srv.feed.size() && batch.size() < kBatchBytes && batch.size() < room) {
       const FeedEvent& e = srv.feed[pos];
-      if (srv.opt.speed > 0 && (e.t_s - t0) / srv.opt.speed > elapsed) break;
+      if (due_s(pos) > elapsed) break;
       if (in_los && e.t_s >= los_until_t) {  // acquisition of signal: the items resume
         in_los = false;
         // AOS stamped with this event's own TimeStamp and sent before it: no item value is
@@ -247,7 +252,7 @@ struct Session : std::enable_shared_from_this<Session> {
       return;
     }
     if (sink && sink->backlog > kBacklogHigh) { waiting_drain = true; return; }
-    const double due = srv.opt.speed > 0 ? (srv.feed[pos].t_s - t0) / srv.opt.speed : 0.0;
+    const double due = due_s(pos);
     arm(start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(due)));
   }
   // A TIME_000001 update with the given status, after_s (feed time) after event e.

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 8080;        // 0: pick a free port (printed)
   double speed = 60.0;               // trace seconds per wall second; 0 = as fast as the client reads
+  double rate = 0.0;                 // > 0: send the feed's events evenly at this many per second instead (latency benchmarks)
   std::string adapter_set = "ISSLIVE";
   double keepalive_s = 5.0;          // PROBE after this long without a notification
   // Faults (each happens once per server run, counted in updates sent on a session).
