@@ -1,6 +1,7 @@
 #include "client.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -385,6 +386,7 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t sync_warnings = 0;
   std::unique_ptr<tlcp::ItemState> state;
   tlcp::LineSplitter lines;
+  tlcp::Notification note;   // the line being handled; its argument list is reused
   std::uint64_t cid = 0;
 
   void log(const std::string& s) { if (handler.on_log) handler.on_log(s); }
@@ -515,9 +517,9 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
 
   void on_line(std::string_view line) {
     if (stopped || !link) return;
-    tlcp::Notification n;
+    tlcp::Notification& n = note;
     try {
-      n = tlcp::parse_notification(line);
+      tlcp::parse_notification(line, n);
     } catch (const tlcp::ProtocolError& e) {
       return protocol_error(e.what());
     }
@@ -527,7 +529,10 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
         if (!state) return protocol_error("update before SUBOK: " + std::string(line.substr(0, 80)));
         if (n.args[0] != "1") return;  // not ours
         int item = 0;
-        try { item = std::stoi(std::string(n.args[1])); } catch (...) { return protocol_error("bad item index in " + std::string(line.substr(0, 80))); }
+        const std::string_view ia = n.args[1];
+        const auto ir = std::from_chars(ia.data(), ia.data() + ia.size(), item);  // the usual case, no allocation
+        if (ir.ec != std::errc{} || ir.ptr != ia.data() + ia.size())
+          try { item = std::stoi(std::string(ia)); } catch (...) { return protocol_error("bad item index in " + std::string(line.substr(0, 80))); }
         try {
           state->apply(item, n.args[2]);
         } catch (const tlcp::ProtocolError& e) {
