@@ -84,7 +84,16 @@ TEST_CASE("an eval sample survives its text hand-over bit for bit", "[eval]") {
   s.tp = 3; s.fp = 1; s.fn = 2; s.duplicates = 1; s.bulk_as_urination = 1; s.days = 1.0 / 3;
   s.latency_s = {0.1, 1e-9, NAN};
   s.post_latency_s = {12.345678901234567};
+  s.latency_visible_s = {0.1};
+  s.los_hidden_voids = 2;
+  s.voids_by_class = {1, 0, 0, 0, 0, 0, 4};
+  s.misses_by_class = {1, 0, 0, 0, 0, 0, 0};
   const EvalSample r = parse_eval_sample(format_eval_sample(s));
+  REQUIRE(r.latency_visible_s == s.latency_visible_s);
+  REQUIRE(r.post_latency_visible_s.empty());
+  REQUIRE(r.los_hidden_voids == 2);
+  REQUIRE(r.voids_by_class == s.voids_by_class);
+  REQUIRE(r.misses_by_class == s.misses_by_class);
   REQUIRE(r.tp == 3);
   REQUIRE(r.duplicates == 1);
   REQUIRE(r.bulk_as_urination == 1);
@@ -94,6 +103,55 @@ TEST_CASE("an eval sample survives its text hand-over bit for bit", "[eval]") {
   REQUIRE(std::isnan(r.latency_s[2]));
   REQUIRE(r.post_latency_s[0] == s.post_latency_s[0]);
   REQUIRE_THROWS(parse_eval_sample("garbage"));
+}
+
+TEST_CASE("eval leaves voids whose onset is inside LOS out of the visible latency and classes misses by why", "[eval]") {
+  Trace t;
+  t.meta.has_truth = true;
+  auto use = [&](double onset, double end) {
+    VoidEvent v;
+    v.onset_s = onset; v.end_s = end; v.urine_ml = 250; v.flush_ml = 120;
+    t.voids.push_back(v);
+  };
+  use(100, 140);    // in clear sight, +4 %: detected 30 s after onset
+  use(1000, 1040);  // onset inside the LOS window 990..1500: detected at AOS, 530 s after onset
+  use(3000, 3040);  // +0.5 % net (the UPA drains meanwhile): missed
+  use(5000, 5040);  // in clear sight, +4 %: missed
+  t.los.push_back({990, 1500});
+  // The true level: flat 30 %, +4 % over each of the first two uses, +0.5 % net over the third, +4 % over the fourth.
+  for (auto [x, lvl] : std::vector<std::pair<double, double>>{
+           {0, 30}, {100, 30}, {140, 34}, {1000, 34}, {1040, 38}, {3000, 38}, {3040, 38.5}, {5000, 38.5}, {5040, 42.5}})
+    t.tank.push_back({x, lvl * 82, lvl});
+  for (auto [onset, emitted] : std::vector<std::pair<double, double>>{{100, 130}, {1000, 1530}}) {
+    Detection d;
+    d.id = t.detections.size() + 1;
+    d.onset_s = onset; d.emitted_s = emitted; d.size_pct = 4;
+    t.detections.push_back(d);
+  }
+  const Report r = compute_report(t, ReportParams{});
+  const EvalSample s = parse_eval_sample(format_eval_sample(eval_sample(r, 1.0, &t)));
+  REQUIRE(s.latency_s.size() == 2);
+  REQUIRE(s.latency_visible_s == std::vector<double>{30.0});
+  REQUIRE(s.los_hidden_voids == 1);
+  const auto n = [](const std::vector<std::size_t>& v, VoidClass c) { return v.at(static_cast<std::size_t>(c)); };
+  REQUIRE(n(s.voids_by_class, VoidClass::kLos) == 1);
+  REQUIRE(n(s.voids_by_class, VoidClass::kUnderQuantum) == 1);
+  REQUIRE(n(s.voids_by_class, VoidClass::kClear) == 2);
+  REQUIRE(n(s.misses_by_class, VoidClass::kUnderQuantum) == 1);
+  REQUIRE(n(s.misses_by_class, VoidClass::kClear) == 1);
+  REQUIRE(n(s.misses_by_class, VoidClass::kLos) == 0);
+  const EvalFigures f = eval_figures(s);
+  REQUIRE(f.latency_p95_s > 400);
+  REQUIRE(f.latency_p95_visible_s == Approx(30));
+  REQUIRE(f.recall == Approx(0.5));
+  REQUIRE(f.recall_visible == Approx(0.5));  // of the two visible uses, one was found
+  EvalResult res;
+  res.detector = "step";
+  res.pooled = f;
+  const std::string json = format_eval_json(res);
+  REQUIRE(json.find("\"latency_p95_visible_s\": 30") != std::string::npos);
+  REQUIRE(json.find("\"net_rise_under_1pct\": 1") != std::string::npos);
+  REQUIRE(compare_with_baseline(res, json, "b.json").empty());
 }
 
 TEST_CASE("the baseline gate passes the same figures and names every worse one", "[eval]") {
@@ -219,6 +277,31 @@ TEST_CASE("step: a second use starting 15 s after an early-emitted one ends is a
   REQUIRE(out[1].kind == DetectionKind::kUrination);
   REQUIRE(out[1].onset_s >= 1045);
   REQUIRE(out[1].emitted_s - 1045 <= 60);
+}
+
+TEST_CASE("step: a bulk transfer into a nearly full tank that stops at 100 % is a bulk transfer and not an early urination", "[eval][detector]") {
+  DetectorParams p;
+  auto s = flat(86, 1000, 10);
+  add_rise(s, 1000, 86, 14, 42);  // 1 % every 3 s (20 %/min) until the tank is full
+  for (int k = 0; k < 40; ++k) s.push_back({1045.0 + 2 * k, k % 2 ? 100.0 : 99.0});  // full: 99/100 flicker
+  const auto out = feed(p, s, 1400);
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].kind == DetectionKind::kBulkTransfer);
+  REQUIRE(out[0].size_pct >= 10);
+}
+
+TEST_CASE("step: a slow use whose level stalls on a flicker high across the early emission is one detection", "[eval][detector]") {
+  DetectorParams p;
+  auto s = flat(40, 1000, 10);
+  // 41, 42 (trigger), then 41/42 flicker with no new high for 22 s (emitted
+  // early at 1028), then the same use goes on to 44 and settles with flicker.
+  for (auto [t, v] : std::vector<std::pair<double, double>>{{1000, 41}, {1008, 42}, {1017, 41}, {1018, 42}, {1021, 41},
+                                                            {1023, 42}, {1030, 43}, {1035, 44}}) s.push_back({t, v});
+  for (int k = 0; k < 60; ++k) s.push_back({1040.0 + 3 * k, k % 3 ? 44.0 : 43.0});
+  const auto out = feed(p, s, 1500);
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].kind == DetectionKind::kUrination);
+  REQUIRE(out[0].emitted_s - 1000 <= 40);
 }
 
 TEST_CASE("step: without a feed clock, other ISS items' samples move its time on", "[eval][detector]") {

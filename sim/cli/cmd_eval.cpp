@@ -66,7 +66,9 @@ int cmd_eval(const std::vector<std::string>& args) {
       "every seed, each run in its own process, matches detections to the true\n"
       "voids (docs/detectors.md) and prints per scenario and pooled: precision,\n"
       "recall, F1, F0.5, duplicates, false alarms per day, bulk transfers called\n"
-      "urinations, detection latency p50/p95/max and post latency p95.\n"
+      "urinations, detection latency p50/p95/max and post latency p95, then a\n"
+      "visibility table (not gated): latency p95 over voids whose onset is not\n"
+      "inside LOS, LOS-hidden voids, misses by class (docs/detectors.md).\n"
       "With --labels, scores a recorded trace against hand labels (docs/labels.md).\n"
       "Exit 1 when --baseline is given and a figure is worse beyond its tolerance.\n\nOptions");
   std::vector<std::string> inputs, sets;
@@ -195,7 +197,7 @@ int cmd_eval_run(const std::vector<std::string>& args) {
   fs::remove(ro.trace_path, ec);
   const std::string out = vm["out"].as<std::string>();
   std::ofstream f(out);
-  f << format_eval_sample(eval_sample(r, sc.duration_s / 86400.0));
+  f << format_eval_sample(eval_sample(r, sc.duration_s / 86400.0, &t));
   if (!f) throw std::runtime_error(out + ": cannot write");
   return 0;
 }

@@ -20,9 +20,76 @@ void EvalSample::add(const EvalSample& o) {
   days += o.days;
   latency_s.insert(latency_s.end(), o.latency_s.begin(), o.latency_s.end());
   post_latency_s.insert(post_latency_s.end(), o.post_latency_s.begin(), o.post_latency_s.end());
+  latency_visible_s.insert(latency_visible_s.end(), o.latency_visible_s.begin(), o.latency_visible_s.end());
+  post_latency_visible_s.insert(post_latency_visible_s.end(), o.post_latency_visible_s.begin(),
+                                o.post_latency_visible_s.end());
+  los_hidden_voids += o.los_hidden_voids;
+  for (auto [mine, theirs] : {std::pair{&voids_by_class, &o.voids_by_class}, std::pair{&misses_by_class, &o.misses_by_class}}) {
+    if (mine->size() < theirs->size()) mine->resize(theirs->size(), 0);
+    for (std::size_t k = 0; k < theirs->size(); ++k) (*mine)[k] += (*theirs)[k];
+  }
 }
 
-EvalSample eval_sample(const Report& r, double days) {
+const char* void_class_name(VoidClass c) {
+  switch (c) {
+    case VoidClass::kLos: return "los";
+    case VoidClass::kTankFull: return "tank_full";
+    case VoidClass::kUnderQuantum: return "net_rise_under_1pct";
+    case VoidClass::kAfterBulk: return "after_bulk";
+    case VoidClass::kClose: return "close_to_another";
+    case VoidClass::kUnder2Pct: return "net_rise_1_to_2pct";
+    case VoidClass::kClear: return "clear";
+  }
+  return "?";
+}
+
+namespace {
+
+bool overlaps(double a0, double a1, double b0, double b1) {
+  if (!std::isfinite(b1)) b1 = INFINITY;
+  return a0 <= b1 && b0 <= a1;
+}
+
+bool onset_in_los(const Trace& t, double onset) {
+  for (const LosWindow& w : t.los)
+    if (onset >= w.start_s && (onset < w.end_s || !std::isfinite(w.end_s))) return true;
+  return false;
+}
+
+// The true level (%) at time x, from the piecewise-linear truth/tank; NaN without it.
+double true_level(const std::vector<TankPoint>& tank, double x) {
+  if (tank.empty()) return NAN;
+  auto it = std::upper_bound(tank.begin(), tank.end(), x, [](double v, const TankPoint& p) { return v < p.t_s; });
+  if (it == tank.begin()) return tank.front().level_pct;
+  if (it == tank.end()) return tank.back().level_pct;
+  const TankPoint& a = *(it - 1);
+  const TankPoint& b = *it;
+  if (!(b.t_s > a.t_s)) return b.level_pct;
+  return a.level_pct + (b.level_pct - a.level_pct) * (x - a.t_s) / (b.t_s - a.t_s);
+}
+
+}  // namespace
+
+VoidClass classify_void(const Trace& t, std::size_t i) {
+  const VoidEvent& v = t.voids[i];
+  for (const LosWindow& w : t.los)
+    if (overlaps(v.onset_s, v.end_s, w.start_s, w.end_s)) return VoidClass::kLos;
+  for (const TankFullEpisode& e : t.tank_full)
+    if (overlaps(v.onset_s, v.end_s, e.start_s, e.end_s)) return VoidClass::kTankFull;
+  const double net = true_level(t.tank, v.end_s) - true_level(t.tank, v.onset_s);
+  if (net < 1.0) return VoidClass::kUnderQuantum;
+  for (const BulkTransfer& b : t.bulk)
+    if (v.onset_s >= b.onset_s && v.onset_s <= b.end_s + 600.0) return VoidClass::kAfterBulk;
+  for (std::size_t k = 0; k < t.voids.size(); ++k) {
+    const VoidEvent& o = t.voids[k];
+    if (k == i || !o.reaches_tank) continue;
+    if (overlaps(v.onset_s - 60.0, v.end_s + 60.0, o.onset_s, o.end_s)) return VoidClass::kClose;
+  }
+  if (net < 2.0) return VoidClass::kUnder2Pct;
+  return VoidClass::kClear;
+}
+
+EvalSample eval_sample(const Report& r, double days, const Trace* truth) {
   EvalSample s;
   s.tp = r.match.tp; s.fp = r.match.fp; s.fn = r.match.fn;
   s.duplicates = r.match.duplicates.size();
@@ -31,6 +98,24 @@ EvalSample eval_sample(const Report& r, double days) {
   s.days = days;
   s.latency_s = r.detection_latencies_s;
   s.post_latency_s = r.event_to_tweet_s;
+  if (!truth) return s;
+  const Trace& t = *truth;
+  // detection_latencies_s is in match.pairs order; event_to_tweet_s has event_to_tweet_void.
+  for (std::size_t k = 0; k < r.match.pairs.size() && k < s.latency_s.size(); ++k)
+    if (!onset_in_los(t, t.voids[r.match.pairs[k].first].onset_s)) s.latency_visible_s.push_back(s.latency_s[k]);
+  for (std::size_t k = 0; k < r.event_to_tweet_void.size() && k < s.post_latency_s.size(); ++k)
+    if (!onset_in_los(t, t.voids[r.event_to_tweet_void[k]].onset_s)) s.post_latency_visible_s.push_back(s.post_latency_s[k]);
+  s.voids_by_class.assign(kVoidClasses, 0);
+  s.misses_by_class.assign(kVoidClasses, 0);
+  std::vector<bool> missed(t.voids.size(), false);
+  for (std::size_t i : r.match.misses) missed[i] = true;
+  for (std::size_t i = 0; i < t.voids.size(); ++i) {
+    if (!t.voids[i].reaches_tank) continue;
+    if (onset_in_los(t, t.voids[i].onset_s)) ++s.los_hidden_voids;
+    const auto c = static_cast<std::size_t>(classify_void(t, i));
+    ++s.voids_by_class[c];
+    if (missed[i]) ++s.misses_by_class[c];
+  }
   return s;
 }
 
@@ -49,6 +134,18 @@ EvalFigures eval_figures(const EvalSample& s) {
   f.latency_p95_s = percentile(s.latency_s, 95);
   f.latency_max_s = percentile(s.latency_s, 100);
   f.post_latency_p95_s = percentile(s.post_latency_s, 95);
+  f.latency_p95_visible_s = percentile(s.latency_visible_s, 95);
+  f.post_latency_p95_visible_s = percentile(s.post_latency_visible_s, 95);
+  f.los_hidden_voids = s.los_hidden_voids;
+  f.voids_by_class = s.voids_by_class;
+  f.misses_by_class = s.misses_by_class;
+  std::size_t vis = 0, vis_missed = 0;
+  for (std::size_t k = 0; k < s.voids_by_class.size() && k < s.misses_by_class.size(); ++k) {
+    if (void_class_invisible(static_cast<VoidClass>(k))) continue;
+    vis += s.voids_by_class[k];
+    vis_missed += s.misses_by_class[k];
+  }
+  if (vis) f.recall_visible = static_cast<double>(vis - vis_missed) / static_cast<double>(vis);
   return f;
 }
 
@@ -65,11 +162,18 @@ std::string format_eval_sample(const EvalSample& s) {
   std::ostringstream o;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.17g", s.days);
-  o << "peebot-eval-sample 1\n"
+  o << "peebot-eval-sample 2\n"
     << "counts " << s.tp << ' ' << s.fp << ' ' << s.fn << ' ' << s.duplicates << ' ' << s.false_alarms << ' '
-    << s.bulk_as_urination << ' ' << buf << '\n';
+    << s.bulk_as_urination << ' ' << buf << ' ' << s.los_hidden_voids << '\n';
   put_vec(o, "latency", s.latency_s);
   put_vec(o, "post_latency", s.post_latency_s);
+  put_vec(o, "latency_visible", s.latency_visible_s);
+  put_vec(o, "post_latency_visible", s.post_latency_visible_s);
+  for (auto [name, v] : {std::pair{"voids_by_class", &s.voids_by_class}, std::pair{"misses_by_class", &s.misses_by_class}}) {
+    o << name << ' ' << v->size();
+    for (std::size_t n : *v) o << ' ' << n;
+    o << '\n';
+  }
   return o.str();
 }
 
@@ -79,13 +183,16 @@ EvalSample parse_eval_sample(const std::string& text) {
   int version = 0;
   EvalSample s;
   auto bad = [](const std::string& what) { return std::runtime_error("malformed eval sample: " + what); };
-  if (!(in >> word >> version) || word != "peebot-eval-sample" || version != 1) throw bad("header");
+  if (!(in >> word >> version) || word != "peebot-eval-sample" || version != 2) throw bad("header");
   if (!(in >> word) || word != "counts") throw bad("counts");
   if (!(in >> s.tp >> s.fp >> s.fn >> s.duplicates >> s.false_alarms >> s.bulk_as_urination)) throw bad("counts");
   std::string d;
   if (!(in >> d)) throw bad("days");
   s.days = std::strtod(d.c_str(), nullptr);
-  for (auto [name, vec] : {std::pair{"latency", &s.latency_s}, std::pair{"post_latency", &s.post_latency_s}}) {
+  if (!(in >> s.los_hidden_voids)) throw bad("counts");
+  for (auto [name, vec] : {std::pair{"latency", &s.latency_s}, std::pair{"post_latency", &s.post_latency_s},
+                           std::pair{"latency_visible", &s.latency_visible_s},
+                           std::pair{"post_latency_visible", &s.post_latency_visible_s}}) {
     std::size_t n = 0;
     if (!(in >> word >> n) || word != name) throw bad(name);
     vec->resize(n);
@@ -93,6 +200,13 @@ EvalSample parse_eval_sample(const std::string& text) {
       if (!(in >> d)) throw bad(name);
       (*vec)[i] = std::strtod(d.c_str(), nullptr);  // also reads "nan"
     }
+  }
+  for (auto [name, vec] : {std::pair{"voids_by_class", &s.voids_by_class}, std::pair{"misses_by_class", &s.misses_by_class}}) {
+    std::size_t n = 0;
+    if (!(in >> word >> n) || word != name || n > kVoidClasses) throw bad(name);
+    vec->resize(n);
+    for (std::size_t i = 0; i < n; ++i)
+      if (!(in >> (*vec)[i])) throw bad(name);
   }
   return s;
 }
@@ -137,6 +251,17 @@ std::string figures_json(const EvalFigures& f, const std::string& indent) {
     if (!first) o += ",\n";
     first = false;
     o += indent + "  \"" + k.name + "\": " + num(k.get(f), "%.17g");
+  }
+  // Visibility figures (not gated): what of the latency tail and the misses the level cannot show.
+  o += ",\n" + indent + "  \"latency_p95_visible_s\": " + num(f.latency_p95_visible_s, "%.17g");
+  o += ",\n" + indent + "  \"post_latency_p95_visible_s\": " + num(f.post_latency_p95_visible_s, "%.17g");
+  o += ",\n" + indent + "  \"los_hidden_voids\": " + std::to_string(f.los_hidden_voids);
+  o += ",\n" + indent + "  \"recall_visible\": " + num(f.recall_visible, "%.17g");
+  for (auto [name, v] : {std::pair{"voids_by_class", &f.voids_by_class}, std::pair{"misses_by_class", &f.misses_by_class}}) {
+    o += ",\n" + indent + "  \"" + name + "\": {";
+    for (std::size_t k = 0; k < v->size(); ++k)
+      o += std::string(k ? ", " : "") + "\"" + void_class_name(static_cast<VoidClass>(k)) + "\": " + std::to_string((*v)[k]);
+    o += "}";
   }
   return o + "\n" + indent + "}";
 }
@@ -197,6 +322,25 @@ std::string format_eval_table(const EvalResult& r) {
   };
   for (const auto& [name, f] : r.scenarios) row(name, f);
   row("pooled", r.pooled);
+  if (r.pooled.voids_by_class.empty()) return o;  // no truth classes (labelled data)
+  // Visibility: latency over voids whose onset is not inside LOS, and misses
+  // by the first reason that applies (docs/detectors.md); not gated.
+  std::snprintf(buf, sizeof buf, "\n%-*s %6s %8s %9s %7s  %s\n", static_cast<int>(w), "scenario", "in LOS",
+                "p95 vis", "post vis", "R vis", "misses/voids: los full <1% bulk close 1-2% clear");
+  o += buf;
+  auto vrow = [&](const std::string& name, const EvalFigures& f) {
+    std::snprintf(buf, sizeof buf, "%-*s %6zu %8s %9s %7s ", static_cast<int>(w), name.c_str(), f.los_hidden_voids,
+                  num(f.latency_p95_visible_s, "%.1f").c_str(), num(f.post_latency_p95_visible_s, "%.1f").c_str(),
+                  num(f.recall_visible, "%.4f").c_str());
+    o += buf;
+    for (std::size_t k = 0; k < f.voids_by_class.size() && k < f.misses_by_class.size(); ++k) {
+      std::snprintf(buf, sizeof buf, " %zu/%zu", f.misses_by_class[k], f.voids_by_class[k]);
+      o += buf;
+    }
+    o += "\n";
+  };
+  for (const auto& [name, f] : r.scenarios) vrow(name, f);
+  vrow("pooled", r.pooled);
   return o;
 }
 

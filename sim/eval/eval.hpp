@@ -20,9 +20,35 @@ struct EvalSample {
   double days = 0.0;                    // simulated (or recorded) span
   std::vector<double> latency_s;        // detection latency: emitted - onset, matched pairs
   std::vector<double> post_latency_s;   // onset -> tweet sent, matched pairs
+  // The same samples restricted to voids whose onset is not inside an LOS window.
+  std::vector<double> latency_visible_s, post_latency_visible_s;
+  std::size_t los_hidden_voids = 0;     // voids (reaching the tank) whose onset is inside an LOS window
+  // Voids reaching the tank and those missed, by visibility class (VoidClass).
+  std::vector<std::size_t> voids_by_class, misses_by_class;
 
   void add(const EvalSample& o);        // pools o into this (samples appended in order)
 };
+
+// Why a void may be hard to see from the level, first that applies
+// (docs/detectors.md, "Misses and the latency tail"). Net rise: the true
+// level at the void's end minus at its onset (the UPA may drain meanwhile).
+enum class VoidClass : std::size_t {
+  kLos,           // its inflow [onset, end] overlaps an LOS window
+  kTankFull,      // its inflow overlaps a tank-full episode (spilled)
+  kUnderQuantum,  // net rise < 1 %: may cross no 1 % boundary at all
+  kAfterBulk,     // onset within 10 min after a bulk transfer (or during one)
+  kClose,         // another void reaching the tank starts or ends within 60 s of it
+  kUnder2Pct,     // net rise 1 to 2 %
+  kClear,         // none of these
+};
+constexpr std::size_t kVoidClasses = 7;
+const char* void_class_name(VoidClass c);  // "los", "tank_full", "net_rise_under_1pct", ...
+// The classes LOS, tank full and net rise < 1 % are physically invisible (or nearly) from the level.
+constexpr bool void_class_invisible(VoidClass c) {
+  return c == VoidClass::kLos || c == VoidClass::kTankFull || c == VoidClass::kUnderQuantum;
+}
+// The class of voids[i] (uses trace.voids, los, tank_full, tank, bulk).
+VoidClass classify_void(const Trace& t, std::size_t i);
 
 // The figures `peebot eval` prints and writes (JSON keys in brackets).
 struct EvalFigures {
@@ -33,9 +59,17 @@ struct EvalFigures {
   double latency_p50_s = kNoTime, latency_p95_s = kNoTime, latency_max_s = kNoTime;  // [latency_*_s]
   double post_latency_p95_s = kNoTime;                 // [post_latency_p95_s]
   std::size_t tp = 0, fp = 0, fn = 0;                  // shown in the table, not in the JSON
+  // Visibility figures: written to the JSON after the gated keys, never gated.
+  double latency_p95_visible_s = kNoTime;              // [latency_p95_visible_s] onset not inside LOS
+  double post_latency_p95_visible_s = kNoTime;         // [post_latency_p95_visible_s]
+  std::size_t los_hidden_voids = 0;                    // [los_hidden_voids]
+  double recall_visible = kNoTime;                     // [recall_visible] over voids not LOS/tank full/net < 1 %
+  std::vector<std::size_t> voids_by_class, misses_by_class;  // [voids_by_class misses_by_class] {name: n}
 };
 
-EvalSample eval_sample(const Report& r, double days);
+// The figures of a run's report; with the run's trace (truth), also its
+// visibility figures (LOS-hidden onsets, void classes).
+EvalSample eval_sample(const Report& r, double days, const Trace* truth = nullptr);
 EvalFigures eval_figures(const EvalSample& s);
 
 // Serialises a sample exactly (%.17g) for the child -> parent hand-over, and back.

@@ -33,6 +33,9 @@ namespace {
 
 double ml_of(const DetectorParams& p, double pct) { return pct / 100.0 * p.tank_capacity_ml; }
 
+// A reading this high is a full tank (it reads 100 and flickers to 99).
+constexpr double kFullPct = 99;
+
 // Step detector (v2). Time-based throughout; works on the value in force
 // (MERGE: a value holds until the next one), so irregular sampling and gaps
 // need no special case.
@@ -56,11 +59,13 @@ double ml_of(const DetectorParams& p, double pct) { return pct / 100.0 * p.tank_
 //    baseline was a spike and emits nothing.
 //  - Kind: bulk transfer when the size is >= bulk_rise_pct, or, for an event
 //    that waited for its end, >= 2/3 of it at bulk_rate_pct_per_min or faster
-//    (a transfer cut short by a full tank), or when the event
+//    (a transfer cut short by a full tank; such a rise, once it has reached
+//    the top of the tank fast, is never emitted early), or when the event
 //    starts within `bulk_hold` seconds of the end of a bulk transfer (its tail);
 //    urination otherwise.
 //  - After an emission the event stays open (absorbing the rest of its rise)
-//    until quiet/2 seconds without a new high; the next event's baseline
+//    until quiet/2 seconds without a new high and at least quiet/3 seconds
+//    after the emission; the next event's baseline
 //    starts from there, so two uses in quick succession separated by a
 //    settle are told apart.
 //  - Time: tank samples carry the ISS TimeStamp; the feed clock
@@ -123,6 +128,7 @@ class StepDetector final : public Detector {
       if (window_.value_at(i) <= base) { onset_lo_ = window_.time_at(i); break; }
       onset_ = window_.time_at(i);
     }
+    fast_ = false;
     const double prev_end = bulk_end_;
     tail_of_bulk_ = prev_end > -1e299 && onset_lo_ - prev_end <= p_.bulk_hold_s;
   }
@@ -136,7 +142,11 @@ class StepDetector final : public Detector {
     // second use starting soon after the first ends (a toilet turnaround of
     // ~15 s) rises over a new baseline and is a use of its own.
     const double idle = now - last_rise_;
-    if (idle >= p_.quiet_s || (state_ == kEmitted && idle >= p_.quiet_s / 2)) {
+    // It also stays open quiet/3 past its emission: a slow use whose level
+    // stalled on a flicker high is emitted late in the stall and must not be
+    // closed (and its rest split off as a second use) at once.
+    const bool emitted_done = state_ == kEmitted && idle >= p_.quiet_s / 2 && now - emitted_at_ >= p_.quiet_s / 3;
+    if ((state_ == kRising && idle >= p_.quiet_s) || emitted_done) {
       if (state_ == kRising) emit(now, out);
       // The event is over: restart the baseline from the settled level.
       const double settled = level_since(last_rise_, now);
@@ -150,7 +160,12 @@ class StepDetector final : public Detector {
       const double held = level_since(trigger_t_, now) - base_;
       const double rise = window_.value_at(window_.size() - 1) - base_;
       const double minutes = std::max(now - onset_, 1.0) / 60.0;
-      if (!tail_of_bulk_ && held >= p_.min_rise_pct && rise < p_.bulk_rise_pct &&
+      // A fast large rise that has reached the top of the tank is a bulk
+      // transfer cut short by the full tank: once seen, never emitted early
+      // (after it stops, its rate since onset falls below bulk_rate).
+      if (peak_ >= kFullPct && rise >= p_.bulk_rise_pct * 2 / 3 && rise / minutes >= p_.bulk_rate_pct_per_min)
+        fast_ = true;
+      if (!tail_of_bulk_ && !fast_ && held >= p_.min_rise_pct && rise < p_.bulk_rise_pct &&
           rise / minutes < p_.bulk_rate_pct_per_min)
         emit(now, out);
     }
@@ -188,6 +203,7 @@ class StepDetector final : public Detector {
     const double level = level_since(settled ? last_rise_ : trigger_t_, now);
     const double size = level - base_;
     state_ = kEmitted;
+    emitted_at_ = now;
     if (size < p_.min_rise_pct) return;  // a spike: fell back
     Detection d;
     d.id = ++next_id_;
@@ -199,7 +215,7 @@ class StepDetector final : public Detector {
     // Bulk: large, or the tail of one, or fast and at least 2/3 of large (a
     // transfer cut short by a full tank: it rose at a transfer's pace).
     const double rate = size / (std::max(last_rise_ - onset_, 1.0) / 60.0);
-    const bool bulk = size >= p_.bulk_rise_pct || tail_of_bulk_ ||
+    const bool bulk = size >= p_.bulk_rise_pct || tail_of_bulk_ || fast_ ||
                       (settled && size >= p_.bulk_rise_pct * 2 / 3 && rate >= p_.bulk_rate_pct_per_min);
     d.kind = bulk ? DetectionKind::kBulkTransfer : DetectionKind::kUrination;
     d.confidence = static_cast<float>(std::min(0.99, 0.5 + 0.1 * d.size_pct));
@@ -214,6 +230,8 @@ class StepDetector final : public Detector {
   double base_ = 0, peak_ = 0, onset_ = 0, onset_lo_ = 0, last_rise_ = 0, trigger_t_ = 0, last_t_ = -1e300;
   double bulk_end_ = -1e300;
   bool tail_of_bulk_ = false;
+  bool fast_ = false;       // fast, large and at the top of the tank: a bulk cut short, not emitted early
+  double emitted_at_ = 0;   // when the event was emitted
   double lag_ = 0, last_tank_t_ = 0;
   bool has_lag_ = false, tank_since_clock_ = false;
   std::uint64_t next_id_ = 0;

@@ -415,6 +415,7 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
         continue;
       }
       tweet_lat.push_back(p.t_done_s - trace.voids[static_cast<std::size_t>(void_of_det[it->second])].onset_s);
+      r.event_to_tweet_void.push_back(static_cast<std::size_t>(void_of_det[it->second]));
     } else if (it != det_by_id.end()) {
       tweet_lat.push_back(p.t_done_s - trace.detections[it->second].onset_s);
     }

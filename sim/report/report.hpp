@@ -184,6 +184,8 @@ struct Report {
   // onset_s (no truth). Posts whose detection_id is not in the trace are skipped.
   LatencyStats event_to_tweet;
   std::vector<double> event_to_tweet_s;  // the samples, in post order
+  // With truth: the matched void (index into trace.voids) of each sample of event_to_tweet_s.
+  std::vector<std::size_t> event_to_tweet_void;
   bool event_to_tweet_from_truth = false;
 
   // Truth extras.
