@@ -161,6 +161,11 @@ int cmd_live(const std::vector<std::string>& args) {
   if (r.stream_s > 0)
     std::fprintf(stderr, "peebot live: %.0f updates/s from the first update to the last (%.3f s)\n",
                  static_cast<double>(r.updates) / r.stream_s, r.stream_s);
+  if (r.cpu_stream_s > 0)
+    std::fprintf(stderr,
+                 "peebot live: %.0f updates per CPU-second from the first update to the end (%.3f s user+sys; "
+                 "%.3f s for the whole process)\n",
+                 static_cast<double>(r.updates) / r.cpu_stream_s, r.cpu_stream_s, r.cpu_total_s);
   if (!r.fatal.empty()) {
     std::fprintf(stderr, "peebot live: gave up: %s\n", r.fatal.c_str());
     return 1;

@@ -1,6 +1,7 @@
 #include "live.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +9,8 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+
+#include <sys/resource.h>
 
 #include <boost/asio.hpp>
 
@@ -23,6 +26,14 @@ namespace peebot::live {
 namespace net = boost::asio;
 
 namespace {
+
+// User + system CPU seconds of this process so far.
+double process_cpu_s() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return s(ru.ru_utime) + s(ru.ru_stime);
+}
 
 double wall_unix() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -40,6 +51,11 @@ std::string json_escape(const std::string& s) {
 
 bool parse_double(const std::optional<std::string>& s, double& out) {
   if (!s || s->empty()) return false;
+  // std::from_chars rounds as strtod does and is several times faster; what it
+  // does not take whole ("+1", " 1", hex, out of range) goes to strtod as before.
+  const char* b = s->data();
+  const char* e = b + s->size();
+  if (const auto r = std::from_chars(b, e, out); r.ec == std::errc{} && r.ptr == e) return std::isfinite(out);
   char* end = nullptr;
   out = std::strtod(s->c_str(), &end);
   return end == s->c_str() + s->size() && std::isfinite(out);
@@ -159,7 +175,9 @@ LiveResult run_live(const LiveOptions& o) {
     runner.tick(wall_unix() - epoch);
     arm_commit();
   };
+  double cpu_first = -1;  // process CPU time at the first update
   h.on_update = [&](int item, const tlcp::ItemState& st, int item1) {
+    if (cpu_first < 0) cpu_first = process_cpu_s();
     const double now = wall_unix() - epoch;
     if (item < 0 || item >= static_cast<int>(item_ids.size()) || item_ids[static_cast<std::size_t>(item)] < 0) return;
     double ts = 0, value = 0, status = kStatusAos;
@@ -267,6 +285,8 @@ LiveResult run_live(const LiveOptions& o) {
   res.stream_s = c.updates ? c.last_update_s - c.first_update_s : 0.0;
   res.client = client->counters();
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  res.cpu_total_s = process_cpu_s();
+  res.cpu_stream_s = cpu_first < 0 ? 0.0 : res.cpu_total_s - cpu_first;
   return res;
 }
 

@@ -42,6 +42,11 @@ struct LiveResult {
   std::string fatal;                 // non-empty: the client gave up (why)
   double wall_s = 0;
   double stream_s = 0;               // first to last update received
+  // CPU time (user + sys, getrusage) of this process: in all until the trace
+  // was finished, and from the first update received until then (the pipeline's
+  // share: decode, ingest, detect, store, without start-up).
+  double cpu_total_s = 0;
+  double cpu_stream_s = 0;
 };
 
 LiveResult run_live(const LiveOptions& o);

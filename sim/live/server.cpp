@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <deque>
 #include <iostream>
@@ -97,6 +98,7 @@ struct Session : std::enable_shared_from_this<Session> {
   std::string log;
   std::deque<std::size_t> log_ends;
   std::vector<std::optional<std::string>> scratch;
+  std::string line_buf;  // the notification being encoded
   std::vector<double> last_stamp_h = std::vector<double>(kNamedItems, 0.0);  // --stamp-now: last TimeStamp per item
   bool in_los = false;       // the injected LOS window is under way
   double los_until_t = 0.0;  // feed time it ends
@@ -171,12 +173,23 @@ struct Session : std::enable_shared_from_this<Session> {
     }
   }
   void emit_to(Sub& sub, std::size_t k, const FeedEvent& e, std::string& out) {
+    // Field values and the line are built in reused strings: no allocation per update once warm.
     scratch.resize(sub.fields.size());
-    for (std::size_t f = 0; f < sub.fields.size(); ++f) scratch[f] = field_value(e, sub.fields[f]);
+    for (std::size_t f = 0; f < sub.fields.size(); ++f) {
+      auto& v = scratch[f];
+      if (!v) v.emplace();
+      if (!field_value_into(e, sub.fields[f], *v)) v.reset();
+    }
     if (sub.sent[k] && scratch == sub.last[k]) return;  // MERGE: nothing changed
-    std::string line = "U," + std::to_string(sub.id) + "," + std::to_string(k + 1) + ",";
+    std::string& line = line_buf;
+    line.assign("U,");
+    char num[24];
+    line.append(num, std::to_chars(num, num + sizeof num, sub.id).ptr);
+    line += ',';
+    line.append(num, std::to_chars(num, num + sizeof num, k + 1).ptr);
+    line += ',';
     tlcp::encode_update_values(sub.sent[k] ? &sub.last[k] : nullptr, scratch, line);
-    sub.last[k] = scratch;
+    sub.last[k] = scratch;  // element by element: the strings keep their capacity
     sub.sent[k] = 1;
     log_data(line, out);
     ++srv.stats.updates_sent;

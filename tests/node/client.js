@@ -10,6 +10,7 @@ const count = parseInt(countArg, 10);
 const fields = ['TimeStamp', 'Value', 'Status.Class'];
 let received = 0;
 let t0 = 0;
+let cpu0 = null;
 const out = [];
 const quiet = process.env.PEEBOT_QUIET === '1';  // benchmark: count only
 
@@ -17,7 +18,11 @@ function finish(code, why) {
   if (!quiet) process.stdout.write(out.join(''));
   if (received > 1) {
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    process.stderr.write('node client: ' + received + ' updates in ' + s.toFixed(3) + ' s, ' + Math.round(received / s) + ' updates/s\n');
+    const cpu = process.cpuUsage(cpu0);  // user + system since the first update, microseconds
+    const cpuS = (cpu.user + cpu.system) / 1e6;
+    process.stderr.write('node client: ' + received + ' updates in ' + s.toFixed(3) + ' s, ' + Math.round(received / s) +
+                         ' updates/s; ' + Math.round(received / cpuS) + ' updates per CPU-second from the first update (' +
+                         cpuS.toFixed(3) + ' s user+sys)\n');
   }
   if (why) process.stderr.write(why + '\n');
   process.exit(code);
@@ -34,7 +39,7 @@ sub.setRequestedSnapshot('yes');
 sub.addListener({
   onSubscriptionError: (code, msg) => finish(1, 'subscription error ' + code + ': ' + msg),
   onItemUpdate: (u) => {
-    if (received === 0) t0 = process.hrtime.bigint();
+    if (received === 0) { t0 = process.hrtime.bigint(); cpu0 = process.cpuUsage(); }
     if (!quiet) out.push(u.getItemName() + '|' + u.getValue('TimeStamp') + '|' + u.getValue('Value') + '|' + u.getValue('Status.Class') + '\n');
     received += 1;
     if (received >= count) {
