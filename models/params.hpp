@@ -103,6 +103,10 @@ struct SensorParams {
   double burst_pct = 0;                // sensor.burst_pct: scale of the per-read (white) burst noise
   double burst_tau_s = 600;            // sensor.burst_tau: correlation time of its slow amplitude (episodes cluster over crossings)
   double burst_fast_tau_s = 0;         // sensor.burst_fast_tau: correlation time of its fast amplitude (bursts within an episode; 0 = none)
+  // Slow drift of the reading, added to the read noise; off while drift_pct is 0 (models/sensor.hpp, LevelSensor).
+  double drift_pct = 0;                // sensor.drift_pct: stationary sd of a slowly wandering offset of the reading (AR(1))
+  double drift_tau_s = 300;            // sensor.drift_tau: correlation time of that offset
+  bool drift_processing_only = false;  // sensor.drift_processing_only: the drift shows only while the UPA processes (NORMAL)
 };
 
 struct LosParams {

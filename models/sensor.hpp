@@ -67,18 +67,37 @@ class BurstNoise {
   double x_ = 0.0, y_ = 0.0, u_ = 0.0, v_ = 0.0, amplitude_ = 0.0;
 };
 
+// The reading: true level + AR(1) read noise (noise_pct, noise_tau) + burst
+// noise (when on) + drift (when on), truncated. The drift is a second, slow
+// AR(1) offset (drift_pct, drift_tau): it moves the time at which a falling
+// level is first read below a boundary by about drift / drain rate, so the
+// intervals between drain steps vary within a run with negative lag-1
+// correlation (a crossing read late makes the next interval short), and it
+// stretches flicker at a crossing over tens of seconds. Why (pisslog-2025):
+// docs/models.md, "Drift". Off (no draws at all) while drift_pct is 0.
 class LevelSensor {
  public:
   LevelSensor(const SensorParams& p, Rng& rng)
-      : p_(p), rng_(rng), a_(p.noise_tau_s > 0 ? std::exp(-p.period_s / p.noise_tau_s) : 0.0) {
+      : p_(p),
+        rng_(rng),
+        a_(p.noise_tau_s > 0 ? std::exp(-p.period_s / p.noise_tau_s) : 0.0),
+        drift_a_(p.drift_tau_s > 0 ? std::exp(-p.period_s / p.drift_tau_s) : 0.0) {
     noise_ = p_.noise_pct * rng_.normal();
     if (p_.burst_pct > 0) burst_.emplace(p_, rng_);  // after the AR(1) draw: without burst noise the stream is unchanged
+    if (drift_on()) drift_ = p_.drift_pct * rng_.normal();  // likewise: without drift no draw
   }
   // One reading (call once per sensor period): integer percent in [0, 100].
-  int read(double true_pct) {
+  // `processing`: the UPA is processing (NORMAL); with drift_processing_only
+  // the drift keeps evolving but is added only then.
+  int read(double true_pct, bool processing = true) {
     noise_ = a_ * noise_ + std::sqrt(1.0 - a_ * a_) * p_.noise_pct * rng_.normal();
-    return quantize(true_pct + noise_ + (burst_ ? burst_->sample() : 0.0));
+    const double burst = burst_ ? burst_->sample() : 0.0;
+    if (drift_on()) drift_ = drift_a_ * drift_ + std::sqrt(1.0 - drift_a_ * drift_a_) * p_.drift_pct * rng_.normal();
+    const double drift = (processing || !p_.drift_processing_only) ? drift_ : 0.0;
+    return quantize(true_pct + noise_ + burst + drift);
   }
+  // The drift offset of the last reading (% of the tank; 0 when off), for tests.
+  double drift() const { return drift_; }
   static int quantize(double pct) {
     const double q = std::floor(pct);
     return q < 0.0 ? 0 : (q > 100.0 ? 100 : static_cast<int>(q));
@@ -87,8 +106,9 @@ class LevelSensor {
  private:
   SensorParams p_;
   Rng& rng_;
-  double a_;
-  double noise_ = 0.0;
+  bool drift_on() const { return p_.drift_pct > 0; }
+  double a_, drift_a_;
+  double noise_ = 0.0, drift_ = 0.0;
   std::optional<BurstNoise> burst_;
 };
 

@@ -77,7 +77,7 @@ void World::advance(double t_s, std::vector<Update>& out, std::uint64_t& next_se
     water_until(next_read_s_);
     plant_.advance(next_read_s_);
     emit_states();
-    const int reading = sensor_.read(plant_.level_pct());
+    const int reading = sensor_.read(plant_.level_pct(), plant_.state() == UpaState::kNormal);
     if (reading != last_reading_) {
       last_reading_ = reading;
       push_update(out, next_seq, kUrineTank, next_read_s_, reading);

@@ -44,6 +44,11 @@ TEST_CASE("calibrate recovers drain rate, use rate, rise size, noise and bulk ra
   w.crew.urine_sd_ml = 80;
   w.crew.flush_ml = 100;
   w.upa.drain_pct_per_min = 0.25;
+  // Thresholds mid-bin, as calibrate places them (at a whole 12 % the level
+  // would sit on a boundary through every standby and its flicker would hide
+  // uses behind the 60-s flicker guard).
+  w.upa.start_pct = 45.5;
+  w.upa.stop_pct = 12.5;
   w.sensor.noise_pct = 0.08;
   w.bulk.per_day = 0.5;
   w.los.enabled = false;
@@ -145,4 +150,64 @@ TEST_CASE("peebot calibrate writes a loadable scenario from a run's trace, and r
   CHECK(run_cli("calibrate " + trace + " --crew 0", text) == 2);
   CHECK(run_cli("calibrate --help", text) == 0);
   CHECK(text.find("Usage: peebot calibrate") != std::string::npos);
+}
+
+TEST_CASE("calibrate recovers the sensor drift of a simulated feed", "[calibrate][drift]") {
+  // Known world: AR(1) read noise 0.02 % (2 s), drift 0.12 % (300 s) shown
+  // while processing, drain 0.21 %/min, stop at 8.5 % (pisslog-like).
+  WorldParams w;
+  w.crew.voids_per_day = 8;
+  w.upa.stop_pct = 8.5;
+  w.upa.drain_pct_per_min = 0.21;
+  w.sensor.noise_pct = 0.02;
+  w.sensor.noise_tau_s = 2;
+  w.sensor.drift_pct = 0.12;
+  w.sensor.drift_tau_s = 300;
+  w.sensor.drift_processing_only = true;
+  w.los.enabled = false;
+  w.water.enabled = false;
+  std::vector<TelemetryRow> tank, upa;
+  simulate_feed(w, kEpoch, 30 * kDay, 21, tank, upa);
+  CalibrateOptions o;
+  o.noise = NoiseModel::kDrift;
+  o.fit_days = 30;
+  o.iterations = 5;
+  o.name = "recovered-drift";
+  const Calibration c = calibrate_series(tank, upa, {}, kEpoch, o);
+  const WorldParams& f = c.scenario.world;
+  // Tolerances: drift +-20 %, drift time +-40 %, read noise +-40 %, drain
+  // rate +-10 %; stop threshold mid-bin of the lowest reading (8 -> 8.5);
+  // the model it fits: no per-run spread, drift while processing.
+  CHECK(f.sensor.drift_pct == Approx(0.12).epsilon(0.20));
+  CHECK(f.sensor.drift_tau_s == Approx(300).epsilon(0.40));
+  CHECK(f.sensor.noise_pct == Approx(0.02).epsilon(0.40));
+  CHECK(f.upa.drain_pct_per_min == Approx(0.21).epsilon(0.10));
+  CHECK(f.upa.stop_pct == 8.5);
+  CHECK(f.upa.drain_sd == 0.0);
+  CHECK(f.sensor.drift_processing_only);
+  CHECK(c.fitted_drain_riqr == Approx(c.target_drain_riqr).epsilon(0.15));
+  const Scenario back = parse_scenario(calibrated_scenario_toml(c, o), "calibrated.toml");
+  CHECK(back.world.sensor.drift_pct == Approx(f.sensor.drift_pct).epsilon(1e-5));
+  CHECK(back.world.sensor.drift_tau_s == Approx(f.sensor.drift_tau_s).epsilon(1e-3));
+  CHECK(back.world.sensor.drift_processing_only);
+}
+
+TEST_CASE("drain_step_lag1 is negative when a long drain step is followed by a short one", "[calibrate][drift]") {
+  // Three drain runs from 60 %: intervals alternate 250 / 350 s (lag-1 -1),
+  // then a run of equal ones mixed in changes nothing but the count.
+  std::vector<std::pair<double, double>> s;
+  double t = 0;
+  for (int run = 0; run < 3; ++run) {
+    s.push_back({t, 60});
+    for (int k = 1; k <= 12; ++k) {
+      t += k % 2 ? 250 : 350;
+      s.push_back({t, 60 - k});
+    }
+    t += 3600;  // a use brings the level back up: a new run
+  }
+  const double alt = drain_step_lag1(rows_of(s), 1800);
+  CHECK(alt == Approx(-1.0).margin(0.1));
+  // Too few pairs: NaN.
+  std::vector<std::pair<double, double>> few = {{0, 60}, {300, 59}, {600, 58}, {900, 57}};
+  CHECK(std::isnan(drain_step_lag1(rows_of(few), 1800)));
 }

@@ -231,3 +231,28 @@ TEST_CASE("a trace's observed span is [0, duration] when simulated and first..la
   t.telemetry[kCleanWater] = rows_of({{0, 50}, {2 * 86400.0, 51}});  // any item counts
   REQUIRE(compute_feed_stats(t).covered_days == 2);
 }
+
+TEST_CASE("feed statistics read times at 1-s resolution, as a logger stamps them", "[stats]") {
+  // Arrival times jittered around whole seconds (a simulation's network), as a
+  // 1-s logger would stamp them: 100, 101, 102, 104, 105.
+  const Pairs s = {{100.0002, 40}, {100.9998 + 0.0003, 41}, {102.4, 40}, {104.9, 41}, {105.01, 40}};
+  const FeedStats st = compute_feed_stats(rows_of(s), {}, {}, 0.0);
+  REQUIRE(st.inter_update_s.values == std::vector<double>{1, 1, 2, 1});
+  FeedStatsParams exact;
+  exact.time_resolution_s = 0;
+  const FeedStats ex = compute_feed_stats(rows_of(s), {}, {}, 0.0, exact);
+  REQUIRE(ex.inter_update_s.count() == 4);
+  REQUIRE(ex.inter_update_s.values[0] == Approx(0.9999).margin(1e-9));
+  REQUIRE(ex.inter_update_s.values[2] == Approx(2.5).margin(1e-9));
+}
+
+TEST_CASE("without the UPA state every new low is a drain step (use_upa_state off)", "[stats]") {
+  Pairs s = {{0, 60}};
+  for (int k = 1; k <= 10; ++k) s.push_back({270.0 * k, 60 - k});
+  const auto upa = rows_of({{0, 32}, {270.0 * 5 + 100, 16}});
+  REQUIRE(compute_feed_stats(rows_of(s), upa, {}, 0.0).drain_step_s.count() == 4);
+  FeedStatsParams p;
+  p.use_upa_state = false;
+  const FeedStats all = compute_feed_stats(rows_of(s), upa, {}, 0.0, p);
+  REQUIRE(all.drain_step_s.count() == 9);
+}

@@ -25,6 +25,19 @@ VoidEvent make_void(double onset, double dur, double urine, double flush) {
   v.flush_ml = flush;
   return v;
 }
+// Two worlds simulated for a day with one seed emit the same updates.
+void require_same_updates(const WorldParams& w1, const WorldParams& w2, std::uint64_t seed) {
+  World x(w1, kEpoch, kDay, seed), y(w2, kEpoch, kDay, seed);
+  std::vector<Update> ox, oy;
+  std::uint64_t sx = 1, sy = 1;
+  x.advance(kDay, ox, sx);
+  y.advance(kDay, oy, sy);
+  REQUIRE(ox.size() == oy.size());
+  for (std::size_t i = 0; i < ox.size(); ++i) {
+    REQUIRE(ox[i].t_emit_s == oy[i].t_emit_s);
+    REQUIRE(ox[i].value == oy[i].value);
+  }
+}
 }  // namespace
 
 TEST_CASE("tank volume equals inflow minus drain minus spill at every step", "[models][plant]") {
@@ -262,16 +275,78 @@ TEST_CASE("burst noise is off by default and then draws no random numbers", "[mo
   w1.los.enabled = w2.los.enabled = false;
   w2.sensor.burst_tau_s = 99;
   w2.upa.drain_jitter_period_s = 17;
-  World x(w1, kEpoch, kDay, 5), y(w2, kEpoch, kDay, 5);
-  std::vector<Update> ox, oy;
-  std::uint64_t sx = 1, sy = 1;
-  x.advance(kDay, ox, sx);
-  y.advance(kDay, oy, sy);
-  REQUIRE(ox.size() == oy.size());
-  for (std::size_t i = 0; i < ox.size(); ++i) {
-    REQUIRE(ox[i].t_emit_s == oy[i].t_emit_s);
-    REQUIRE(ox[i].value == oy[i].value);
+  require_same_updates(w1, w2, 5);
+}
+
+TEST_CASE("sensor drift is off by default and then draws no random numbers", "[models][sensor][drift]") {
+  const SensorParams defaults;
+  REQUIRE(defaults.drift_pct == 0.0);
+  REQUIRE_FALSE(defaults.drift_processing_only);
+  SensorParams p;
+  p.drift_tau_s = 45;  // irrelevant while drift_pct is 0
+  p.drift_processing_only = true;
+  Rng a(12, "sensor"), b(12, "sensor");
+  LevelSensor off(p, a), plain(SensorParams{}, b);
+  for (int i = 0; i < 1000; ++i) {
+    const double level = 40.0 + 0.001 * i;
+    REQUIRE(off.read(level, i % 2 == 0) == plain.read(level));
+    REQUIRE(off.drift() == 0.0);
   }
+  REQUIRE(a.uniform() == b.uniform());  // both streams are at the same place
+  // A world whose only change is a drift parameter other than drift_pct emits the same updates.
+  WorldParams w1, w2;
+  w1.los.enabled = w2.los.enabled = false;
+  w2.sensor.drift_tau_s = 999;
+  w2.sensor.drift_processing_only = true;
+  require_same_updates(w1, w2, 6);
+}
+
+TEST_CASE("sensor drift is an AR(1) offset with sd drift_pct and correlation time drift_tau", "[models][sensor][drift]") {
+  SensorParams p;
+  p.noise_pct = 0;  // the reading is floor(level + drift) alone
+  p.drift_pct = 0.2;
+  p.drift_tau_s = 40;
+  Rng rng(4, "sensor");
+  LevelSensor s(p, rng);
+  const int N = 400000;
+  std::vector<double> d(N);
+  double sum = 0, sq = 0;
+  for (int i = 0; i < N; ++i) {
+    const int r = s.read(50.5);
+    d[i] = s.drift();
+    REQUIRE(r == static_cast<int>(std::floor(50.5 + d[i])));
+    sum += d[i];
+    sq += d[i] * d[i];
+  }
+  const double mean = sum / N, sd = std::sqrt(sq / N - mean * mean);
+  // 400k reads with a 40-s correlation time: ~5000 independent ones.
+  CHECK(std::fabs(mean) < 0.02);
+  CHECK(sd == Approx(0.2).epsilon(0.05));
+  auto corr = [&](int lag) {
+    double c = 0;
+    for (int i = 0; i + lag < N; ++i) c += (d[i] - mean) * (d[i + lag] - mean);
+    return c / (N - lag) / (sd * sd);
+  };
+  CHECK(corr(40) == Approx(std::exp(-1.0)).margin(0.05));
+  CHECK(corr(200) < 0.05);
+}
+
+TEST_CASE("with drift_processing_only the drift moves the reading only while the UPA processes", "[models][sensor][drift]") {
+  SensorParams p;
+  p.noise_pct = 0;
+  p.drift_pct = 0.5;  // large: at 50.5 % it crosses a boundary often
+  p.drift_tau_s = 5;
+  p.drift_processing_only = true;
+  Rng rng(8, "sensor");
+  LevelSensor s(p, rng);
+  int moved_processing = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const bool processing = (i / 1000) % 2 == 1;
+    const int r = s.read(50.5, processing);
+    if (!processing) REQUIRE(r == 50);
+    else moved_processing += r != 50 ? 1 : 0;
+  }
+  CHECK(moved_processing > 1000);  // P(|drift| > 0.5) ~ 0.32 of 10000 processing reads
 }
 
 TEST_CASE("burst noise amplitude is exponential with mean 1 and decorrelates over burst_tau", "[models][sensor][burst]") {

@@ -54,6 +54,9 @@ struct Measured {
   double drain_riqr;   // (p75 - p25) / p50 of the drain-step intervals
   double short_share;  // share of inter-update times <= 2 s (the pace of flicker)
   double persistence = 0;  // flicker_persistence of the series
+  double fast_share;       // share of drain-step intervals <= 30 s (fast drain-outs)
+  double lag1 = 0;         // drain_step_lag1 of the series
+  double small_share = 0;  // share of rise events of at most 2 % (the smallest a rise event can be)
 };
 
 // Days with data: the tank series' span minus gaps of 12 h or more (logger
@@ -73,8 +76,14 @@ Measured measure(const FeedStats& s) {
   double short_n = 0;
   for (double x : s.inter_update_s.values) short_n += x <= 2.0 ? 1 : 0;
   const double short_share = s.inter_update_s.values.empty() ? 0.0 : short_n / static_cast<double>(s.inter_update_s.values.size());
+  double fast_n = 0;
+  for (double x : d) fast_n += x <= 30.0 ? 1 : 0;
+  const double fast_share = d.empty() ? 0.0 : fast_n / static_cast<double>(d.size());
+  double small_n = 0;
+  for (double x : s.rise_size_pct.values) small_n += x <= 2.0 ? 1 : 0;
+  const double small_share = s.rise_size_pct.values.empty() ? 0.0 : small_n / static_cast<double>(s.rise_size_pct.values.size());
   return {static_cast<double>(s.rise_size_pct.count()) / active_days(s), finite_or(s.rise_size_pct.mean(), 0.0),
-          sd_of(s.rise_size_pct.values), finite_or(s.flicker_per_hour.mean(), 0.0), p50, riqr, short_share};
+          sd_of(s.rise_size_pct.values), finite_or(s.flicker_per_hour.mean(), 0.0), p50, riqr, short_share, 0.0, fast_share, 0.0, small_share};
 }
 
 // Time-weighted level percentiles of the tank series (for the UPA thresholds).
@@ -211,6 +220,41 @@ double flicker_persistence(const std::vector<TelemetryRow>& tank, double max_int
   return static_cast<double>(n_f_f) / static_cast<double>(n_f) - static_cast<double>(n_nf_f) / static_cast<double>(n_nf);
 }
 
+double drain_step_lag1(const std::vector<TelemetryRow>& tank, double max_interval_s) {
+  double num = 0, den = 0;
+  std::size_t pairs = 0;
+  std::vector<double> run;
+  auto close_run = [&]() {
+    if (run.size() >= 4) {
+      double m = 0;
+      for (double x : run) m += x;
+      m /= static_cast<double>(run.size());
+      for (std::size_t i = 0; i < run.size(); ++i) {
+        den += (run[i] - m) * (run[i] - m);
+        if (i > 0) num += (run[i] - m) * (run[i - 1] - m), ++pairs;
+      }
+    }
+    run.clear();
+  };
+  double low = 0, low_t = 0;
+  bool has_low = false;
+  for (const auto& r : tank) {
+    if (!has_low || r.value >= low + 2.0) {  // start, or a rise: a new run
+      close_run();
+      has_low = true;
+      low = r.value, low_t = r.t_s;
+      continue;
+    }
+    if (r.value >= low) continue;
+    const double dt = r.t_s - low_t;
+    if (r.value == low - 1 && dt >= 60.0 && dt <= max_interval_s) run.push_back(dt);
+    else close_run();
+    low = r.value, low_t = r.t_s;
+  }
+  close_run();
+  return pairs >= 20 && den > 0 ? num / den : std::nan("");
+}
+
 void simulate_feed(const WorldParams& w, double epoch_unix_s, double duration_s, std::uint64_t seed,
                    std::vector<TelemetryRow>& tank, std::vector<TelemetryRow>& upa) {
   World world(w, epoch_unix_s, duration_s, seed);
@@ -250,7 +294,13 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
                                 " drain steps, expected some of each to calibrate");
   Measured target = measure(T);
   target.persistence = finite_or(flicker_persistence(tank, opt.stats.drain_max_interval_s), 0.0);
+  target.lag1 = drain_step_lag1(tank, opt.stats.drain_max_interval_s);
   const bool burst = opt.noise == NoiseModel::kBurst;
+  const bool drift = opt.noise == NoiseModel::kDrift;
+  // The fit simulations are measured like the source: with the UPA state only
+  // when the source has it (an import of a tank-only recording has not, and
+  // then every new low counts as a drain step, fast drain-outs included).
+  const bool use_upa = !upa.empty();
 
   Scenario& sc = c.scenario;
   sc.name = opt.name;
@@ -288,8 +338,12 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
   const double stop = std::clamp(level_quantile(tank, 0.02), 0.0, 98.0);
   double start = drain_start_level(tank, opt.stats.drain_max_interval_s);
   if (!(start > stop + 1)) start = std::min(100.0, stop + 20);
-  w.upa.stop_pct = stop;
-  w.upa.start_pct = start;
+  // A reading v means a true level in [v, v + 1): the thresholds sit mid-bin.
+  // At v itself a drain would stop exactly on a boundary, and the level
+  // would flicker there for the whole standby (hours of +-1 % every few
+  // seconds, which the recordings do not show).
+  w.upa.stop_pct = std::min(stop + 0.5, 99.0);
+  w.upa.start_pct = std::min(start + 0.5, 100.0);
   w.upa.start_processing = false;
   w.tank.initial_pct = std::clamp(tank.front().value + 0.5, 0.0, 100.0);
 
@@ -368,6 +422,14 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
     w.upa.drain_sd = 0.0;
     w.upa.drain_jitter = std::clamp(target.drain_riqr / 0.6, 0.0, 0.8);
   }
+  if (drift) {
+    // The drift of the reading spreads the drain steps within a run: it
+    // replaces the per-run drain_sd (docs/models.md, "Drift").
+    w.upa.drain_sd = 0.0;
+    w.sensor.drift_pct = 0.1;
+    w.sensor.drift_tau_s = 300.0;
+    w.sensor.drift_processing_only = true;
+  }
   WorldParams fit = w;
   fit.los.enabled = false;
   fit.los.extra.clear();
@@ -378,24 +440,34 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
   for (int it = 0; it <= opt.iterations; ++it) {
     // One seed for every round (common random numbers): the rounds differ by the parameters only.
     simulate_feed(fit, sc.epoch_unix_s, fit_s, opt.seed + 1000, st, su);
-    c.fitted = compute_feed_stats(st, su, {}, sc.epoch_unix_s, opt.stats);
+    c.fitted = compute_feed_stats(st, use_upa ? su : std::vector<TelemetryRow>{}, {}, sc.epoch_unix_s, opt.stats);
     m = measure(c.fitted);
     m.persistence = finite_or(flicker_persistence(st, opt.stats.drain_max_interval_s), 0.0);
+    m.lag1 = drain_step_lag1(st, opt.stats.drain_max_interval_s);
     if (std::getenv("PEEBOT_CALIBRATE_DEBUG"))
       std::fprintf(stderr, "round %d: rises/day %.3f (target %.3f) size %.3f (%.3f) flicker/h %.3f (%.3f) drain %.1f (%.1f) riqr %.3f (%.3f) short %.3f (%.3f) vpd %.3f noise %.4f tau %.2f dsd %.3f\n", it,
                    m.rises_per_day, target.rises_per_day, m.rise_mean, target.rise_mean, m.flicker_per_hour, target.flicker_per_hour,
                    m.drain_step, target.drain_step, m.drain_riqr, target.drain_riqr, m.short_share, target.short_share,
                    fit.crew.voids_per_day, fit.sensor.noise_pct, fit.sensor.noise_tau_s, fit.upa.drain_sd);
     if (std::getenv("PEEBOT_CALIBRATE_DEBUG"))
-      std::fprintf(stderr, "         persistence %.3f (%.3f) burst %.4f tau %.0f jitter %.3f KS inter-update %.3f drain %.3f\n", m.persistence,
-                   target.persistence, fit.sensor.burst_pct, fit.sensor.burst_tau_s, fit.upa.drain_jitter,
+      std::fprintf(stderr, "         persistence %.3f (%.3f) fast %.3f (%.3f) lag1 %.3f (%.3f) dumps %.3f drift %.4f tau %.0f burst %.4f tau %.0f jitter %.3f KS inter-update %.3f drain %.3f\n", m.persistence,
+                   target.persistence, m.fast_share, target.fast_share, m.lag1, target.lag1, fit.upa.dumps_per_day,
+                   fit.sensor.drift_pct, fit.sensor.drift_tau_s, fit.sensor.burst_pct, fit.sensor.burst_tau_s, fit.upa.drain_jitter,
                    ks_two_sample(c.fitted.inter_update_s.values, T.inter_update_s.values).d,
                    ks_two_sample(c.fitted.drain_step_s.values, T.drain_step_s.values).d);
     if (it == opt.iterations) break;
     auto& cr = fit.crew;
     if (m.rises_per_day > 0) cr.voids_per_day = std::clamp(cr.voids_per_day * std::clamp(target.rises_per_day / m.rises_per_day, 0.5, 2.0), 0.1, 50.0);
     if (m.rise_mean > 0) cr.urine_mean_ml = std::clamp(cr.urine_mean_ml + (target.rise_mean - m.rise_mean) * cap / 100.0, 30.0, 2000.0);
-    cr.urine_sd_ml = std::clamp(cr.urine_sd_ml + (target.rise_sd - m.rise_sd) * cap / 100.0, 0.0, 1000.0);
+    if (drift) {
+      // The spread of the volumes -> the share of the smallest (2 %) rise
+      // events: the sd of the sizes is set by a few large events, and a
+      // log-normal wide enough to match it makes too many small ones.
+      if (m.small_share > 0 && target.small_share > 0)
+        cr.urine_sd_ml = std::clamp(cr.urine_sd_ml * std::clamp(std::pow(target.small_share / m.small_share, 2.0), 0.5, 2.0), 1.0, 1000.0);
+    } else {
+      cr.urine_sd_ml = std::clamp(cr.urine_sd_ml + (target.rise_sd - m.rise_sd) * cap / 100.0, 0.0, 1000.0);
+    }
     auto& se = fit.sensor;
     const double fr = m.flicker_per_hour > 0 ? std::pow(target.flicker_per_hour / m.flicker_per_hour, 0.7) : 2.0;
     if (burst) {
@@ -405,10 +477,25 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
       fit.upa.drain_jitter = std::clamp(fit.upa.drain_jitter + (target.drain_riqr - m.drain_riqr) / 0.6, 0.0, 0.8);
     } else {
       se.noise_pct = std::clamp(se.noise_pct * std::clamp(fr, 0.5, 2.0), 0.001, 10.0);
-      fit.upa.drain_sd = std::clamp(fit.upa.drain_sd + (target.drain_riqr - m.drain_riqr) / 1.35, 0.0, 0.8);
+      if (drift) {
+        // Spread of the drain steps -> drift size; their lag-1 correlation ->
+        // drift time (a shorter drift time makes successive crossings less
+        // alike: more negative lag-1 correlation).
+        if (m.drain_riqr > 0 && target.drain_riqr > 0)
+          se.drift_pct = std::clamp(se.drift_pct * std::clamp(target.drain_riqr / m.drain_riqr, 0.5, 2.0), 0.001, 2.0);
+        if (std::isfinite(m.lag1) && std::isfinite(target.lag1))
+          se.drift_tau_s = std::clamp(se.drift_tau_s * std::clamp(std::exp(4.0 * (target.lag1 - m.lag1)), 0.5, 2.0), 30.0, 3600.0);
+      } else {
+        fit.upa.drain_sd = std::clamp(fit.upa.drain_sd + (target.drain_riqr - m.drain_riqr) / 1.35, 0.0, 0.8);
+      }
       if (m.short_share > 0 && target.short_share > 0)
         se.noise_tau_s = std::clamp(se.noise_tau_s * std::pow(std::clamp(m.short_share / target.short_share, 0.5, 2.0), 2.0), 0.5, 600.0);
     }
+    // Fast drain-outs: their rate per day -> the share of drain-step intervals <= 30 s
+    // (a drain-out planned while the level is near stop_pct is short, so the
+    // direct count per day falls short of the source's share).
+    if (target.fast_share > 0 && fit.upa.dumps_per_day > 0)
+      fit.upa.dumps_per_day = std::clamp(fit.upa.dumps_per_day * (m.fast_share > 0 ? std::clamp(target.fast_share / m.fast_share, 0.5, 2.0) : 2.0), 0.0, 50.0);
     if (m.drain_step > 0) fit.upa.drain_pct_per_min = std::clamp(fit.upa.drain_pct_per_min * m.drain_step / target.drain_step, 0.01, 100.0);
   }
   w.crew = fit.crew;
@@ -416,6 +503,7 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
   w.upa.drain_pct_per_min = fit.upa.drain_pct_per_min;
   w.upa.drain_sd = fit.upa.drain_sd;
   w.upa.drain_jitter = fit.upa.drain_jitter;
+  w.upa.dumps_per_day = fit.upa.dumps_per_day;
 
   c.target_rises_per_day = target.rises_per_day;
   c.fitted_rises_per_day = m.rises_per_day;
@@ -429,6 +517,10 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
   c.fitted_flicker_persistence = m.persistence;
   c.target_drain_riqr = target.drain_riqr;
   c.fitted_drain_riqr = m.drain_riqr;
+  c.target_fast_share = target.fast_share;
+  c.fitted_fast_share = m.fast_share;
+  c.target_drain_lag1 = target.lag1;
+  c.fitted_drain_lag1 = m.lag1;
   return c;
 }
 
@@ -455,7 +547,9 @@ std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOption
     << "#   flicker episodes per hour   " << num(c.target_flicker_per_hour) << " -> " << num(c.fitted_flicker_per_hour) << "\n"
     << "#   drain-step interval (median, s) " << num(c.target_drain_step_s) << " -> " << num(c.fitted_drain_step_s) << "\n"
     << "#   drain-step spread (IQR/median)  " << num(c.target_drain_riqr) << " -> " << num(c.fitted_drain_riqr) << "\n"
-    << "#   flicker persistence             " << num(c.target_flicker_persistence) << " -> " << num(c.fitted_flicker_persistence) << "\n\n";
+    << "#   flicker persistence             " << num(c.target_flicker_persistence) << " -> " << num(c.fitted_flicker_persistence) << "\n"
+    << "#   drain steps <= 30 s (share)     " << num(c.target_fast_share) << " -> " << num(c.fitted_fast_share) << "\n"
+    << "#   drain-step lag-1 correlation    " << num(c.target_drain_lag1) << " -> " << num(c.fitted_drain_lag1) << "\n\n";
   o << "[scenario]\n"
     << "name = " << q(s.name) << "\n"
     << "description = " << q("calibrated from " + (opt.source.empty() ? std::string("a trace") : opt.source)) << "\n"
@@ -475,7 +569,8 @@ std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOption
     << "night_share = " << num(w.crew.night_share) << "  # share of rises in the quiet window\n"
     << "voids_per_day = " << num(w.crew.voids_per_day) << "  # fitted: rises per day\n"
     << "upa_share = " << num(w.crew.upa_share) << "\n"
-    << "# Rise sizes: urine + flush per use, fitted to the rise-size mean and sd.\n"
+    << (opt.noise == NoiseModel::kDrift ? "# Rise sizes: urine + flush per use, fitted to the rise-size mean and the share of 2 % rises.\n"
+                                         : "# Rise sizes: urine + flush per use, fitted to the rise-size mean and sd.\n")
     << "urine_mean_ml = " << num(w.crew.urine_mean_ml) << "\n"
     << "urine_sd_ml = " << num(w.crew.urine_sd_ml) << "\n"
     << "flush_ml = " << num(w.crew.flush_ml) << "\n"
@@ -484,7 +579,8 @@ std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOption
     << "capacity_ml = " << num(w.tank.capacity_ml) << "\n"
     << "initial_pct = " << num(w.tank.initial_pct) << "  # the source's first reading\n\n";
   o << "[upa]\n"
-    << "# start = median level where drains begin, stop = 2nd percentile of the level (time-weighted).\n"
+    << "# start = median level where drains begin, stop = 2nd percentile of the level (time-weighted),\n"
+    << "# each + 0.5 (mid-bin: a reading v is a true level in [v, v + 1)).\n"
     << "start_pct = " << num(w.upa.start_pct) << "\n"
     << "stop_pct = " << num(w.upa.stop_pct) << "\n"
     << "drain_pct_per_min = " << num(w.upa.drain_pct_per_min) << "  # fitted: 1 % per median drain-step interval\n"
@@ -492,13 +588,18 @@ std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOption
     << "drain_jitter = " << num(w.upa.drain_jitter) << (opt.noise == NoiseModel::kBurst ? "  # fitted: spread (IQR / median) of the drain-step intervals" : "") << "\n"
     << "drain_jitter_period = " << dur(w.upa.drain_jitter_period_s) << "\n"
     << "initial_state = \"standby\"\n"
-    << "# Fast drain-outs: runs of >= 3 new lows <= 30 s apart in the source.\n"
+    << "# Fast drain-outs: runs of >= 3 new lows <= 30 s apart in the source (sizes, rate);\n"
+    << "# dumps_per_day fitted to the share of drain-step intervals <= 30 s.\n"
     << "dumps_per_day = " << num(w.upa.dumps_per_day) << "\n"
     << "dump_min_pct = " << num(w.upa.dump_min_pct) << "\n"
     << "dump_max_pct = " << num(w.upa.dump_max_pct) << "\n"
     << "dump_rate_pct_per_min = " << num(w.upa.dump_rate_pct_per_min) << "\n\n";
   o << "[sensor]\n";
-  if (opt.noise == NoiseModel::kBurst)
+  if (opt.noise == NoiseModel::kDrift)
+    o << "# Read noise: sd fitted to the flicker episodes per hour, correlation time to the share of\n"
+      << "# inter-update times <= 2 s. Drift of the reading: sd fitted to the drain-step spread,\n"
+      << "# correlation time to their lag-1 correlation (upa.drain_sd is 0).\n";
+  else if (opt.noise == NoiseModel::kBurst)
     o << "# Burst noise: scale fitted to the flicker episodes per hour; slow correlation time 600 s\n"
       << "# (assumed, from pisslog-2025: docs/models.md); no AR(1) noise.\n";
   else
@@ -509,7 +610,10 @@ std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOption
     << "noise_tau = " << dur(w.sensor.noise_tau_s) << "\n"
     << "burst_pct = " << num(w.sensor.burst_pct) << "\n"
     << "burst_tau = " << dur(w.sensor.burst_tau_s) << "\n"
-    << "burst_fast_tau = " << dur(w.sensor.burst_fast_tau_s) << "\n\n";
+    << "burst_fast_tau = " << dur(w.sensor.burst_fast_tau_s) << "\n"
+    << "drift_pct = " << num(w.sensor.drift_pct) << "\n"
+    << "drift_tau = " << dur(w.sensor.drift_tau_s) << "\n"
+    << "drift_processing_only = " << (w.sensor.drift_processing_only ? "true" : "false") << "\n\n";
   o << "[bulk]\n"
     << "# " << T.bulk_transfers << " bulk transfers in the source.\n"
     << "per_day = " << num(w.bulk.per_day) << "\n"

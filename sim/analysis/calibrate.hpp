@@ -22,7 +22,13 @@
 //      kept at 600 s, measured on pisslog-2025), and the within-run drain jitter (upa.drain_jitter) to the spread of the
 //      drain-step intervals; the AR(1) noise and the per-run drain_sd are 0.
 //      With the AR(1) model (the model before burst noise) noise_pct, noise_tau
-//      and drain_sd are fitted instead.
+//      and drain_sd are fitted instead. With the drift model (--noise drift)
+//      noise_pct and noise_tau as for AR(1), and the sensor drift
+//      (sensor.drift_pct to the drain-step spread, sensor.drift_tau to their
+//      lag-1 correlation) instead of drain_sd. In every model dumps_per_day
+//      is refined to the share of drain-step intervals <= 30 s, and the fit
+//      simulations are measured with their UPA state only when the source
+//      has one.
 #pragma once
 #include <string>
 #include <vector>
@@ -33,10 +39,11 @@
 namespace peebot {
 
 // Which read-noise model calibrate fits (docs/models.md, "Burst noise").
-enum class NoiseModel { kBurst, kAr1 };
+enum class NoiseModel { kBurst, kAr1, kDrift };
 
 struct CalibrateOptions {
-  NoiseModel noise = NoiseModel::kAr1;  // burst: sensor.burst_* + upa.drain_jitter; ar1: sensor.noise_* + upa.drain_sd
+  NoiseModel noise = NoiseModel::kDrift;  // burst: sensor.burst_* + upa.drain_jitter; ar1: sensor.noise_* + upa.drain_sd;
+                                        // drift: sensor.noise_* + sensor.drift_* (upa.drain_sd 0)
   int crew_size = 7;          // assumed crew (the feed cannot tell 7 people at rate r from 5 at 1.4 r)
   double fit_days = 60;       // length of each refinement simulation, days (~500 uses: +-5 % noise)
   int iterations = 6;         // refinement rounds
@@ -59,6 +66,8 @@ struct Calibration {
   double target_drain_step_s = 0, fitted_drain_step_s = 0;        // medians
   double target_flicker_persistence = 0, fitted_flicker_persistence = 0;  // P(flicker | flicker at the previous step) - P(flicker | none)
   double target_drain_riqr = 0, fitted_drain_riqr = 0;            // (p75 - p25) / p50 of the drain-step intervals
+  double target_fast_share = 0, fitted_fast_share = 0;            // share of drain-step intervals <= 30 s (fast drain-outs)
+  double target_drain_lag1 = 0, fitted_drain_lag1 = 0;            // drain_step_lag1 (NaN when too few pairs)
   double bulk_per_day = 0;
   std::vector<LosWindow> replayed_gaps;  // long gaps of the source, as fixed LOS windows
   bool los_from_signal = false;          // LOS statistics came from TIME_000001
@@ -80,6 +89,14 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
 // step) - P(flicker | none at the previous step) over successive pairs, and
 // the share of steps with flicker in `share` (NaN when there are no pairs).
 double flicker_persistence(const std::vector<TelemetryRow>& tank, double max_interval_s, double* share = nullptr);
+
+// Lag-1 autocorrelation of successive processing drain-step intervals within
+// a drain run (a new low 1 % below the previous one, 60 s .. max_interval_s
+// after it, no rise of 2 % or more in between), each interval taken as its
+// deviation from its run's mean (runs of 4 steps or more). Negative when a
+// late step is followed by a short interval (sensor.drift, docs/models.md).
+// NaN with fewer than 20 pairs.
+double drain_step_lag1(const std::vector<TelemetryRow>& tank, double max_interval_s);
 
 // The scenario file for a calibration: every world key with its fitted value
 // and a comment saying where it came from; loads with load_scenario.

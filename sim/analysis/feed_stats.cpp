@@ -138,6 +138,21 @@ std::vector<RiseEvent> extract_rise_events(const std::vector<TelemetryRow>& tank
 FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::vector<TelemetryRow>& upa,
                              const std::vector<GapWindow>& los, double epoch_unix_s, const FeedStatsParams& p,
                              const GapWindow* observed) {
+  if (p.time_resolution_s > 0) {
+    // Measured as a logger stamps them: whole seconds (pisslog and ISSP log
+    // HH:MM:SS), so that a simulation's arrival times (latency, frame
+    // jitter: 0.9998 s, 1.0003 s) and a recording's give the same intervals.
+    const double res = p.time_resolution_s;
+    auto floored = [res](const std::vector<TelemetryRow>& rows) {
+      std::vector<TelemetryRow> out(rows);
+      for (auto& r : out) r.t_s = std::floor(r.t_s / res) * res;
+      return out;
+    };
+    FeedStatsParams exact = p;
+    exact.time_resolution_s = 0;
+    return compute_feed_stats(floored(tank), p.use_upa_state ? floored(upa) : std::vector<TelemetryRow>{}, los, epoch_unix_s, exact,
+                              observed);
+  }
   FeedStats s;
   s.epoch_unix_s = epoch_unix_s;
   s.tank_updates = tank.size();
@@ -203,11 +218,12 @@ FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::v
   {
     const double inf = std::numeric_limits<double>::infinity();
     std::size_t upa_i = 0, ev_i = 0, cursor = 0;
-    int upa_state = upa.empty() ? 16 : -1;
+    const std::size_t upa_n = p.use_upa_state ? upa.size() : 0;
+    int upa_state = upa_n == 0 ? 16 : -1;
     double floor_v = inf, last_step = kNaN, last_t = 0;
     bool has_last = false;
     for (const auto& r : tank) {
-      while (upa_i < upa.size() && upa[upa_i].t_s <= r.t_s) upa_state = static_cast<int>(upa[upa_i++].value);
+      while (upa_i < upa_n && upa[upa_i].t_s <= r.t_s) upa_state = static_cast<int>(upa[upa_i++].value);
       const bool after_gap = has_last && overlaps(s.gaps, cursor, last_t, r.t_s);
       has_last = true;
       last_t = r.t_s;

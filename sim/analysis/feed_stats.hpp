@@ -26,6 +26,9 @@ struct FeedStatsParams {
   double flicker_window_s = 60;  // a +-1 change reversed within this is flicker
   double gap_s = 600;            // tank inter-update times above this are gaps (when no LOS window covers them)
   double long_gap_s = 3 * 3600;  // days and hours touched by a LOS window this long are not "covered"
+  bool use_upa_state = true;     // drain steps only while the UPA is NORMAL, when the UPA series is given
+                                 // (compare: only when both traces have it, so both are measured alike)
+  double time_resolution_s = 1; // tank and UPA times are floored to this (a logger's 1-s clock, as the recordings); 0 = exact
 };
 
 // One rise event of the tank level (see docs/fidelity.md).

@@ -1,4 +1,4 @@
-// peebot calibrate TRACE.h5 [-o scenario.toml] [--crew N] [--fit-days D] [--seed S] [--name NAME]
+// peebot calibrate TRACE.h5 [-o scenario.toml] [--crew N] [--fit-days D] [--seed S] [--name NAME] [--noise drift|ar1|burst]
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -16,7 +16,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       "Usage: peebot calibrate TRACE.h5 [-o scenario.toml] [options]\n\n"
       "Fits the world models to a trace (simulated, imported or live): drain rate\n"
       "and step interval and spread, the read noise that explains the flicker\n"
-      "(AR(1) read noise by default, burst noise with --noise burst), rise sizes,\n"
+      "(AR(1) read noise plus a drift of the reading by default, --noise ar1 or\n"
+      "--noise burst for the older models), rise sizes,\n"
       "uses per day and their hour-of-day profile, bulk transfers, gaps. Writes a\n"
       "complete, commented scenario whose simulation reproduces those statistics\n"
       "(to stdout without -o). The fit summary goes to stderr. Method:\n"
@@ -29,8 +30,9 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       ("fit-days", po::value<double>()->default_value(60), "length of each refinement simulation, days (1 .. 365)")
       ("iterations", po::value<int>()->default_value(6), "refinement rounds (0 .. 50)")
       ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the fit and of the written scenario")
-      ("noise", po::value<std::string>()->default_value("ar1"),
-       "read-noise model to fit: burst (sensor.burst_* and upa.drain_jitter) or ar1 (sensor.noise_* and upa.drain_sd)")
+      ("noise", po::value<std::string>()->default_value("drift"),
+       "read-noise model to fit: ar1 (sensor.noise_* and upa.drain_sd), drift (sensor.noise_* and sensor.drift_*) "
+       "or burst (sensor.burst_* and upa.drain_jitter)")
       ("name", po::value<std::string>(), "scenario.name (default: calibrated-<source scenario name>)");
   po::positional_options_description pos;
   pos.add("trace", 1);
@@ -49,7 +51,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   const std::string noise = vm["noise"].as<std::string>();
   if (noise == "burst") o.noise = NoiseModel::kBurst;
   else if (noise == "ar1") o.noise = NoiseModel::kAr1;
-  else throw UsageError("calibrate", "--noise " + noise + ": expected burst or ar1");
+  else if (noise == "drift") o.noise = NoiseModel::kDrift;
+  else throw UsageError("calibrate", "--noise " + noise + ": expected ar1, drift or burst");
   const std::string path = vm["trace"].as<std::string>();
   o.source = path;
   const Trace t = read_trace_or_input_error(path);

@@ -144,7 +144,11 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (paths.size() != 2) throw UsageError("compare", "expected two traces, A.h5 and B.h5");
   const Trace ta = read_trace_or_input_error(paths[0]);
   const Trace tb = read_trace_or_input_error(paths[1]);
-  const FeedStats a = compute_feed_stats(ta), b = compute_feed_stats(tb);
+  // Both traces are measured alike: drain steps follow the UPA state only
+  // when both have the UPA series (a tank-only recording has not).
+  FeedStatsParams params;
+  params.use_upa_state = !ta.telemetry[kUpaState].empty() && !tb.telemetry[kUpaState].empty();
+  const FeedStats a = compute_feed_stats(ta, params), b = compute_feed_stats(tb, params);
   if (vm.count("json"))
     print_json(paths[0], paths[1], ta, tb, a, b);
   else

@@ -510,6 +510,14 @@ const std::vector<Key>& schema() {
     k.push_back(duration("sensor.burst_fast_tau", closed(0, kDay),
                          "correlation time of the burst noise's fast amplitude (bursts within an episode; 0 = none)",
                          PEEBOT_FIELD(world.sensor.burst_fast_tau_s)));
+    k.push_back(number("sensor.drift_pct", "%", closed(0, 10),
+                       "stationary sd of a slow drift of the reading (AR(1) offset: spreads drain-step intervals within a run; 0 = off)",
+                       PEEBOT_FIELD(world.sensor.drift_pct)));
+    k.push_back(duration("sensor.drift_tau", above_upto(0, kDay), "correlation time of the reading's drift",
+                         PEEBOT_FIELD(world.sensor.drift_tau_s)));
+    k.push_back(boolean("sensor.drift_processing_only",
+                        "the drift shows only while the UPA processes (NORMAL): the pump, not the tank, moves the reading",
+                        PEEBOT_FIELD(world.sensor.drift_processing_only)));
     // [bulk]
     k.push_back(number("bulk.per_day", "1/day", closed(0, 100), "random bulk transfers into the urine tank per day (Poisson)",
                        PEEBOT_FIELD(world.bulk.per_day)));
