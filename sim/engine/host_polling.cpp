@@ -8,11 +8,17 @@
 //            (dashboard-ready)
 //   celery   Celery beat every `period`: the PeeBot task reads the rows with
 //            a timestamp after last_processed_at (ProcessorState), runs the
-//            detector over them in timestamp order, stores DetectedEvents
+//            detector over them in insertion order, stores DetectedEvents
 //            (with confidence) and hands them to the tweet stage; then moves
-//            last_processed_at to the last row's timestamp ("last_row") or to
-//            the task's start ("now"). A row committed after the task read
-//            past its timestamp is never analysed (fate skipped).
+//            last_processed_at to the last row's timestamp, per channel
+//            ("last_row"), or to the task's start ("now"). A row committed
+//            after the task read past its timestamp is never analysed (fate
+//            skipped). The watermark is kept per channel because the channels
+//            do not share a clock: TIME_000001 is stamped with ground time when
+//            published, the ISS items with ISS time ~5 s earlier, so one
+//            watermark over both would pass the ISS rows still in the insert
+//            buffer (one channel's rows commit in timestamp order: with a
+//            per-channel watermark only a clock_skew can skip a row).
 //
 // Faults: crash of `ingest` (frames reaching the host while it is down are
 // lost, with the rows in its insert buffer), crash/outage of `db` (inserts
@@ -20,6 +26,7 @@
 // beat), slow_disk on `db` (inserts take factor x), crash of `worker` (beats
 // in the window run nothing; the next one resumes from last_processed_at).
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "../../models/iss_time.hpp"
@@ -35,6 +42,12 @@ struct Row {
   Wire w;
   double committed_s = 0.0;
 };
+
+std::array<double, kNamedItems> filled(double v) {
+  std::array<double, kNamedItems> a;
+  a.fill(v);
+  return a;
+}
 
 StoreParams insert_params(const PollingParams& p) {
   StoreParams s;
@@ -164,11 +177,14 @@ class PollingHost final : public HostPipeline {
       while (!rows_.empty() && rows_.front().committed_s <= t) batch.push_back(rows_.pop());
       sg::this_actor::sleep_for(p_.query_base_s + p_.query_per_row_s * static_cast<double>(batch.size()));
       const double now = sg::Engine::get_clock();
-      std::stable_sort(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.w.u.t_emit_s < b.w.u.t_emit_s; });
-      double newest = last_processed_s_;
+      // In insertion (id) order, which per channel is timestamp order: the
+      // detector reads clock ticks against the tank sample inserted before
+      // them (StepDetector learns the feed lag so); sorting the channels
+      // together by timestamp would put each tick ~5 s early among the ISS rows.
+      newest_ = last_processed_s_;
       for (const Row& r : batch) {
         const Wire& w = r.w;
-        if (w.u.t_emit_s <= last_processed_s_) {  // behind the watermark: never analysed
+        if (w.u.t_emit_s <= last_processed_s_[w.u.item]) {  // behind its channel's watermark: never analysed
           ++c->stats.updates_skipped;
           if (w.track != kNoTrack) {
             c->book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kSkipped);
@@ -176,16 +192,19 @@ class PollingHost final : public HostPipeline {
           }
           continue;
         }
-        newest = std::max(newest, w.u.t_emit_s);
+        newest_[w.u.item] = std::max(newest_[w.u.item], w.u.t_emit_s);
         out.clear();
-        c->detector->on_sample(Sample{w.u.t_emit_s, w.u.value, w.u.item, w.u.status}, out);
+        // Clock-only rows matter to the detector only while an event is open (as in every architecture).
+        if (w.u.item != kSignal || c->detector->event_open())
+          c->detector->on_sample(Sample{w.u.t_emit_s, w.u.value, w.u.item, w.u.status}, out);
         for (auto& d : out) {
           c->emit_detection(d, now);  // a DetectedEvent (confidence in the record)
           tweet_q_.push(d);
         }
         if (w.track != kNoTrack) c->book.done(w.track, kWaitTask);
       }
-      last_processed_s_ = p_.watermark == "now" ? t : newest;
+      if (p_.watermark == "now") last_processed_s_.fill(t);
+      else last_processed_s_ = newest_;
     }
   }
 
@@ -195,7 +214,8 @@ class PollingHost final : public HostPipeline {
   Ring<Row> rows_;     // committed named-item rows the task has not read yet
   sg::SemaphorePtr wake_;
   SimQueue<Detection> tweet_q_;
-  double last_processed_s_ = -1e300;  // ProcessorState.last_processed_at (feed time)
+  // ProcessorState.last_processed_at (feed time) per channel (named item), and the run's newest row per channel.
+  std::array<double, kNamedItems> last_processed_s_ = filled(-1e300), newest_ = filled(-1e300);
   double last_crash_s_ = -1e300;
   std::size_t ingest_max_ = 0, rows_max_ = 0, buffer_max_ = 0;
 };

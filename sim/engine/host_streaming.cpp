@@ -16,12 +16,14 @@
 // lost), crash/outage of `broker` (the producer holds batches and retries;
 // a batch older than delivery_timeout is lost), slow_disk on `broker` and on
 // `store`, crash of `consumer` (the Pee-Bot: restarts from the committed
-// offsets, rebuilds its detector by replaying, and does not post again what
-// its durable last decision covers; a post sent but not yet durable is posted
-// twice), crash of `store` (the storage consumer: replays from its committed
-// offsets; writes are idempotent on the enriched event id).
+// offsets, rebuilds its detector by replaying the level-item records of
+// replay_lookback before them, and does not post again what its durable last
+// decision covers; a post sent but not yet durable is re-detected by the
+// replay and posted twice), crash of `store` (the storage consumer: replays
+// from its committed offsets; writes are idempotent on the enriched event id).
 #include <algorithm>
 #include <cmath>
+#include <deque>
 
 #include "../../models/iss_time.hpp"
 #include "../pipeline/transport.hpp"
@@ -36,6 +38,13 @@ constexpr std::uint8_t kWaitConsumer = 1, kWaitStorage = 2;
 struct LogRec {
   Wire w;
   double visible_s = 0.0;
+};
+
+// A level-item record the Pee-Bot processed: what a restart replays to rebuild its detector.
+struct Seen {
+  std::uint64_t offset = 0;
+  std::uint64_t order = 0;  // processing order across partitions
+  Wire w;
 };
 
 // One partition's log: records by offset; the ring holds offsets [base, base + size).
@@ -55,7 +64,8 @@ class StreamingHost final : public HostPipeline {
  public:
   explicit StreamingHost(const Scenario& sc)
       : p_(sc.pipeline.streaming), acc_(p_.partitions, static_cast<std::size_t>(p_.batch_records), p_.linger_s),
-        logs_(static_cast<std::size_t>(p_.partitions)), pending_(static_cast<std::size_t>(p_.partitions)) {}
+        logs_(static_cast<std::size_t>(p_.partitions)), pending_(static_cast<std::size_t>(p_.partitions)),
+        seen_(static_cast<std::size_t>(p_.partitions)) {}
 
   sg::ActorPtr start(Context* c) override {
     const auto P = static_cast<std::size_t>(p_.partitions);
@@ -238,6 +248,57 @@ class StreamingHost final : public HostPipeline {
     g.pos = g.committed;  // resume from the committed offsets
   }
 
+  // After a Pee-Bot restart (once per crash, by the first consumer back): the
+  // fresh detector is fed the level-item records of replay_lookback before the
+  // committed offsets, in the order it processed them (startup replay from
+  // the last decision; the detector reads a clock tick against the tank
+  // sample processed before it). What it re-detects goes through decide(): the durable last
+  // decision filters what was posted; anything else is posted (again).
+  void warm_up(Context* c) {
+    warm_pending_ = false;
+    std::vector<const Seen*> ws;
+    double newest = -1e300;
+    for (std::size_t p = 0; p < seen_.size(); ++p) {
+      const std::uint64_t committed = peebot_[p % peebot_.size()].committed[p];
+      for (const Seen& s : seen_[p])
+        if (s.offset < committed) newest = std::max(newest, s.w.u.t_emit_s);
+    }
+    for (std::size_t p = 0; p < seen_.size(); ++p) {
+      const std::uint64_t committed = peebot_[p % peebot_.size()].committed[p];
+      for (const Seen& s : seen_[p])
+        if (s.offset < committed && s.w.u.t_emit_s >= newest - p_.replay_lookback_s) ws.push_back(&s);
+    }
+    std::sort(ws.begin(), ws.end(), [](const Seen* a, const Seen* b) { return a->order < b->order; });
+    // Fed at once (before any other consumer of the group processes a record), then the time it takes.
+    const double now = sg::Engine::get_clock() + p_.consumer_per_record_s * static_cast<double>(ws.size());
+    std::vector<Detection> out;
+    for (const Seen* s : ws) {
+      const Wire* w = &s->w;
+      if (w->u.item == kSignal && !c->detector->event_open()) continue;
+      out.clear();
+      c->detector->on_sample(Sample{w->u.t_emit_s, w->u.value, w->u.item, w->u.status}, out);
+      for (auto& d : out) decide(c, d, now);
+      if (w->track == kNoTrack) continue;
+      const std::uint32_t t = c->book.open(w->u);  // processed a second time: its own row
+      StageTimes& st = c->book.at(t);
+      st.fate = static_cast<std::uint8_t>(UpdateFate::kReplayed);
+      st.t_detected_s = now;
+      c->book.close(t);
+      ++c->stats.updates_replayed;
+    }
+    sg::this_actor::sleep_until(now);
+  }
+
+  // Forgets the processed level-item records of partition p older than
+  // replay_lookback before its committed offset (no restart can need them).
+  void trim_seen(std::size_t p, std::uint64_t committed) {
+    auto& q = seen_[p];
+    double newest = -1e300;
+    for (const Seen& s : q)
+      if (s.offset < committed) newest = std::max(newest, s.w.u.t_emit_s);
+    while (!q.empty() && q.front().offset < committed && q.front().w.u.t_emit_s < newest - p_.replay_lookback_s) q.pop_front();
+  }
+
   void consumer_actor(Context* c, int i) {
     Group& g = peebot_[static_cast<std::size_t>(i)];
     const int n = p_.consumers;
@@ -253,8 +314,9 @@ class StreamingHost final : public HostPipeline {
       if (const FaultSpec* f = crash_before(c, "consumer", last_check, t0 + service)) {
         // The Pee-Bot dies with this poll (and anything it held) unprocessed.
         if (f->start_s > t0) sg::this_actor::sleep_until(f->start_s);
-        crash_peebot(c, f->start_s);
+        crash_peebot(c, *f);
         restart(g, *f);
+        if (warm_pending_) warm_up(c);
         last_check = f->end_s;
         next_commit = f->end_s + p_.commit_interval_s;
         continue;
@@ -267,6 +329,7 @@ class StreamingHost final : public HostPipeline {
         const Wire& w = r.w;
         const bool replay = off < high_[p];
         if (!replay) high_[p] = off + 1;
+        if (!replay && w.u.item < kFirstBackground && p_.replay_lookback_s > 0) seen_[p].push_back(Seen{off, seen_order_++, w});
         if (w.u.item < kFirstBackground && (w.u.item != kSignal || c->detector->event_open())) {
           out.clear();
           c->detector->on_sample(Sample{w.u.t_emit_s, w.u.value, w.u.item, w.u.status}, out);
@@ -288,6 +351,8 @@ class StreamingHost final : public HostPipeline {
       if (now >= next_commit) {  // auto-commit: what has been processed so far
         g.committed = g.pos;
         next_commit = now + p_.commit_interval_s;
+        for (std::size_t p = 0; p < seen_.size(); ++p)
+          if (static_cast<int>(p) % n == i) trim_seen(p, g.committed[p]);
         trim();
       }
     }
@@ -303,8 +368,13 @@ class StreamingHost final : public HostPipeline {
   }
 
   // The Pee-Bot process dies: its detector state, queued tweets and
-  // undurable decisions are gone.
-  void crash_peebot(Context* c, double t) {
+  // undurable decisions are gone. Every consumer of the group meets the same
+  // crash; the process dies once.
+  void crash_peebot(Context* c, const FaultSpec& f) {
+    if (f.start_s == crashed_at_s_) return;
+    crashed_at_s_ = f.start_s;
+    warm_pending_ = p_.replay_lookback_s > 0;
+    const double t = f.start_s;
     for (const auto& dd : decided_)
       if (dd.second + p_.decision_commit_s <= t) durable_onset_s_ = std::max(durable_onset_s_, dd.first);
     decided_.clear();
@@ -390,6 +460,10 @@ class StreamingHost final : public HostPipeline {
   SimQueue<Detection> tweet_q_;
   std::vector<std::pair<double, double>> decided_;  // posts sent: (onset, sent at), durable decision_commit later
   double durable_onset_s_ = -1e300;
+  double crashed_at_s_ = -1e300;            // the crash crash_peebot last handled
+  bool warm_pending_ = false;               // the detector is to be rebuilt at the restart
+  std::vector<std::deque<Seen>> seen_;      // per partition: processed level-item records (replay_lookback)
+  std::uint64_t seen_order_ = 0;
   std::uint64_t id_base_ = 0;
   std::size_t ingest_max_ = 0;
 };

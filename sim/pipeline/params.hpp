@@ -84,6 +84,7 @@ struct StreamingParams {
   double consumer_per_record_s = 10e-6;    // pipeline.streaming.consumer_per_record: deserialise + filter
   double commit_interval_s = 5;            // pipeline.streaming.commit_interval: auto.commit.interval.ms
   double decision_commit_s = 0.05;         // pipeline.streaming.decision_commit: posted -> last decision durable
+  double replay_lookback_s = 600;          // pipeline.streaming.replay_lookback: detector rebuilt from this much history on a restart
   int storage_batch = 1000;                // pipeline.streaming.storage_batch: event-storage rows per write
   double storage_flush_s = 1.0;            // pipeline.streaming.storage_flush: write at least this often
   double storage_per_batch_s = 5e-3;       // pipeline.streaming.storage_per_batch

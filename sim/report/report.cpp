@@ -218,17 +218,20 @@ void add_architecture_targets(Report& r, const Trace& trace, const ReportParams&
       if (p.outcome != PostOutcome::kSent) continue;
       const auto it = det_by_id.find(p.detection_id);
       if (it == det_by_id.end()) continue;
+      const double on = trace.detections[it->second].onset_s;
       if (r.has_truth && void_of_det[it->second] >= 0) {
         auto& v = void_posted[static_cast<std::size_t>(void_of_det[it->second])];
         if (v) ++r.posts_duplicate;
         v = 1;
-      } else if (!r.has_truth) {
-        const double on = trace.detections[it->second].onset_s;
+      } else {
+        // No truth, or a detection the matching left unmatched (a second
+        // detection of a matched use, e.g. re-detected after a restart): the
+        // same event when its onset is within 30 s of one already posted.
         bool dup = false;
         for (double o : posted_onsets) dup = dup || std::fabs(o - on) < 30.0;
         if (dup) ++r.posts_duplicate;
-        posted_onsets.push_back(on);
       }
+      posted_onsets.push_back(on);
     }
     std::unordered_map<std::uint64_t, std::uint32_t> stored_seq;
     std::unordered_map<std::uint32_t, std::uint64_t> newest_of_item;  // item -> highest seq persisted so far
@@ -804,6 +807,7 @@ std::string format_report_json(const Report& r, const TraceMeta& meta) {
   j.field("fault_lost", r.updates_fault_lost);
   j.field("replayed", r.updates_replayed);
   j.field("skipped", r.updates_skipped);
+  j.field("stored_twice", r.stored_duplicates);
   j.field("unknown_fate", r.updates_other);
   j.end_object();
 
@@ -815,6 +819,7 @@ std::string format_report_json(const Report& r, const TraceMeta& meta) {
   j.field("suppressed", r.posts_suppressed);
   j.field("skipped", r.posts_skipped);
   j.field("mean_attempts", r.posts_mean_attempts);
+  j.field("duplicate", r.posts_duplicate);  // sent posts of an event that already had one (posted twice)
   if (r.has_truth)
     j.field("sent_unmatched", r.posts_sent_unmatched);
   else

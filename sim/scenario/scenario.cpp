@@ -709,6 +709,9 @@ const std::vector<Key>& schema() {
                          PEEBOT_FIELD(pipeline.streaming.commit_interval_s)));
     k.push_back(duration("pipeline.streaming.decision_commit", closed(0, kHour), "a sent post becomes the durable last decision this much later",
                          PEEBOT_FIELD(pipeline.streaming.decision_commit_s)));
+    k.push_back(duration("pipeline.streaming.replay_lookback", closed(0, kDay),
+                         "on a restart the Pee-Bot rebuilds its detector from the level-item records of this long before its committed offsets (0: a fresh detector)",
+                         PEEBOT_FIELD(pipeline.streaming.replay_lookback_s)));
     k.push_back(integer("pipeline.streaming.storage_batch", "records", closed(1, 1000000), "event-storage rows per write",
                         PEEBOT_FIELD(pipeline.streaming.storage_batch)));
     k.push_back(duration("pipeline.streaming.storage_flush", above_upto(0, kHour), "event storage writes at least this often",
