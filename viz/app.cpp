@@ -183,79 +183,72 @@ App::App(Model model) : m_(std::move(model)) {
   cursor = m_.t_begin;
   if (!m_.latency_ready) {
     const std::string path = m_.path;
-    loader_ = std::thread([this, path] {
+    loader_.start([path] {
+      Loaded r;
       try {
-        auto d = std::make_unique<LatencyData>(load_latency(path));
-        std::lock_guard<std::mutex> lk(loader_mu_);
-        loaded_ = std::move(d);
+        r.data = std::make_unique<LatencyData>(load_latency(path));
       } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lk(loader_mu_);
-        loader_error_ = e.what();
+        r.error = e.what();
       }
-      loader_done_ = true;
+      return r;
     });
   }
 }
 
 App::~App() {
-  if (loader_.joinable()) loader_.join();
-  if (rows_job_.joinable()) rows_job_.join();
-  if (range_job_.joinable()) range_job_.join();
+  // The jobs use this App's members (hdf5_mu_, the stage summary): join them first.
+  loader_.join();
+  rows_job_.join();
+  range_job_.join();
 }
 
 void App::range_latency(double a, double b) {
-  if (range_job_.joinable() && range_done_) {  // collect a finished read
-    range_job_.join();
-    if (range_job_a_ == a && range_job_b_ == b) range_.dashboard = range_job_result_;
-  }
-  if (range_job_.joinable()) return;  // one read at a time; the newest range starts after it
+  if (auto r = range_job_.take(); r && range_job_a_ == a && range_job_b_ == b) range_.dashboard = *r;
+  if (range_job_.busy()) return;  // one read at a time; the newest range starts after it
   if (a == range_job_a_ && b == range_job_b_) return;
   range_job_a_ = a;
   range_job_b_ = b;
-  range_done_ = false;
   const std::string path = m_.path;
   const StageSummary* summary = &m_.stage_summary;
-  range_job_ = std::thread([this, path, summary, a, b] {
+  std::mutex* mu = &hdf5_mu_;
+  range_job_.start([path, summary, mu, a, b] {
     try {
-      std::lock_guard<std::mutex> lk(hdf5_mu_);
-      range_job_result_ = range_dashboard_from_rows(path, *summary, a, b);
+      std::lock_guard<std::mutex> lk(*mu);
+      return range_dashboard_from_rows(path, *summary, a, b);
     } catch (const std::exception&) {
-      range_job_result_ = LatencyStats{};
+      return LatencyStats{};
     }
-    range_done_ = true;
   });
 }
 
+void App::install_rows() {
+  if (auto r = rows_job_.take(); r && *r) rows_view_ = std::move(*r);
+}
+
 void App::latency_rows(double a, double b) {
-  if (rows_job_.joinable() && rows_done_) {  // install a finished read
-    rows_job_.join();
-    if (rows_next_) rows_view_ = std::move(rows_next_);
-  }
-  if (rows_job_.joinable()) return;
+  install_rows();
+  if (rows_job_.busy()) return;
   if (rows_view_ && rows_view_->t0 <= a && rows_view_->t1 >= b) return;
   // A window on either side, so panning and zooming out a little stay at full resolution.
   const double w = b - a;
   double ra = a - w, rb = b + w;
   if (summary_updates_in(m_.stage_summary, ra, rb, rows_view_max) > rows_view_max) { ra = a; rb = b; }
-  rows_done_ = false;
   const std::string path = m_.path;
   const StageSummary* summary = &m_.stage_summary;
-  rows_job_ = std::thread([this, path, summary, ra, rb] {
+  std::mutex* mu = &hdf5_mu_;
+  rows_job_.start([path, summary, mu, ra, rb]() -> std::unique_ptr<StageRowsView> {
     try {
-      std::lock_guard<std::mutex> lk(hdf5_mu_);
-      rows_next_ = std::make_unique<StageRowsView>(stage_rows_view(path, *summary, ra, rb));
+      std::lock_guard<std::mutex> lk(*mu);
+      return std::make_unique<StageRowsView>(stage_rows_view(path, *summary, ra, rb));
     } catch (const std::exception&) {
-      rows_next_.reset();
+      return nullptr;
     }
-    rows_done_ = true;
   });
 }
 
 void App::wait_rows() {
-  if (!rows_job_.joinable()) return;
-  while (!rows_done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  rows_job_.join();
-  if (rows_next_) rows_view_ = std::move(rows_next_);
+  rows_job_.wait_done();
+  install_rows();
 }
 
 void App::prefetch_rows() {
@@ -267,27 +260,23 @@ void App::prefetch_rows() {
 }
 
 void App::wait_range() {
-  while (range_job_.joinable()) {
-    while (!range_done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (range_job_.busy()) {
+    range_job_.wait_done();
     range_latency(range_key0_, range_key1_);
   }
 }
 
 void App::take_latency() {
-  if (!loader_.joinable() || !loader_done_) return;
-  loader_.join();
-  std::lock_guard<std::mutex> lk(loader_mu_);
-  if (loaded_) install(m_, std::move(*loaded_));
-  loaded_.reset();
-  if (!loader_error_.empty()) status = "stage latencies: " + loader_error_;
+  auto r = loader_.take();
+  if (!r) return;
+  if (r->data) install(m_, std::move(*r->data));
+  if (!r->error.empty()) status = "stage latencies: " + r->error;
   lat_y_auto_ = true;
 }
 
 void App::wait_latency() {
-  if (loader_.joinable()) {
-    while (!loader_done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    take_latency();
-  }
+  loader_.wait_done();
+  take_latency();
 }
 
 void App::set_window(double a, double b) {
@@ -414,7 +403,7 @@ void App::poll_live(double wall_now) {
 // ---------------------------------------------------------------- frame
 void App::frame(double wall_dt) {
   take_latency();
-  if (range_job_.joinable() && range_done_) range_latency(range_key0_, range_key1_);
+  if (range_job_.done()) range_latency(range_key0_, range_key1_);
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);

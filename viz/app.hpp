@@ -4,10 +4,12 @@
 #pragma once
 #include <cmath>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +44,44 @@ class ColumnBands {
   std::vector<Span> run_;
 };
 
+// One computation at a time on a background thread. The UI thread starts it,
+// polls done() and takes the result once (take() never blocks); wait_done()
+// blocks until it has finished (headless mode, tests).
+template <class T>
+class BackgroundJob {
+ public:
+  BackgroundJob() = default;
+  BackgroundJob(const BackgroundJob&) = delete;
+  BackgroundJob& operator=(const BackgroundJob&) = delete;
+  ~BackgroundJob() { join(); }
+  bool busy() const { return th_.joinable(); }      // started and not yet taken
+  bool done() const { return busy() && done_; }     // finished, result not yet taken
+  template <class Fn>
+  void start(Fn fn) {  // call only when !busy()
+    done_ = false;
+    th_ = std::thread([this, fn = std::move(fn)]() mutable {
+      result_ = fn();
+      done_ = true;
+    });
+  }
+  std::optional<T> take() {
+    if (!done()) return std::nullopt;
+    th_.join();
+    return std::move(result_);
+  }
+  void wait_done() const {
+    while (busy() && !done_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  void join() {  // waits for a running job and drops its result
+    if (th_.joinable()) th_.join();
+  }
+
+ private:
+  std::thread th_;
+  std::atomic<bool> done_{false};
+  T result_{};
+};
+
 class App {
  public:
   // Starts loading the stage latencies in the background when the model has none yet.
@@ -49,15 +89,15 @@ class App {
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
-  bool latency_loading() const { return loader_.joinable(); }
+  bool latency_loading() const { return loader_.busy(); }
   // Range statistics' ingest->dashboard figures being read from the range's rows (summary traces).
-  bool range_loading() const { return range_job_.joinable(); }
+  bool range_loading() const { return range_job_.busy(); }
   void wait_range();  // blocks until they are in (tests)
   // Zoomed in far enough (at most rows_view_max updates in the window), the
   // latency chart shows every update: the window's rows are read in the
   // background (only those the stage summary's buckets point to).
   std::uint64_t rows_view_max = 200000;
-  bool rows_loading() const { return rows_job_.joinable(); }
+  bool rows_loading() const { return rows_job_.busy(); }
   void wait_rows();  // blocks until a pending rows read is installed (tests)
   // Headless: reads now (blocking) the rows the current window's latency chart
   // will show, so the picture does not depend on a background thread's timing.
@@ -156,24 +196,21 @@ class App {
   RangeStats range_{};
   double range_key0_ = kNoTime, range_key1_ = kNoTime;
   void take_latency();
-  std::thread loader_;
-  std::mutex loader_mu_;
-  std::unique_ptr<LatencyData> loaded_;
-  std::string loader_error_;
-  std::atomic<bool> loader_done_{false};
+  struct Loaded {
+    std::unique_ptr<LatencyData> data;
+    std::string error;
+  };
+  BackgroundJob<Loaded> loader_;
   // Ingest->dashboard latency of the range, read from its rows in the background
   // when the stage latencies come from the trace's summaries.
   void range_latency(double a, double b);
-  std::thread range_job_;
-  std::atomic<bool> range_done_{false};
-  LatencyStats range_job_result_{};
+  BackgroundJob<LatencyStats> range_job_;
   double range_job_a_ = kNoTime, range_job_b_ = kNoTime;
   // The latency chart's rows when zoomed in (stage_rows_view), read in the background.
   void latency_rows(double a, double b);
   std::unique_ptr<StageRowsView> rows_view_;
-  std::thread rows_job_;
-  std::atomic<bool> rows_done_{false};
-  std::unique_ptr<StageRowsView> rows_next_;
+  BackgroundJob<std::unique_ptr<StageRowsView>> rows_job_;
+  void install_rows();  // a finished rows read becomes rows_view_
   std::mutex hdf5_mu_;  // HDF5 (serial build): one background read at a time
   double last_live_check_ = -1e300;
   int idle_frames_ = 0;
