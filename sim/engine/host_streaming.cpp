@@ -248,6 +248,16 @@ class StreamingHost final : public HostPipeline {
     g.pos = g.committed;  // resume from the committed offsets
   }
 
+  // Partition p's committed offset (its consumer's).
+  std::uint64_t committed_of(std::size_t p) const { return peebot_[p % peebot_.size()].committed[p]; }
+  // The newest feed time among partition p's processed level-item records before `committed`.
+  double newest_seen(std::size_t p, std::uint64_t committed) const {
+    double newest = -1e300;
+    for (const Seen& s : seen_[p])
+      if (s.offset < committed) newest = std::max(newest, s.w.u.t_emit_s);
+    return newest;
+  }
+
   // After a Pee-Bot restart (once per crash, by the first consumer back): the
   // fresh detector is fed the level-item records of replay_lookback before the
   // committed offsets, in the order it processed them (startup replay from
@@ -258,13 +268,9 @@ class StreamingHost final : public HostPipeline {
     warm_pending_ = false;
     std::vector<const Seen*> ws;
     double newest = -1e300;
+    for (std::size_t p = 0; p < seen_.size(); ++p) newest = std::max(newest, newest_seen(p, committed_of(p)));
     for (std::size_t p = 0; p < seen_.size(); ++p) {
-      const std::uint64_t committed = peebot_[p % peebot_.size()].committed[p];
-      for (const Seen& s : seen_[p])
-        if (s.offset < committed) newest = std::max(newest, s.w.u.t_emit_s);
-    }
-    for (std::size_t p = 0; p < seen_.size(); ++p) {
-      const std::uint64_t committed = peebot_[p % peebot_.size()].committed[p];
+      const std::uint64_t committed = committed_of(p);
       for (const Seen& s : seen_[p])
         if (s.offset < committed && s.w.u.t_emit_s >= newest - p_.replay_lookback_s) ws.push_back(&s);
     }
@@ -293,9 +299,7 @@ class StreamingHost final : public HostPipeline {
   // replay_lookback before its committed offset (no restart can need them).
   void trim_seen(std::size_t p, std::uint64_t committed) {
     auto& q = seen_[p];
-    double newest = -1e300;
-    for (const Seen& s : q)
-      if (s.offset < committed) newest = std::max(newest, s.w.u.t_emit_s);
+    const double newest = newest_seen(p, committed);
     while (!q.empty() && q.front().offset < committed && q.front().w.u.t_emit_s < newest - p_.replay_lookback_s) q.pop_front();
   }
 
@@ -440,7 +444,7 @@ class StreamingHost final : public HostPipeline {
   void trim() {
     for (std::size_t p = 0; p < logs_.size(); ++p) {
       std::uint64_t low = storage_.committed[p];
-      low = std::min(low, peebot_[p % peebot_.size()].committed[p]);
+      low = std::min(low, committed_of(p));
       PartitionLog& log = logs_[p];
       while (log.base < low && !log.recs.empty()) { log.recs.pop(); ++log.base; }
     }
