@@ -29,6 +29,20 @@ int run_cli(const std::string& args, std::string& out) {
   const int st = pclose(p);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+// Simulates 30 days of the known world `w` (no LOS, no water tanks) and
+// calibrates it with the given noise model: the set-up of the recovery tests.
+Calibration recover_30d(WorldParams w, NoiseModel noise, const std::string& name, CalibrateOptions& o) {
+  w.los.enabled = false;
+  w.water.enabled = false;
+  std::vector<TelemetryRow> tank, upa;
+  simulate_feed(w, kEpoch, 30 * kDay, 21, tank, upa);
+  o.noise = noise;
+  o.fit_days = 30;
+  o.iterations = 5;
+  o.name = name;
+  return calibrate_series(tank, upa, {}, kEpoch, o);
+}
 }  // namespace
 
 TEST_CASE("calibrate recovers drain rate, use rate, rise size, noise and bulk rate of a simulated feed", "[calibrate]") {
@@ -98,16 +112,8 @@ TEST_CASE("calibrate recovers burst-noise scale and within-run drain jitter of a
   w.upa.drain_jitter = 0.25;
   w.sensor.noise_pct = 0;
   w.sensor.burst_pct = 0.012;
-  w.los.enabled = false;
-  w.water.enabled = false;
-  std::vector<TelemetryRow> tank, upa;
-  simulate_feed(w, kEpoch, 30 * kDay, 21, tank, upa);
   CalibrateOptions o;
-  o.noise = NoiseModel::kBurst;
-  o.fit_days = 30;
-  o.iterations = 5;
-  o.name = "recovered-burst";
-  const Calibration c = calibrate_series(tank, upa, {}, kEpoch, o);
+  const Calibration c = recover_30d(w, NoiseModel::kBurst, "recovered-burst", o);
   const WorldParams& f = c.scenario.world;
   // Tolerances: burst scale +-35 %, drain jitter +-0.12 (absolute), drain rate +-10 %;
   // the model it fits is the burst model: no AR(1) noise, no per-run spread.
@@ -164,16 +170,8 @@ TEST_CASE("calibrate recovers the sensor drift of a simulated feed", "[calibrate
   w.sensor.drift_pct = 0.12;
   w.sensor.drift_tau_s = 300;
   w.sensor.drift_processing_only = true;
-  w.los.enabled = false;
-  w.water.enabled = false;
-  std::vector<TelemetryRow> tank, upa;
-  simulate_feed(w, kEpoch, 30 * kDay, 21, tank, upa);
   CalibrateOptions o;
-  o.noise = NoiseModel::kDrift;
-  o.fit_days = 30;
-  o.iterations = 5;
-  o.name = "recovered-drift";
-  const Calibration c = calibrate_series(tank, upa, {}, kEpoch, o);
+  const Calibration c = recover_30d(w, NoiseModel::kDrift, "recovered-drift", o);
   const WorldParams& f = c.scenario.world;
   // Tolerances: drift +-20 %, drift time +-40 %, read noise +-40 %, drain
   // rate +-10 %; stop threshold mid-bin of the lowest reading (8 -> 8.5);
