@@ -69,19 +69,20 @@ double active_days(const FeedStats& s) {
   return std::max(span, kHour) / kDay;
 }
 
+// The share of values at most x (0 for none).
+double share_at_most(const std::vector<double>& v, double x) {
+  if (v.empty()) return 0.0;
+  const auto n = std::count_if(v.begin(), v.end(), [x](double y) { return y <= x; });
+  return static_cast<double>(n) / static_cast<double>(v.size());
+}
+
 Measured measure(const FeedStats& s) {
   const auto& d = s.drain_step_s.values;
   const double p50 = finite_or(percentile(d, 50), 0.0);
   const double riqr = p50 > 0 ? (percentile(d, 75) - percentile(d, 25)) / p50 : 0.0;
-  double short_n = 0;
-  for (double x : s.inter_update_s.values) short_n += x <= 2.0 ? 1 : 0;
-  const double short_share = s.inter_update_s.values.empty() ? 0.0 : short_n / static_cast<double>(s.inter_update_s.values.size());
-  double fast_n = 0;
-  for (double x : d) fast_n += x <= 30.0 ? 1 : 0;
-  const double fast_share = d.empty() ? 0.0 : fast_n / static_cast<double>(d.size());
-  double small_n = 0;
-  for (double x : s.rise_size_pct.values) small_n += x <= 2.0 ? 1 : 0;
-  const double small_share = s.rise_size_pct.values.empty() ? 0.0 : small_n / static_cast<double>(s.rise_size_pct.values.size());
+  const double short_share = share_at_most(s.inter_update_s.values, 2.0);  // the pace of flicker
+  const double fast_share = share_at_most(d, 30.0);                         // fast drain-outs
+  const double small_share = share_at_most(s.rise_size_pct.values, 2.0);   // the smallest rise events
   return {static_cast<double>(s.rise_size_pct.count()) / active_days(s), finite_or(s.rise_size_pct.mean(), 0.0),
           sd_of(s.rise_size_pct.values), finite_or(s.flicker_per_hour.mean(), 0.0), p50, riqr, short_share, 0.0, fast_share, 0.0, small_share};
 }
