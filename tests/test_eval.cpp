@@ -55,14 +55,6 @@ std::vector<std::pair<double, double>> flat(double level, double until, double e
   return s;
 }
 
-EvalFigures figs(std::size_t tp, std::size_t fp, std::size_t fn) {
-  EvalSample s;
-  s.tp = tp; s.fp = fp; s.fn = fn; s.false_alarms = fp; s.days = 1;
-  s.latency_s = {30, 40, 50};
-  s.post_latency_s = {35, 45, 55};
-  return eval_figures(s);
-}
-
 }  // namespace
 
 TEST_CASE("eval pools runs by adding counts and concatenating latency samples", "[eval]") {
@@ -145,42 +137,81 @@ TEST_CASE("eval leaves voids whose onset is inside LOS out of the visible latenc
   REQUIRE(f.latency_p95_visible_s == Approx(30));
   REQUIRE(f.recall == Approx(0.5));
   REQUIRE(f.recall_visible == Approx(0.5));  // of the two visible uses, one was found
-  EvalResult res;
-  res.detector = "step";
-  res.pooled = f;
+  const EvalResult res = make_eval_result("step", {EvalRun{"x", 1, s}, EvalRun{"x", 2, s}});
   const std::string json = format_eval_json(res);
   REQUIRE(json.find("\"latency_p95_visible_s\": 30") != std::string::npos);
-  REQUIRE(json.find("\"net_rise_under_1pct\": 1") != std::string::npos);
+  REQUIRE(json.find("\"net_rise_under_1pct\": 2") != std::string::npos);
   REQUIRE(compare_with_baseline(res, json, "b.json").empty());
 }
 
-TEST_CASE("the baseline gate passes the same figures and names every worse one", "[eval]") {
-  EvalResult base;
-  base.detector = "step";
-  base.pooled = figs(99, 0, 1);
-  base.scenarios.push_back({"nominal", base.pooled});
-  const std::string json = format_eval_json(base);
-  REQUIRE(json.find("\"post_latency_p95_s\"") != std::string::npos);
-  REQUIRE(compare_with_baseline(base, json, "b.json").empty());
+namespace {
 
-  EvalResult worse = base;
-  worse.pooled = figs(90, 5, 10);  // precision, recall, F1, F0.5 and false alarms all worse
-  worse.pooled.latency_p95_s = base.pooled.latency_p95_s * 1.5;
-  const auto w = compare_with_baseline(worse, json, "b.json");
-  auto named = [&](const std::string& k) {
-    for (const auto& line : w) if (line.rfind("pooled." + k + ":", 0) == 0) return true;
-    return false;
-  };
-  REQUIRE(named("precision"));
-  REQUIRE(named("recall"));
-  REQUIRE(named("f1"));
-  REQUIRE(named("false_alarms_per_day"));
-  REQUIRE(named("latency_p95_s"));
-  REQUIRE_FALSE(named("latency_p50_s"));
-  // Within tolerance is not worse.
-  EvalResult close = base;
-  close.pooled.latency_p95_s += 1.0;
-  REQUIRE(compare_with_baseline(close, json, "b.json").empty());
+// A run of 20 uses: `missed` of them missed, `fa` false alarms, latencies around 40 s (+ shift).
+EvalSample run_of(std::size_t missed, std::size_t fa, double shift = 0) {
+  EvalSample s;
+  s.tp = 20 - missed;
+  s.fn = missed;
+  s.fp = fa;
+  s.false_alarms = fa;
+  s.days = 1;
+  for (std::size_t k = 0; k < s.tp; ++k) s.latency_s.push_back(30 + static_cast<double>((k * 7) % 20) + shift);
+  s.post_latency_s = s.latency_s;
+  return s;
+}
+
+bool names(const std::vector<std::string>& lines, const std::string& figure) {
+  for (const auto& l : lines)
+    if (l.rfind(figure + ":", 0) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("the baseline gate (paired on seeds) passes the same runs, ignores noise, fails a real regression by name", "[eval]") {
+  std::vector<EvalRun> base_runs;
+  for (long seed = 1; seed <= 6; ++seed) {
+    base_runs.push_back(EvalRun{"nominal", seed, run_of(seed % 3 == 0 ? 1 : 0, 0)});
+    base_runs.push_back(EvalRun{"flicker", seed, run_of(1, seed % 2)});
+  }
+  const EvalResult base = make_eval_result("step", base_runs);
+  const std::string json = format_eval_json(base);
+  REQUIRE(json.find("\"post_latency_p95_s\": {\"value\"") != std::string::npos);
+  REQUIRE(json.find("\"ci95\": [") != std::string::npos);
+  REQUIRE(compare_with_baseline(base, json, "b.json").empty());
+  // Deterministic: the same runs give the same file.
+  REQUIRE(format_eval_json(make_eval_result("step", base_runs)) == json);
+
+  // Within the noise: one seed misses one more use, another one fewer.
+  auto noisy_runs = base_runs;
+  noisy_runs[0].sample = run_of(1, 0);   // nominal seed 1: one more miss
+  noisy_runs[4].sample = run_of(0, 0);   // nominal seed 3: one fewer
+  noisy_runs[3].sample = run_of(2, 0);   // flicker seed 2: one more miss
+  const auto noisy = compare_with_baseline(make_eval_result("step", noisy_runs), json, "b.json");
+  INFO((noisy.empty() ? std::string() : noisy[0]));
+  REQUIRE(noisy.empty());
+
+  // A real regression: every seed of both scenarios misses 4 more uses and detects 5 s later.
+  auto worse_runs = base_runs;
+  for (auto& r : worse_runs) r.sample = run_of(r.sample.fn + 4, r.sample.false_alarms, 5);
+  const auto worse = compare_with_baseline(make_eval_result("step", worse_runs), json, "b.json");
+  REQUIRE(names(worse, "pooled.recall"));
+  REQUIRE(names(worse, "pooled.f1"));
+  REQUIRE(names(worse, "nominal.recall"));
+  REQUIRE_FALSE(names(worse, "pooled.precision"));
+  REQUIRE_FALSE(names(worse, "pooled.false_alarms_per_day"));
+
+  // A baseline scenario missing from the run is refused by name.
+  std::vector<EvalRun> only_nominal;
+  for (const auto& r : base_runs)
+    if (r.scenario == "nominal") only_nominal.push_back(r);
+  const auto missing = compare_with_baseline(make_eval_result("step", only_nominal), json, "b.json");
+  REQUIRE(missing.size() == 1);
+  REQUIRE(missing[0].find("flicker") != std::string::npos);
+  REQUIRE(missing[0].find("missing") != std::string::npos);
+  // Fewer than 2 seeds in common, an old baseline without runs, malformed JSON: errors naming the file.
+  std::vector<EvalRun> one_seed = {base_runs[0], base_runs[1]};
+  REQUIRE_THROWS_WITH(compare_with_baseline(make_eval_result("step", one_seed), json, "b.json"), Catch::Contains("at least 2"));
+  REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": {}}", "b.json"), Catch::Contains("regenerate"));
   REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": [", "b.json"), Catch::Contains("b.json"));
 }
 
@@ -444,8 +475,19 @@ TEST_CASE("the eval gate fails when the detector is deliberately weakened, namin
   REQUIRE(run_sh(base + " --set pipeline.detector.min_rise_pct=6 --baseline " + dir + "/b.json", out) == 1);
   REQUIRE(out.find("WORSE") != std::string::npos);
   REQUIRE(out.find("pooled.recall") != std::string::npos);
-  // Bad input is exit 2.
+  // Bad input is exit 2, before any run starts (a negative seed, a seed twice).
   REQUIRE(run_sh(base + " --seeds 5..1", out) == 2);
+  REQUIRE(run_sh(bin + " eval " + dir + "/tiny.toml --seeds=-1", out) == 2);
+  REQUIRE(out.find("--seeds") != std::string::npos);
+  REQUIRE(out.find("eval: 1 / ") == std::string::npos);
+  REQUIRE(run_sh(bin + " eval " + dir + "/tiny.toml --seeds 1,2,1", out) == 2);
+  REQUIRE(out.find("twice") != std::string::npos);
+  REQUIRE(run_sh(bin + " sweep " + dir + "/tiny.toml --vary crew.size=3,4 --seeds=-1 -o " + dir + "/s.csv", out) == 2);
+  REQUIRE(out.find("--seeds") != std::string::npos);
+  // A baseline scenario the run does not have is refused before any run, naming it.
+  REQUIRE(run_sh("cp " + dir + "/tiny.toml " + dir + "/other.toml", out) == 0);
+  REQUIRE(run_sh(bin + " eval " + dir + "/other.toml --seeds 1..2 --baseline " + dir + "/b.json", out) == 2);
+  REQUIRE(out.find("baseline scenario \"tiny\" is not among the scenarios") != std::string::npos);
   REQUIRE(run_sh(bin + " eval " + dir + "/none.toml", out) == 2);
   run_sh("rm -rf " + dir, out);
 }

@@ -1268,7 +1268,7 @@ void App::latency_tab() {
       const float x = std::clamp(xl(hg.target_s), p.x, q.x - 1);
       for (float yy = p.y; yy < q.y; yy += 6) dl->AddLine(ImVec2(x, yy), ImVec2(x, std::min(yy + 3, q.y)), IM_COL32(255, 60, 60, 255), 2);
       char b[48];
-      std::snprintf(b, sizeof b, "%s %s", hg.target_label, format_duration(hg.target_s).c_str());
+      std::snprintf(b, sizeof b, "%s %s (n 1)", hg.target_label, format_duration(hg.target_s).c_str());
       const float tw = ImGui::CalcTextSize(b).x;
       dl->AddText(ImVec2(x - tw - 3 < p.x ? x + 3 : x - tw - 3, p.y + 14), IM_COL32(255, 90, 90, 255), b);
     }
@@ -1402,8 +1402,12 @@ void App::trace_tab() {
         {"P95 event -> tweet", 6, m_.hist[6].stats.p95_s}};
     for (const auto& tg : targets) {
       const double target = m_.hist[tg.h].target_s;
-      const char* verdict = std::isnan(tg.v) ? "n/a" : tg.v < target ? "met" : "NOT MET";
-      row(tg.name, format_duration(tg.v) + " (< " + format_duration(target) + ": " + verdict + ")");
+      // One trace is one replication: n 1, no interval; the verdict is the value's side (sim/stats).
+      stats::Interval iv;
+      iv.value = tg.v;
+      iv.n = 1;
+      const char* verdict = stats::verdict_name(stats::judge(iv, target, stats::Direction::kBelow));
+      row(tg.name, format_duration(tg.v) + " (< " + format_duration(target) + ": " + verdict + ", n 1, no interval)");
     }
     ImGui::EndTable();
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -87,7 +88,14 @@ std::string self_exe() {
 
 int resolve_jobs(int requested, const std::string& command) {
   if (requested < 0) throw UsageError(command, "--jobs must be >= 0");
-  if (requested == 0) return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cpus = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (requested == 0) return cpus;
+  if (requested > cpus) {
+    // Every job is a CPU-bound simulation: more at once than CPUs only adds memory and switching.
+    std::fprintf(stderr, "peebot %s: warning: --jobs %d is more than the %d CPUs; running %d at once\n",
+                 command.c_str(), requested, cpus, cpus);
+    return cpus;
+  }
   return requested;
 }
 
@@ -96,7 +104,7 @@ std::vector<long> parse_seeds(const std::string& s, const std::string& command) 
   std::stringstream in(s);
   std::string part;
   auto bad = [&]() {
-    return UsageError(command, "--seeds \"" + s + "\": expected N, A..B or a comma-separated list of them");
+    return UsageError(command, "--seeds \"" + s + "\": expected N, A..B or a comma-separated list of them, seeds >= 0");
   };
   while (std::getline(in, part, ',')) {
     try {
@@ -104,12 +112,12 @@ std::vector<long> parse_seeds(const std::string& s, const std::string& command) 
       std::size_t used = 0;
       if (dots == std::string::npos) {
         out.push_back(std::stol(part, &used));
-        if (used != part.size()) throw bad();
+        if (used != part.size() || out.back() < 0) throw bad();
       } else {
         const std::string a = part.substr(0, dots), b = part.substr(dots + 2);
         std::size_t ua = 0, ub = 0;
         const long lo = std::stol(a, &ua), hi = std::stol(b, &ub);
-        if (ua != a.size() || ub != b.size() || hi < lo || hi - lo > 100000) throw bad();
+        if (ua != a.size() || ub != b.size() || lo < 0 || hi < lo || hi - lo > 100000) throw bad();
         for (long x = lo; x <= hi; ++x) out.push_back(x);
       }
     } catch (const std::logic_error&) {
@@ -117,6 +125,13 @@ std::vector<long> parse_seeds(const std::string& s, const std::string& command) 
     }
   }
   if (out.empty()) throw bad();
+  // A seed twice is the same run twice, not two replications.
+  std::vector<long> sorted(out);
+  std::sort(sorted.begin(), sorted.end());
+  const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+  if (dup != sorted.end())
+    throw UsageError(command, "--seeds \"" + s + "\": seed " + std::to_string(*dup) +
+                                  " is given twice (each seed is one independent replication)");
   return out;
 }
 

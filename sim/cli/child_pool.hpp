@@ -28,10 +28,12 @@ void run_children(const std::vector<ChildJob>& jobs, int max_jobs, const ChildPr
 // The path of this binary (/proc/self/exe).
 std::string self_exe();
 
-// --jobs: 0 means the number of CPUs; negative is a UsageError of `command`.
+// --jobs: 0 means the number of CPUs; negative is a UsageError of `command`;
+// more than the CPUs is capped to them with a warning on stderr.
 int resolve_jobs(int requested, const std::string& command);
 
-// --seeds: "1..20", "3", "1,4,9" or a mix "1..3,7"; a UsageError of `command` otherwise.
+// --seeds: "1..20", "3", "1,4,9" or a mix "1..3,7" of seeds >= 0, none twice;
+// a UsageError of `command` otherwise (before any run starts).
 std::vector<long> parse_seeds(const std::string& text, const std::string& command);
 
 // A fresh directory /tmp/peebot-<what>-XXXXXX, removed with everything in it

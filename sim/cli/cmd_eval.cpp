@@ -53,7 +53,9 @@ int finish_eval(const EvalResult& res, const std::string& json_path, const std::
       for (const auto& w : worse) std::cout << "  " << w << "\n";
       return 1;
     }
-    std::cout << "\nno figure worse than the baseline " << baseline_path << " (tolerances: docs/detectors.md)\n";
+    std::cout << "\nno figure worse than the baseline " << baseline_path
+              << " (paired on the same seeds: no difference outside the noise and beyond its tolerance;"
+                 " docs/statistics.md)\n";
   }
   return 0;
 }
@@ -70,7 +72,10 @@ int cmd_eval(const std::vector<std::string>& args) {
       "visibility table (not gated): latency p95 over voids whose onset is not\n"
       "inside LOS, LOS-hidden voids, misses by class (docs/detectors.md).\n"
       "With --labels, scores a recorded trace against hand labels (docs/labels.md).\n"
-      "Exit 1 when --baseline is given and a figure is worse beyond its tolerance.\n\nOptions");
+      "Each gated figure gets a 95 % interval over the seeds (docs/statistics.md).\n"
+      "Exit 1 when --baseline is given and a figure is worse: paired on the same\n"
+      "seeds, the difference's interval entirely on the worse side and beyond the\n"
+      "figure's tolerance; or a baseline scenario is missing from the run.\n\nOptions");
   std::vector<std::string> inputs, sets;
   opts.add_options()
       ("help,h", "show this help")
@@ -79,7 +84,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("seeds", po::value<std::string>()->default_value("1..20"), "seeds: N, A..B or a list, e.g. 1..20 or 1,5,9")
       ("jobs,j", po::value<int>()->default_value(0), "runs at once (0: the number of CPUs)")
       ("json", po::value<std::string>(), "write the figures as JSON to this file")
-      ("baseline", po::value<std::string>(), "compare with a JSON written by --json; exit 1 when worse")
+      ("baseline", po::value<std::string>(), "compare with a JSON written by --json (same seeds, paired); exit 1 when worse")
       ("set", po::value<std::vector<std::string>>(&sets)->composing(),
        "override a scenario key in every run: --set pipeline.detector.min_rise_pct=3 (repeatable)")
       ("labels", po::value<std::string>(), "hand labels (TOML) for the trace given as input");
@@ -97,8 +102,6 @@ int cmd_eval(const std::vector<std::string>& args) {
 
   if (vm.count("labels")) {
     if (inputs.size() != 1) throw UsageError("eval", "--labels takes exactly one TRACE.h5");
-    EvalResult res;
-    res.detector = detector;
     DetectorParams dp;
     dp.kind = detector;
     for (const auto& s : sets) {
@@ -115,9 +118,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     std::cout << "labels: " << lc.urination << " urination, " << lc.bulk << " bulk, " << lc.not_a_use
               << " not-a-use, " << lc.uncertain << " uncertain (" << lc.set_aside
               << " detection(s) matching only an uncertain rise set aside, not scored)\n";
-    res.pooled = eval_figures(smp);
-    res.scenarios.push_back({stem_of(inputs[0]), res.pooled});
-    return finish_eval(res, json_path, baseline);
+    return finish_eval(make_eval_result(detector, {EvalRun{stem_of(inputs[0]), 0, smp}}), json_path, baseline);
   }
 
   const std::vector<long> seeds = parse_seeds(vm["seeds"].as<std::string>(), "eval");
@@ -130,6 +131,24 @@ int cmd_eval(const std::vector<std::string>& args) {
       (void)load_scenario(s, all_sets);
     } catch (const ScenarioError& e) {
       throw InputError(e.what());
+    }
+  }
+  if (!baseline.empty()) {
+    // The gate compares every baseline scenario on the same seeds: refuse before any run what cannot be compared.
+    std::vector<EvalRun> base;
+    try {
+      base = parse_eval_baseline(read_whole_file(baseline), baseline);
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::runtime_error& e) {
+      throw InputError(e.what());
+    }
+    for (const EvalRun& b : base) {
+      bool found = false;
+      for (const auto& s : scenarios) found = found || stem_of(s) == b.scenario;
+      if (!found)
+        throw InputError(baseline + ": baseline scenario \"" + b.scenario +
+                         "\" is not among the scenarios of this run; the gate compares every one (give it, or use another baseline)");
     }
   }
   const int jobs = resolve_jobs(vm["jobs"].as<int>(), "eval");
@@ -154,17 +173,11 @@ int cmd_eval(const std::vector<std::string>& args) {
   });
   if (tty) std::fprintf(stderr, "\n");
 
-  EvalResult res;
-  res.detector = detector;
-  EvalSample pooled;
-  for (std::size_t si = 0; si < scenarios.size(); ++si) {
-    EvalSample per;
-    for (std::size_t k = 0; k < seeds.size(); ++k) per.add(parse_eval_sample(read_whole_file(samples[si * seeds.size() + k])));
-    res.scenarios.push_back({stem_of(scenarios[si]), eval_figures(per)});
-    pooled.add(per);
-  }
-  res.pooled = eval_figures(pooled);
-  return finish_eval(res, json_path, baseline);
+  std::vector<EvalRun> runs;
+  for (std::size_t si = 0; si < scenarios.size(); ++si)
+    for (std::size_t k = 0; k < seeds.size(); ++k)
+      runs.push_back(EvalRun{stem_of(scenarios[si]), seeds[k], parse_eval_sample(read_whole_file(samples[si * seeds.size() + k]))});
+  return finish_eval(make_eval_result(detector, std::move(runs)), json_path, baseline);
 }
 
 int cmd_eval_run(const std::vector<std::string>& args) {

@@ -77,11 +77,16 @@ void finish_sweep(const SweepTable& table, const std::vector<std::string>& outpu
   }
 }
 
-SweepTable merge_files(const std::vector<std::string>& files) {
+SweepTable merge_files(const std::vector<std::string>& files, const std::string& summary) {
   std::vector<std::string> texts;
   for (const auto& f : files) texts.push_back(read_whole_file(f));
   try {
-    return merge_sweep_points(texts, files);
+    SweepTable t = merge_sweep_points(texts, files);
+    // The seeds of each grid point pooled: every verdict figure with its interval (docs/statistics.md).
+    const SweepSummary sum = summarize_sweep_points(texts, files);
+    if (!sum.groups.empty() && sum.groups.front().pooled.seeds.size() > 1) std::cout << format_sweep_summary_text(sum);
+    if (!summary.empty()) write_text_file(summary, format_sweep_summary_csv(sum));
+    return t;
   } catch (const std::runtime_error& e) {
     throw InputError(e.what());
   }
@@ -96,8 +101,9 @@ int run_point(const SweepSpec& spec, std::size_t index, const std::string& out) 
   ro.progress = false;
   run_simulation(sc, ro);
   const Trace t = read_trace(ro.trace_path);
-  const std::string report = format_report_json(compute_report(t, sc.report), t.meta);
-  write_text_file(out, format_sweep_point(spec, sc.source_text, p, report));
+  const Report r = compute_report(t, sc.report);
+  write_text_file(out, format_sweep_point(spec, sc.source_text, p, format_report_json(r, t.meta),
+                                          format_run_figures_json(run_figures(r))));
   return 0;
 }
 
@@ -116,7 +122,10 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "--list prints the grid; --point runs one grid point into a point file, and\n"
       "--merge gathers point files into the table (a cluster job array: docs/sweeps.md).\n"
       "--chart draws --figure against the first varied key, one line per value\n"
-      "of the second, as self-contained HTML (inline SVG) or SVG.\n\nOptions");
+      "of the second, as self-contained HTML (inline SVG) or SVG.\n"
+      "With several seeds, prints per grid point every figure that has a target\n"
+      "pooled over the seeds: value, 95 % interval, n and met / not met /\n"
+      "undecided (docs/statistics.md); --summary writes them all as CSV.\n\nOptions");
   std::vector<std::string> inputs, varies, sets, outputs;
   opts.add_options()
       ("help,h", "show this help")
@@ -133,7 +142,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
       ("figure", po::value<std::string>(), "the column the chart plots, e.g. posts.sent")
       ("list", "print the grid points (index, values, seed), one a line, and exit")
       ("point", po::value<long>(), "run grid point K only (0-based) and write its point file")
-      ("merge", "merge point files written by --point into the table");
+      ("merge", "merge point files written by --point into the table")
+      ("summary", po::value<std::string>(), "write the seeds of each grid point pooled, every verdict figure with its "
+                                            "95 % interval, n and verdict, as CSV (docs/statistics.md)");
   po::positional_options_description pos;
   pos.add("input", -1);
   const auto vm = parse_args("sweep", args, opts, pos);
@@ -142,6 +153,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (merge + list + point > 1) throw UsageError("sweep", "--merge, --list and --point go one at a time");
   const std::string chart = vm.count("chart") ? vm["chart"].as<std::string>() : "";
   const std::string figure = vm.count("figure") ? vm["figure"].as<std::string>() : "";
+  const std::string summary = vm.count("summary") ? vm["summary"].as<std::string>() : "";
+  if (!summary.empty() && !ends_with(summary, ".csv")) throw UsageError("sweep", "--summary " + summary + ": expected a name ending in .csv");
+  if ((list || point) && !summary.empty()) throw UsageError("sweep", "--summary goes with a full sweep or --merge");
   if (!chart.empty() && figure.empty()) throw UsageError("sweep", "--chart needs --figure NAME (a column of the table)");
   if (!chart.empty() && !ends_with(chart, ".html") && !ends_with(chart, ".htm") && !ends_with(chart, ".svg"))
     throw UsageError("sweep", "--chart " + chart + ": expected a name ending in .html or .svg");
@@ -162,7 +176,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
     if (!varies.empty() || vm.count("seeds") || !sets.empty())
       throw UsageError("sweep", "--merge takes the point files only (the grid is recorded in them)");
     if (inputs.empty()) throw UsageError("sweep", "--merge needs point files or a directory of them");
-    const SweepTable table = merge_files(expand_inputs(inputs, ".json", "point file"));
+    const SweepTable table = merge_files(expand_inputs(inputs, ".json", "point file"), summary);
     finish_sweep(table, outputs, chart, figure);
     std::cout << "sweep: merged " << table.rows << " runs into";
     for (const auto& o : outputs) std::cout << " " << o;
@@ -247,7 +261,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   });
   if (tty) std::fprintf(stderr, "\n");
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  finish_sweep(merge_files(files), outputs, chart, figure);
+  finish_sweep(merge_files(files, summary), outputs, chart, figure);
   std::printf("sweep: %zu runs in %.1f s (%.1f runs/min, %d at once); wrote", n, wall,
               wall > 0 ? 60.0 * static_cast<double>(n) / wall : 0.0, jobs);
   for (const auto& o : outputs) std::printf(" %s", o.c_str());

@@ -1,6 +1,7 @@
 // Shared by the commands that print a trace's report.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "../report/report.hpp"
 #include "../scenario/scenario.hpp"
@@ -13,5 +14,20 @@ ReportParams report_params_of(const TraceMeta& meta, const std::string& trace_pa
 // Reads a trace; a missing or malformed file is bad input (InputError).
 Trace read_trace_or_input_error(const std::string& path);
 void print_report(const Trace& t, const ReportParams& rp, bool json);
+
+// Traces of one scenario run with different seeds (replications), pooled:
+// every verdict figure with its 95 % interval, n and verdict (docs/statistics.md).
+// InputError when a trace does not read, two traces are of different
+// scenarios (name, text or overrides other than the seed) or share a seed.
+PooledReport pool_traces(const std::vector<std::string>& trace_paths);
+// The same in two steps, for callers that add runs as they go (run --until-ci):
+// a trace's verdict figures, and runs pooled.
+struct TraceRun {
+  std::string path;
+  TraceMeta meta;
+  std::vector<RunFigure> figures;
+};
+TraceRun read_trace_run(const std::string& path);
+PooledReport pool_trace_runs(std::vector<TraceRun> runs);
 
 }  // namespace peebot::cli

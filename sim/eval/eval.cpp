@@ -215,27 +215,63 @@ EvalSample parse_eval_sample(const std::string& text) {
 
 namespace {
 
+using stats::Pool;
+using stats::Replicate;
+
+Replicate ratio(double num, double den) {
+  Replicate r;
+  r.num = num;
+  r.den = den;
+  return r;
+}
+Replicate count(std::size_t x) {
+  Replicate r;
+  r.x = static_cast<double>(x);
+  return r;
+}
+Replicate samples(const std::vector<double>& v) {
+  Replicate r;
+  r.samples = v;
+  return r;
+}
+double d(std::size_t n) { return static_cast<double>(n); }
+
 struct Key {
   const char* name;
   double (*get)(const EvalFigures&);
   int direction;     // +1: higher is better; -1: lower is better
   double abs_tol;
   double rel_tol;
+  stats::FigureSpec spec;              // how it pools over runs
+  Replicate (*rep)(const EvalSample&);  // a run's raw material
 };
 
+// The same conventions as match_detections: no detection -> precision 1, no void -> recall 1, both -> F 1.
 const Key kKeys[] = {
-    {"precision", [](const EvalFigures& f) { return f.precision; }, +1, 0.005, 0},
-    {"recall", [](const EvalFigures& f) { return f.recall; }, +1, 0.005, 0},
-    {"f1", [](const EvalFigures& f) { return f.f1; }, +1, 0.005, 0},
-    {"f05", [](const EvalFigures& f) { return f.f05; }, +1, 0.005, 0},
-    {"duplicates", [](const EvalFigures& f) { return static_cast<double>(f.duplicates); }, -1, 0, 0},
-    {"false_alarms_per_day", [](const EvalFigures& f) { return f.false_alarms_per_day; }, -1, 0.05, 0},
-    {"bulk_as_urination", [](const EvalFigures& f) { return static_cast<double>(f.bulk_as_urination); }, -1, 0, 0},
-    {"latency_p50_s", [](const EvalFigures& f) { return f.latency_p50_s; }, -1, 2, 0.10},
-    {"latency_p95_s", [](const EvalFigures& f) { return f.latency_p95_s; }, -1, 2, 0.10},
-    {"latency_max_s", [](const EvalFigures& f) { return f.latency_max_s; }, -1, 10, 0.25},
-    {"post_latency_p95_s", [](const EvalFigures& f) { return f.post_latency_p95_s; }, -1, 2, 0.10},
+    {"precision", [](const EvalFigures& f) { return f.precision; }, +1, 0.005, 0, {Pool::kRatio, 95, 1.0},
+     [](const EvalSample& s) { return ratio(d(s.tp), d(s.tp + s.fp)); }},
+    {"recall", [](const EvalFigures& f) { return f.recall; }, +1, 0.005, 0, {Pool::kRatio, 95, 1.0},
+     [](const EvalSample& s) { return ratio(d(s.tp), d(s.tp + s.fn)); }},
+    {"f1", [](const EvalFigures& f) { return f.f1; }, +1, 0.005, 0, {Pool::kRatio, 95, 1.0},
+     [](const EvalSample& s) { return ratio(2 * d(s.tp), 2 * d(s.tp) + d(s.fp) + d(s.fn)); }},
+    {"f05", [](const EvalFigures& f) { return f.f05; }, +1, 0.005, 0, {Pool::kRatio, 95, 1.0},
+     [](const EvalSample& s) { return ratio(1.25 * d(s.tp), 1.25 * d(s.tp) + 0.25 * d(s.fn) + d(s.fp)); }},
+    {"duplicates", [](const EvalFigures& f) { return static_cast<double>(f.duplicates); }, -1, 0, 0, {Pool::kSum},
+     [](const EvalSample& s) { return count(s.duplicates); }},
+    {"false_alarms_per_day", [](const EvalFigures& f) { return f.false_alarms_per_day; }, -1, 0.05, 0,
+     {Pool::kRatio, 95, 0.0}, [](const EvalSample& s) { return ratio(d(s.false_alarms), s.days); }},
+    {"bulk_as_urination", [](const EvalFigures& f) { return static_cast<double>(f.bulk_as_urination); }, -1, 0, 0,
+     {Pool::kSum}, [](const EvalSample& s) { return count(s.bulk_as_urination); }},
+    {"latency_p50_s", [](const EvalFigures& f) { return f.latency_p50_s; }, -1, 2, 0.10, {Pool::kPercentile, 50},
+     [](const EvalSample& s) { return samples(s.latency_s); }},
+    {"latency_p95_s", [](const EvalFigures& f) { return f.latency_p95_s; }, -1, 2, 0.10, {Pool::kPercentile, 95},
+     [](const EvalSample& s) { return samples(s.latency_s); }},
+    {"latency_max_s", [](const EvalFigures& f) { return f.latency_max_s; }, -1, 10, 0.25, {Pool::kPercentile, 100},
+     [](const EvalSample& s) { return samples(s.latency_s); }},
+    {"post_latency_p95_s", [](const EvalFigures& f) { return f.post_latency_p95_s; }, -1, 2, 0.10,
+     {Pool::kPercentile, 95}, [](const EvalSample& s) { return samples(s.post_latency_s); }},
 };
+constexpr std::size_t kNKeys = sizeof(kKeys) / sizeof(kKeys[0]);
 
 std::string num(double v, const char* fmt = "%.6g") {
   if (!std::isfinite(v)) return "null";
@@ -244,13 +280,28 @@ std::string num(double v, const char* fmt = "%.6g") {
   return buf;
 }
 
-std::string figures_json(const EvalFigures& f, const std::string& indent) {
+// The intervals of every key over the runs (strata: one per run, or empty).
+std::vector<stats::Interval> intervals(const std::vector<const EvalSample*>& runs, const std::vector<std::size_t>& strata) {
+  std::vector<stats::Interval> out;
+  for (const Key& k : kKeys) {
+    std::vector<Replicate> reps;
+    reps.reserve(runs.size());
+    for (const EvalSample* s : runs) reps.push_back(k.rep(*s));
+    out.push_back(stats::estimate(k.spec, reps, strata));
+  }
+  return out;
+}
+
+std::string figures_json(const EvalFigures& f, const std::vector<stats::Interval>& ci, const std::string& indent) {
   std::string o = "{\n";
   bool first = true;
-  for (const Key& k : kKeys) {
+  for (std::size_t i = 0; i < kNKeys; ++i) {
+    const Key& k = kKeys[i];
     if (!first) o += ",\n";
     first = false;
-    o += indent + "  \"" + k.name + "\": " + num(k.get(f), "%.17g");
+    stats::Interval iv = i < ci.size() ? ci[i] : stats::Interval{};
+    iv.value = k.get(f);  // the pooled figure exactly as eval_figures computes it
+    o += indent + "  \"" + k.name + "\": " + stats::interval_json(iv);
   }
   // Visibility figures (not gated): what of the latency tail and the misses the level cannot show.
   o += ",\n" + indent + "  \"latency_p95_visible_s\": " + num(f.latency_p95_visible_s, "%.17g");
@@ -266,41 +317,61 @@ std::string figures_json(const EvalFigures& f, const std::string& indent) {
   return o + "\n" + indent + "}";
 }
 
-void compare_figures(const std::string& where, const EvalFigures& f, const JsonValue& base, const std::string& bname,
-                     std::vector<std::string>& out) {
-  for (const Key& k : kKeys) {
-    const JsonValue* it = base.find(k.name);
-    if (!it) {
-      out.push_back(where + "." + k.name + ": missing from " + bname);
-      continue;
-    }
-    const double b = it->number(), v = k.get(f);
-    if (std::isnan(b)) continue;  // no baseline figure (e.g. no latency sample): nothing to defend
-    const double tol = k.abs_tol + k.rel_tol * std::fabs(b);
-    char line[256];
-    if (std::isnan(v)) {
-      std::snprintf(line, sizeof line, "%s.%s: no value, baseline %.6g", where.c_str(), k.name, b);
-      out.push_back(line);
-    } else if (k.direction > 0 ? v < b - tol : v > b + tol) {
-      std::snprintf(line, sizeof line, "%s.%s: %.6g %s baseline %.6g (tolerance %.6g)", where.c_str(), k.name, v,
-                    k.direction > 0 ? "<" : ">", b, tol);
-      out.push_back(line);
-    }
-  }
-}
-
 }  // namespace
 
+std::vector<std::string> eval_gated_figures() {
+  std::vector<std::string> out;
+  for (const Key& k : kKeys) out.push_back(k.name);
+  return out;
+}
+
+EvalResult make_eval_result(const std::string& detector, std::vector<EvalRun> runs) {
+  EvalResult r;
+  r.detector = detector;
+  r.runs = std::move(runs);
+  std::vector<std::string> names;
+  std::vector<std::size_t> strata;
+  std::vector<const EvalSample*> all;
+  for (const EvalRun& run : r.runs) {
+    auto it = std::find(names.begin(), names.end(), run.scenario);
+    if (it == names.end()) { names.push_back(run.scenario); it = names.end() - 1; }
+    strata.push_back(static_cast<std::size_t>(it - names.begin()));
+    all.push_back(&run.sample);
+  }
+  EvalSample pooled;
+  for (std::size_t si = 0; si < names.size(); ++si) {
+    EvalSample per;
+    std::vector<const EvalSample*> mine;
+    for (std::size_t i = 0; i < r.runs.size(); ++i)
+      if (strata[i] == si) { per.add(r.runs[i].sample); mine.push_back(&r.runs[i].sample); }
+    r.scenarios.push_back({names[si], eval_figures(per)});
+    r.scenario_ci.push_back(intervals(mine, {}));
+    pooled.add(per);
+  }
+  r.pooled = eval_figures(pooled);
+  r.pooled_ci = intervals(all, strata);
+  return r;
+}
+
 std::string format_eval_json(const EvalResult& r) {
-  std::string o = "{\n  \"detector\": \"" + json_escape(r.detector) + "\",\n  \"pooled\": " +
-                  figures_json(r.pooled, "  ") + ",\n  \"scenarios\": {";
+  std::string o = "{\n  \"format\": 3,\n  \"detector\": \"" + json_escape(r.detector) + "\",\n  \"pooled\": " +
+                  figures_json(r.pooled, r.pooled_ci, "  ") + ",\n  \"scenarios\": {";
   bool first = true;
-  for (const auto& [name, f] : r.scenarios) {
+  for (std::size_t i = 0; i < r.scenarios.size(); ++i) {
     o += first ? "\n" : ",\n";
     first = false;
-    o += "    \"" + json_escape(name) + "\": " + figures_json(f, "    ");
+    o += "    \"" + json_escape(r.scenarios[i].first) + "\": " +
+         figures_json(r.scenarios[i].second, i < r.scenario_ci.size() ? r.scenario_ci[i] : std::vector<stats::Interval>{}, "    ");
   }
-  return o + (r.scenarios.empty() ? "}\n}\n" : "\n  }\n}\n");
+  o += r.scenarios.empty() ? "},\n" : "\n  },\n";
+  // Every run's raw sample (the eval-run hand-over text): a baseline for the paired gate.
+  o += "  \"runs\": [";
+  for (std::size_t i = 0; i < r.runs.size(); ++i) {
+    o += std::string(i ? ",\n" : "\n") + "    {\"scenario\": \"" + json_escape(r.runs[i].scenario) +
+         "\", \"seed\": " + std::to_string(r.runs[i].seed) + ", \"sample\": \"" +
+         json_escape(format_eval_sample(r.runs[i].sample)) + "\"}";
+  }
+  return o + (r.runs.empty() ? "]\n}\n" : "\n  ]\n}\n");
 }
 
 std::string format_eval_table(const EvalResult& r) {
@@ -322,6 +393,30 @@ std::string format_eval_table(const EvalResult& r) {
   };
   for (const auto& [name, f] : r.scenarios) row(name, f);
   row("pooled", r.pooled);
+  // 95 % intervals over the runs (seeds) of the main figures.
+  if (!r.pooled_ci.empty()) {
+    const std::size_t shown[] = {0, 1, 2, 5, 8, 10};  // precision recall f1 FA/day lat p95 post p95
+    std::snprintf(buf, sizeof buf, "\n95 %% intervals over the runs (bootstrap over seeds; docs/statistics.md)\n%-*s %4s",
+                  static_cast<int>(w), "scenario", "n");
+    o += buf;
+    const char* heads[] = {"precision", "recall", "F1", "FA/day", "lat p95", "post p95"};
+    for (const char* h : heads) { std::snprintf(buf, sizeof buf, " %-17s", h); o += buf; }
+    o += "\n";
+    auto cirow = [&](const std::string& name, const std::vector<stats::Interval>& ci) {
+      std::snprintf(buf, sizeof buf, "%-*s %4zu", static_cast<int>(w), name.c_str(), ci.empty() ? 0 : ci[0].n);
+      o += buf;
+      for (std::size_t k : shown) {
+        const stats::Interval& iv = ci[k];
+        const char* f = k < 6 ? "%.3f" : "%.0f";
+        std::string cell = iv.has_ci() ? "[" + num(iv.lo, f) + ", " + num(iv.hi, f) + "]" : std::string("-");
+        std::snprintf(buf, sizeof buf, " %-17s", cell.c_str());
+        o += buf;
+      }
+      o += "\n";
+    };
+    for (std::size_t i = 0; i < r.scenarios.size() && i < r.scenario_ci.size(); ++i) cirow(r.scenarios[i].first, r.scenario_ci[i]);
+    cirow("pooled", r.pooled_ci);
+  }
   if (r.pooled.voids_by_class.empty()) return o;  // no truth classes (labelled data)
   // Visibility: latency over voids whose onset is not inside LOS, and misses
   // by the first reason that applies (docs/detectors.md); not gated.
@@ -344,24 +439,125 @@ std::string format_eval_table(const EvalResult& r) {
   return o;
 }
 
-std::vector<std::string> compare_with_baseline(const EvalResult& r, const std::string& baseline_json,
-                                               const std::string& bname) {
+namespace {
+
+// The paired comparison of one group of runs (a scenario, or all pooled).
+void compare_paired(const std::string& where, const std::vector<const EvalSample*>& now,
+                    const std::vector<const EvalSample*>& base, const std::vector<std::size_t>& strata,
+                    std::vector<std::string>& out) {
+  EvalSample pn, pb;
+  for (const EvalSample* s : now) pn.add(*s);
+  for (const EvalSample* s : base) pb.add(*s);
+  const EvalFigures fn = eval_figures(pn), fb = eval_figures(pb);
+  for (const Key& k : kKeys) {
+    std::vector<Replicate> a, b;
+    for (const EvalSample* s : now) a.push_back(k.rep(*s));
+    for (const EvalSample* s : base) b.push_back(k.rep(*s));
+    const stats::Interval diff = stats::paired_difference(k.spec, a, b, strata);
+    const double vb = k.get(fb), vn = k.get(fn);
+    if (std::isnan(vb)) continue;  // no baseline figure (e.g. no latency sample): nothing to defend
+    char line[400];
+    if (std::isnan(vn)) {
+      std::snprintf(line, sizeof line, "%s.%s: no value, baseline %.6g", where.c_str(), k.name, vb);
+      out.push_back(line);
+      continue;
+    }
+    const double tol = k.abs_tol + k.rel_tol * std::fabs(vb);
+    const double change = vn - vb;
+    // One run (a labelled recording, replayed: no seed noise to weigh): the tolerance alone decides.
+    const bool single = now.size() < 2;
+    if (!single && !diff.has_ci()) continue;
+    const bool outside_noise = single || (k.direction > 0 ? diff.hi < 0 : diff.lo > 0);
+    const bool material = k.direction > 0 ? change < -tol : change > tol;
+    if (outside_noise && material && single) {
+      std::snprintf(line, sizeof line, "%s.%s: %.6g vs baseline %.6g (one run, no interval): difference %+.4g beyond the tolerance %.4g",
+                    where.c_str(), k.name, vn, vb, change, tol);
+      out.push_back(line);
+    } else if (outside_noise && material) {
+      std::snprintf(line, sizeof line,
+                    "%s.%s: %.6g vs baseline %.6g on the same %zu runs: difference %+.4g, 95 %% interval [%+.4g, %+.4g] "
+                    "entirely %s (tolerance %.4g)",
+                    where.c_str(), k.name, vn, vb, now.size(), change, diff.lo, diff.hi,
+                    k.direction > 0 ? "below 0" : "above 0", tol);
+      out.push_back(line);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<EvalRun> parse_eval_baseline(const std::string& baseline_json, const std::string& bname) {
   JsonValue root;
   try {
     root = parse_json(baseline_json);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(bname + ": " + e.what());
   }
-  const JsonValue* pooled = root.find("pooled");
-  if (!pooled || !pooled->is_object())
-    throw std::runtime_error(bname + ": expected an object with \"pooled\" (a file written by peebot eval --json)");
+  const JsonValue* runs = root.find("runs");
+  if (!root.find("pooled") || !runs || runs->kind != JsonValue::Kind::kArray)
+    throw std::runtime_error(bname + ": expected an object with \"pooled\" and \"runs\" (a file written by peebot eval "
+                                     "--json, format 3; an older baseline has no per-seed runs: regenerate it)");
+  std::vector<EvalRun> base;
+  for (std::size_t i = 0; i < runs->items.size(); ++i) {
+    const JsonValue& o = runs->items[i];
+    const JsonValue* sc = o.find("scenario");
+    const JsonValue* seed = o.find("seed");
+    const JsonValue* smp = o.find("sample");
+    if (!sc || sc->kind != JsonValue::Kind::kString || !seed || seed->kind != JsonValue::Kind::kNumber || !smp ||
+        smp->kind != JsonValue::Kind::kString)
+      throw std::runtime_error(bname + ": runs[" + std::to_string(i) + "]: expected {\"scenario\", \"seed\", \"sample\"}");
+    EvalRun run;
+    run.scenario = sc->text;
+    run.seed = static_cast<long>(seed->num);
+    try {
+      run.sample = parse_eval_sample(smp->text);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(bname + ": runs[" + std::to_string(i) + "] (" + run.scenario + ", seed " +
+                               std::to_string(run.seed) + "): " + e.what());
+    }
+    base.push_back(std::move(run));
+  }
+  return base;
+}
+
+std::vector<std::string> compare_with_baseline(const EvalResult& r, const std::string& baseline_json,
+                                               const std::string& bname) {
+  const std::vector<EvalRun> base = parse_eval_baseline(baseline_json, bname);
+  std::vector<std::string> base_scenarios;
+  for (const EvalRun& run : base)
+    if (std::find(base_scenarios.begin(), base_scenarios.end(), run.scenario) == base_scenarios.end())
+      base_scenarios.push_back(run.scenario);
   std::vector<std::string> out;
-  compare_figures("pooled", r.pooled, *pooled, bname, out);
-  if (const JsonValue* sc = root.find("scenarios")) {
-    for (const auto& [name, f] : r.scenarios) {
-      if (const JsonValue* it = sc->find(name)) compare_figures(name, f, *it, bname, out);
+  std::vector<const EvalSample*> all_now, all_base;
+  std::vector<std::size_t> strata;
+  for (std::size_t si = 0; si < base_scenarios.size(); ++si) {
+    const std::string& name = base_scenarios[si];
+    std::vector<const EvalSample*> now, was;
+    bool present = false;
+    for (const EvalRun& b : base) {
+      if (b.scenario != name) continue;
+      for (const EvalRun& n : r.runs) {
+        if (n.scenario != name) continue;
+        present = true;
+        if (n.seed == b.seed) { now.push_back(&n.sample); was.push_back(&b.sample); }
+      }
+    }
+    if (!present) {
+      out.push_back(name + ": a scenario of the baseline " + bname + " missing from this run (the gate needs every one)");
+      continue;
+    }
+    const bool one_each = was.size() == 1 && base.size() == 1;  // a labelled recording: one run, no seed
+    if (now.size() < 2 && !one_each)
+      throw std::runtime_error(bname + ": scenario " + name + ": " + std::to_string(now.size()) +
+                               " seed(s) in common with this run; the paired gate needs at least 2 (run the baseline's seeds)");
+    compare_paired(name, now, was, {}, out);
+    for (std::size_t k = 0; k < now.size(); ++k) {
+      all_now.push_back(now[k]);
+      all_base.push_back(was[k]);
+      strata.push_back(si);
     }
   }
+  if (!all_now.empty()) compare_paired("pooled", all_now, all_base, strata, out);
   return out;
 }
 

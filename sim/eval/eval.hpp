@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../report/report.hpp"
+#include "../stats/stats.hpp"
 #include "../trace/trace.hpp"
 
 namespace peebot {
@@ -76,27 +77,64 @@ EvalFigures eval_figures(const EvalSample& s);
 std::string format_eval_sample(const EvalSample& s);
 EvalSample parse_eval_sample(const std::string& text);  // throws std::runtime_error
 
-struct EvalResult {
-  std::string detector;
-  EvalFigures pooled;
-  std::vector<std::pair<std::string, EvalFigures>> scenarios;  // in the order given
+// One run of the evaluation: a scenario with a seed (a replication), scored.
+struct EvalRun {
+  std::string scenario;  // the scenario's stem, e.g. "nominal"
+  long seed = 0;
+  EvalSample sample;
 };
 
+// The gated figures (JSON keys, in this order): precision recall f1 f05
+// duplicates false_alarms_per_day bulk_as_urination latency_p50_s
+// latency_p95_s latency_max_s post_latency_p95_s. Each gets a 95 % interval
+// over the runs (sim/stats): the ratios (precision, recall, F1, F0.5, false
+// alarms per day) and percentiles a bootstrap over runs, the counts summed
+// over runs a bootstrap too; pooled over scenarios, resampling the seeds
+// within each scenario.
+std::vector<std::string> eval_gated_figures();
+
+struct EvalResult {
+  std::string detector;
+  std::vector<EvalRun> runs;  // every (scenario, seed): scenarios in the order given, seeds in order
+  EvalFigures pooled;
+  std::vector<std::pair<std::string, EvalFigures>> scenarios;  // in the order given
+  // 95 % intervals of the gated figures (eval_gated_figures() order).
+  std::vector<stats::Interval> pooled_ci;
+  std::vector<std::vector<stats::Interval>> scenario_ci;  // one per scenario
+};
+
+// Pools the runs per scenario (in order of first appearance) and over all,
+// with the intervals.
+EvalResult make_eval_result(const std::string& detector, std::vector<EvalRun> runs);
+
 std::string format_eval_table(const EvalResult& r);
+// JSON (format 3): {"format": 3, "detector", "pooled": {figure: {"value",
+// "ci95", "n"}, visibility figures...}, "scenarios": {...}, "runs": [{"scenario",
+// "seed", "sample"}]}: the runs' samples make it a baseline for the paired gate.
 std::string format_eval_json(const EvalResult& r);
 
-// The baseline gate. A figure is worse when it moves in its bad direction by
-// more than its tolerance (docs/detectors.md):
-//   precision, recall, f1, f05: lower by more than 0.005 (absolute);
-//   duplicates, bulk_as_urination: any increase (exact);
-//   false_alarms_per_day: higher by more than 0.05 per day;
-//   latency_p50_s, latency_p95_s, post_latency_p95_s: higher by more than 10 % + 2 s;
-//   latency_max_s: higher by more than 25 % + 10 s.
-// Returns one line per worse figure, "pooled.f1: 0.9700 < baseline 0.9900 - 0.005",
-// for the pooled figures and for every scenario present in both.
-// `baseline_json` is a file written by --json; throws std::runtime_error when malformed.
+// The baseline gate, a paired comparison on the same seeds (docs/statistics.md):
+// for every scenario of the baseline and pooled, over the (scenario, seed)
+// runs both have, the difference new - baseline of each gated figure with a
+// bootstrap 95 % interval (the same resamples for both sides). A figure is
+// worse when that interval lies entirely on its bad side AND the difference is
+// larger than its tolerance (docs/detectors.md):
+//   precision, recall, f1, f05: 0.005 (absolute);
+//   duplicates, bulk_as_urination: 0;
+//   false_alarms_per_day: 0.05 per day;
+//   latency_p50_s, latency_p95_s, post_latency_p95_s: 10 % of the baseline + 2 s;
+//   latency_max_s: 25 % + 10 s.
+// Returns one line per worse figure naming it, its values, the difference and
+// its interval; and one line per baseline scenario missing from the run.
+// A baseline of one run (a labelled recording: no seed noise) is compared by
+// the tolerances alone. Throws std::runtime_error when the baseline is
+// malformed, has no runs (an old format), or a scenario shares fewer than 2
+// seeds with the run.
 std::vector<std::string> compare_with_baseline(const EvalResult& r, const std::string& baseline_json,
                                                const std::string& baseline_name);
+// The runs a baseline holds (scenario, seed, sample); throws std::runtime_error
+// naming the file when it is malformed or has no runs (an older format).
+std::vector<EvalRun> parse_eval_baseline(const std::string& baseline_json, const std::string& baseline_name);
 
 }  // namespace peebot
 

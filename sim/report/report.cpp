@@ -95,20 +95,6 @@ MatchResult match_detections(const std::vector<VoidEvent>& voids, const std::vec
 // Statistics
 // ---------------------------------------------------------------------------
 
-double percentile(std::vector<double> values, double p) {
-  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return std::isnan(v); }),
-               values.end());
-  if (values.empty() || std::isnan(p)) return kNoTime;
-  p = std::clamp(p, 0.0, 100.0);
-  std::sort(values.begin(), values.end());
-  const double h = static_cast<double>(values.size() - 1) * p / 100.0;
-  const std::size_t i = static_cast<std::size_t>(std::floor(h));
-  if (i + 1 >= values.size()) return values.back();
-  const double frac = h - static_cast<double>(i);
-  if (frac == 0.0) return values[i];
-  return values[i] + frac * (values[i + 1] - values[i]);
-}
-
 LatencyStats latency_stats(const std::vector<double>& values) {
   std::vector<double> v;
   v.reserve(values.size());
@@ -126,19 +112,27 @@ LatencyStats latency_stats(const std::vector<double>& values) {
   return s;
 }
 
-const char* verdict_name(Verdict v) {
-  switch (v) {
-    case Verdict::kMet: return "met";
-    case Verdict::kNotMet: return "not met";
-    default: return "n/a";
-  }
-}
-
 // ---------------------------------------------------------------------------
 // compute_report
 // ---------------------------------------------------------------------------
 
 namespace {
+
+// One run's verdict: the value's side of the target (n 1, no interval).
+Verdict one_run_verdict(const TargetResult& t) {
+  stats::Interval iv;
+  iv.value = t.value_s;
+  iv.n = 1;
+  return stats::judge(iv, t.target_s, t.direction());
+}
+
+// An event percentile: pooled over runs from its samples.
+void pool_percentile(TargetResult& t, double pct, std::vector<double> samples) {
+  t.pool.pool = stats::Pool::kPercentile;
+  t.pool.pct = pct;
+  t.rep = stats::Replicate{};
+  t.rep.samples = std::move(samples);
+}
 
 TargetResult make_target(std::string name, std::string description, double value, double target) {
   TargetResult t;
@@ -146,10 +140,9 @@ TargetResult make_target(std::string name, std::string description, double value
   t.description = std::move(description);
   t.value_s = value;
   t.target_s = target;
-  if (std::isnan(value) || std::isnan(target))
-    t.verdict = Verdict::kNotApplicable;
-  else
-    t.verdict = value < target ? Verdict::kMet : Verdict::kNotMet;
+  t.pool.pool = stats::Pool::kMean;  // a stage p99 (tens of thousands of updates a run): the runs' mean
+  t.rep.x = value;
+  t.verdict = one_run_verdict(t);
   return t;
 }
 
@@ -201,7 +194,10 @@ void add_architecture_targets(Report& r, const Trace& trace, const ReportParams&
     t.at_least = true;
     t.target_s = 0.999;
     t.value_s = received ? static_cast<double>(persisted) / static_cast<double>(received) : kNoTime;
-    t.verdict = std::isnan(t.value_s) ? Verdict::kNotApplicable : t.value_s >= t.target_s ? Verdict::kMet : Verdict::kNotMet;
+    t.pool.pool = stats::Pool::kRatio;
+    t.rep.num = static_cast<double>(persisted);
+    t.rep.den = static_cast<double>(received);
+    t.verdict = one_run_verdict(t);
     t.source = a == "wet" ? "seed 001's 70 and 10,000 msg/s (seed 000 states none)" : a == "streaming" ? "seed 001 (BO-4)" : "seed 002";
     t.evidence = fmt_count(persisted) + " of " + fmt_count(received) + " sampled updates received were persisted; dropped at the HWM " +
                  fmt_count(r.updates_dropped_hwm) + ", lost to faults " + fmt_count(r.updates_fault_lost);
@@ -258,7 +254,8 @@ void add_architecture_targets(Report& r, const Trace& trace, const ReportParams&
     t.unit = "count";
     t.target_s = 0;
     t.value_s = static_cast<double>(r.posts_duplicate + r.stored_duplicates);
-    t.verdict = t.value_s == 0 ? Verdict::kMet : Verdict::kNotMet;
+    t.rep.x = t.value_s;
+    t.verdict = one_run_verdict(t);
     t.source = a == "streaming" ? "seed 001 (BO-1)" : a == "polling" ? "seed 002 (event_id unique)" : "issue 7 (seed 000 states none)";
     t.evidence = fmt_count(r.posts_duplicate) + " events posted twice, " + fmt_count(r.stored_duplicates) +
                  " updates persisted twice, " + fmt_count(r.updates_replayed) + " replayed (reprocessed) rows";
@@ -269,7 +266,8 @@ void add_architecture_targets(Report& r, const Trace& trace, const ReportParams&
     o.unit = "count";
     o.target_s = 0;
     o.value_s = static_cast<double>(r.order_violations);
-    o.verdict = o.value_s == 0 ? Verdict::kMet : Verdict::kNotMet;
+    o.rep.x = o.value_s;
+    o.verdict = one_run_verdict(o);
     o.source = a == "streaming" ? "seed 001 (BO-1)" : "issue 7";
     o.evidence = fmt_count(r.order_violations) + " level-item updates persisted after a newer one of their item (" +
                  fmt_count(persisted_rows.size()) + " persisted rows checked)";
@@ -287,12 +285,14 @@ void add_architecture_targets(Report& r, const Trace& trace, const ReportParams&
     }
     const LatencyStats st = latency_stats(lat);
     TargetResult t = make_target("detection_to_tweet_p95", "P95 detection -> tweet", st.p95_s, 120.0);
+    pool_percentile(t, 95, lat);
     t.source = a == "streaming" ? "seed 001 (posting within 2 min, P95, of detection)" : "seed 002 (external actions)";
     t.evidence = fmt_count(st.count) + " sent posts, from the detection's emission";
     r.targets.push_back(t);
   }
   if (a == "polling") {
     TargetResult t = make_target("event_to_detection_p95", "P95 event -> detection", r.detection_latency.p95_s, 120.0);
+    pool_percentile(t, 95, r.detection_latencies_s);
     t.source = "seed 002 (analytics detection < 2 min; no percentile stated, P95 taken)";
     t.evidence = fmt_count(r.detection_latency.count) + " matched detections, from the true onset";
     r.targets.push_back(t);
@@ -434,6 +434,7 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
                                   params.target_persist_p99_s));
   r.targets.push_back(make_target("event_to_tweet_p95", "P95 event -> tweet", r.event_to_tweet.p95_s,
                                   params.target_tweet_p95_s));
+  pool_percentile(r.targets.back(), 95, r.event_to_tweet_s);
   r.architecture = params.architecture;
   r.offered_rate_per_s = params.offered_rate_per_s;
   if (params.architecture != "direct") add_architecture_targets(r, trace, params, void_of_det);
@@ -601,6 +602,7 @@ std::string format_report_text(const Report& r, const TraceMeta& meta) {
     tg.row({t.description, v + unit, (t.at_least ? ">= " : t.unit == "count" ? "= " : "< ") + fmt_g(t.target_s), verdict_name(t.verdict)});
   }
   out += tg.render("");
+  out += "(one run: n 1, no interval; several seeds pooled with intervals: peebot run --seeds, docs/statistics.md)\n";
   if (r.architecture != "direct") {
     out += "\nArchitecture \"" + r.architecture + "\" (docs/architectures.md): source and evidence of each target\n";
     for (const TargetResult& t : r.targets) out += "  " + t.name + ": " + t.source + "; " + t.evidence + "\n";
@@ -860,10 +862,276 @@ std::string format_report_json(const Report& r, const TraceMeta& meta) {
       j.null_field("met");
     else
       j.field("met", t.verdict == Verdict::kMet);
+    // One run: n 1 and no interval (docs/statistics.md); pooled runs: peebot report of several traces.
+    j.field("n", std::size_t{1});
+    j.null_field("ci95");
+    j.field("verdict", verdict_name(t.verdict));
     j.end_object();
   }
   j.end_array();
 
+  j.end_object();
+  return j.str();
+}
+
+}  // namespace peebot
+
+// ---------------------------------------------------------------------------
+// Replications
+// ---------------------------------------------------------------------------
+
+namespace peebot {
+
+namespace {
+
+RunFigure truth_ratio(const char* name, const char* description, double num, double den) {
+  RunFigure f;
+  f.name = name;
+  f.description = description;
+  f.unit = "fraction";
+  f.spec.pool = stats::Pool::kRatio;
+  f.spec.empty = 1.0;  // the report's conventions: no detection -> precision 1, no void -> recall 1
+  f.rep.num = num;
+  f.rep.den = den;
+  return f;
+}
+
+const char* pool_name(stats::Pool p) {
+  switch (p) {
+    case stats::Pool::kMean: return "mean";
+    case stats::Pool::kSum: return "sum";
+    case stats::Pool::kRatio: return "ratio";
+    case stats::Pool::kPercentile: return "percentile";
+  }
+  return "?";
+}
+
+const char* direction_name(stats::Direction d) {
+  switch (d) {
+    case stats::Direction::kBelow: return "below";
+    case stats::Direction::kAtMost: return "at_most";
+    case stats::Direction::kAtLeast: return "at_least";
+  }
+  return "?";
+}
+
+const char* direction_sign(stats::Direction d) {
+  return d == stats::Direction::kAtLeast ? ">= " : d == stats::Direction::kAtMost ? "<= " : "< ";
+}
+
+}  // namespace
+
+std::vector<RunFigure> run_figures(const Report& r) {
+  std::vector<RunFigure> out;
+  for (const TargetResult& t : r.targets) {
+    RunFigure f;
+    f.name = t.name;
+    f.description = t.description;
+    f.unit = t.unit;
+    f.target = t.target_s;
+    f.direction = t.direction();
+    f.source = t.source;
+    f.spec = t.pool;
+    f.rep = t.rep;
+    out.push_back(std::move(f));
+  }
+  if (r.has_truth) {
+    const double tp = static_cast<double>(r.match.tp), fp = static_cast<double>(r.match.fp),
+                 fn = static_cast<double>(r.match.fn);
+    out.push_back(truth_ratio("precision", "precision (urination detections vs voids)", tp, tp + fp));
+    out.push_back(truth_ratio("recall", "recall", tp, tp + fn));
+    out.push_back(truth_ratio("f1", "F1", 2 * tp, 2 * tp + fp + fn));  // = 2PR / (P + R)
+    for (double pct : {50.0, 95.0}) {
+      RunFigure f;
+      f.name = pct == 50 ? "detection_latency_p50" : "detection_latency_p95";
+      f.description = pct == 50 ? "P50 event -> detection" : "P95 event -> detection";
+      f.unit = "s";
+      f.spec.pool = stats::Pool::kPercentile;
+      f.spec.pct = pct;
+      f.rep.samples = r.detection_latencies_s;
+      out.push_back(std::move(f));
+    }
+    RunFigure d;
+    d.name = "duplicate_detections";
+    d.description = "detections of a use already detected, per run";
+    d.unit = "count";
+    d.rep.x = static_cast<double>(r.match.duplicates.size());
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string format_run_figures_json(const std::vector<RunFigure>& figs) {
+  JsonWriter j;
+  j.begin_array();
+  for (const RunFigure& f : figs) {
+    j.begin_object();
+    j.field("name", f.name);
+    j.field("description", f.description);
+    j.field("unit", f.unit);
+    j.field("target", f.target);
+    j.field("direction", direction_name(f.direction));
+    j.field("source", f.source);
+    j.field("pool", pool_name(f.spec.pool));
+    j.field("pct", f.spec.pct);
+    j.field("empty", f.spec.empty);
+    j.field("x", f.rep.x);
+    j.field("num", f.rep.num);
+    j.field("den", f.rep.den);
+    j.key("samples");
+    j.begin_array();
+    for (double v : f.rep.samples) j.value(v);
+    j.end_array();
+    j.end_object();
+  }
+  j.end_array();
+  return j.str();
+}
+
+std::vector<RunFigure> parse_run_figures(const JsonValue& v) {
+  auto bad = [](const std::string& what) { return std::runtime_error("run figures: " + what); };
+  if (v.kind != JsonValue::Kind::kArray) throw bad("expected an array of figures");
+  std::vector<RunFigure> out;
+  for (const JsonValue& o : v.items) {
+    if (!o.is_object()) throw bad("expected an object per figure");
+    auto text = [&](const char* k) {
+      const JsonValue* m = o.find(k);
+      if (!m || m->kind != JsonValue::Kind::kString) throw bad(std::string("`") + k + "` missing or not a string");
+      return m->text;
+    };
+    auto number = [&](const char* k) {
+      const JsonValue* m = o.find(k);
+      if (!m || (m->kind != JsonValue::Kind::kNumber && m->kind != JsonValue::Kind::kNull))
+        throw bad(std::string("`") + k + "` missing or not a number");
+      return m->kind == JsonValue::Kind::kNull ? stats::kNaN : m->num;
+    };
+    RunFigure f;
+    f.name = text("name");
+    f.description = text("description");
+    f.unit = text("unit");
+    f.source = text("source");
+    f.target = number("target");
+    const std::string dir = text("direction"), pool = text("pool");
+    if (dir == "below") f.direction = stats::Direction::kBelow;
+    else if (dir == "at_most") f.direction = stats::Direction::kAtMost;
+    else if (dir == "at_least") f.direction = stats::Direction::kAtLeast;
+    else throw bad(f.name + ": `direction` \"" + dir + "\": expected below, at_most or at_least");
+    if (pool == "mean") f.spec.pool = stats::Pool::kMean;
+    else if (pool == "sum") f.spec.pool = stats::Pool::kSum;
+    else if (pool == "ratio") f.spec.pool = stats::Pool::kRatio;
+    else if (pool == "percentile") f.spec.pool = stats::Pool::kPercentile;
+    else throw bad(f.name + ": `pool` \"" + pool + "\": expected mean, sum, ratio or percentile");
+    f.spec.pct = number("pct");
+    f.spec.empty = number("empty");
+    f.rep.x = number("x");
+    f.rep.num = number("num");
+    f.rep.den = number("den");
+    const JsonValue* s = o.find("samples");
+    if (!s || s->kind != JsonValue::Kind::kArray) throw bad(f.name + ": `samples` missing or not an array");
+    f.rep.samples.reserve(s->items.size());
+    for (const JsonValue& x : s->items) f.rep.samples.push_back(x.kind == JsonValue::Kind::kNull ? stats::kNaN : x.num);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+const PooledFigure* PooledReport::find(const std::string& name) const {
+  for (const PooledFigure& f : figures)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+PooledReport pool_runs(const std::vector<std::vector<RunFigure>>& runs) {
+  PooledReport p;
+  std::vector<std::string> names;
+  for (const auto& run : runs)
+    for (const RunFigure& f : run)
+      if (std::find(names.begin(), names.end(), f.name) == names.end()) names.push_back(f.name);
+  for (const std::string& name : names) {
+    const RunFigure* first = nullptr;
+    std::vector<stats::Replicate> reps(runs.size());
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      for (const RunFigure& f : runs[i])
+        if (f.name == name) {
+          if (!first) first = &f;
+          reps[i] = f.rep;
+        }
+    PooledFigure pf;
+    pf.name = name;
+    pf.description = first->description;
+    pf.unit = first->unit;
+    pf.source = first->source;
+    pf.target = first->target;
+    pf.direction = first->direction;
+    pf.iv = stats::estimate(first->spec, reps);
+    pf.verdict = stats::judge(pf.iv, pf.target, pf.direction);
+    p.figures.push_back(std::move(pf));
+  }
+  return p;
+}
+
+bool figure_settled(const PooledFigure& f, double rel) {
+  if (std::isnan(f.iv.value)) return true;
+  if (!f.iv.has_ci()) return false;
+  if (!std::isnan(f.target) && (f.verdict == Verdict::kMet || f.verdict == Verdict::kNotMet)) return true;
+  return f.iv.half_width() <= rel * std::fabs(f.iv.value);
+}
+
+std::string format_pooled_text(const PooledReport& p) {
+  std::string out = "Pooled over " + std::to_string(p.seeds.size()) + " replications of \"" + p.scenario + "\" (seeds";
+  for (std::size_t i = 0; i < p.seeds.size() && i < 12; ++i) out += " " + std::to_string(p.seeds[i]);
+  if (p.seeds.size() > 12) out += " ... " + std::to_string(p.seeds.back());
+  out += "): value, 95 % interval (docs/statistics.md), n, target, verdict\n\n";
+  Table t("lrlrrl");
+  t.row({"figure", "value", "95 % interval", "n", "target", "verdict"});
+  for (const PooledFigure& f : p.figures) {
+    const bool s = f.unit == "s";
+    auto num = [&](double v) { return s ? fmt_s(v) : std::isnan(v) ? std::string("-") : printf_str("%.4g", v); };
+    const std::string unit = s ? " s" : f.unit == "fraction" ? "" : " " + f.unit;
+    t.row({f.description, num(f.iv.value) + unit,
+           f.iv.has_ci() ? "[" + num(f.iv.lo) + ", " + num(f.iv.hi) + "]" : std::string("(no interval)"),
+           fmt_n(f.iv.n), std::isnan(f.target) ? std::string("-") : direction_sign(f.direction) + fmt_g(f.target),
+           std::isnan(f.target) ? std::string("-") : std::string(verdict_name(f.verdict))});
+  }
+  out += t.render("");
+  return out;
+}
+
+std::string format_pooled_json(const PooledReport& p) {
+  JsonWriter j;
+  j.begin_object();
+  j.field("scenario", p.scenario);
+  j.field("n", p.seeds.size());
+  j.key("seeds");
+  j.begin_array();
+  for (long s : p.seeds) j.value(s);
+  j.end_array();
+  j.key("figures");
+  j.begin_object();
+  for (const PooledFigure& f : p.figures) {
+    j.key(f.name);
+    j.begin_object();
+    j.field("value", f.iv.value);
+    j.key("ci95");
+    if (f.iv.has_ci()) {
+      j.begin_array();
+      j.value(f.iv.lo);
+      j.value(f.iv.hi);
+      j.end_array();
+    } else {
+      j.null();
+    }
+    j.field("n", f.iv.n);
+    if (std::isnan(f.target)) j.null_field("verdict");
+    else j.field("verdict", verdict_name(f.verdict));
+    j.field("target", f.target);
+    j.field("direction", direction_name(f.direction));
+    j.field("unit", f.unit);
+    j.field("description", f.description);
+    if (!f.source.empty()) j.field("source", f.source);
+    j.end_object();
+  }
+  j.end_object();
   j.end_object();
   return j.str();
 }

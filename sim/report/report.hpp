@@ -9,6 +9,8 @@
 
 #include "../pipeline/records.hpp"
 #include "../scenario/scenario.hpp"
+#include "../stats/stats.hpp"
+#include "json.hpp"
 #include "../trace/trace.hpp"
 
 namespace peebot {
@@ -81,14 +83,6 @@ double f_beta(double precision, double recall, double beta);
 // Statistics
 // ---------------------------------------------------------------------------
 
-// The p-th percentile, p in [0, 100] (clamped), by linear interpolation
-// between closest ranks: with the n values sorted x[0..n-1], h = (n-1) p/100,
-// result = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]).
-// This is Hyndman & Fan type 7, numpy.percentile's default ("linear").
-// NaN values in the input are ignored; returns NaN when no value is left or
-// p is NaN.
-double percentile(std::vector<double> values, double p);
-
 // Summary of a latency sample (seconds). NaN fields when count == 0.
 struct LatencyStats {
   std::size_t count = 0;
@@ -112,7 +106,9 @@ struct NamedLatency {
   LatencyStats stats;
 };
 
-enum class Verdict { kMet, kNotMet, kNotApplicable };
+// met / not met / undecided (across replications) / n/a: sim/stats/stats.hpp.
+using stats::Verdict;
+using stats::verdict_name;
 
 struct TargetResult {
   std::string name;             // e.g. "ingest_to_dashboard_p99"
@@ -125,6 +121,15 @@ struct TargetResult {
   bool at_least = false;        // met: value >= target (a fraction that must be reached)
   std::string source;           // who states it: "seed 001", "seed 002", "issue 7" (none: the testbed's own)
   std::string evidence;         // what the figure is made of, e.g. "998 of 1000 sampled updates persisted"
+  // How the figure pools over replications (docs/statistics.md) and this
+  // run's raw material for it: an event percentile keeps its samples, the
+  // throughput its persisted / received counts, a stage p99 or a count its value.
+  stats::FigureSpec pool;
+  stats::Replicate rep;
+  // met when value < target, <= target (unit "count") or >= target (at_least).
+  stats::Direction direction() const {
+    return at_least ? stats::Direction::kAtLeast : unit == "count" ? stats::Direction::kAtMost : stats::Direction::kBelow;
+  }
 };
 
 struct Report {
@@ -218,6 +223,62 @@ std::string format_report_text(const Report& report, const TraceMeta& meta);
 // infinities written as null; truth-only sections are null without truth).
 std::string format_report_json(const Report& report, const TraceMeta& meta);
 
-const char* verdict_name(Verdict v);  // "met", "not met", "n/a"
+
+// ---------------------------------------------------------------------------
+// Replications (docs/statistics.md)
+// ---------------------------------------------------------------------------
+
+// One verdict figure of one run, with what pooling it over runs needs.
+struct RunFigure {
+  std::string name;         // "event_to_tweet_p95", "precision", ...
+  std::string description;  // "P95 event -> tweet"
+  std::string unit;         // "s", "fraction", "count"
+  double target = kNoTime;  // NaN: no target, no verdict
+  stats::Direction direction = stats::Direction::kBelow;
+  std::string source;       // who states the target
+  stats::FigureSpec spec;
+  stats::Replicate rep;
+};
+
+// The figures of a run that carry a target or a verdict: every target, then
+// (with truth) precision, recall, F1 and the detection latency p50 and p95,
+// and the detections counted twice (match duplicates).
+std::vector<RunFigure> run_figures(const Report& r);
+
+// The hand-over of a run's figures between processes (sweep point files):
+// a JSON array, numbers written to round-trip; parse_run_figures reads it back
+// (throws std::runtime_error saying what is malformed).
+std::string format_run_figures_json(const std::vector<RunFigure>& figs);
+std::vector<RunFigure> parse_run_figures(const JsonValue& v);
+
+struct PooledFigure {
+  std::string name, description, unit, source;
+  double target = kNoTime;
+  stats::Direction direction = stats::Direction::kBelow;
+  stats::Interval iv;  // value and 95 % interval over the runs
+  Verdict verdict = Verdict::kNotApplicable;
+};
+
+// Runs of one scenario pooled: per figure (by name, in the first run's order)
+// its value, 95 % interval, n and verdict (sim/stats). A figure a run lacks
+// counts as no data in that run.
+struct PooledReport {
+  std::string scenario;
+  std::vector<long> seeds;
+  std::vector<PooledFigure> figures;
+  const PooledFigure* find(const std::string& name) const;
+};
+PooledReport pool_runs(const std::vector<std::vector<RunFigure>>& runs);
+
+// --until-ci: a figure is settled when its verdict is met or not met, or its
+// interval's half-width is within rel of |value| (a figure without a target:
+// the half-width only). A figure with no value is settled (nothing to wait for).
+bool figure_settled(const PooledFigure& f, double rel);
+
+// Text: one line per figure "value [lo, hi]  n  target  verdict"; JSON: an
+// object {"scenario", "n", "seeds", "figures": {name: {"value", "ci95", "n",
+// "verdict", "target", "unit", "description"}}}.
+std::string format_pooled_text(const PooledReport& p);
+std::string format_pooled_json(const PooledReport& p);
 
 }  // namespace peebot

@@ -190,7 +190,7 @@ void flatten_json(const JsonValue& v, const std::string& prefix, SweepCells& out
 }
 
 std::string format_sweep_point(const SweepSpec& s, const std::string& scenario_text, const SweepPoint& p,
-                               const std::string& report_json) {
+                               const std::string& report_json, const std::string& run_figures_json) {
   std::string o = "{\n  \"format\": \"" + std::string(kPointFormat) + "\",\n  \"format_version\": " +
                   std::to_string(kPointFormatVersion) + ",\n  \"sweep\": {\n    \"scenario\": \"" +
                   json_escape(s.scenario_path) + "\",\n    \"vary\": [";
@@ -207,6 +207,10 @@ std::string format_sweep_point(const SweepSpec& s, const std::string& scenario_t
   }
   o += ",\n    \"seed\": " + std::to_string(p.seed) + "\n  },\n  \"report\": " + report_json;
   while (!o.empty() && (o.back() == '\n' || o.back() == ' ')) o.pop_back();
+  if (!run_figures_json.empty()) {
+    o += ",\n  \"replication\": " + run_figures_json;
+    while (!o.empty() && (o.back() == '\n' || o.back() == ' ')) o.pop_back();
+  }
   return o + "\n}\n";
 }
 
@@ -709,6 +713,116 @@ std::string sweep_chart(const SweepTable& t, const std::string& figure, bool htm
     h += "</tr>\n";
   }
   return h + "</table>\n<p>Each cell: mean (min &ndash; max, runs with a value).</p>\n</body></html>\n";
+}
+
+// ---------------------------------------------------------------------------
+// Intervals per grid point
+// ---------------------------------------------------------------------------
+
+namespace {
+
+std::string input_text(const JsonValue& v) {
+  return v.kind == JsonValue::Kind::kString ? v.text : v.kind == JsonValue::Kind::kNumber ? shortest(v.num) : std::string();
+}
+
+}  // namespace
+
+SweepSummary summarize_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
+  struct Run {
+    std::size_t index;
+    std::vector<std::string> values;
+    long seed;
+    std::vector<RunFigure> figures;
+  };
+  std::vector<Run> runs;
+  SweepSummary out;
+  for (std::size_t f = 0; f < texts.size(); ++f) {
+    JsonValue v;
+    try {
+      v = parse_json(texts[f]);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(names.at(f) + ": " + e.what());
+    }
+    const JsonValue* rep = v.find("replication");
+    const JsonValue* in = v.find("inputs");
+    const JsonValue* idx = v.find("index");
+    if (!rep) continue;  // written without run figures
+    if (!in || !in->is_object() || !idx) throw std::runtime_error(names.at(f) + ": expected the members index and inputs");
+    Run r;
+    r.index = static_cast<std::size_t>(idx->number());
+    r.seed = 0;
+    std::vector<std::string> keys;
+    for (const auto& [k, val] : in->members) {
+      if (k == "point") continue;
+      if (k == "seed") { r.seed = static_cast<long>(val.number()); continue; }
+      keys.push_back(k);
+      r.values.push_back(input_text(val));
+    }
+    if (out.axis_keys.empty()) out.axis_keys = keys;
+    try {
+      r.figures = parse_run_figures(*rep);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(names.at(f) + ": replication: " + e.what());
+    }
+    runs.push_back(std::move(r));
+  }
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.index < b.index; });
+  std::vector<std::vector<std::size_t>> members;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    std::size_t g = 0;
+    while (g < out.groups.size() && out.groups[g].values != runs[i].values) ++g;
+    if (g == out.groups.size()) {
+      out.groups.push_back(SweepGroup{runs[i].values, {}});
+      members.emplace_back();
+    }
+    members[g].push_back(i);
+  }
+  for (std::size_t g = 0; g < out.groups.size(); ++g) {
+    std::vector<std::vector<RunFigure>> figs;
+    std::vector<long> seeds;
+    for (std::size_t i : members[g]) {
+      figs.push_back(std::move(runs[i].figures));
+      seeds.push_back(runs[i].seed);
+    }
+    out.groups[g].pooled = pool_runs(figs);
+    out.groups[g].pooled.seeds = seeds;
+  }
+  return out;
+}
+
+std::string format_sweep_summary_csv(const SweepSummary& s) {
+  std::string o;
+  for (const auto& k : s.axis_keys) o += csv_field(k) + ",";
+  o += "figure,value,ci95_lo,ci95_hi,n,target,direction,verdict,unit,description\n";
+  auto num = [](double v) { return std::isfinite(v) ? shortest(v) : std::string(); };
+  for (const SweepGroup& g : s.groups)
+    for (const PooledFigure& f : g.pooled.figures) {
+      for (const auto& v : g.values) o += csv_field(v) + ",";
+      const char* dir = f.direction == stats::Direction::kAtLeast ? "at_least"
+                        : f.direction == stats::Direction::kAtMost ? "at_most" : "below";
+      o += csv_field(f.name) + "," + num(f.iv.value) + "," + num(f.iv.lo) + "," + num(f.iv.hi) + "," +
+           std::to_string(f.iv.n) + "," + num(f.target) + "," + (std::isnan(f.target) ? "" : dir) + "," +
+           (std::isnan(f.target) ? std::string() : csv_field(verdict_name(f.verdict))) + "," + csv_field(f.unit) + "," +
+           csv_field(f.description) + "\n";
+    }
+  return o;
+}
+
+std::string format_sweep_summary_text(const SweepSummary& s) {
+  std::string o;
+  for (const SweepGroup& g : s.groups) {
+    std::string head;
+    for (std::size_t i = 0; i < g.values.size() && i < s.axis_keys.size(); ++i)
+      head += (head.empty() ? "" : " ") + s.axis_keys[i] + "=" + g.values[i];
+    o += (head.empty() ? std::string("all runs") : head) + " (n " + std::to_string(g.pooled.seeds.size()) + "):\n";
+    for (const PooledFigure& f : g.pooled.figures) {
+      if (std::isnan(f.target)) continue;
+      o += "  " + f.name + ": " + stats::format_interval(f.iv, "%.4g") + ", target " +
+           (f.direction == stats::Direction::kAtLeast ? ">= " : f.direction == stats::Direction::kAtMost ? "<= " : "< ") +
+           shortest(f.target) + ": " + verdict_name(f.verdict) + "\n";
+    }
+  }
+  return o;
 }
 
 }  // namespace peebot

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../report/json.hpp"
+#include "../report/report.hpp"
 
 namespace peebot {
 
@@ -66,9 +67,11 @@ using SweepCells = std::vector<std::pair<std::string, JsonValue>>;  // (column, 
 void flatten_json(const JsonValue& v, const std::string& prefix, SweepCells& out);
 
 // A point's result as the text `peebot sweep --point` writes and --merge reads
-// (JSON): the sweep it belongs to, its index, its inputs and its report.
+// (JSON): the sweep it belongs to, its index, its inputs and its report, and
+// (when given) the run's verdict figures with their raw material
+// (format_run_figures_json), which --merge pools per grid point.
 std::string format_sweep_point(const SweepSpec& s, const std::string& scenario_text, const SweepPoint& p,
-                               const std::string& report_json);
+                               const std::string& report_json, const std::string& run_figures_json = "");
 
 struct SweepColumn {
   std::string name;
@@ -92,6 +95,26 @@ struct SweepTable {
 // when every value is an integer; else float with NaN for no value).
 // Throws std::runtime_error naming the file (names[i]) and what is wrong.
 SweepTable merge_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names);
+
+// The runs of each grid point (its seeds) pooled: per verdict figure the
+// value, 95 % interval, n and verdict (docs/statistics.md). One entry per
+// combination of the axes' values, in grid order; points written without
+// run figures (an older peebot) are left out. Throws std::runtime_error naming
+// the file when a point's figures are malformed.
+struct SweepGroup {
+  std::vector<std::string> values;  // one per axis (as the inputs give them)
+  PooledReport pooled;
+};
+struct SweepSummary {
+  std::vector<std::string> axis_keys;
+  std::vector<SweepGroup> groups;
+};
+SweepSummary summarize_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names);
+// One row per (grid point, figure): the axes, figure, value, ci95_lo, ci95_hi,
+// n, target, direction, verdict, unit, description.
+std::string format_sweep_summary_csv(const SweepSummary& s);
+// Per grid point, the figures that have a target: value [lo, hi] n verdict.
+std::string format_sweep_summary_text(const SweepSummary& s);
 
 // CSV (RFC 4180): a header of column names, one line per row; numbers in the
 // shortest text that reads back to the same double, no value as an empty field.

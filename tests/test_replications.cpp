@@ -1,0 +1,119 @@
+// Replications through the binary: peebot run --seeds writes one trace per
+// seed and pools them; peebot report pools a run directory the same way;
+// --until-ci stops; bad --seeds / --jobs (docs/statistics.md).
+#include <filesystem>
+#include <string>
+
+#include "cli_support.hpp"
+#include "sim/report/json.hpp"
+
+using namespace peebot;
+using namespace peebot::test;
+
+namespace {
+
+const char* kTiny =
+    "[scenario]\nname = \"tiny\"\nstart = \"2025-01-06T05:00:00Z\"\nduration = \"6h\"\nseed = 1\n"
+    "[crew]\nsize = 5\nupa_share = 1.0\n[background]\nrate = 2\nitems = 10\n";
+
+std::size_t traces_in(const std::string& dir) {
+  std::size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.path().extension() == ".h5";
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("run --seeds writes one trace per replication and pools every target with interval, n and verdict", "[cli][replications]") {
+  const std::string sc = write_file("tiny.toml", kTiny);
+  const std::string dir = tmp_path("reps");
+  const Result r = run_peebot("run " + sc + " --seeds 1..4 --jobs 2 -o " + dir + " --json");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  REQUIRE(traces_in(dir) == 4);
+  const JsonValue j = parse_json(r.out.substr(r.out.find('{')));
+  REQUIRE(j.find("n")->num == 4);
+  const JsonValue* figs = j.find("figures");
+  REQUIRE(figs);
+  for (const char* name : {"ingest_to_dashboard_p99", "ingest_to_persisted_p99", "event_to_tweet_p95", "precision",
+                           "recall", "f1", "detection_latency_p95"}) {
+    INFO(name);
+    const JsonValue* f = figs->find(name);
+    REQUIRE(f);
+    REQUIRE(f->find("value"));
+    REQUIRE(f->find("ci95"));
+    REQUIRE(f->find("ci95")->kind == JsonValue::Kind::kArray);
+    REQUIRE(f->find("n")->num == 4);
+    REQUIRE(f->find("verdict"));
+  }
+  const std::string v = figs->find("event_to_tweet_p95")->find("verdict")->text;
+  REQUIRE((v == "met" || v == "not met" || v == "undecided"));
+  // The interval holds the value.
+  const JsonValue* e = figs->find("event_to_tweet_p95");
+  REQUIRE(e->find("ci95")->items[0].num <= e->find("value")->num);
+  REQUIRE(e->find("value")->num <= e->find("ci95")->items[1].num);
+
+  // peebot report of the run directory pools the same traces to the same figures.
+  const Result rep = run_peebot("report " + dir + " --json");
+  REQUIRE(rep.code == 0);
+  REQUIRE(rep.out == r.out.substr(r.out.find('{')));
+  const Result text = run_peebot("report " + dir);
+  REQUIRE(text.code == 0);
+  REQUIRE(text.out.find("Pooled over 4 replications") != std::string::npos);
+  REQUIRE(text.out.find("95 % interval") != std::string::npos);
+
+  // One trace is n 1: no interval, the value's side.
+  const Result one = run_peebot("report " + dir + "/tiny-seed1.h5 --json");
+  REQUIRE(one.code == 0);
+  REQUIRE(one.out.find("\"n\": 1") != std::string::npos);
+  REQUIRE(one.out.find("\"ci95\": null") != std::string::npos);
+
+  // The same seed twice, or traces of another scenario, do not pool.
+  const Result twice = run_peebot("report " + dir + "/tiny-seed1.h5 " + dir + "/tiny-seed1.h5");
+  REQUIRE(twice.code == 2);
+  REQUIRE(twice.out.find("seed 1") != std::string::npos);
+  const Result other = run_peebot("run " + sc + " --seed 9 --set crew.size=3 --quiet -o " + tmp_path("other.h5"));
+  REQUIRE(other.code == 0);
+  const Result mixed = run_peebot("report " + dir + "/tiny-seed1.h5 " + tmp_path("other.h5"));
+  REQUIRE(mixed.code == 2);
+  REQUIRE(mixed.out.find("not a replication") != std::string::npos);
+}
+
+TEST_CASE("run --until-ci stops once every verdict is decided, and says which figure needed the most", "[cli][replications]") {
+  const std::string sc = write_file("tiny-ci.toml", kTiny);
+  const std::string dir = tmp_path("reps-ci");
+  // Targets far from the values: every verdict is decided after a few replications.
+  const Result r = run_peebot("run " + sc + " --set report.target_tweet_p95=\\\"1d\\\" --seeds 1..2 --until-ci 5% "
+                              "--max-seeds 12 --jobs 2 -o " + dir);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("until-ci 5 %: every verdict figure decided or within 5 % after") != std::string::npos);
+  REQUIRE(r.out.find("the one that needed the most: ") != std::string::npos);
+  REQUIRE(traces_in(dir) < 12);
+
+  // A relative width no interval reaches: it stops at --max-seeds and names what is still open, unless
+  // every target is decided by then (then it says so as above).
+  const std::string dir2 = tmp_path("reps-ci2");
+  const Result m = run_peebot("run " + sc + " --seeds 1..2 --until-ci 0.001% --max-seeds 3 --jobs 2 -o " + dir2);
+  INFO(m.out);
+  REQUIRE(m.code == 0);
+  REQUIRE(traces_in(dir2) <= 3);
+  const bool open = m.out.find("NOT settled at --max-seeds 3:") != std::string::npos;
+  const bool decided = m.out.find("every verdict figure decided or within") != std::string::npos;
+  REQUIRE(open != decided);
+  if (open) REQUIRE(traces_in(dir2) == 3);
+
+  // Bad use: exit 2 before any run.
+  REQUIRE(run_peebot("run " + sc + " --until-ci 5%").code == 2);                    // no --max-seeds
+  REQUIRE(run_peebot("run " + sc + " --until-ci 150% --max-seeds 4").code == 2);    // not a relative width
+  REQUIRE(run_peebot("run " + sc + " --seeds 1..3 --seed 2").code == 2);
+  REQUIRE(run_peebot("run " + sc + " --seeds=-1").code == 2);
+}
+
+TEST_CASE("--jobs far above the CPUs is capped with a warning", "[cli][replications]") {
+  const std::string sc = write_file("tiny-jobs.toml", kTiny);
+  const Result r = run_peebot("run " + sc + " --seeds 1..2 --jobs 4096 -o " + tmp_path("reps-jobs"));
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("warning: --jobs 4096 is more than the") != std::string::npos);
+}
