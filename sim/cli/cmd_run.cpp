@@ -134,8 +134,17 @@ int run_seeds(const po::variables_map& vm, const std::string& path, const std::v
         all_settled = false;
       }
     }
-    if (!quiet)
-      std::fprintf(stderr, "run: %zu replications: %s\n", all.size(), all_settled ? "every verdict figure settled" : "not settled yet");
+    if (!quiet) {
+      std::string state;
+      for (const PooledFigure& f : pooled.figures) {
+        if (std::isnan(f.target)) continue;
+        char b[160];
+        std::snprintf(b, sizeof b, "%s%s %s (half-width %.1f %%)", state.empty() ? "" : ", ", f.name.c_str(),
+                      verdict_name(f.verdict), f.iv.has_ci() ? 100 * f.iv.half_width() / std::fabs(f.iv.value) : NAN);
+        state += b;
+      }
+      std::fprintf(stderr, "run: %zu replications: %s\n", all.size(), state.c_str());
+    }
     if (all_settled || static_cast<long>(all.size()) >= max_seeds) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%g %%", rel * 100);
@@ -145,7 +154,11 @@ int run_seeds(const po::variables_map& vm, const std::string& path, const std::v
           if (!std::isnan(pooled.figures[i].target) && settled_at[i] >= most) { most = settled_at[i]; k = i; }
         summary = "until-ci " + std::string(buf) + ": every verdict figure decided or within " + buf + " after " +
                   std::to_string(all.size()) + " replications; the one that needed the most: " + pooled.figures[k].name +
-                  " (settled at n " + std::to_string(most) + ")\n";
+                  " (settled at n " + std::to_string(most) + "); each settled at n:";
+        for (std::size_t i = 0; i < pooled.figures.size(); ++i)
+          if (!std::isnan(pooled.figures[i].target))
+            summary += " " + pooled.figures[i].name + " " + std::to_string(settled_at[i]);
+        summary += "\n";
       } else {
         summary = "until-ci " + std::string(buf) + ": NOT settled at --max-seeds " + std::to_string(max_seeds) + ":";
         for (std::size_t i = 0; i < pooled.figures.size(); ++i) {
