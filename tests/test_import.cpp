@@ -63,7 +63,8 @@ TEST_CASE("the ISSP recording imports: NODE3000005 + continued + NODE3000004, an
   REQUIRE(r.summary.kept_per_item[kUpaState] == 3);
   REQUIRE(r.summary.folded == 0);
   REQUIRE(r.summary.out_of_order == 0);
-  REQUIRE(r.summary.gaps == 6);
+  // Tank and UPA state only (change-only items): its silences (47 min at most) are not gaps.
+  REQUIRE(r.summary.gaps == 0);
   REQUIRE(r.meta.mode == "import");
   REQUIRE_FALSE(r.meta.has_truth);
   REQUIRE(r.meta.epoch_utc == "2023-09-18T00:00:00Z");
@@ -74,8 +75,8 @@ TEST_CASE("the ISSP recording imports: NODE3000005 + continued + NODE3000004, an
   REQUIRE(std::isnan(r.telemetry[kUrineTank].front().t_emit_s));
   REQUIRE(r.telemetry[kUpaState][1].value == 32);
   REQUIRE(abs_time(r, kUpaState, 1) == unix_of("2023-09-19T02:09:38Z"));
-  // 13 -> 71 % from 07:15:26 UTC at ~1 % / 3 s: one bulk transfer. (The 12 -> 13
-  // at 07:15:20 comes after 47 min without an update, a gap: not a rise.)
+  // 12 -> 71 % from 07:15:20 UTC at ~1 % / 3 s: one bulk transfer (its first
+  // +1 % comes after 47 min of a flat tank, which is not a gap).
   const FeedStats st = compute_feed_stats(r.telemetry[kUrineTank], r.telemetry[kUpaState],
                                           los_windows_of(r.telemetry[kSignal]), r.meta.epoch_unix_s);
   REQUIRE(st.bulk_transfers == 1);
@@ -83,8 +84,8 @@ TEST_CASE("the ISSP recording imports: NODE3000005 + continued + NODE3000004, an
   for (const auto& e : st.rise_events) {
     if (!e.bulk) continue;
     found = true;
-    REQUIRE(r.meta.epoch_unix_s + e.onset_s == unix_of("2023-09-19T07:15:26Z"));
-    REQUIRE(e.start_pct == 13);
+    REQUIRE(r.meta.epoch_unix_s + e.onset_s == unix_of("2023-09-19T07:15:20Z"));
+    REQUIRE(e.start_pct == 12);
     REQUIRE(e.peak_pct == 71);
   }
   REQUIRE(found);
@@ -128,8 +129,12 @@ TEST_CASE("the pisslog recording imports from the logger's CET clock, folding it
   REQUIRE(r.summary.kept == 70839);
   REQUIRE(r.summary.folded == 41243);
   REQUIRE(r.summary.out_of_order == 0);
-  REQUIRE(r.summary.gaps == 1346);
-  REQUIRE(r.telemetry[kSignal].size() == 2 * 1346);
+  // Tank only: change-only, so only its silences of 12 h or more are gaps: the
+  // 6 logger outages (15.3 h .. 5.6 days), not its 1,340 quiet stretches of
+  // 10 min .. 5.7 h (a flat tank: crew asleep, UPA in standby).
+  REQUIRE(r.summary.gap_rule == GapRule::kChangeOnly);
+  REQUIRE(r.summary.gaps == 6);
+  REQUIRE(r.telemetry[kSignal].size() == 2 * 6);
   REQUIRE(r.meta.epoch_utc == "2024-12-26T00:00:00Z");
   // 2024-12-26 02:26:41 CET is 01:26:41 UTC; 2025-03-21 12:09:49 CET is 11:09:49 UTC.
   REQUIRE(abs_time(r, kUrineTank, 0) == unix_of("2024-12-26T01:26:41Z"));
@@ -269,7 +274,21 @@ TEST_CASE("files merge per item in time order, and repeats fold, and out-of-orde
   REQUIRE(r.meta.epoch_utc == "2025-01-06T00:00:00Z");
   REQUIRE(tank[0].t_s == 10 * 3600);
   REQUIRE(tank[0].iss_time_h == Approx(iss_timestamp_hours(unix_of("2025-01-06T10:00:00Z"))));
-  // 09:00 -> 10:00 without any update: one gap, as TIME_000001 LOS (0) then AOS (24).
+  // Tank and UPA state alone are change-only: by default an hour's silence is not a gap.
+  REQUIRE(r.summary.gaps == 0);
+  REQUIRE(r.summary.gap_rule == GapRule::kChangeOnly);
+  REQUIRE(r.telemetry[kSignal].empty());
+}
+
+TEST_CASE("an explicit --gap turns every longer silence into a gap, written as TIME_000001 LOS then AOS",
+          "[import]") {
+  const std::string a = "2025-01-06-10:00:00 20\n2025-01-06-10:00:10 21\n2025-01-06-10:00:40 22\n";
+  const std::string u = "2025-01-06-09:00:00 16\n2025-01-06-10:30:00 32\n";
+  ImportOptions o;
+  o.gap_s = 600;
+  const ImportResult r = import_texts({{"NODE3000005.txt", a}, {"NODE3000004.txt", u}}, o);
+  REQUIRE(r.summary.gap_rule == GapRule::kExplicit);
+  REQUIRE(r.summary.gap_used_s == 600);
   REQUIRE(r.summary.gaps == 2);  // 09:00 -> 10:00:00 and 10:00:40 -> 10:30
   const auto& sig = r.telemetry[kSignal];
   REQUIRE(sig.size() == 4);
@@ -281,6 +300,43 @@ TEST_CASE("files merge per item in time order, and repeats fold, and out-of-orde
   const auto los = los_windows_of(sig);
   REQUIRE(los.size() == 2);
   REQUIRE(los[1].end_s - los[1].start_s == 1760);
+}
+
+TEST_CASE("a change-only CSV's quiet hours are not gaps, a day-long silence is, and a periodic item's silence is",
+          "[import]") {
+  // A change-only logger of the tank: uses and drain steps, quiet for 1 h, 3 h
+  // and 5.5 h (a night), then the logger is down for 20 h.
+  std::string csv = "time,item,value\n";
+  double t = parse_utc("2025-01-06T00:00:00Z");
+  int v = 20;
+  const double quiet[] = {3600, 3 * 3600, 5.5 * 3600, 20 * 3600, 1800};
+  for (double q : quiet) {
+    for (int i = 0; i < 5; ++i) csv += format_utc(t += 6) + ",NODE3000005," + std::to_string(++v) + "\n";
+    t += q;
+  }
+  csv += format_utc(t) + ",NODE3000005," + std::to_string(--v) + "\n";
+  const ImportResult r = import1("log.csv", csv);
+  REQUIRE(r.summary.gap_rule == GapRule::kChangeOnly);
+  REQUIRE(r.summary.gaps == 1);
+  REQUIRE(r.summary.gap_total_s == 20 * 3600 + 6);
+  const auto los = los_windows_of(r.telemetry[kSignal]);
+  REQUIRE(los.size() == 1);
+  REQUIRE(los[0].end_s - los[0].start_s == 20 * 3600 + 6);
+  // The same with the waste-water tank logged every 10 s, and silent (with the
+  // tank) for 30 min once: a periodic item makes that silence a loss of signal.
+  std::string both = "time,item,value\n";
+  const double t0 = parse_utc("2025-01-06T00:00:00Z");
+  for (int k = 0; k < 360; ++k) {
+    if (k >= 100 && k < 280) continue;  // 30 min without anything
+    both += format_utc(t0 + 10.0 * k) + ",NODE3000008," + std::to_string(50 + (k % 7) * 0.01) + "\n";
+    if (k % 60 == 0) both += format_utc(t0 + 10.0 * k + 1) + ",NODE3000005," + std::to_string(20 + k / 60) + "\n";
+  }
+  const ImportResult p = import1("log.csv", both);
+  REQUIRE(p.summary.gap_rule == GapRule::kPeriodic);
+  REQUIRE(p.summary.gaps == 1);
+  REQUIRE(p.summary.gap_total_s == 1810);
+  // (The tank's own 40-min silence around it is not what made the gap: the water's is.)
+  REQUIRE(p.summary.kept_per_item[kUrineTank] == 3);
 }
 
 TEST_CASE("a CSV names its items per line and may start with a header", "[import]") {
@@ -329,7 +385,12 @@ TEST_CASE("peebot import writes a trace that report and compare accept, and bad 
   REQUIRE(t.meta.mode == "import");
   REQUIRE_FALSE(t.meta.has_truth);
   REQUIRE(t.telemetry[kUrineTank].size() == 5);
-  REQUIRE(t.telemetry[kSignal].size() == 2);  // the hour without updates
+  REQUIRE(t.telemetry[kSignal].empty());  // the hour without updates is a quiet tank, not a gap
+  REQUIRE_THAT(ri.out, Catch::Contains("gaps > 12h") && Catch::Contains("a quiet tank is not a loss of signal"));
+  const auto rg = run_peebot("import " + good + " -o " + out + " --gap 30min");
+  REQUIRE(rg.code == 0);
+  REQUIRE(read_trace(out).telemetry[kSignal].size() == 2);  // told: the hour without updates is a gap
+  REQUIRE(run_peebot("import " + good + " -o " + tmp_path("g0.h5") + " --gap 0s").code == 2);
 
   const auto rep = run_peebot("report " + out);
   REQUIRE(rep.code == 0);

@@ -21,7 +21,10 @@ void add_import_options(po::options_description& opts) {
       ("item", po::value<std::string>()->default_value("NODE3000005"), "item of files whose name names none")
       ("tz", po::value<std::string>(), "Europe/Paris|UTC: clock of pisslog (default Europe/Paris) and issp (default UTC) files")
       ("year", po::value<int>()->default_value(2018), "year of ISS-Mimic hours-of-year times (2018: the shipped iss-mimic-2018 recording)")
-      ("gap", po::value<std::string>()->default_value("10min"), "no update of any item for longer than this is a gap")
+      ("gap", po::value<std::string>()->default_value("auto"),
+       "no update of any item for longer than this is a gap (loss of signal); auto: 10min when the recording "
+       "has a periodic item (TIME_000001, NODE3000008/09), else 12h (tank and UPA state alone are change-only: "
+       "a quiet tank is not a loss of signal)")
       ("skip-bad", "skip malformed lines (counted and reported) instead of stopping");
 }
 
@@ -30,11 +33,14 @@ ImportOptions import_options_from(const po::variables_map& vm, const std::string
   try {
     o.format = parse_import_format(vm["format"].as<std::string>());
     if (vm.count("tz")) o.tz = parse_time_zone(vm["tz"].as<std::string>());
-    o.gap_s = parse_duration(vm["gap"].as<std::string>());
+    const std::string gap = vm["gap"].as<std::string>();
+    if (gap != "auto") {
+      o.gap_s = parse_duration(gap);
+      if (!(o.gap_s > 0)) throw std::invalid_argument("--gap " + gap + ": expected auto or a positive duration");
+    }
   } catch (const std::invalid_argument& e) {
     throw UsageError(command, e.what());
   }
-  if (!(o.gap_s > 0)) throw UsageError(command, "--gap must be a positive duration");
   o.item = vm["item"].as<std::string>();
   o.year = vm["year"].as<int>();
   if (o.year < 1970 || o.year > 2200) throw UsageError(command, "--year must be in 1970..2200");
@@ -81,7 +87,10 @@ int cmd_import(const std::vector<std::string>& args) {
       "samples are sorted per item, a value repeating the item's previous value is\n"
       "folded (MERGE), lines going back in time within a file are reported, and no\n"
       "update for longer than --gap is recorded as a gap (TIME_000001 status 0 at its\n"
-      "start, 24 at its end). A malformed line stops the import (FILE:LINE and what\n"
+      "start, 24 at its end). By default (--gap auto) that is 10 min when a periodic\n"
+      "item is present (TIME_000001, NODE3000008/09) and 12 h otherwise: the tank and\n"
+      "the UPA state are sent only when they change, so a quiet tank is not a loss of\n"
+      "signal. A malformed line stops the import (FILE:LINE and what\n"
       "was expected, exit 2) unless --skip-bad. Details: docs/trace-format.md.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
@@ -125,8 +134,8 @@ int cmd_import(const std::vector<std::string>& args) {
               s.first_out_of_order.c_str());
   if (o.skip_bad || s.skipped_bad)
     std::printf("  skipped (bad)   %zu%s%s\n", s.skipped_bad, s.skipped_bad ? ", first: " : "", s.first_bad.c_str());
-  std::printf("  gaps > %-8s %zu (%s in all)\n", format_duration(o.gap_s).c_str(), s.gaps,
-              format_duration(s.gap_total_s).c_str());
+  std::printf("  gaps > %-8s %zu (%s in all; %s)\n", format_duration(s.gap_used_s).c_str(), s.gaps,
+              format_duration(s.gap_total_s).c_str(), gap_rule_text(s.gap_rule));
   std::printf("  span            %s -> %s (%s)\n", format_utc(s.first_unix_s).c_str(), format_utc(s.last_unix_s).c_str(),
               format_duration(s.last_unix_s - s.first_unix_s).c_str());
   std::printf("  epoch           %s\n", r.meta.epoch_utc.c_str());

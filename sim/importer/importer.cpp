@@ -351,6 +351,35 @@ int paris_local_to_utc(double local_s, double& first, double& second) {
   return 0;
 }
 
+GapRule gap_rule_for(const bool (&present)[kNamedItems], double gap_s, double& gap_s_out) {
+  if (gap_s > 0) {
+    gap_s_out = gap_s;
+    return GapRule::kExplicit;
+  }
+  // The ground time ticks every second while the signal is up, and the water
+  // tanks (two-decimal readings with noise) change every ~10 s: a recording
+  // holding any of them is silent only when nothing reaches the logger.
+  if (present[kSignal] || present[kWasteWater] || present[kCleanWater]) {
+    gap_s_out = kPeriodicGapS;
+    return GapRule::kPeriodic;
+  }
+  // The tank and the UPA state change only when the level or the state does:
+  // hours of silence are a flat tank (crew asleep, UPA in standby), not a
+  // loss of signal. pisslog-2025's quiet stretches stop at 5.7 h; its logger
+  // outages start at 15.3 h (docs/fidelity.md, "Gaps of an import").
+  gap_s_out = kQuietGapS;
+  return GapRule::kChangeOnly;
+}
+
+const char* gap_rule_text(GapRule r) {
+  switch (r) {
+    case GapRule::kExplicit: return "--gap";
+    case GapRule::kPeriodic: return "a periodic item (TIME_000001, NODE3000008/09) is present";
+    case GapRule::kChangeOnly: return "change-only items alone: a quiet tank is not a loss of signal";
+  }
+  return "";
+}
+
 ImportResult import_texts(const std::vector<NamedText>& files, const ImportOptions& o) {
   ImportResult res;
   ImportSummary& sum = res.summary;
@@ -403,13 +432,17 @@ ImportResult import_texts(const std::vector<NamedText>& files, const ImportOptio
     times.push_back(s.unix_s);
   }
 
-  // Gaps: no update of any item for longer than gap_s. Written as the real
-  // feed signals LOS: TIME_000001 with status 0 at the gap's start and 24 at
-  // its end (value: ground time, hours of the year).
+  // Gaps: no update of any item for longer than the threshold (--gap, or
+  // the rule for the items present). Written as the real feed signals LOS:
+  // TIME_000001 with status 0 at the gap's start and 24 at its end (value:
+  // ground time, hours of the year).
+  bool present[kNamedItems] = {};
+  for (ItemId id = 0; id < kNamedItems; ++id) present[id] = !res.telemetry[id].empty();
+  sum.gap_rule = gap_rule_for(present, o.gap_s, sum.gap_used_s);
   std::sort(times.begin(), times.end());
   auto& sig = res.telemetry[kSignal];
   for (std::size_t i = 1; i < times.size(); ++i) {
-    if (times[i] - times[i - 1] <= o.gap_s) continue;
+    if (times[i] - times[i - 1] <= sum.gap_used_s) continue;
     ++sum.gaps;
     sum.gap_total_s += times[i] - times[i - 1];
     for (int k = 0; k < 2; ++k) {

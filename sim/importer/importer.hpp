@@ -30,8 +30,23 @@ struct ImportOptions {
   TimeZone tz = TimeZone::kDefault;
   int year = 2018;                    // ISS-Mimic files hold hours of the year, not the year
   bool skip_bad = false;
-  double gap_s = 600;                 // no update of any item for longer than this is a gap
+  // No update of any item for longer than gap_s is a gap (a loss of signal).
+  // 0 (the default): by the items present (gap_rule_for): a recording with an
+  // item that updates periodically (TIME_000001, NODE3000008/09) gets
+  // kPeriodicGapS; one of change-only items alone (NODE3000005/04: MERGE sends
+  // nothing while the level is flat) gets kQuietGapS, so a quiet tank is not
+  // read as a loss of signal.
+  double gap_s = 0;
 };
+
+// How the gap threshold was chosen (ImportSummary::gap_rule).
+enum class GapRule { kExplicit, kPeriodic, kChangeOnly };
+constexpr double kPeriodicGapS = 600;       // a periodic item silent this long: no signal
+constexpr double kQuietGapS = 12 * 3600.0;  // the longest a change-only tank is taken to stay flat
+// The rule for a recording whose items are flagged in `present`
+// (kExplicit when gap_s > 0), and the threshold it gives in `gap_s_out`.
+GapRule gap_rule_for(const bool (&present)[kNamedItems], double gap_s, double& gap_s_out);
+const char* gap_rule_text(GapRule r);
 
 // A malformed line (or unreadable file): "FILE:LINE: expected ..., got "..."".
 class ImportError : public std::runtime_error {
@@ -49,7 +64,9 @@ struct ImportSummary {
   std::size_t folded = 0;          // rows dropped because they repeat the item's previous value (MERGE)
   std::size_t kept = 0;            // telemetry rows written (gap rows excluded)
   std::size_t kept_per_item[kNamedItems] = {};
-  std::size_t gaps = 0;            // gaps longer than gap_s
+  std::size_t gaps = 0;            // gaps longer than gap_used_s
+  GapRule gap_rule = GapRule::kExplicit;
+  double gap_used_s = 0.0;         // the threshold applied (ImportOptions::gap_s, or the rule's)
   double gap_total_s = 0.0;
   double first_unix_s = 0.0, last_unix_s = 0.0;  // first and last sample
 };
