@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -17,8 +18,9 @@ struct Result {
   std::string out;  // stdout and stderr together
 };
 
-inline Result run_peebot(const std::string& args) {
-  const std::string cmd = std::string(PEEBOT_BINARY) + " " + args + " 2>&1";
+// Runs peebot with args; `env` (e.g. "PATH=/x FOO=1") sets its environment through env(1).
+inline Result run_peebot(const std::string& args, const std::string& env = "") {
+  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(PEEBOT_BINARY) + " " + args + " 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -47,6 +49,32 @@ inline std::string write_file(const std::string& name, const std::string& text) 
 }
 
 inline bool exists(const std::string& p) { return access(p.c_str(), F_OK) == 0; }
+
+// A whole file's bytes ("" when it cannot be read).
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream o;
+  o << f.rdbuf();
+  return o.str();
+}
+
+// 3 crew for 6 hours, light background: a run takes a fraction of a second
+// (the grids of the sweep and Slurm tests).
+inline const char* const kSmallScenario = R"(
+[scenario]
+name = "sweep-small"
+start = "2025-01-06T05:00:00Z"
+duration = "6h"
+seed = 1
+
+[crew]
+size = 3
+upa_share = 1.0
+
+[background]
+rate = 2
+items = 10
+)";
 
 // Where the real recordings (../shared/data/real) should be: PEEBOT_SHARED_DATA
 // (set by ctest), else next to the source tree.

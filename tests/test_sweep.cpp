@@ -19,29 +19,7 @@ using namespace peebot::test;
 
 namespace {
 
-// 3 crew for 6 hours, light background: a run takes a fraction of a second.
-const char* kSmall = R"(
-[scenario]
-name = "sweep-small"
-start = "2025-01-06T05:00:00Z"
-duration = "6h"
-seed = 1
-
-[crew]
-size = 3
-upa_share = 1.0
-
-[background]
-rate = 2
-items = 10
-)";
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream o;
-  o << f.rdbuf();
-  return o.str();
-}
+const char* const kSmall = kSmallScenario;
 
 SweepSpec small_spec(const std::string& scenario) {
   SweepSpec s;

@@ -33,9 +33,13 @@ pid_t spawn(const ChildJob& job) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 2, job.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  if (job.out_path.empty())
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  else
+    posix_spawn_file_actions_addopen(&fa, 1, job.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, job.argv.at(0).c_str(), &fa, nullptr, a.data(), environ);
+  // posix_spawnp: a bare program name (sbatch, squeue) is looked up on PATH.
+  const int rc = posix_spawnp(&pid, job.argv.at(0).c_str(), &fa, nullptr, a.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("cannot start " + job.argv.at(0) + ": " + std::strerror(rc));
   return pid;

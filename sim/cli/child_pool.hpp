@@ -12,7 +12,8 @@ namespace peebot::cli {
 
 struct ChildJob {
   std::vector<std::string> argv;  // argv[0] is the program (usually self_exe())
-  std::string err_path;           // the child's stderr goes to this file (stdout to /dev/null)
+  std::string err_path;           // the child's stderr goes to this file
+  std::string out_path;           // and its stdout to this one (empty: /dev/null)
   std::string label;              // "run of X with seed 3": names the job in a failure
 };
 

@@ -1,11 +1,14 @@
 // peebot eval SCENARIOS... [--detector step] [--seeds 1..20] [--jobs N] [--json out.json] [--baseline B.json]
-// peebot eval-run (internal): one (scenario, seed) run, scored, printed as an EvalSample.
+// peebot eval SCENARIOS... --point K -o point.json      one (scenario, seed) run, scored
+// peebot eval --merge POINTS|DIR... [--json out.json] [--baseline B.json]
+// peebot eval SCENARIOS... --slurm [--wait] ...          the points as a Slurm job array
 //
-// SimGrid is one engine per process, so every (scenario, seed) run is a child
-// process (`peebot eval-run`, this same binary) that simulates into a temp
-// trace, scores it and writes its EvalSample; the parent runs up to --jobs
-// children at once and pools the samples in (scenario, seed) order, so the
-// result does not depend on --jobs.
+// SimGrid is one engine per process, so every (scenario, seed) run is a grid
+// point run in a child process (`peebot eval ... --point K`, this same binary,
+// grid_runner.hpp) that simulates into a temp trace, scores it and writes its
+// EvalSample in a point file; the parent runs up to --jobs children at once
+// and pools the samples in (scenario, seed) order (merge_eval_points), so the
+// result does not depend on --jobs, nor on whether Slurm ran the points.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +19,7 @@
 #include "../eval/eval.hpp"
 #include "child_pool.hpp"
 #include "cli.hpp"
+#include "grid_runner.hpp"
 #include "report_common.hpp"
 
 namespace peebot::cli {
@@ -23,8 +27,6 @@ namespace peebot::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string stem_of(const std::string& path) { return fs::path(path).stem().string(); }
 
 int finish_eval(const EvalResult& res, const std::string& json_path, const std::string& baseline_path) {
   std::cout << "detector: " << res.detector << "\n" << format_eval_table(res);
@@ -60,10 +62,37 @@ int finish_eval(const EvalResult& res, const std::string& json_path, const std::
   return 0;
 }
 
+// Grid point k: scenario k / seeds with seed k % seeds, simulated into a temp
+// trace (deleted), scored, written as its point file.
+int run_eval_point(const EvalGrid& g, std::size_t k, const std::string& out) {
+  std::vector<std::string> sets = g.sets;
+  sets.push_back("scenario.seed=" + std::to_string(g.seeds[k % g.seeds.size()]));
+  const Scenario sc = load_scenario(g.scenarios[k / g.seeds.size()], sets);
+  const Trace t = simulate_point(sc);
+  const Report r = compute_report(t, sc.report);
+  write_file_whole(out, format_eval_point(g, k, eval_sample(r, sc.duration_s / 86400.0, &t)));
+  return 0;
+}
+
+// The pooled result of point files (--merge, and a local eval's children).
+EvalResult merge_point_files(const std::vector<std::string>& files) {
+  std::vector<std::string> texts;
+  for (const auto& f : files) texts.push_back(read_whole_file(f));
+  try {
+    return merge_eval_points(texts, files);
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
+  }
+}
+
 int cmd_eval(const std::vector<std::string>& args) {
   po::options_description opts(
       "Usage: peebot eval SCENARIO.toml|DIR... [options]\n"
-      "       peebot eval --labels LABELS.toml TRACE.h5 [options]\n\n"
+      "       peebot eval --labels LABELS.toml TRACE.h5 [options]\n"
+      "       peebot eval SCENARIO.toml|DIR... [options] --point K -o point-K.json\n"
+      "       peebot eval --merge POINT.json|DIR... [--json out.json] [--baseline B.json]\n"
+      "       peebot eval SCENARIO.toml|DIR... [options] --slurm [--partition P] [--time T] [--wait]\n"
+      "       peebot eval --rerun-failed RUN-DIR [--wait]\n\n"
       "Scores a detector: runs every scenario (every *.toml of a directory) for\n"
       "every seed, each run in its own process, matches detections to the true\n"
       "voids (docs/detectors.md) and prints per scenario and pooled: precision,\n"
@@ -72,6 +101,10 @@ int cmd_eval(const std::vector<std::string>& args) {
       "visibility table (not gated): latency p95 over voids whose onset is not\n"
       "inside LOS, LOS-hidden voids, misses by class (docs/detectors.md).\n"
       "With --labels, scores a recorded trace against hand labels (docs/labels.md).\n"
+      "The runs are grid points (scenario slowest, seed fastest): --point runs one\n"
+      "into a point file, --merge pools point files into the same figures, and\n"
+      "--slurm runs them as a Slurm job array with the merge as a job after it\n"
+      "(docs/sweeps.md, \"On a Slurm cluster\").\n"
       "Each gated figure gets a 95 % interval over the seeds (docs/statistics.md).\n"
       "Exit 1 when --baseline is given and a figure is worse: paired on the same\n"
       "seeds, the difference's interval entirely on the worse side and beyond the\n"
@@ -87,18 +120,45 @@ int cmd_eval(const std::vector<std::string>& args) {
       ("baseline", po::value<std::string>(), "compare with a JSON written by --json (same seeds, paired); exit 1 when worse")
       ("set", po::value<std::vector<std::string>>(&sets)->composing(),
        "override a scenario key in every run: --set pipeline.detector.min_rise_pct=3 (repeatable)")
-      ("labels", po::value<std::string>(), "hand labels (TOML) for the trace given as input");
+      ("labels", po::value<std::string>(), "hand labels (TOML) for the trace given as input")
+      ("point", po::value<long>(), "run grid point K only (0-based: scenario K / seeds, seed K % seeds) into -o FILE.json")
+      ("output,o", po::value<std::string>(), "with --point: the point file (.json)")
+      ("merge", "pool point files written by --point (files or directories) into the figures");
+  add_slurm_options(opts);
   po::positional_options_description pos;
   pos.add("input", -1);
   const auto vm = parse_args("eval", args, opts, pos);
   if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
+  const SlurmOptions slurm = slurm_options(vm, "eval");
+  if (!slurm.rerun_dir.empty()) {
+    if (!inputs.empty() || vm.count("merge") || vm.count("point") || vm.count("labels") || vm.count("json") ||
+        vm.count("baseline") || !sets.empty())
+      throw UsageError("eval", "--rerun-failed RUN-DIR takes no other argument but --wait (the run directory holds the rest)");
+    return rerun_failed_on_slurm("eval", slurm);
+  }
+  const bool merge = vm.count("merge") > 0, point = vm.count("point") > 0;
+  if (merge + point + slurm.submit + (vm.count("labels") > 0) > 1)
+    throw UsageError("eval", "--merge, --point, --slurm and --labels go one at a time");
+  if (point != (vm.count("output") > 0)) throw UsageError("eval", "--point K and -o POINT.json go together");
+  if (point && fs::path(vm["output"].as<std::string>()).extension() != ".json")
+    throw UsageError("eval", "--point writes one point file: -o NAME.json");
+  if (point && (vm.count("json") || vm.count("baseline")))
+    throw UsageError("eval", "--point writes a point file; --json and --baseline go with a whole eval or --merge");
   const std::string detector = vm["detector"].as<std::string>();
   if (detector != "step" && detector != "rule")
     throw UsageError("eval", "--detector \"" + detector + "\": expected step or rule");
   const std::string json_path = vm.count("json") ? vm["json"].as<std::string>() : "";
   const std::string baseline = vm.count("baseline") ? vm["baseline"].as<std::string>() : "";
   if (!baseline.empty() && !fs::is_regular_file(baseline)) throw InputError(baseline + ": no such baseline file");
-  if (inputs.empty()) throw UsageError("eval", "missing SCENARIO.toml or DIR (or --labels LABELS.toml TRACE.h5)");
+  if (inputs.empty())
+    throw UsageError("eval", merge ? "--merge needs point files or a directory of them"
+                                   : "missing SCENARIO.toml or DIR (or --labels LABELS.toml TRACE.h5)");
+
+  if (merge) {
+    if (!vm["seeds"].defaulted() || !vm["detector"].defaulted() || !sets.empty())
+      throw UsageError("eval", "--merge takes the point files only (the scenarios, seeds, detector and --set are recorded in them)");
+    return finish_eval(merge_point_files(expand_inputs(inputs, ".json", "point file")), json_path, baseline);
+  }
 
   if (vm.count("labels")) {
     if (inputs.size() != 1) throw UsageError("eval", "--labels takes exactly one TRACE.h5");
@@ -118,20 +178,33 @@ int cmd_eval(const std::vector<std::string>& args) {
     std::cout << "labels: " << lc.urination << " urination, " << lc.bulk << " bulk, " << lc.not_a_use
               << " not-a-use, " << lc.uncertain << " uncertain (" << lc.set_aside
               << " detection(s) matching only an uncertain rise set aside, not scored)\n";
-    return finish_eval(make_eval_result(detector, {EvalRun{stem_of(inputs[0]), 0, smp}}), json_path, baseline);
+    return finish_eval(make_eval_result(detector, {EvalRun{eval_scenario_name(inputs[0]), 0, smp}}), json_path, baseline);
   }
 
-  const std::vector<long> seeds = parse_seeds(vm["seeds"].as<std::string>(), "eval");
-  const std::vector<std::string> scenarios = expand_inputs(inputs, ".toml", "scenario file");
+  EvalGrid grid;
+  grid.seeds = parse_seeds(vm["seeds"].as<std::string>(), "eval");
+  grid.scenarios = expand_inputs(inputs, ".toml", "scenario file");
+  grid.detector = detector;
+  grid.sets = sets;
+  grid.sets.push_back("pipeline.detector.kind=\"" + detector + "\"");
+  const std::vector<long>& seeds = grid.seeds;
+  const std::vector<std::string>& scenarios = grid.scenarios;
   // Validate every scenario (and the overrides) here, so bad input is exit 2 before any run starts.
-  std::vector<std::string> all_sets = sets;
-  all_sets.push_back("pipeline.detector.kind=\"" + detector + "\"");
   for (const auto& s : scenarios) {
     try {
-      (void)load_scenario(s, all_sets);
+      grid.scenario_texts.push_back(load_scenario(s, grid.sets).source_text);
     } catch (const ScenarioError& e) {
       throw InputError(e.what());
     }
+  }
+  const std::size_t n = grid.points();
+  if (point) {
+    const long k = vm["point"].as<long>();
+    if (k < 0 || static_cast<std::size_t>(k) >= n)
+      throw UsageError("eval", "--point " + std::to_string(k) + ": expected 0 .. " + std::to_string(n - 1) + " (" +
+                                   std::to_string(scenarios.size()) + " scenarios x " + std::to_string(seeds.size()) +
+                                   " seeds)");
+    return run_eval_point(grid, static_cast<std::size_t>(k), vm["output"].as<std::string>());
   }
   if (!baseline.empty()) {
     // The gate compares every baseline scenario on the same seeds: refuse before any run what cannot be compared.
@@ -145,79 +218,40 @@ int cmd_eval(const std::vector<std::string>& args) {
     }
     for (const EvalRun& b : base) {
       bool found = false;
-      for (const auto& s : scenarios) found = found || stem_of(s) == b.scenario;
+      for (const auto& s : scenarios) found = found || eval_scenario_name(s) == b.scenario;
       if (!found)
         throw InputError(baseline + ": baseline scenario \"" + b.scenario +
                          "\" is not among the scenarios of this run; the gate compares every one (give it, or use another baseline)");
     }
   }
+  std::string seed_list;  // the exact seeds, so that every point's grid is this one
+  for (long x : seeds) seed_list += (seed_list.empty() ? "" : ",") + std::to_string(x);
+  GridRun run;
+  run.command = "eval";
+  run.points = n;
+  run.grid_args = scenarios;
+  run.grid_args.insert(run.grid_args.end(), {"--detector", detector, "--seeds", seed_list});
+  for (const auto& s : sets) run.grid_args.insert(run.grid_args.end(), {"--set", s});
+  run.describe = [&](std::size_t k) {
+    return scenarios[k / seeds.size()] + " seed=" + std::to_string(seeds[k % seeds.size()]);
+  };
+  if (slurm.submit) {
+    if (!json_path.empty()) run.merge_args.insert(run.merge_args.end(), {"--json", json_path});
+    if (!baseline.empty()) run.merge_args.insert(run.merge_args.end(), {"--baseline", baseline});
+    return submit_grid_to_slurm(run, slurm);
+  }
   const int jobs = resolve_jobs(vm["jobs"].as<int>(), "eval");
   const TempDir dir("eval");
-  const std::string exe = self_exe();
-  std::vector<ChildJob> queue;
-  std::vector<std::string> samples;
-  for (const auto& s : scenarios)
-    for (long seed : seeds) {
-      const std::string base = dir.path() + "/" + std::to_string(queue.size());
-      ChildJob j;
-      j.argv = {exe, "eval-run", s, "--seed", std::to_string(seed), "--out", base + ".sample", "--trace", base + ".h5"};
-      for (const auto& o : all_sets) { j.argv.push_back("--set"); j.argv.push_back(o); }
-      j.err_path = base + ".err";
-      j.label = "run of " + s + " with seed " + std::to_string(seed);
-      queue.push_back(std::move(j));
-      samples.push_back(base + ".sample");
-    }
   const bool tty = stderr_is_tty();
-  run_children(queue, jobs, [&](std::size_t done, std::size_t total, std::size_t) {
+  const std::vector<std::string> files = run_points_here(run, jobs, dir.path(), [&](std::size_t done, std::size_t total, std::size_t) {
     if (tty) std::fprintf(stderr, "\reval: %zu / %zu runs", done, total);
   });
   if (tty) std::fprintf(stderr, "\n");
-
-  std::vector<EvalRun> runs;
-  for (std::size_t si = 0; si < scenarios.size(); ++si)
-    for (std::size_t k = 0; k < seeds.size(); ++k)
-      runs.push_back(EvalRun{stem_of(scenarios[si]), seeds[k], parse_eval_sample(read_whole_file(samples[si * seeds.size() + k]))});
-  return finish_eval(make_eval_result(detector, std::move(runs)), json_path, baseline);
-}
-
-int cmd_eval_run(const std::vector<std::string>& args) {
-  po::options_description opts("Usage: peebot eval-run SCENARIO.toml --seed N --out SAMPLE --trace TRACE.h5 [--set k=v ...]\n\n"
-                               "(internal, used by peebot eval) runs one scenario, scores its trace and writes\n"
-                               "the accuracy sample; the trace is deleted.\n\nOptions");
-  std::vector<std::string> sets;
-  opts.add_options()
-      ("help,h", "show this help")
-      ("scenario", po::value<std::string>(), "scenario file")
-      ("seed", po::value<std::string>(), "seed")
-      ("out", po::value<std::string>(), "sample file to write")
-      ("trace", po::value<std::string>(), "temp trace path")
-      ("set", po::value<std::vector<std::string>>(&sets)->composing(), "override a scenario key");
-  po::positional_options_description pos;
-  pos.add("scenario", 1);
-  const auto vm = parse_args("eval-run", args, opts, pos);
-  if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
-  if (!vm.count("scenario") || !vm.count("seed") || !vm.count("out") || !vm.count("trace"))
-    throw UsageError("eval-run", "needs SCENARIO, --seed, --out and --trace");
-  sets.push_back("scenario.seed=" + vm["seed"].as<std::string>());
-  const Scenario sc = load_scenario(vm["scenario"].as<std::string>(), sets);
-  RunOptions ro;
-  ro.trace_path = vm["trace"].as<std::string>();
-  ro.progress = false;
-  run_simulation(sc, ro);
-  const Trace t = read_trace(ro.trace_path);
-  const Report r = compute_report(t, sc.report);
-  std::error_code ec;
-  fs::remove(ro.trace_path, ec);
-  const std::string out = vm["out"].as<std::string>();
-  std::ofstream f(out);
-  f << format_eval_sample(eval_sample(r, sc.duration_s / 86400.0, &t));
-  if (!f) throw std::runtime_error(out + ": cannot write");
-  return 0;
+  return finish_eval(merge_point_files(files), json_path, baseline);
 }
 
 }  // namespace
 
 PEEBOT_COMMAND("eval", "score a detector over scenarios x seeds (or labelled data); CI accuracy gate", cmd_eval);
-PEEBOT_INTERNAL_COMMAND("eval-run", "(internal) one run of peebot eval, scored", cmd_eval_run);
 
 }  // namespace peebot::cli

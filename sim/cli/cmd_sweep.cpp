@@ -2,11 +2,14 @@
 //              [--chart out.html|out.svg --figure NAME]
 // peebot sweep SCENARIO --vary ... --list | --point K -o point.json
 // peebot sweep --merge POINTS|DIR... -o results.h5|.csv [--chart ... --figure ...]
+// peebot sweep SCENARIO --vary ... -o results.csv --slurm [--partition P] [--time T] [--wait]
+// peebot sweep --rerun-failed RUNDIR [--wait]
 //
 // Every grid point is one run in its own process: the parent starts this same
 // command with --point K for each (child_pool.hpp), then merges the point files
 // exactly as --merge does, so a cluster that runs the --point commands as an
-// array job and merges them gets the same bytes.
+// array job and merges them gets the same bytes; --slurm does that on Slurm
+// (grid_runner.hpp).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -19,6 +22,7 @@
 #include "../sweep/sweep.hpp"
 #include "child_pool.hpp"
 #include "cli.hpp"
+#include "grid_runner.hpp"
 #include "report_common.hpp"
 
 namespace peebot::cli {
@@ -29,21 +33,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    f.close();
-    if (!f) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error(path + ": cannot write");
-    }
-  }
-  fs::rename(tmp, path);
 }
 
 std::string format_secs(double s) { return s < 120 ? std::to_string(static_cast<int>(s + 0.5)) + " s" : format_duration(std::round(s)); }
@@ -73,7 +62,7 @@ void finish_sweep(const SweepTable& table, const std::vector<std::string>& outpu
     } catch (const std::invalid_argument& e) {
       throw UsageError("sweep", e.what());
     }
-    write_text_file(chart, page);
+    write_file_whole(chart, page);
   }
 }
 
@@ -85,7 +74,7 @@ SweepTable merge_files(const std::vector<std::string>& files, const std::string&
     // The seeds of each grid point pooled: every verdict figure with its interval (docs/statistics.md).
     const SweepSummary sum = summarize_sweep_points(texts, files);
     if (!sum.groups.empty() && sum.groups.front().pooled.seeds.size() > 1) std::cout << format_sweep_summary_text(sum);
-    if (!summary.empty()) write_text_file(summary, format_sweep_summary_csv(sum));
+    if (!summary.empty()) write_file_whole(summary, format_sweep_summary_csv(sum));
     return t;
   } catch (const std::runtime_error& e) {
     throw InputError(e.what());
@@ -95,14 +84,9 @@ SweepTable merge_files(const std::vector<std::string>& files, const std::string&
 int run_point(const SweepSpec& spec, std::size_t index, const std::string& out) {
   const SweepPoint p = sweep_point(spec, index);
   const Scenario sc = load_scenario(spec.scenario_path, sweep_overrides(spec, p));
-  const TempDir dir("sweep-point");
-  RunOptions ro;
-  ro.trace_path = dir.path() + "/run.h5";
-  ro.progress = false;
-  run_simulation(sc, ro);
-  const Trace t = read_trace(ro.trace_path);
+  const Trace t = simulate_point(sc);
   const Report r = compute_report(t, sc.report);
-  write_text_file(out, format_sweep_point(spec, sc.source_text, p, format_report_json(r, t.meta),
+  write_file_whole(out, format_sweep_point(spec, sc.source_text, p, format_report_json(r, t.meta),
                                           format_run_figures_json(run_figures(r))));
   return 0;
 }
@@ -112,7 +96,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "Usage: peebot sweep SCENARIO.toml --vary KEY=V1,V2,... [--vary ...] [options] -o results.csv|.h5\n"
       "       peebot sweep SCENARIO.toml --vary ... --list\n"
       "       peebot sweep SCENARIO.toml --vary ... --point K -o point-K.json\n"
-      "       peebot sweep --merge POINT.json|DIR... -o results.csv|.h5\n\n"
+      "       peebot sweep --merge POINT.json|DIR... -o results.csv|.h5\n"
+      "       peebot sweep SCENARIO.toml --vary ... -o results.csv --slurm [--partition P] [--time T] [--wait]\n"
+      "       peebot sweep --rerun-failed RUN-DIR [--wait]\n\n"
       "Runs a scenario over a grid: every combination of the --vary values (each\n"
       "validated like --set) times every seed, each run in its own process, up to\n"
       "--jobs at once. Writes one row per run, sorted by grid index (seed fastest,\n"
@@ -121,6 +107,12 @@ int cmd_sweep(const std::vector<std::string>& args) {
       "stage_latency.ingest.p99_s, targets.event_to_tweet_p95.met, ...).\n"
       "--list prints the grid; --point runs one grid point into a point file, and\n"
       "--merge gathers point files into the table (a cluster job array: docs/sweeps.md).\n"
+      "--slurm submits the points as a Slurm job array (one task per point, writing\n"
+      "to a run directory every node sees) and the merge as a job that runs once\n"
+      "they all succeeded; --wait follows them and prints what the merge printed.\n"
+      "--jobs N with --slurm caps the tasks running at once (sbatch --array=...%N).\n"
+      "A point that failed is named by index; --rerun-failed RUN-DIR submits those\n"
+      "points again, then the merge.\n"
       "--chart draws --figure against the first varied key, one line per value\n"
       "of the second, as self-contained HTML (inline SVG) or SVG.\n"
       "With several seeds, prints per grid point every figure that has a target\n"
@@ -145,12 +137,22 @@ int cmd_sweep(const std::vector<std::string>& args) {
       ("merge", "merge point files written by --point into the table")
       ("summary", po::value<std::string>(), "write the seeds of each grid point pooled, every verdict figure with its "
                                             "95 % interval, n and verdict, as CSV (docs/statistics.md)");
+  add_slurm_options(opts);
   po::positional_options_description pos;
   pos.add("input", -1);
   const auto vm = parse_args("sweep", args, opts, pos);
   if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
+  const SlurmOptions slurm = slurm_options(vm, "sweep");
+  if (!slurm.rerun_dir.empty()) {
+    if (!inputs.empty() || !varies.empty() || vm.count("seeds") || !sets.empty() || !outputs.empty() ||
+        vm.count("chart") || vm.count("merge") || vm.count("list") || vm.count("point") || vm.count("summary"))
+      throw UsageError("sweep", "--rerun-failed RUN-DIR takes no other argument but --wait (the run directory holds the rest)");
+    return rerun_failed_on_slurm("sweep", slurm);
+  }
   const bool merge = vm.count("merge") > 0, list = vm.count("list") > 0, point = vm.count("point") > 0;
   if (merge + list + point > 1) throw UsageError("sweep", "--merge, --list and --point go one at a time");
+  if (slurm.submit && (merge || list || point))
+    throw UsageError("sweep", "--slurm runs a whole sweep: not with --merge, --list or --point");
   const std::string chart = vm.count("chart") ? vm["chart"].as<std::string>() : "";
   const std::string figure = vm.count("figure") ? vm["figure"].as<std::string>() : "";
   const std::string summary = vm.count("summary") ? vm["summary"].as<std::string>() : "";
@@ -225,39 +227,38 @@ int cmd_sweep(const std::vector<std::string>& args) {
     }
   }
 
+  std::string seed_list;  // the exact seeds, so that every point's grid is this one
+  for (long x : spec.seeds) seed_list += (seed_list.empty() ? "" : ",") + std::to_string(x);
+  GridRun grid;
+  grid.command = "sweep";
+  grid.points = n;
+  grid.grid_args = {spec.scenario_path};
+  for (const auto& v : varies) grid.grid_args.insert(grid.grid_args.end(), {"--vary", v});
+  grid.grid_args.insert(grid.grid_args.end(), {"--seeds", seed_list});
+  for (const auto& s : sets) grid.grid_args.insert(grid.grid_args.end(), {"--set", s});
+  grid.describe = [&](std::size_t k) { return describe_point(spec, sweep_point(spec, k)); };
+  if (slurm.submit) {
+    for (const auto& o : outputs) grid.merge_args.insert(grid.merge_args.end(), {"-o", o});
+    if (!chart.empty()) grid.merge_args.insert(grid.merge_args.end(), {"--chart", chart, "--figure", figure});
+    if (!summary.empty()) grid.merge_args.insert(grid.merge_args.end(), {"--summary", summary});
+    return submit_grid_to_slurm(grid, slurm);
+  }
+
   const int jobs = resolve_jobs(vm["jobs"].as<int>(), "sweep");
   const TempDir dir("sweep");
-  const std::string exe = self_exe();
-  std::string seed_list;  // the exact seeds, so that a child's grid is this one
-  for (long x : spec.seeds) seed_list += (seed_list.empty() ? "" : ",") + std::to_string(x);
-  std::vector<ChildJob> queue;
-  std::vector<std::string> files;
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::string stem = dir.path() + "/" + std::to_string(k);
-    ChildJob j;
-    j.argv = {exe, "sweep", spec.scenario_path, "--point", std::to_string(k), "-o", stem + ".json"};
-    for (const auto& v : varies) { j.argv.push_back("--vary"); j.argv.push_back(v); }
-    j.argv.push_back("--seeds");
-    j.argv.push_back(seed_list);
-    for (const auto& s : sets) { j.argv.push_back("--set"); j.argv.push_back(s); }
-    j.err_path = stem + ".err";
-    j.label = "point " + std::to_string(k) + " (" + describe_point(spec, sweep_point(spec, k)) + ")";
-    queue.push_back(std::move(j));
-    files.push_back(stem + ".json");
-  }
   const bool tty = stderr_is_tty();
   const auto t0 = std::chrono::steady_clock::now();
   std::fprintf(stderr, "sweep: %zu runs (%zu grid points x %zu seeds), %d at once\n", n, n / spec.seeds.size(),
                spec.seeds.size(), jobs);
-  run_children(queue, jobs, [&](std::size_t done, std::size_t total, std::size_t k) {
+  const std::vector<std::string> files = run_points_here(grid, jobs, dir.path(), [&](std::size_t done, std::size_t total, std::size_t k) {
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double eta = el / static_cast<double>(done) * static_cast<double>(total - done);
     if (tty)
       std::fprintf(stderr, "\rsweep: %zu / %zu runs, %s elapsed, ETA %s   ", done, total, format_secs(el).c_str(),
                    format_secs(eta).c_str());
     else
-      std::fprintf(stderr, "sweep: %zu / %zu done: %s (%s elapsed)\n", done, total, queue[k].label.c_str(),
-                   format_secs(el).c_str());
+      std::fprintf(stderr, "sweep: %zu / %zu done: point %zu (%s) (%s elapsed)\n", done, total, k,
+                   grid.describe(k).c_str(), format_secs(el).c_str());
   });
   if (tty) std::fprintf(stderr, "\n");
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

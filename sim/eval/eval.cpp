@@ -1,6 +1,7 @@
 #include "eval.hpp"
 
 #include "../report/json.hpp"
+#include "../sweep/sweep.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -195,6 +197,7 @@ EvalSample parse_eval_sample(const std::string& text) {
                            std::pair{"post_latency_visible", &s.post_latency_visible_s}}) {
     std::size_t n = 0;
     if (!(in >> word >> n) || word != name) throw bad(name);
+    if (n > text.size()) throw bad(std::string(name) + ": more values than the text holds");  // bounds the allocation
     vec->resize(n);
     for (std::size_t i = 0; i < n; ++i) {
       if (!(in >> d)) throw bad(name);
@@ -372,6 +375,56 @@ std::string format_eval_json(const EvalResult& r) {
          json_escape(format_eval_sample(r.runs[i].sample)) + "\"}";
   }
   return o + (r.runs.empty() ? "]\n}\n" : "\n  ]\n}\n");
+}
+
+namespace {
+constexpr const char* kEvalPointFormat = "peebot-eval-point";
+constexpr int kEvalPointFormatVersion = 1;
+}  // namespace
+
+std::string eval_scenario_name(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+std::string format_eval_point(const EvalGrid& g, std::size_t index, const EvalSample& s) {
+  auto list = [](const std::vector<std::string>& v) {
+    std::string o = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) o += (i ? ", \"" : "\"") + json_escape(v[i]) + "\"";
+    return o + "]";
+  };
+  std::string seeds;
+  for (long x : g.seeds) seeds += (seeds.empty() ? "" : ",") + std::to_string(x);
+  const std::size_t si = index / g.seeds.size();
+  return "{\n  \"format\": \"" + std::string(kEvalPointFormat) + "\",\n  \"format_version\": " +
+         std::to_string(kEvalPointFormatVersion) + ",\n  \"eval\": {\n    \"scenarios\": " + list(g.scenarios) +
+         ",\n    \"detector\": \"" + json_escape(g.detector) + "\",\n    \"seeds\": \"" + seeds +
+         "\",\n    \"set\": " + list(g.sets) + ",\n    \"points\": " + std::to_string(g.points()) +
+         ",\n    \"scenario_toml\": " + list(g.scenario_texts) + "\n  },\n  \"index\": " + std::to_string(index) +
+         ",\n  \"scenario\": \"" + json_escape(g.scenarios.at(si)) + "\",\n  \"seed\": " +
+         std::to_string(g.seeds.at(index % g.seeds.size())) + ",\n  \"sample\": \"" +
+         json_escape(format_eval_sample(s)) + "\"\n}\n";
+}
+
+EvalResult merge_eval_points(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
+  const GridPoints g = gather_grid_points(texts, names, kEvalPointFormat, kEvalPointFormatVersion, "eval", "eval");
+  const JsonValue* scenarios = g.grid.find("scenarios");
+  const JsonValue* detector = g.grid.find("detector");
+  if (!scenarios || scenarios->kind != JsonValue::Kind::kArray || scenarios->items.empty() || !detector ||
+      detector->kind != JsonValue::Kind::kString || g.points % scenarios->items.size() != 0)
+    throw std::runtime_error(names[g.files[0].file] + ": eval: expected scenarios (a list) and detector");
+  std::vector<EvalRun> runs;  // scenario slowest, seed fastest: the grid's index order
+  for (const GridPointFile& pf : g.files) {
+    const JsonValue* scenario = pf.doc.find("scenario");
+    const JsonValue* seed = pf.doc.find("seed");
+    const JsonValue* sample = pf.doc.find("sample");
+    if (!scenario || scenario->kind != JsonValue::Kind::kString || !seed || seed->kind != JsonValue::Kind::kNumber ||
+        !sample || sample->kind != JsonValue::Kind::kString)
+      throw std::runtime_error(names[pf.file] + ": expected the members scenario, seed and sample (the run's eval sample)");
+    try {
+      runs.push_back(EvalRun{eval_scenario_name(scenario->text), static_cast<long>(seed->num), parse_eval_sample(sample->text)});
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(names[pf.file] + ": " + e.what());
+    }
+  }
+  return make_eval_result(detector->text, std::move(runs));
 }
 
 std::string format_eval_table(const EvalResult& r) {

@@ -113,6 +113,27 @@ std::string format_eval_table(const EvalResult& r);
 // "seed", "sample"}]}: the runs' samples make it a baseline for the paired gate.
 std::string format_eval_json(const EvalResult& r);
 
+// A grid of eval runs, split into independent points like a sweep's
+// (sweep.hpp): point k is scenario k / seeds.size() with seed
+// seeds[k % seeds.size()] (`peebot eval --point K`), and the points' files
+// merge into the same EvalResult whatever ran them (`peebot eval --merge`).
+struct EvalGrid {
+  std::vector<std::string> scenarios;       // paths, in the order given
+  std::vector<std::string> scenario_texts;  // their TOML text (a point of a changed scenario does not merge)
+  std::vector<long> seeds;
+  std::string detector;
+  std::vector<std::string> sets;            // --set overrides of every run
+  std::size_t points() const { return scenarios.size() * seeds.size(); }
+};
+// A scenario's name in the tables: the file name without .toml.
+std::string eval_scenario_name(const std::string& path);
+// Point k's file (JSON, format peebot-eval-point): the grid, k, and the run's sample.
+std::string format_eval_point(const EvalGrid& g, std::size_t index, const EvalSample& s);
+// Pools point files (any order) per scenario, in (scenario, seed) order, and
+// over all. Throws std::runtime_error naming the file when one is malformed,
+// of another grid, repeated, or when points are missing (listing them).
+EvalResult merge_eval_points(const std::vector<std::string>& texts, const std::vector<std::string>& names);
+
 // The baseline gate, a paired comparison on the same seeds (docs/statistics.md):
 // for every scenario of the baseline and pooled, over the (scenario, seed)
 // runs both have, the difference new - baseline of each gated figure with a

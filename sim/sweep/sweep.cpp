@@ -220,17 +220,13 @@ const SweepColumn* SweepTable::column(const std::string& name) const {
   return nullptr;
 }
 
-SweepTable merge_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
-  if (texts.empty()) throw std::runtime_error("no sweep point to merge");
-  struct Parsed {
-    std::size_t index;
-    std::size_t file;
-    SweepCells cells;
-  };
-  std::vector<Parsed> rows;
-  std::string identity, identity_file;
-  std::size_t points = 0;
-  SweepTable t;
+GridPoints gather_grid_points(const std::vector<std::string>& texts, const std::vector<std::string>& names,
+                              const std::string& format, int format_version, const std::string& grid_member,
+                              const std::string& what) {
+  if (texts.empty()) throw std::runtime_error("no " + what + " point to merge");
+  GridPoints g;
+  std::vector<std::pair<std::string, std::string>> identity;
+  std::string identity_file;
   for (std::size_t f = 0; f < texts.size(); ++f) {
     const std::string& name = names.at(f);
     JsonValue v;
@@ -240,58 +236,106 @@ SweepTable merge_sweep_points(const std::vector<std::string>& texts, const std::
       throw std::runtime_error(name + ": " + e.what());
     }
     const JsonValue* fmt = v.find("format");
-    if (!fmt || fmt->text != kPointFormat)
-      throw std::runtime_error(name + ": not a sweep point (expected \"format\": \"" + std::string(kPointFormat) +
-                               "\", written by peebot sweep --point)");
+    if (!fmt || fmt->text != format)
+      throw std::runtime_error(name + ": not a " + what + " point (expected \"format\": \"" + format +
+                               "\", written by peebot " + what + " --point)");
     const JsonValue* ver = v.find("format_version");
-    if (!ver || ver->number() != kPointFormatVersion)
-      throw std::runtime_error(name + ": format_version: expected " + std::to_string(kPointFormatVersion));
-    const JsonValue* sw = v.find("sweep");
+    if (!ver || ver->number() != format_version)
+      throw std::runtime_error(name + ": format_version: expected " + std::to_string(format_version));
+    const JsonValue* grid = v.find(grid_member);
     const JsonValue* idx = v.find("index");
-    const JsonValue* in = v.find("inputs");
-    const JsonValue* rep = v.find("report");
-    if (!sw || !sw->is_object() || !idx || idx->kind != JsonValue::Kind::kNumber || !in || !in->is_object() || !rep ||
-        !rep->is_object())
-      throw std::runtime_error(name + ": expected the members sweep, index, inputs and report");
-    // The sweep a point belongs to: everything but its index.
-    std::string id;
-    for (const char* k : {"scenario", "seeds", "points", "scenario_toml"}) {
-      const JsonValue* m = sw->find(k);
-      if (!m) throw std::runtime_error(name + ": sweep." + k + ": missing");
-      id += std::string(k) + "=" + (m->kind == JsonValue::Kind::kString ? m->text : shortest(m->number())) + "\n";
+    if (!grid || !grid->is_object() || !idx || idx->kind != JsonValue::Kind::kNumber)
+      throw std::runtime_error(name + ": expected the members " + grid_member + " and index");
+    const JsonValue* pts = grid->find("points");
+    if (!pts || pts->kind != JsonValue::Kind::kNumber || !(pts->num >= 1) || pts->num != std::floor(pts->num) ||
+        pts->num > 1e9)
+      throw std::runtime_error(name + ": " + grid_member + ".points: expected a count of points");
+    // The grid a point belongs to: every member of GRID.
+    std::vector<std::pair<std::string, std::string>> id;
+    for (const auto& [k, m] : grid->members) {
+      std::string val;
+      if (m.kind == JsonValue::Kind::kArray)
+        for (const JsonValue& e : m.items) val += (e.kind == JsonValue::Kind::kString ? e.text : shortest(e.number())) + "\n";
+      else
+        val = m.kind == JsonValue::Kind::kString ? m.text : shortest(m.number());
+      id.emplace_back(k, std::move(val));
     }
-    for (const char* k : {"vary", "set"}) {
-      const JsonValue* m = sw->find(k);
-      if (!m || m->kind != JsonValue::Kind::kArray) throw std::runtime_error(name + ": sweep." + k + ": expected a list");
-      for (const JsonValue& e : m->items) id += std::string(k) + "=" + e.text + "\n";
-    }
-    if (identity.empty()) {
+    if (f == 0) {
       identity = id;
       identity_file = name;
-      points = static_cast<std::size_t>(sw->find("points")->number());
-      const auto str = [&](const char* k) {
-        std::string o;
-        const JsonValue* m = sw->find(k);
-        if (m->kind == JsonValue::Kind::kString) return m->text;
-        for (const JsonValue& e : m->items) o += (o.empty() ? "" : "\n") + e.text;
-        return o;
-      };
-      t.attributes = {{"format", kTableFormat},
-                      {"scenario", str("scenario")},
-                      {"scenario_toml", str("scenario_toml")},
-                      {"vary", str("vary")},
-                      {"seeds", str("seeds")},
-                      {"set", str("set")},
-                      {"points", shortest(static_cast<double>(points))}};
-      for (const JsonValue& e : sw->find("vary")->items) t.axis_keys.push_back(e.text.substr(0, e.text.find('=')));
+      g.grid = *grid;
+      g.points = static_cast<std::size_t>(pts->num);
     } else if (id != identity) {
-      throw std::runtime_error(name + ": a point of another sweep than " + identity_file +
-                               " (scenario, --vary, --seeds or --set differ)");
+      std::string differ;
+      for (std::size_t i = 0; i < std::max(id.size(), identity.size()) && differ.empty(); ++i)
+        if (i >= id.size() || i >= identity.size() || id[i] != identity[i])
+          differ = (i < identity.size() ? identity[i] : id[i]).first;
+      throw std::runtime_error(name + ": a point of another " + what + " than " + identity_file + " (" + grid_member +
+                               "." + differ + " differs: the scenario, --vary, --seeds or --set are not the same)");
     }
     const double k = idx->num;
-    if (!(k >= 0) || k != std::floor(k) || k >= static_cast<double>(points))
-      throw std::runtime_error(name + ": index " + shortest(k) + ": expected 0 .. " + std::to_string(points - 1));
-    Parsed p{static_cast<std::size_t>(k), f, {}};
+    if (!(k >= 0) || k != std::floor(k) || k >= static_cast<double>(g.points))
+      throw std::runtime_error(name + ": index " + shortest(k) + ": expected 0 .. " + std::to_string(g.points - 1));
+    g.files.push_back(GridPointFile{static_cast<std::size_t>(k), f, std::move(v)});
+  }
+  std::sort(g.files.begin(), g.files.end(),
+            [](const GridPointFile& a, const GridPointFile& b) { return a.index < b.index; });
+  for (std::size_t i = 1; i < g.files.size(); ++i)
+    if (g.files[i].index == g.files[i - 1].index)
+      throw std::runtime_error(names[g.files[i].file] + ": point " + std::to_string(g.files[i].index) + " is also in " +
+                               names[g.files[i - 1].file]);
+  if (g.files.size() != g.points) {
+    std::string missing;
+    std::size_t n = 0, r = 0;
+    for (std::size_t k = 0; k < g.points; ++k) {
+      if (r < g.files.size() && g.files[r].index == k) { ++r; continue; }
+      if (++n <= 20) missing += (n > 1 ? ", " : "") + std::to_string(k);
+    }
+    throw std::runtime_error("the " + what + " has " + std::to_string(g.points) + " points and " + std::to_string(n) +
+                             " are missing: " + missing + (n > 20 ? ", ..." : ""));
+  }
+  return g;
+}
+
+SweepTable merge_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
+  const GridPoints g = gather_grid_points(texts, names, kPointFormat, kPointFormatVersion, "sweep", "sweep");
+  const JsonValue& sw = g.grid;
+  for (const char* k : {"scenario", "seeds", "scenario_toml"}) {
+    const JsonValue* m = sw.find(k);
+    if (!m || m->kind != JsonValue::Kind::kString)
+      throw std::runtime_error(names[g.files[0].file] + ": sweep." + k + ": expected a text");
+  }
+  for (const char* k : {"vary", "set"}) {
+    const JsonValue* m = sw.find(k);
+    if (!m || m->kind != JsonValue::Kind::kArray)
+      throw std::runtime_error(names[g.files[0].file] + ": sweep." + k + ": expected a list");
+  }
+  SweepTable t;
+  const auto str = [&](const char* k) {
+    std::string o;
+    const JsonValue* m = sw.find(k);
+    if (m->kind == JsonValue::Kind::kString) return m->text;
+    for (const JsonValue& e : m->items) o += (o.empty() ? "" : "\n") + e.text;
+    return o;
+  };
+  t.attributes = {{"format", kTableFormat},
+                  {"scenario", str("scenario")},
+                  {"scenario_toml", str("scenario_toml")},
+                  {"vary", str("vary")},
+                  {"seeds", str("seeds")},
+                  {"set", str("set")},
+                  {"points", shortest(static_cast<double>(g.points))}};
+  for (const JsonValue& e : sw.find("vary")->items) t.axis_keys.push_back(e.text.substr(0, e.text.find('=')));
+  struct Parsed {
+    SweepCells cells;
+  };
+  std::vector<Parsed> rows;
+  for (const GridPointFile& pf : g.files) {
+    const JsonValue* in = pf.doc.find("inputs");
+    const JsonValue* rep = pf.doc.find("report");
+    if (!in || !in->is_object() || !rep || !rep->is_object())
+      throw std::runtime_error(names[pf.file] + ": expected the members sweep, index, inputs and report");
+    Parsed p;
     flatten_json(*in, "", p.cells);
     const std::size_t n_inputs = p.cells.size();
     SweepCells rc;
@@ -302,21 +346,6 @@ SweepTable merge_sweep_points(const std::vector<std::string>& texts, const std::
       p.cells.emplace_back(clash ? "report." + col : col, std::move(val));
     }
     rows.push_back(std::move(p));
-  }
-  std::sort(rows.begin(), rows.end(), [](const Parsed& a, const Parsed& b) { return a.index < b.index; });
-  for (std::size_t i = 1; i < rows.size(); ++i)
-    if (rows[i].index == rows[i - 1].index)
-      throw std::runtime_error(names[rows[i].file] + ": point " + std::to_string(rows[i].index) + " is also in " +
-                               names[rows[i - 1].file]);
-  if (rows.size() != points) {
-    std::string missing;
-    std::size_t n = 0, r = 0;
-    for (std::size_t k = 0; k < points; ++k) {
-      if (r < rows.size() && rows[r].index == k) { ++r; continue; }
-      if (++n <= 20) missing += (n > 1 ? ", " : "") + std::to_string(k);
-    }
-    throw std::runtime_error("the sweep has " + std::to_string(points) + " points and " + std::to_string(n) +
-                             " are missing: " + missing + (n > 20 ? ", ..." : ""));
   }
 
   // Columns in order of first appearance; each row's cell by column.

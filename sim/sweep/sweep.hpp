@@ -66,6 +66,29 @@ using SweepCells = std::vector<std::pair<std::string, JsonValue>>;  // (column, 
 // name ("targets.event_to_tweet_p95.met"), any other array the element index.
 void flatten_json(const JsonValue& v, const std::string& prefix, SweepCells& out);
 
+// Point files of a grid split into independent points (peebot sweep --point,
+// peebot eval --point): JSON objects {"format": F, "format_version": V,
+// GRID: {..., "points": N, ...}, "index": K, ...}. GRID names the grid (its
+// members: the scenario, lists and seeds that define it); two points belong to
+// the same grid when every member of GRID is the same.
+struct GridPointFile {
+  std::size_t index = 0;
+  std::size_t file = 0;  // its position in the texts given
+  JsonValue doc;         // the whole point file
+};
+struct GridPoints {
+  JsonValue grid;                    // GRID of the first file
+  std::size_t points = 0;            // GRID.points
+  std::vector<GridPointFile> files;  // one per index 0 .. points-1, in index order
+};
+// Parses point files (any order) and checks that they have the format, belong to
+// one grid and cover every index exactly once. Throws std::runtime_error naming
+// the file (names[i]) and what is wrong ("the sweep has 20 points and 2 are
+// missing: 3, 7"); `what` names the grid in messages ("sweep", "eval").
+GridPoints gather_grid_points(const std::vector<std::string>& texts, const std::vector<std::string>& names,
+                              const std::string& format, int format_version, const std::string& grid_member,
+                              const std::string& what);
+
 // A point's result as the text `peebot sweep --point` writes and --merge reads
 // (JSON): the sweep it belongs to, its index, its inputs and its report, and
 // (when given) the run's verdict figures with their raw material
