@@ -209,6 +209,10 @@ int cmd_run(const std::vector<std::string>& args) {
       ("duration", po::value<std::string>(), "simulated span, e.g. 3d or 12h (overrides scenario.duration)")
       ("set", po::value<std::vector<std::string>>(&sets)->composing(),
        "override a scenario key: --set crew.size=9 (repeatable; validated like the file)")
+      ("engine", po::value<std::string>(),
+       "auto (default) | event | actors: the runtime that moves the feed; event computes the feed and the\n"
+       "direct host in closed form (fast), actors runs one SimGrid actor per stage (the reference);\n"
+       "auto takes event where it applies (docs/architecture.md)")
       ("json", "print the report as JSON instead of text")
       ("no-report", "do not print the report")
       ("seeds", po::value<std::string>(), "replications: run once per seed (N, A..B or a list) into a run directory (-o DIR) and pool them (docs/statistics.md)")
@@ -230,17 +234,23 @@ int cmd_run(const std::vector<std::string>& args) {
   const Scenario sc = load_scenario(path, sets);
   const bool quiet = vm.count("quiet") > 0;
   RunOptions ro;
+  if (vm.count("engine")) {
+    const std::string e = vm["engine"].as<std::string>();
+    if (e == "event") ro.engine = EngineKind::kEvent;
+    else if (e == "actors") ro.engine = EngineKind::kActors;
+    else if (e != "auto") throw UsageError("run", "--engine: expected auto, event or actors, got \"" + e + "\"");
+  }
   ro.trace_path = vm.count("output") ? vm["output"].as<std::string>() : default_trace_path(path);
   ro.progress = !quiet && stderr_is_tty();
   const RunStats st = run_simulation(sc, ro);
   if (!quiet) {
     std::fprintf(stderr,
                  "peebot: simulated %s in %.2f s (x%.0f): %llu updates, %llu frames, %llu detections, %llu posts; "
-                 "peak RSS %ld MB; trace %s\n",
+                 "peak RSS %ld MB; engine %s; trace %s\n",
                  format_duration(st.virtual_s).c_str(), st.wall_s, st.wall_s > 0 ? st.virtual_s / st.wall_s : 0.0,
                  static_cast<unsigned long long>(st.updates_emitted), static_cast<unsigned long long>(st.frames),
                  static_cast<unsigned long long>(st.detections), static_cast<unsigned long long>(st.posts),
-                 peak_rss_kb() / 1024, ro.trace_path.c_str());
+                 peak_rss_kb() / 1024, st.engine, ro.trace_path.c_str());
   }
   if (!quiet && !vm.count("no-report")) print_report(read_trace(ro.trace_path), sc.report, vm.count("json") > 0);
   return 0;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <simgrid/s4u.hpp>
@@ -138,7 +139,8 @@ struct Context {
         tweet_rng(s.seed, "tweet"),
         faults(s.faults, s.seed),
         book(t),
-        last_published(static_cast<std::size_t>(dict.size()), std::numeric_limits<double>::quiet_NaN()) {}
+        last_published(static_cast<std::size_t>(dict.size()), std::numeric_limits<double>::quiet_NaN()),
+        bg_countdown(static_cast<std::uint32_t>(s.trace.background_sample_every)) {}
 
   const Scenario& sc;
   const RunOptions& opt;
@@ -176,9 +178,31 @@ struct Context {
   sg::Mailbox* to_ls = nullptr;
   sg::Mailbox* to_host = nullptr;
 
-  bool tracked(const Update& u) const {
-    return u.item < kFirstBackground || u.seq % static_cast<std::uint64_t>(sc.trace.background_sample_every) == 0;
+  // Whether an update's stage times are followed: every named item's, and
+  // every trace.background_sample_every-th background update in emission
+  // order (a countdown: no division per update, and the sample does not
+  // depend on how the ground's TIME_000001 numbers interleave with the ISS's).
+  // What both engines share of the ISS and the Lightstreamer server (host_common.cpp):
+  // The downlink's frame of `us` (emitted now): counted, the followed updates
+  // opened in the stage book (true t_emit), clock_skew applied to the rest.
+  Frame* frame_of(const std::vector<Update>& us, bool skew);
+  // The receiver: MERGEs f into the outbox (an unchanged value is not sent:
+  // its record closes as merged); recycles f.
+  void merge_to_outbox(Frame* f);
+  // One publisher tick at t: TIME_000001 (AOS/LOS status), the duplicate and
+  // reorder faults (re-sent and held-back updates wait in `held`, released
+  // when due or at the `last` tick), the publish stamps. Returns the frame to
+  // send, or nullptr when a partition takes it (`host_link_off`: the link to
+  // our host is down now), its updates lost.
+  Frame* publish_tick(double t, std::vector<std::pair<double, Wire>>& held, bool last, bool host_link_off);
+
+  bool tracked(const Update& u) {
+    if (u.item < kFirstBackground) return true;
+    if (--bg_countdown != 0) return false;
+    bg_countdown = static_cast<std::uint32_t>(sc.trace.background_sample_every);
+    return true;
   }
+  std::uint32_t bg_countdown = 0;  // set by the constructor
   void lose(const Wire& w) {
     ++stats.updates_lost;
     if (w.track != kNoTrack) {
@@ -256,9 +280,17 @@ void tweet_loop(Context* c, SimQueue<Detection>& q,
                 const std::function<void(const Detection&, const Post&)>& on_sent = {});
 
 std::unique_ptr<HostPipeline> make_direct_host();
+class FeedPath;
+// pipeline.architecture "direct" on the event engine (feed.hpp): the whole
+// host in closed form, fed by `feed`; it samples its own queues and draws the
+// progress bar (no monitor actor), and its start() returns no receiver.
+std::unique_ptr<HostPipeline> make_direct_events_host(FeedPath& feed);
 std::unique_ptr<HostPipeline> make_wet_host(const Scenario& sc);
 std::unique_ptr<HostPipeline> make_streaming_host(const Scenario& sc);
 std::unique_ptr<HostPipeline> make_polling_host(const Scenario& sc);
+// The progress bar on stderr (virtual time done of total, at wall seconds).
+void draw_progress(double virt, double total, double wall, bool final);
+
 // By sc.pipeline.architecture: "direct" (default), "wet", "streaming",
 // "polling"; throws std::invalid_argument otherwise.
 std::unique_ptr<HostPipeline> make_host_pipeline(const Scenario& sc);

@@ -26,6 +26,7 @@
 
 #include "../../models/iss_time.hpp"
 #include "context.hpp"
+#include "feed.hpp"
 
 namespace peebot {
 
@@ -75,17 +76,7 @@ void downlink_actor(Context* c) {
     c->background.generate(t, t_next, scratch, c->next_seq);
     t = t_next;
     if (scratch.empty()) continue;
-    c->stats.updates_emitted += scratch.size();
-    Frame* f = c->new_frame();
-    f->w.reserve(scratch.size());
-    for (const auto& u : scratch) {
-      Wire w;
-      w.u = u;
-      if (c->tracked(u)) w.track = c->book.open(u);  // stage t_emit: true time
-      // clock_skew: the ISS TimeStamp is off by the fault's offset (docs/faults.md).
-      if (skew && w.u.item != kSignal) w.u.t_emit_s += c->faults.clock_offset(u.t_emit_s);
-      f->w.push_back(w);
-    }
+    Frame* f = c->frame_of(scratch, skew);
     if (!c->pf.iss_tdrs->is_on()) {  // LOS: nothing reaches the ground
       for (const auto& w : f->w) c->lose(w);
       c->recycle(f);
@@ -108,95 +99,24 @@ void receiver_actor(Context* c) {
       continue;  // the frame died with the link (LOS); the sender's clean-up counts it lost
     }
     c->last_iss_rx_s = sg::Engine::get_clock();
-    if (!c->outbox) c->outbox = c->new_frame();
-    for (const auto& w : f->w) {
-      double& last = c->last_published[w.u.item];
-      if (last == w.u.value) {  // MERGE: unchanged values are not sent
-        if (w.track != kNoTrack) {
-          c->book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kMerged);
-          c->book.close(w.track);
-        }
-        continue;
-      }
-      last = w.u.value;
-      c->outbox->w.push_back(w);
-    }
-    c->recycle(f);
+    c->merge_to_outbox(f);
   }
 }
 
 void publisher_actor(Context* c) {
   const double P = c->sc.network.signal_period_s;
   const double end = c->sc.duration_s + c->opt.drain_s;
-  // Network faults on the Lightstreamer -> host path (docs/faults.md).
-  const bool dup = c->faults.any(FaultKind::kDuplicate), reorder = c->faults.any(FaultKind::kReorder);
-  const bool partition = c->faults.any(FaultKind::kPartition);
   std::vector<std::pair<double, Wire>> held;  // (release time, update): re-sent copies and held-back updates
   for (double t = P; t <= end; t += P) {
     sg::this_actor::sleep_until(t);
-    if (!c->outbox) c->outbox = c->new_frame();
-    // TIME_000001: the ground's clock, with the signal status as Status.Class.
-    Wire clock;
-    clock.u.t_emit_s = t;
-    clock.u.item = kSignal;
-    clock.u.seq = c->next_seq++;
-    clock.u.value = iss_timestamp_hours(c->sc.epoch_unix_s + t);
-    const bool aos = t <= c->sc.duration_s && t - c->last_iss_rx_s <= c->sc.network.los_detect_s;
-    clock.u.status = aos ? kStatusAos : kStatusLos;
-    if (c->tracked(clock.u)) clock.track = c->book.open(clock.u);
-    ++c->stats.updates_emitted;
-    c->outbox->w.push_back(clock);
-    Frame* f = c->outbox;
-    c->outbox = nullptr;
-    if (dup || reorder) {
-      std::size_t keep = 0;
-      for (std::size_t i = 0; i < f->w.size(); ++i) {
-        Wire w = f->w[i];
-        if (dup && c->faults.duplicate(t)) {  // sent again one publish period later
-          Wire copy = w;
-          copy.track = w.track != kNoTrack ? c->book.open(w.u) : kNoTrack;
-          ++c->stats.updates_emitted;
-          held.push_back({t + P, copy});
-        }
-        if (reorder) {
-          if (const auto d = c->faults.reorder_delay(t)) {  // held back: newer updates overtake it
-            held.push_back({t + *d, w});
-            continue;
-          }
-        }
-        f->w[keep++] = w;
-      }
-      f->w.resize(keep);
-    }
-    if (!held.empty()) {  // release what is due (everything at the last period)
-      const bool last = t + P > end;
-      std::size_t keep = 0;
-      for (std::size_t i = 0; i < held.size(); ++i) {
-        if (last || held[i].first <= t) f->w.push_back(held[i].second);
-        else held[keep++] = held[i];
-      }
-      held.resize(keep);
-    }
-    for (auto& w : f->w) {
-      w.t_published_s = t;
-      if (w.track != kNoTrack) c->book.at(w.track).t_published_s = t;
-    }
-    // partition: the host link is down now or before the frame would arrive: the frame is lost
-    // (checked before sending, so that no comm fails under the host's receiver).
-    if (partition) {
-      const double transfer = c->sc.network.ls_host_latency_s +
-                              frame_bytes(c->sc.network, f->w.size()) / c->sc.network.ls_host_bw_Bps + 1e-6;
-      if (c->faults.overlaps(FaultKind::kPartition, "", t, t + transfer) || !c->pf.ls_host->is_on()) {
-        for (const auto& w : f->w) c->lose(w);
-        c->recycle(f);
-        continue;
-      }
-    }
-    send_frame(c, c->to_host, f);
+    Frame* f = c->publish_tick(t, held, t + P > end, !c->pf.ls_host->is_on());
+    if (f) send_frame(c, c->to_host, f);
   }
 }
 
-void draw_progress(double virt, double total, double wall, bool final) {
+}  // namespace
+
+void engine::draw_progress(double virt, double total, double wall, bool final) {
   const int width = 30;
   const double frac = total > 0 ? std::min(1.0, virt / total) : 1.0;
   const int fill = static_cast<int>(frac * width);
@@ -209,6 +129,8 @@ void draw_progress(double virt, double total, double wall, bool final) {
                format_duration(total).c_str(), speed, format_duration(std::max(0.0, eta)).c_str(), final ? "\n" : "");
   std::fflush(stderr);
 }
+
+namespace {
 
 // Samples queue depths and draws progress; its end ends the run (the others are daemons).
 void monitor_actor(Context* c) {
@@ -257,6 +179,12 @@ long peak_rss_kb() {
   return -1;
 }
 
+std::string event_engine_unsupported(const Scenario& sc) {
+  if (sc.pipeline.architecture != "direct")
+    return "pipeline.architecture \"" + sc.pipeline.architecture + "\" runs on the actors engine only";
+  return FeedPath::unsupported(sc);
+}
+
 RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
   const auto wall0 = std::chrono::steady_clock::now();
   // A host fault the architecture does not model must not run as if absent.
@@ -275,6 +203,12 @@ RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
   meta.created_utc = format_utc(static_cast<double>(std::time(nullptr)));
   meta.has_truth = true;
   meta.detector = sc.pipeline.detector.kind;
+  bool events = opt.engine != EngineKind::kActors;
+  if (events) {
+    const std::string why = event_engine_unsupported(sc);
+    if (!why.empty() && opt.engine == EngineKind::kEvent) throw ScenarioError("--engine event: " + why);
+    events = why.empty();
+  }
   TraceWriter trace(opt.trace_path, meta);
 
   sg::Engine& e = make_engine();
@@ -293,26 +227,37 @@ RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
     trace.set_item_names(names);
   }
 
-  sg::Actor::create("downlink", c->pf.iss, downlink_actor, c);
-  auto receiver = sg::Actor::create("receiver", c->pf.lsserver, receiver_actor, c);
-  receiver->daemonize();
-  sg::Actor::create("publisher", c->pf.lsserver, publisher_actor, c);
-  // Permanent receivers: a frame starts crossing the network when it is sent,
-  // not when the receiver asks for it (no rendez-vous serialising the path).
-  c->to_ls->set_receiver(receiver);
-  auto host = make_host_pipeline(sc);
-  g_host = host.get();
-  c->to_host->set_receiver(host->start(c));
-  sg::Actor::create("monitor", c->pf.peebot, monitor_actor, c);
+  std::unique_ptr<FeedPath> feed;
+  std::unique_ptr<HostPipeline> host;
+  if (events) {  // the feed and the host in closed form (feed.hpp, host_direct.cpp)
+    feed = std::make_unique<FeedPath>(c);
+    host = make_direct_events_host(*feed);
+    g_host = host.get();
+    host->start(c);
+  } else {
+    sg::Actor::create("downlink", c->pf.iss, downlink_actor, c);
+    auto receiver = sg::Actor::create("receiver", c->pf.lsserver, receiver_actor, c);
+    receiver->daemonize();
+    sg::Actor::create("publisher", c->pf.lsserver, publisher_actor, c);
+    // Permanent receivers: a frame starts crossing the network when it is sent,
+    // not when the receiver asks for it (no rendez-vous serialising the path).
+    c->to_ls->set_receiver(receiver);
+    host = make_host_pipeline(sc);
+    g_host = host.get();
+    c->to_host->set_receiver(host->start(c));
+    sg::Actor::create("monitor", c->pf.peebot, monitor_actor, c);
+  }
   e.run();
 
   // Close what the stream left open, then the ground truth.
   host->finish(c);
+  feed.reset();
   c->book.close_all();
   write_truth(*c);
   trace.finish();
 
   RunStats st = c->stats;
+  st.engine = events ? "event" : "actors";
   st.virtual_s = sc.duration_s;
   st.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   g_ctx = nullptr;
