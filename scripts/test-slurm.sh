@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs peebot sweep and peebot eval through a real one-node Slurm cluster
 # (--slurm --wait) and checks that the merged results are the same bytes as
-# the same grids run here with --jobs 2 (docs/sweeps.md, "On a Slurm cluster").
+# the same grids run here with --jobs 2 (docs/sweeps.md, "Running at scale on Slurm").
 #
 # Usage: scripts/test-slurm.sh [BUILD_DIR]     (default build/release; needs root)
 #
@@ -11,6 +11,11 @@
 # munged (own key and socket), slurmctld and slurmd, and stops exactly those
 # daemons (by PID) on exit, also on failure. Nothing outside the temp dir is
 # changed but the packages. Bounded: every wait has a timeout; about a minute.
+# Checks: a 4-point sweep and a 2 x 2 eval through --slurm --wait give the
+# local run's bytes (CSV, HDF5, eval JSON, eval table); a point that fails is
+# named by index and --rerun-failed reruns it alone; sbatch refusing a job is
+# exit 1 quoting it; eval's --baseline gate runs in the merge job and its
+# exit status comes back.
 # Environment: SLURM_TEST_KEEP=1 keeps the temp dir (logs) for a look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -133,21 +138,48 @@ cmp_or_die "$T/local.h5" "$T/slurm.h5" "sweep HDF5"
 T_SWEEP=$(date +%s.%N)
 say "sweep: $(($(wc -l < "$T/local.csv") - 1)) rows; CSV and HDF5 byte-equal to the local --jobs 2 run ($(since "$T_UP") s)"
 
-# A failed point is rerun alone: drop two points' results and rerun just those.
-rm "$T/run-sweep/points/1.json" "$T/run-sweep/points/3.json" "$T/slurm.csv" "$T/slurm.h5"
-timeout 300 "$PEEBOT" sweep --rerun-failed "$T/run-sweep" --wait > "$T/rerun.out" 2> "$T/rerun.err" ||
+# A point that really fails is named by index, the merge does not run, and
+# --rerun-failed runs it alone: with the node drained the tasks wait; a
+# directory in the way of point 2's file (2.json.tmp) makes that task exit 1.
+scontrol update NodeName="$NODE" State=DRAIN Reason=peebot-test
+rm "$T/slurm.csv" "$T/slurm.h5"
+timeout 300 "$PEEBOT" sweep "${SWEEP[@]}" --slurm --wait --run-dir "$T/run-fail" -o "$T/slurm.csv" -o "$T/slurm.h5" \
+  > "$T/fail.out" 2> "$T/fail.err" &
+FAIL_PID=$!
+timeout 60 bash -c "until grep -q '^merge_job=' '$T/run-fail/job' 2>/dev/null; do sleep 0.2; done" || die "no submission in $T/run-fail"
+mkdir "$T/run-fail/points/2.json.tmp"
+scontrol update NodeName="$NODE" State=RESUME
+rc=0; wait "$FAIL_PID" || rc=$?
+[ "$rc" = 1 ] || { cat "$T/fail.err" >&2; die "sweep --slurm --wait with a failing point: exit $rc, expected 1"; }
+grep -q "1 of 4 points failed or have no result (2)" "$T/fail.err" && grep -q "point 2: exit 1" "$T/fail.err" ||
+  { cat "$T/fail.err" >&2; die "the failed point 2 was not reported by index with its exit status"; }
+[ ! -e "$T/slurm.csv" ] || die "a table was written although a point failed"
+rm -rf "$T/run-fail/points/2.json.tmp"   # (peebot removed it already: an empty .tmp is cleaned up)
+timeout 300 "$PEEBOT" sweep --rerun-failed "$T/run-fail" --wait > "$T/rerun.out" 2> "$T/rerun.err" ||
   { cat "$T/rerun.err" >&2; die "peebot sweep --rerun-failed failed"; }
-grep -q "resubmitted 2 points (1,3)" "$T/rerun.err" || { cat "$T/rerun.err" >&2; die "--rerun-failed did not resubmit points 1 and 3 alone"; }
+grep -q "resubmitted 1 point (2)" "$T/rerun.err" || { cat "$T/rerun.err" >&2; die "--rerun-failed did not resubmit point 2 alone"; }
 cmp_or_die "$T/local.csv" "$T/slurm.csv" "sweep CSV after --rerun-failed"
 cmp_or_die "$T/local.h5" "$T/slurm.h5" "sweep HDF5 after --rerun-failed"
 T_RERUN=$(date +%s.%N)
-say "rerun: points 1 and 3 resubmitted alone; the merged table byte-equal again ($(since "$T_SWEEP") s)"
+say "failure: point 2 failed (exit 1) and was named, no table; --rerun-failed ran point 2 alone and the table is byte-equal ($(since "$T_SWEEP") s)"
+
+# sbatch refusing the job (a partition that does not exist): exit 1 quoting sbatch, nothing left behind.
+rc=0
+"$PEEBOT" sweep "${SWEEP[@]}" --slurm --partition no-such-partition --run-dir "$T/run-refused" -o "$T/refused.csv" \
+  > /dev/null 2> "$T/refused.err" || rc=$?
+[ "$rc" = 1 ] && grep -q "sbatch (submitting the array job) failed" "$T/refused.err" && grep -qi "partition" "$T/refused.err" ||
+  { cat "$T/refused.err" >&2; die "a refused submission: exit $rc, expected 1 quoting sbatch"; }
+[ ! -e "$T/run-refused" ] || die "a refused submission left its run directory"
+say "refused: $(grep -o 'sbatch: error: .*' "$T/refused.err" | head -1) -> exit 1, no run directory left"
 
 "$PEEBOT" eval "${EVAL[@]}" --jobs 2 --json "$T/local.json" > "$T/local-eval.out"
 timeout 300 "$PEEBOT" eval "${EVAL[@]}" --slurm --wait --run-dir "$T/run-eval" --json "$T/slurm.json" \
-  > "$T/slurm-eval.out" || die "peebot eval --slurm --wait failed (exit $?)"
+  --baseline "$T/local.json" > "$T/slurm-eval.out" || die "peebot eval --slurm --wait --baseline failed (exit $?)"
 cmp_or_die "$T/local.json" "$T/slurm.json" "eval JSON"
-cmp_or_die "$T/local-eval.out" "$T/slurm-eval.out" "eval table (stdout)"
+# The table as the local run printed it, then the gate's verdict against the local run (same seeds: no difference).
+head -n "$(wc -l < "$T/local-eval.out")" "$T/slurm-eval.out" > "$T/slurm-eval-table.out"
+cmp_or_die "$T/local-eval.out" "$T/slurm-eval-table.out" "eval table (stdout)"
+grep -q "^no figure worse than the baseline" "$T/slurm-eval.out" || { cat "$T/slurm-eval.out" >&2; die "no gate verdict from the merge job"; }
 T_EVAL=$(date +%s.%N)
-say "eval: JSON and the printed table byte-equal to the local --jobs 2 run ($(since "$T_RERUN") s)"
+say "eval: JSON and the printed table byte-equal to the local --jobs 2 run; --baseline gate (exit 0) from the merge job ($(since "$T_RERUN") s)"
 say "PASSED in $(since "$T0") s (not compared: sweep's stdout summary line, which carries the wall time)"

@@ -104,7 +104,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       "The runs are grid points (scenario slowest, seed fastest): --point runs one\n"
       "into a point file, --merge pools point files into the same figures, and\n"
       "--slurm runs them as a Slurm job array with the merge as a job after it\n"
-      "(docs/sweeps.md, \"On a Slurm cluster\").\n"
+      "(docs/sweeps.md, \"Running at scale on Slurm\").\n"
       "Each gated figure gets a 95 % interval over the seeds (docs/statistics.md).\n"
       "Exit 1 when --baseline is given and a figure is worse: paired on the same\n"
       "seeds, the difference's interval entirely on the worse side and beyond the\n"

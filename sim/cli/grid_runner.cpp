@@ -456,7 +456,7 @@ int submit_grid_to_slurm(const GridRun& g, const SlurmOptions& o) {
   }
   const std::string exe = self_exe();
   auto header = [&](const std::string& name, const std::string& out, const std::string& err) {
-    std::string h = "#!/bin/bash\n# Written by peebot " + g.command + " --slurm (docs/sweeps.md, \"On a Slurm cluster\").\n";
+    std::string h = "#!/bin/bash\n# Written by peebot " + g.command + " --slurm (docs/sweeps.md, \"Running at scale on Slurm\").\n";
     h += "#SBATCH --job-name=" + name + "\n#SBATCH --chdir=" + cwd + "\n#SBATCH --output=" + out +
          "\n#SBATCH --error=" + err + "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=1\n";
     if (!o.partition.empty()) h += "#SBATCH --partition=" + o.partition + "\n";

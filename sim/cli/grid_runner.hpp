@@ -37,7 +37,7 @@ struct GridRun {
 std::vector<std::string> run_points_here(const GridRun& g, int jobs, const std::string& dir,
                                          const ChildProgress& progress);
 
-// The Slurm options every grid command takes (docs/sweeps.md, "On a Slurm cluster").
+// The Slurm options every grid command takes (docs/sweeps.md, "Running at scale on Slurm").
 void add_slurm_options(po::options_description& opts);
 
 struct SlurmOptions {
