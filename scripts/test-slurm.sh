@@ -7,13 +7,15 @@
 #
 # It installs Debian's slurmctld, slurmd, slurm-client and munge when missing
 # (apt-get), writes a one-node slurm.conf in a temp dir (this host's CPUs and
-# memory from `slurmd -C`, its own ports, state and spool dirs), starts its own
-# munged (own key and socket), slurmctld and slurmd, and stops exactly those
-# daemons (by PID) on exit, also on failure. Nothing outside the temp dir is
-# changed but the packages. Bounded: every wait has a timeout; about a minute.
+# memory from `slurmd -C`, on 127.0.0.1 so the host name need not resolve, its
+# own ports, state and spool dirs), starts its own munged (own key and
+# socket), slurmctld and slurmd, and stops exactly those daemons (by PID) on
+# exit, also on failure. Nothing outside the temp dir is changed but the
+# packages. Bounded: every wait has a timeout; about a minute.
 # Checks: a 4-point sweep and a 2 x 2 eval through --slurm --wait give the
 # local run's bytes (CSV, HDF5, eval JSON, eval table); a point that fails is
-# named by index and --rerun-failed reruns it alone; sbatch refusing a job is
+# named by index and --rerun-failed reruns it alone; a run submitted without
+# --wait is followed later by --rerun-failed --wait; sbatch refusing a job is
 # exit 1 quoting it; eval's --baseline gate runs in the merge job and its
 # exit status comes back.
 # Environment: SLURM_TEST_KEEP=1 keeps the temp dir (logs) for a look.
@@ -81,7 +83,7 @@ dd if=/dev/urandom of="$T/munge/munge.key" bs=1024 count=1 status=none   # this 
 chmod 0400 "$T/munge/munge.key"
 cat > "$T/slurm.conf" <<EOF
 ClusterName=peebot-test
-SlurmctldHost=$NODE
+SlurmctldHost=$NODE(127.0.0.1)
 SlurmctldPort=$CTLD_PORT
 SlurmdPort=$SLURMD_PORT
 SlurmUser=root
@@ -106,7 +108,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 MinJobAge=300
-NodeName=$NODE CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
 PartitionName=test Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
 export SLURM_CONF="$T/slurm.conf"
@@ -163,6 +165,21 @@ cmp_or_die "$T/local.h5" "$T/slurm.h5" "sweep HDF5 after --rerun-failed"
 T_RERUN=$(date +%s.%N)
 say "failure: point 2 failed (exit 1) and was named, no table; --rerun-failed ran point 2 alone and the table is byte-equal ($(since "$T_SWEEP") s)"
 
+# Without --wait: submitted and returns; --rerun-failed refuses while the jobs
+# are queued, and with --wait follows them (re-attaching) to the same table.
+scontrol update NodeName="$NODE" State=DRAIN Reason=peebot-test
+"$PEEBOT" sweep "${SWEEP[@]}" --slurm --run-dir "$T/run-nowait" -o "$T/nowait.csv" > "$T/nowait.out" 2>&1 ||
+  { cat "$T/nowait.out" >&2; die "sweep --slurm without --wait failed"; }
+rc=0; "$PEEBOT" sweep --rerun-failed "$T/run-nowait" > "$T/busy.out" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "still queued or running" "$T/busy.out" || { cat "$T/busy.out" >&2; die "--rerun-failed of queued jobs: exit $rc, expected 2"; }
+scontrol update NodeName="$NODE" State=RESUME
+timeout 300 "$PEEBOT" sweep --rerun-failed "$T/run-nowait" --wait > "$T/attach.out" 2> "$T/attach.err" ||
+  { cat "$T/attach.err" >&2; die "--rerun-failed --wait did not follow the queued jobs"; }
+grep -q "following them" "$T/attach.err" || { cat "$T/attach.err" >&2; die "--rerun-failed --wait resubmitted instead of following"; }
+cmp_or_die "$T/local.csv" "$T/nowait.csv" "sweep CSV (submitted without --wait, followed later)"
+T_NOWAIT=$(date +%s.%N)
+say "no --wait: returned at once; --rerun-failed refused while queued (exit 2), with --wait followed the jobs to the same table ($(since "$T_RERUN") s)"
+
 # sbatch refusing the job (a partition that does not exist): exit 1 quoting sbatch, nothing left behind.
 rc=0
 "$PEEBOT" sweep "${SWEEP[@]}" --slurm --partition no-such-partition --run-dir "$T/run-refused" -o "$T/refused.csv" \
@@ -181,5 +198,5 @@ head -n "$(wc -l < "$T/local-eval.out")" "$T/slurm-eval.out" > "$T/slurm-eval-ta
 cmp_or_die "$T/local-eval.out" "$T/slurm-eval-table.out" "eval table (stdout)"
 grep -q "^no figure worse than the baseline" "$T/slurm-eval.out" || { cat "$T/slurm-eval.out" >&2; die "no gate verdict from the merge job"; }
 T_EVAL=$(date +%s.%N)
-say "eval: JSON and the printed table byte-equal to the local --jobs 2 run; --baseline gate (exit 0) from the merge job ($(since "$T_RERUN") s)"
+say "eval: JSON and the printed table byte-equal to the local --jobs 2 run; --baseline gate (exit 0) from the merge job ($(since "$T_NOWAIT") s)"
 say "PASSED in $(since "$T0") s (not compared: sweep's stdout summary line, which carries the wall time)"

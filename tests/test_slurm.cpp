@@ -143,11 +143,12 @@ TEST_CASE("--slurm says so when sbatch is missing or refuses the job, and leaves
   CHECK(run_peebot(grid + " --partition short").code == 2);
   CHECK(run_peebot(grid + " --slurm --partition 'a b'", fake_env(state)).code == 2);
   CHECK(run_peebot(grid + " --slurm --list", fake_env(state)).code == 2);
-  // Without --wait: submitted, and how to follow is printed.
-  const auto nowait = run_peebot(grid + " --slurm --run-dir " + tmp_path("err-run-3"), fake_env(state));
+  // Without --wait: submitted, and how to follow is printed; --jobs caps the tasks running at once.
+  const auto nowait = run_peebot(grid + " --slurm --jobs 1 --run-dir " + tmp_path("err-run-3"), fake_env(state));
   INFO(nowait.out);
   CHECK(nowait.code == 0);
   CHECK(nowait.out.find("squeue -j") != std::string::npos);
+  CHECK(slurp(state + "/calls").find("--array=0-1%1 ") != std::string::npos);
   const auto help = run_peebot("sweep --help");
   CHECK(help.out.find("--slurm") != std::string::npos);
   CHECK(help.out.find("--rerun-failed") != std::string::npos);

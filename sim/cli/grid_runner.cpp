@@ -183,6 +183,20 @@ std::string index_list(const std::vector<std::size_t>& idx) {
   return o;
 }
 
+// "0-3,7" (index_list's text) back to the indices.
+std::vector<std::size_t> parse_index_list(const std::string& text, std::size_t points) {
+  std::vector<std::size_t> out;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    const auto dash = part.find('-');
+    const std::size_t a = std::strtoul(part.c_str(), nullptr, 10);
+    const std::size_t b = dash == std::string::npos ? a : std::strtoul(part.c_str() + dash + 1, nullptr, 10);
+    for (std::size_t k = a; k <= b && k < points; ++k) out.push_back(k);
+  }
+  return out;
+}
+
 std::vector<std::size_t> missing_points(const std::string& dir, std::size_t points) {
   std::vector<std::size_t> out;
   for (std::size_t k = 0; k < points; ++k)
@@ -407,7 +421,8 @@ void add_slurm_options(po::options_description& opts) {
       ("run-dir", po::value<std::string>(),
        "with --slurm: the run directory, on a file system every node sees (scripts, points, logs; "
        "default ./peebot-CMD-YYYYMMDD-HHMMSS)")
-      ("wait", "with --slurm or --rerun-failed: follow the jobs (progress on stderr), then print the merged result")
+      ("wait", "with --slurm or --rerun-failed: follow the jobs (progress on stderr), then print the merged result "
+                "(--rerun-failed --wait also follows a run whose jobs are still queued)")
       ("rerun-failed", po::value<std::string>(),
        "submit again the points of a --slurm run directory that have no result, and the merge");
 }
@@ -510,19 +525,23 @@ int rerun_failed_on_slurm(const std::string& command, const SlurmOptions& o) {
   const std::size_t points = std::strtoul(rec.count("points") ? rec.at("points").c_str() : "0", nullptr, 10);
   if (points == 0) throw InputError(dir + "/job: points: expected the number of points");
   need_slurm_clients();
+  // Jobs of an earlier submission still queued or running would race with a
+  // rerun: with --wait follow them instead (re-attach after an interrupted
+  // --wait), else refuse.
+  if (rec.count("array_job") && rec.count("merge_job")) {
+    const QueueState q = poll_queue(rec.at("array_job"), rec.at("merge_job"), dir);
+    if (q.pending + q.running > 0 || alive(q.merge_state)) {
+      if (!o.wait)
+        throw UsageError(command, "--rerun-failed " + dir + ": jobs " + rec.at("array_job") + "," + rec.at("merge_job") +
+                                      " of this run are still queued or running; follow them with --wait, or "
+                                      "scancel them first");
+      std::fprintf(stderr, "%s: jobs %s,%s of %s are still queued or running: following them\n", command.c_str(),
+                   rec.at("array_job").c_str(), rec.at("merge_job").c_str(), dir.c_str());
+      return follow(command, dir, points, rec.at("array_job"), rec.at("merge_job"),
+                    parse_index_list(rec.count("submitted") ? rec.at("submitted") : "", points));
+    }
+  }
   const std::vector<std::size_t> missing = missing_points(dir, points);
-  if (missing.empty()) {
-    std::fprintf(stderr, "%s: every point of %s has its result; submitting the merge only\n", command.c_str(),
-                 dir.c_str());
-  }
-  // Jobs of an earlier submission still queued or running would race with the rerun.
-  if (rec.count("array_job")) {
-    const QueueState q = poll_queue(rec.at("array_job"), rec.count("merge_job") ? rec.at("merge_job") : "0", dir);
-    if (q.pending + q.running > 0 || alive(q.merge_state))
-      throw UsageError(command, "--rerun-failed " + dir + ": jobs " + rec.at("array_job") +
-                                    (rec.count("merge_job") ? "," + rec.at("merge_job") : "") +
-                                    " of this run are still queued or running; wait for them or scancel them first");
-  }
   std::string array_id, merge_id;
   if (missing.empty()) {
     std::error_code ec;
@@ -530,15 +549,25 @@ int rerun_failed_on_slurm(const std::string& command, const SlurmOptions& o) {
     merge_id = parsable_id(run_client({"sbatch", "--parsable", dir + "/merge.sbatch"}, "sbatch (submitting the merge job)", dir),
                            "sbatch (submitting the merge job)");
     array_id = merge_id;  // nothing to follow but the merge
+    auto r = rec;
+    r["array_job"] = array_id;
+    r["merge_job"] = merge_id;
+    r["submitted"] = "";
+    write_record(dir, r);
+    std::fprintf(stderr, "%s: every point of %s has its result; submitted the merge alone as job %s\n",
+                 command.c_str(), dir.c_str(), merge_id.c_str());
   } else {
     std::tie(array_id, merge_id) = submit(dir, missing, 0);
+    std::fprintf(stderr, "%s: resubmitted %zu point%s (%s) as array job %s, the merge as job %s\n", command.c_str(),
+                 missing.size(), missing.size() == 1 ? "" : "s", index_list(missing).c_str(), array_id.c_str(),
+                 merge_id.c_str());
   }
-  std::fprintf(stderr, "%s: resubmitted %zu point%s (%s) as array job %s, the merge as job %s\n", command.c_str(),
-               missing.size(), missing.size() == 1 ? "" : "s", index_list(missing).c_str(), array_id.c_str(),
-               merge_id.c_str());
   if (!o.wait) {
-    std::printf("%s: resubmitted points %s of %s as array job %s and the merge as job %s\n", command.c_str(),
-                index_list(missing).c_str(), dir.c_str(), array_id.c_str(), merge_id.c_str());
+    if (missing.empty())
+      std::printf("%s: submitted the merge of %s as job %s\n", command.c_str(), dir.c_str(), merge_id.c_str());
+    else
+      std::printf("%s: resubmitted points %s of %s as array job %s and the merge as job %s\n", command.c_str(),
+                  index_list(missing).c_str(), dir.c_str(), array_id.c_str(), merge_id.c_str());
     return 0;
   }
   return follow(command, dir, points, array_id, merge_id, missing);

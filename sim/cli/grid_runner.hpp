@@ -62,7 +62,9 @@ SlurmOptions slurm_options(const po::variables_map& vm, const std::string& comma
 int submit_grid_to_slurm(const GridRun& g, const SlurmOptions& o);
 
 // --rerun-failed DIR: submits again the points of DIR without a point file
-// (sbatch --array=3,7 DIR/array.sbatch) and the merge after them; --wait as above.
+// (sbatch --array=3,7 DIR/array.sbatch) and the merge after them; --wait as
+// above. While DIR's jobs are still queued or running it resubmits nothing:
+// with --wait it follows them, without it is a UsageError.
 int rerun_failed_on_slurm(const std::string& command, const SlurmOptions& o);
 
 }  // namespace peebot::cli
