@@ -85,4 +85,26 @@ inline std::string shared_data_path() {
 // The same when the folder exists, else empty.
 inline std::string shared_data_dir() { return exists(shared_data_path()) ? shared_data_path() : std::string(); }
 
+// Reports the running test case as skipped, saying why. Under ctest (which
+// sets PEEBOT_SKIP_RETURN_CODE and the SKIP_RETURN_CODE property, one process
+// per test case) the process exits with that code, so ctest lists the case as
+// skipped, not passed; run directly, it warns and the caller returns.
+inline void skip_test(const std::string& why) {
+  WARN("SKIPPED: " << why);
+  const char* code = std::getenv("PEEBOT_SKIP_RETURN_CODE");
+  if (code && *code) {
+    std::fprintf(stderr, "SKIPPED: %s\n", why.c_str());
+    std::fflush(nullptr);
+    std::_Exit(std::atoi(code));
+  }
+}
+// The real recordings' folder, or empty after skip_test() saying where they were looked for.
+inline std::string shared_data_or_skip() {
+  const std::string dir = shared_data_dir();
+  if (dir.empty())
+    skip_test("the real recordings are absent (no folder " + shared_data_path() +
+              "; set PEEBOT_SHARED_DATA to their folder)");
+  return dir;
+}
+
 }  // namespace peebot::test

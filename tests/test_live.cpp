@@ -7,10 +7,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -18,10 +24,14 @@
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "live_fixtures.hpp"
 #include "sim/live/live.hpp"
+#include "sim/live/ops.hpp"
 #include "sim/live/server.hpp"
+#include "sim/live/tlcp.hpp"
 
 using namespace peebot;
 using namespace peebot::testing;
@@ -472,6 +482,24 @@ TEST_CASE("live, serve and replay: --help, and bad usage or input exits 2 with a
   }
   REQUIRE(run("live --server ftp://example.org", out) == 2);
   REQUIRE_THAT(out, Catch::Contains("must start with ws://"));
+  // Numbers out of range are refused before anything starts (issue 14: they were accepted).
+  const std::pair<const char*, const char*> bad[] = {
+      {"live --duration -5", "--duration"},       {"live --duration nan", "--duration"},
+      {"live --duration inf", "--duration"},      {"live --max-updates -1", "--max-updates"},
+      {"live --idle-exit -1", "--idle-exit"},     {"live --keepalive inf", "--keepalive"},
+      {"live --max-quiet nan", "--max-quiet"},    {"live --metrics-port -7", "--metrics-port"},
+      {"live --post-timeout inf", "--post-timeout"}, {"live --feed-year -3", "--feed-year"},
+      {"live --server ws://127.0.0.1:99999/lightstreamer", "bad port"},
+      {"live --server ws://127.0.0.1:0/lightstreamer", "bad port"},
+      {"serve x.h5 --keepalive inf", "--keepalive"}, {"serve x.h5 --session-timeout 0", "--session-timeout"},
+      {"serve x.h5 --stall-for nan", "--stall-for"}};
+  for (const auto& [args, what] : bad) {
+    INFO(args);
+    // (live gives up at once should a check be missing, instead of retrying the real server forever)
+    const std::string a = args;
+    REQUIRE(run(a + (a.rfind("live", 0) == 0 ? " --max-failures 0" : ""), out) == 2);
+    REQUIRE_THAT(out, Catch::Contains(what));
+  }
   REQUIRE(run("live --post mastodon", out) == 2);
   REQUIRE_THAT(out, Catch::Contains("PEEBOT_MASTODON_TOKEN"));
   REQUIRE(run("live --fields Value", out) == 2);
@@ -550,4 +578,258 @@ TEST_CASE("the viewer's TraceTail follows a peebot live recording while live is 
   REQUIRE(seen.front() < sig.size());  // the first look was before the end
   REQUIRE(values.size() == seen.back());
   for (std::size_t i = 0; i < values.size(); ++i) REQUIRE(values[i] == sig[i].value);
+}
+
+// --- URLs (issue 14 item 8) -----------------------------------------------------------------
+
+TEST_CASE("server URLs: an IPv6 literal in brackets, with or without a port, and bad ports and hosts named", "[live][url]") {
+  auto u = live::parse_url("ws://[::1]:8080/lightstreamer");
+  REQUIRE(u.host == "::1");
+  REQUIRE(u.port == "8080");
+  REQUIRE(u.path == "/lightstreamer");
+  REQUIRE(u.authority() == "[::1]:8080");
+  u = live::parse_url("ws://[::1]/");
+  REQUIRE(u.host == "::1");
+  REQUIRE(u.port == "80");
+  REQUIRE(u.path == "/lightstreamer");
+  u = live::parse_url("wss://[2001:db8::7]");
+  REQUIRE(u.port == "443");
+  REQUIRE(u.tls);
+  u = live::parse_url("https://push.lightstreamer.com/lightstreamer");
+  REQUIRE(u.host == "push.lightstreamer.com");
+  REQUIRE(u.port == "443");
+  REQUIRE(u.authority() == "push.lightstreamer.com:443");
+  REQUIRE(live::parse_url("ws://127.0.0.1:65535").port == "65535");
+  for (const char* bad : {"ws://127.0.0.1:99999/", "ws://127.0.0.1:0/", "ws://127.0.0.1:/", "ws://127.0.0.1:8o/",
+                          "ws://[::1]:70000/", "ws://[::1/", "ws://[::1]x/", "ws://[nope]/", "ws://::1:8080/",
+                          "ws://user:pw@host/", "ws:///lightstreamer"}) {
+    INFO(bad);
+    REQUIRE_THROWS_AS(live::parse_url(bad), std::invalid_argument);
+  }
+  REQUIRE_THROWS_WITH(live::parse_url("ws://127.0.0.1:99999/"), Catch::Contains("bad port \"99999\""));
+}
+
+TEST_CASE("the live client follows a server listening on the IPv6 loopback through a bracketed IPv6 URL", "[live][url]") {
+  {
+    boost::asio::io_context io;
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::acceptor probe(io);
+    probe.open(boost::asio::ip::tcp::v6(), ec);
+    if (!ec) probe.bind({boost::asio::ip::make_address("::1"), 0}, ec);
+    if (ec) {
+      WARN("this machine has no IPv6 loopback (" << ec.message() << "): the [::1] case is checked by parsing only");
+      return;
+    }
+  }
+  live::ServeOptions so;
+  so.speed = 0;
+  so.address = "::1";
+  const auto r = run_against_server(so, "ISSLIVE", 0, [](live::LiveOptions& o) {
+    const auto u = live::parse_url(o.client.url);
+    o.client.url = "ws://[::1]:" + u.port + "/lightstreamer";
+    o.client.transport = "ws";
+  });
+  require_each_row_once(r);
+}
+
+// --- peebot serve against hostile or careless clients (issue 14 items 5, 6) ------------------
+
+namespace {
+
+namespace websocket = boost::beast::websocket;
+using tcp = boost::asio::ip::tcp;
+
+// A bare TLCP WebSocket client: sends request frames, reads notification frames.
+struct RawClient {
+  boost::asio::io_context io;
+  websocket::stream<tcp::socket> ws{io};
+  explicit RawClient(unsigned short port) {
+    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+      req.set(boost::beast::http::field::sec_websocket_protocol, tlcp::kSubprotocol);
+    }));
+    ws.handshake("127.0.0.1", "/lightstreamer");
+    ws.text(true);
+  }
+  // Sends one request; returns the next frame that is not a PROBE.
+  std::string ask(const std::string& frame) {
+    ws.write(boost::asio::buffer(frame));
+    for (;;) {
+      boost::beast::flat_buffer b;
+      ws.read(b);
+      std::string f = boost::beast::buffers_to_string(b.data());
+      if (f != "PROBE\r\n") return f;
+    }
+  }
+  // Drops the TCP connection without a destroy (a client that crashed or went away).
+  void drop() {
+    boost::system::error_code ec;
+    ws.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+    ws.next_layer().close(ec);
+  }
+};
+
+// A served trace in a thread for one test.
+struct ServerInThread {
+  std::unique_ptr<live::TlcpServer> server;
+  unsigned short port = 0;
+  std::thread th;
+  explicit ServerInThread(live::ServeOptions so) {
+    const std::string src = make_trace("serve-hostile");
+    so.port = 0;
+    server = std::make_unique<live::TlcpServer>(live::feed_from_trace(read_trace(src)), so);
+    fs::remove(src);
+    port = server->listen();
+    th = std::thread([this] { server->run(); });
+  }
+  ~ServerInThread() {
+    server->stop();
+    th.join();
+  }
+};
+
+template <class Pred>
+bool eventually(Pred pred, double timeout_s) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!pred()) {
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+std::string create(const std::string& extra = "") {
+  return "create_session\r\nLS_cid=t&LS_adapter_set=ISSLIVE" + extra;
+}
+
+}  // namespace
+
+TEST_CASE("serve discards a session whose client went away without a destroy, after --session-timeout", "[serve][live]") {
+  live::ServeOptions so;
+  so.speed = 0.001;  // slow: the sessions stay busy
+  so.session_timeout_s = 0.5;
+  ServerInThread srv(so);
+  std::string id;
+  for (int i = 0; i < 3; ++i) {
+    RawClient c(srv.port);
+    REQUIRE(c.ask("wsok") == "WSOK\r\n");
+    const std::string conok = c.ask(create());
+    REQUIRE(conok.rfind("CONOK,", 0) == 0);
+    id = conok.substr(6, conok.find(',', 6) - 6);
+    c.drop();
+  }
+  REQUIRE(srv.server->stats().sessions == 3);
+  // Held for a rebind while the timeout runs, then gone (with their recovery logs).
+  REQUIRE(eventually([&] { return srv.server->stats().active_sessions == 0; }, 5.0));
+  REQUIRE(srv.server->stats().expired == 3);
+  // A rebind after that finds no session.
+  RawClient late(srv.port);
+  late.ask("wsok");
+  REQUIRE(late.ask("bind_session\r\nLS_session=" + id + "&LS_recovery_from=0").rfind("CONERR,20,", 0) == 0);
+}
+
+TEST_CASE("serve checks every number a client sends: NaN, infinite, negative or non-numeric values are refused, others clamped",
+          "[serve][live]") {
+  live::ServeOptions so;
+  so.speed = 0.001;
+  so.max_sessions = 2;
+  ServerInThread srv(so);
+  RawClient c(srv.port);
+  c.ask("wsok");
+  for (const char* bad : {"nan", "inf", "-1", "1e999", "5s", ""}) {
+    INFO("LS_keepalive_millis=" << bad);
+    const std::string a = c.ask(create(std::string("&LS_keepalive_millis=") + bad));
+    REQUIRE(a.rfind("ERROR,67,", 0) == 0);
+    REQUIRE_THAT(tlcp::percent_decode(a), Catch::Contains("LS_keepalive_millis"));
+  }
+  REQUIRE(c.ask(create("&LS_content_length=-1")).rfind("ERROR,67,", 0) == 0);
+  REQUIRE(srv.server->stats().sessions == 0);
+  // In range after clamping: a keepalive of 10^12 ms is granted as 120 s, 1 ms as 100 ms.
+  REQUIRE(c.ask(create("&LS_keepalive_millis=1e12")).rfind("CONOK,", 0) == 0);
+  RawClient c2(srv.port);
+  c2.ask("wsok");
+  const std::string conok = c2.ask(create("&LS_keepalive_millis=1"));
+  REQUIRE(conok.rfind("CONOK,", 0) == 0);
+  REQUIRE_THAT(conok, Catch::Contains(",50000,100,*"));
+  // LS_reqId is echoed: a CR LF in it would write notification lines of the client's own.
+  const std::string inj = c2.ask("control\r\nLS_reqId=1%0D%0AEND%2C31%2Cbye&LS_op=add&LS_subId=1&LS_mode=MERGE"
+                                 "&LS_group=NODE3000005&LS_schema=Value");
+  REQUIRE(inj.rfind("ERROR,67,", 0) == 0);
+  REQUIRE(inj.find("\r\nEND") == std::string::npos);
+  REQUIRE(c2.ask("control\r\nLS_reqId=2&LS_op=add&LS_subId=-4&LS_mode=MERGE&LS_group=NODE3000005&LS_schema=Value")
+              .rfind("ERROR,67,", 0) == 0);
+  // The session limit.
+  RawClient c3(srv.port);
+  c3.ask("wsok");
+  REQUIRE(c3.ask(create()).rfind("CONERR,7,", 0) == 0);
+}
+
+TEST_CASE("serve's log escapes the control bytes of a bad request instead of printing them", "[serve][live]") {
+  const std::string src = make_trace("serve-log");
+  const std::string log = (fs::temp_directory_path() / ("serve-log" + std::to_string(getpid()) + ".txt")).string();
+  // peebot serve in a child process, its stdout (the port) and stderr (the log) in files.
+  struct Child {
+    pid_t pid = -1;
+    ~Child() {
+      if (pid > 0) { ::kill(pid, SIGTERM); waitpid(pid, nullptr, 0); }
+    }
+  } child;
+  child.pid = fork();
+  REQUIRE(child.pid >= 0);
+  if (child.pid == 0) {
+    if (!std::freopen((log + ".out").c_str(), "w", stdout) || !std::freopen(log.c_str(), "w", stderr)) _exit(127);
+    execl(PEEBOT_BINARY, PEEBOT_BINARY, "serve", src.c_str(), "--port", "0", "--speed", "0.001", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto slurp = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  int port = 0;
+  REQUIRE(eventually([&] {
+    const std::string out = slurp(log + ".out");
+    const auto at = out.find("127.0.0.1:");
+    if (at == std::string::npos) return false;
+    port = std::atoi(out.c_str() + at + 10);
+    return port > 0;
+  }, 20));
+  {
+    RawClient c(static_cast<unsigned short>(port));
+    c.ask("wsok");
+    // A bad percent escape in a parameter that carries terminal controls: ESC [2J (clear the screen),
+    // CSI as the C1 control U+009B (valid UTF-8, as a WebSocket text frame must be), BEL.
+    const std::string a = c.ask("create_session\r\nLS_cid=\x1b[2J\xc2\x9b" "2J\x07%zz");
+    REQUIRE(a.rfind("ERROR,67,", 0) == 0);
+  }
+  std::string text;
+  REQUIRE(eventually([&] { text = slurp(log); return text.find("bad request frame") != std::string::npos; }, 5));
+  INFO(text);
+  REQUIRE(text.find('\x1b') == std::string::npos);
+  REQUIRE(text.find('\x07') == std::string::npos);
+  REQUIRE(text.find('\x9b') == std::string::npos);
+  REQUIRE_THAT(text, Catch::Contains("\\x1B[2J\\xC2\\x9B2J\\x07"));
+  fs::remove(src);
+}
+
+// --- /metrics (issue 14 item 7) ---------------------------------------------------------------
+
+TEST_CASE("metrics print counters as exact integers and gauges as exact decimals", "[live][ops]") {
+  std::string m;
+  live::prometheus_metric(m, "peebot_updates_received_total", "counter", "Updates", std::uint64_t{12345678});
+  REQUIRE(m == "# HELP peebot_updates_received_total Updates\n# TYPE peebot_updates_received_total counter\n"
+               "peebot_updates_received_total 12345678\n");
+  m.clear();
+  live::prometheus_metric(m, "c", "counter", "h", std::uint64_t{18446744073709551615u});
+  REQUIRE_THAT(m, Catch::EndsWith("\nc 18446744073709551615\n"));
+  m.clear();
+  live::prometheus_metric(m, "g", "gauge", "h", 0.1);
+  REQUIRE_THAT(m, Catch::EndsWith("\ng 0.1\n"));
+  m.clear();
+  live::prometheus_metric(m, "g", "gauge", "h", 1234567.891);
+  REQUIRE_THAT(m, Catch::EndsWith("\ng 1234567.891\n"));
+  m.clear();
+  live::prometheus_metric(m, "g", "gauge", "h", std::nan(""));
+  REQUIRE_THAT(m, Catch::EndsWith("\ng NaN\n"));
 }

@@ -18,6 +18,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "sim/live/client.hpp"
+#include "sim/live/live.hpp"
 #include "sim/live/tlcp.hpp"
 
 using namespace peebot;
@@ -29,8 +30,15 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-// Answers each request of a connection (numbered from 0) with the script's text.
+// Answers each request of a connection (numbered from 0) with the script's text. Text ending in
+// kDrop closes the connection once the rest is written; text ending in kProbes is followed by a
+// PROBE every 100 ms until the client goes away (a server that keeps a session alive and says nothing).
 using Script = std::function<std::string(const tlcp::Request& r, int connection)>;
+const std::string kDrop = "<drop>";
+const std::string kProbes = "<probes>";
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
 
 // A blocking TLCP-over-WebSocket server on 127.0.0.1 in its own thread; with
 // http_status != 0 it answers every plain HTTP request with that status instead.
@@ -80,8 +88,16 @@ class ScriptedServer {
           const std::string frame = beast::buffers_to_string(buf.data());
           if (frame == "wsok") { ws.write(net::buffer(std::string("WSOK\r\n"))); continue; }
           for (const auto& r : tlcp::parse_ws_requests(frame)) {
-            const std::string out = script_(r, n);
+            std::string out = script_(r, n);
+            const bool drop = ends_with(out, kDrop), probes = ends_with(out, kProbes);
+            if (drop) out.resize(out.size() - kDrop.size());
+            if (probes) out.resize(out.size() - kProbes.size());
             if (!out.empty()) ws.write(net::buffer(out));
+            if (drop) throw std::runtime_error("drop");
+            while (probes && !stop_) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(100));
+              ws.write(net::buffer(std::string("PROBE\r\n")));
+            }
           }
         }
       } catch (...) {
@@ -311,5 +327,173 @@ TEST_CASE("a bad HTTP status is a logged error with the status, retried, then fa
     });
     REQUIRE_THAT(o.fatal, Catch::Contains("HTTP status 503") && Catch::Contains("giving up after 2 failed attempts"));
     REQUIRE(srv.connections() == 2);
+  }
+}
+
+// --- Recovery: TLCP's progressive counter ---------------------------------------------------
+
+// TLCP: PROG may be lower than LS_recovery_from asked; the notifications before the point asked for
+// are resent and must be skipped, or the same update arrives twice.
+TEST_CASE("a recovery whose PROG is lower than asked skips the resent notifications: each update once", "[live][errors][dedupe]") {
+  std::atomic<int> asked{-1};
+  ScriptedServer srv([&](const tlcp::Request& r, int c) {
+    if (r.name == "create_session") return conok(0);
+    if (c == 0 && r.name == "control")  // 4 data notifications (SUBOK, 3 updates), then the connection drops
+      return "REQOK,1\r\nSUBOK,1,2,2\r\nU,1,1,1.5|40\r\nU,1,1,1.6|41\r\nU,1,1,1.7|42\r\n" + kDrop;
+    if (r.name == "bind_session") {
+      asked = r.get("LS_recovery_from") ? std::stoi(*r.get("LS_recovery_from")) : -1;
+      // The server kept less than asked: it resumes from 2 (after SUBOK and the first update), resending 2 updates.
+      return conok(0) + "PROG,2\r\nU,1,1,1.6|41\r\nU,1,1,1.7|42\r\nU,1,1,1.8|43\r\n";
+    }
+    return std::string();
+  });
+  std::vector<std::string> values;
+  const auto o = run_client(srv.port(), 4, [](live::ClientOptions&) {});
+  REQUIRE_FALSE(o.timed_out);
+  REQUIRE(o.fatal.empty());
+  REQUIRE(asked == 4);
+  REQUIRE(o.counters.recoveries == 1);
+  REQUIRE(o.counters.resent_skipped == 2);
+  REQUIRE(o.updates == 4);  // 40, 41, 42, 43: not 41 and 42 twice
+  REQUIRE(logged(o, "skipping 2 already received"));
+}
+
+TEST_CASE("a PROG beyond what was received, or not a number, is a protocol error and a new session", "[live][errors][dedupe]") {
+  for (const std::string prog : {"PROG,9", "PROG,-1", "PROG,1e3"}) {
+    INFO(prog);
+    ScriptedServer srv([&](const tlcp::Request& r, int c) {
+      if (r.name == "create_session") return conok(c);
+      if (c == 0 && r.name == "control") return "REQOK,1\r\nSUBOK,1,2,2\r\nU,1,1,1.5|40\r\n" + kDrop;
+      if (r.name == "bind_session") return conok(0) + prog + "\r\n";
+      return good(r, c);
+    });
+    const auto o = run_client(srv.port(), 3);
+    REQUIRE_FALSE(o.timed_out);
+    REQUIRE(logged(o, "protocol error"));
+    REQUIRE(o.counters.sessions == 2);
+  }
+}
+
+// --- Stalls that PROBEs hide (issue 14 item 4) --------------------------------------------------
+
+TEST_CASE("a server that confirms the session but never the subscription, sending PROBEs, is a logged failure, not a silent stall",
+          "[live][errors][stall]") {
+  ScriptedServer srv([](const tlcp::Request& r, int c) {
+    if (r.name == "control") return "REQOK,1\r\n" + kProbes;  // no SUBOK, ever; PROBEs keep the watchdog fed
+    return good(r, c);
+  });
+  const auto o = run_client(srv.port(), 1, [](live::ClientOptions& c) {
+    c.max_failures = 1;
+    c.subscribe_timeout_s = 0.5;
+  });
+  REQUIRE_FALSE(o.timed_out);
+  REQUIRE(o.updates == 0);
+  REQUIRE(o.counters.probes >= 2);
+  REQUIRE(logged(o, "not the subscription within 0.5"));
+  REQUIRE_THAT(o.fatal, Catch::Contains("giving up after 2 failed attempts") && Catch::Contains("no SUBOK"));
+  REQUIRE(srv.connections() == 2);
+}
+
+TEST_CASE("a CONOK keepalive of 1e15 ms is clamped: the stall watchdog still fires", "[live][errors][stall]") {
+  ScriptedServer srv([](const tlcp::Request& r, int c) {
+    if (r.name == "create_session" || r.name == "bind_session") return "CONOK,S" + std::to_string(c) + ",50000,1e15,*\r\n";
+    if (r.name == "control") return std::string("REQOK,1\r\nSUBOK,1,2,2\r\nU,1,1,1.5|40\r\n");  // then silence
+    return std::string();
+  });
+  // One update per session: the second arrives only if the watchdog found the first session stalled.
+  const auto o = run_client(srv.port(), 2, [](live::ClientOptions& c) { c.max_keepalive_s = 0.5; });
+  REQUIRE_FALSE(o.timed_out);
+  REQUIRE(o.updates == 2);
+  REQUIRE(logged(o, "keepalive of 1e15 ms is out of range"));
+  REQUIRE(logged(o, "stalled"));
+}
+
+namespace {
+
+// GET http://127.0.0.1:port/target -> status (0: no answer).
+unsigned http_status(unsigned short port, const std::string& target, std::string* body = nullptr) {
+  try {
+    net::io_context io;
+    tcp::socket s(io);
+    s.connect({net::ip::make_address("127.0.0.1"), port});
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    http::write(s, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(s, buf, res);
+    if (body) *body = res.body();
+    return res.result_int();
+  } catch (...) {
+    return 0;
+  }
+}
+
+unsigned short free_port() {
+  net::io_context io;
+  tcp::acceptor a(io, {net::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+// run_live against the scripted server in a thread, its /healthz polled from here.
+struct LiveInThread {
+  live::LiveOptions o;
+  live::LiveResult res;
+  std::thread th;
+  LiveInThread(unsigned short server_port, double duration_s, double max_quiet_s) {
+    o.client.url = "ws://127.0.0.1:" + std::to_string(server_port) + "/lightstreamer";
+    o.client.items = {"NODE3000005", "TIME_000001"};
+    o.client.fields = {"TimeStamp", "Value"};
+    o.client.keepalive_s = 1.0;
+    o.client.transport = "ws";
+    o.client.subscribe_timeout_s = 30;  // the health check must see it first
+    o.duration_s = duration_s;
+    o.max_quiet_s = max_quiet_s;
+    o.metrics_port = free_port();
+    o.handle_signals = false;
+    o.feed_year = 2025;
+    th = std::thread([this] { res = live::run_live(o); });
+  }
+  ~LiveInThread() { th.join(); }
+  unsigned short port() const { return static_cast<unsigned short>(o.metrics_port); }
+};
+
+template <class Pred>
+bool wait_until(Pred pred, double timeout_s) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!pred()) {
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("/healthz is unhealthy while the subscription is unconfirmed, and when no update came for longer than --max-quiet",
+          "[live][errors][stall][ops]") {
+  SECTION("CONOK and PROBEs, never a SUBOK") {
+    ScriptedServer srv([](const tlcp::Request& r, int c) {
+      if (r.name == "control") return "REQOK,1\r\n" + kProbes;
+      return good(r, c);
+    });
+    LiveInThread live(srv.port(), 3.0, 60);
+    std::string body;
+    REQUIRE(wait_until([&] { return http_status(live.port(), "/healthz", &body) == 503 && body.find("SUBOK") != std::string::npos; }, 2.5));
+    REQUIRE_THAT(body, Catch::Contains("not confirmed the subscription"));
+  }
+  SECTION("SUBOK and one update, then only PROBEs") {
+    ScriptedServer srv([](const tlcp::Request& r, int c) {
+      if (r.name == "control") return "REQOK,1\r\nSUBOK,1,2,2\r\nU,1,1,8760.5|40\r\n" + kProbes;
+      return good(r, c);
+    });
+    LiveInThread live(srv.port(), 4.0, 1.0);
+    REQUIRE(wait_until([&] { return http_status(live.port(), "/healthz") == 200; }, 2.0));
+    std::string body;
+    REQUIRE(wait_until([&] { return http_status(live.port(), "/healthz", &body) == 503; }, 2.5));
+    REQUIRE_THAT(body, Catch::Contains("no update for") && Catch::Contains("--max-quiet"));
+    std::string metrics;
+    REQUIRE(http_status(live.port(), "/metrics", &metrics) == 200);
+    REQUIRE_THAT(metrics, Catch::Contains("\npeebot_subscribed 1\n"));
   }
 }

@@ -826,3 +826,154 @@ TEST_CASE("/metrics is Prometheus text with every metric the issue names, /healt
                                "set(o)=={\"t\",\"level\",\"msg\"}, l' " + jf).c_str());
   REQUIRE(WEXITSTATUS(py) == 0);
 }
+
+// --- Secrets and idempotency (issue 14 items 9, 10, 14) ---------------------------------------
+
+TEST_CASE("a credential with a control character (CR/LF would inject an HTTP header) is refused, naming it but not its value",
+          "[posting]") {
+  setenv("PEEBOT_MASTODON_TOKEN", "tok-CRLF\r\nX-Injected: yes", 1);
+  try {
+    (void)live::load_credentials("mastodon", "");
+    FAIL("a token with CR LF was accepted");
+  } catch (const std::invalid_argument& e) {
+    REQUIRE_THAT(e.what(), Catch::Contains("PEEBOT_MASTODON_TOKEN") && Catch::Contains("control character"));
+    REQUIRE_THAT(e.what(), !Catch::Contains("tok-CRLF"));
+  }
+  unsetenv("PEEBOT_MASTODON_TOKEN");
+  const std::string f = peebot::test::write_file("creds-ctl", "PEEBOT_X_API_KEY=k1\nPEEBOT_X_API_SECRET=s1\x07\n"
+                                                            "PEEBOT_X_ACCESS_TOKEN=t1\nPEEBOT_X_ACCESS_SECRET=ts1\n");
+  chmod(f.c_str(), 0600);
+  REQUIRE_THROWS_WITH(live::load_credentials("x", f), Catch::Contains("PEEBOT_X_API_SECRET") && Catch::Contains(f));
+  // Whatever the credentials' source, the poster refuses them too: nothing is sent.
+  FakeApi api(mastodon_ok());
+  REQUIRE_THROWS_WITH(live::make_http_sink("mastodon", api.url(), {{"PEEBOT_MASTODON_TOKEN", "a\r\nX-Injected: yes"}}),
+                      Catch::Contains("control character"));
+  auto x = x_credentials();
+  x["PEEBOT_X_ACCESS_TOKEN"] = "at\nX-Injected: yes";
+  REQUIRE_THROWS_WITH(live::make_http_sink("x", api.url(), x), Catch::Contains("PEEBOT_X_ACCESS_TOKEN"));
+  REQUIRE(api.requests().empty());
+  // The binary: exit 2 before anything starts.
+  Child c({"live", "--post", "mastodon", "--post-url", api.url(), "--max-failures", "0", "--duration", "5", "--server",
+           "ws://127.0.0.1:9/lightstreamer"},
+          {{"PEEBOT_MASTODON_TOKEN", "tok-CRLF\r\nX-Injected: yes"}}, peebot::test::tmp_path("crlf.log"));
+  REQUIRE(c.wait() == 2);
+  REQUIRE_THAT(c.output(), Catch::Contains("control character") && !Catch::Contains("X-Injected"));
+  REQUIRE(api.requests().empty());
+}
+
+TEST_CASE("an API error body that echoes a secret is redacted before anything of it is logged, in full or cut short",
+          "[posting][http]") {
+  const std::string token = "tok-ECHO-0123456789abcdef";
+  // The token echoed whole, percent-encoded, JSON-escaped, and starting where the log's 200-byte excerpt cuts it.
+  FakeApi api(mastodon_ok());
+  api.script({{401, {}, "{\"error\": \"invalid token " + token + "\"}"},
+              {403, {}, "Authorization: Bearer " + live::oauth_percent_encode(token + "/x") + " refused"},
+              {500, {{"X-Echo", token}}, std::string(190, '.') + token}});
+  auto sink = live::make_http_sink("mastodon", api.url(), {{"PEEBOT_MASTODON_TOKEN", token}});
+  for (int i = 0; i < 3; ++i) {
+    const auto r = sink->post({"hello", "peebot-1"});
+    INFO(i << ": " << r.error);
+    REQUIRE_THAT(r.error, !Catch::Contains("tok-ECHO"));
+    REQUIRE_THAT(r.error, Catch::Contains("[redacted PEEBOT_MASTODON_TOKEN]") || Catch::Contains("...."));
+  }
+  // X: every one of the four secrets.
+  const auto creds = x_credentials();
+  std::string echo;
+  for (const auto& [k, v] : creds) echo += k + "=" + v + " ";
+  FakeApi xapi({401, {}, echo});
+  const auto xr = live::make_http_sink("x", xapi.url(), creds)->post({"hi", "peebot-2"});
+  for (const auto& [k, v] : creds) REQUIRE_THAT(xr.error, !Catch::Contains(v));
+  // The redactor alone: every configured value, however it appears.
+  const live::Redactor red(creds);
+  REQUIRE(red("a cs-secret-value b as-secret-value c") == "a [redacted PEEBOT_X_API_SECRET] b [redacted PEEBOT_X_ACCESS_SECRET] c");
+}
+
+TEST_CASE("peebot live with an API that echoes the token in its error keeps the token out of stderr and the JSON log",
+          "[posting][live]") {
+  const std::string src = make_uses_trace("echo-src", 1);
+  Served served(src, 0);
+  const std::string token = "tok-LEAK-9f8e7d6c5b4a";
+  FakeApi api({401, {}, "{\"error\": \"The access token " + token + " is invalid\", \"auth\": \"Bearer " + token + "\"}"});
+  for (const char* fmt : {"text", "json"}) {
+    Child c({"live", "--server", served.url(), "--post", "mastodon", "--post-url", api.url(), "--post-state",
+             peebot::test::tmp_path("echo.state"), "--feed-year", "2025", "--scenario", no_cooldown_scenario(), "--idle-exit",
+             "1", "--duration", "60", "--log-format", fmt},
+            {{"PEEBOT_MASTODON_TOKEN", token}}, peebot::test::tmp_path(std::string("echo-") + fmt + ".log"));
+    REQUIRE(c.wait() == 0);
+    const std::string out = c.output();
+    INFO(out);
+    REQUIRE_THAT(out, Catch::Contains("HTTP 401"));  // the error is logged...
+    REQUIRE_THAT(out, Catch::Contains("[redacted PEEBOT_MASTODON_TOKEN]"));
+    REQUIRE_THAT(out, !Catch::Contains("tok-LEAK"));  // ...without the token
+  }
+}
+
+TEST_CASE("the id of a created status or post is read from the JSON answer, not from the first id substring in its text", "[posting]") {
+  REQUIRE(live::created_id(R"({"account": {"id": "7", "username": "bot"}, "id": "109876", "content": "x"})") == "109876");
+  REQUIRE(live::created_id(R"({"errors": [{"id": "e1"}], "data": {"text": "\"id\": \"fake\"", "id": "1445880548472328192"}})") ==
+          "1445880548472328192");
+  REQUIRE(live::created_id(R"({"id": 42})") == "42");
+  REQUIRE(live::created_id(R"({"content": "\"id\": \"fake\""})").empty());
+  REQUIRE(live::created_id("<html>\"id\": \"x\"</html>").empty());
+  REQUIRE(live::created_id(R"({"id": )").empty());
+  const auto r = live::classify_response(200, {}, R"({"account": {"id": "7"}, "id": "109876"})", 0);
+  REQUIRE(r.remote_id == "109876");
+}
+
+// Mastodon keeps an Idempotency-Key for an hour and answers a repeated key with the status it
+// already made: a restart that re-sends a post whose acceptance it never recorded makes no second one.
+TEST_CASE("a kill after the API accepted a post and before the post state was written: the restart's repeat has the same "
+          "Idempotency-Key and no second status is made",
+          "[posting][live]") {
+  const std::string src = make_uses_trace("idem-src", 1);
+  Served served(src, 0);
+  FakeApi api(mastodon_ok());
+  std::mutex m;
+  std::map<std::string, std::string> statuses;  // Idempotency-Key (or a fresh name without one) -> the status made for it
+  std::atomic<pid_t> victim{-1};
+  std::atomic<bool> killed{false};
+  api.inspect = [&](const FakeApi::Request& r, FakeApi::Answer& a) {
+    std::lock_guard<std::mutex> l(m);
+    const std::string key = r.headers.count("idempotency-key") ? r.headers.at("idempotency-key")
+                                                                : "no-key-" + std::to_string(statuses.size());
+    std::string& id = statuses[key];
+    if (id.empty()) id = std::to_string(109876 + statuses.size());
+    a = {200, {}, "{\"id\": \"" + id + "\"}"};
+    // The first run dies right after the API made the status, before it reads the answer.
+    if (!killed) {
+      while (victim <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ::kill(victim, SIGKILL);
+      killed = true;
+    }
+  };
+  const std::string state = peebot::test::tmp_path("idem.state");
+  fs::remove(state);
+  auto args = [&] {
+    return std::vector<std::string>{"live", "--server", served.url(), "--post", "mastodon", "--post-url", api.url(),
+                                    "--post-state", state, "--feed-year", "2025", "--scenario", no_cooldown_scenario(),
+                                    "--idle-exit", "1", "--duration", "60"};
+  };
+  const std::vector<std::pair<std::string, std::string>> env = {{"PEEBOT_MASTODON_TOKEN", "tok-idem"}};
+  {
+    Child first(args(), env, peebot::test::tmp_path("idem-1.log"));
+    victim = first.pid;
+    REQUIRE(first.wait() == -SIGKILL);
+  }
+  REQUIRE(api.requests().size() == 1);
+  REQUIRE_FALSE(live::PostState(state).has_posted());  // the acceptance was never recorded
+  Child second(args(), env, peebot::test::tmp_path("idem-2.log"));
+  REQUIRE(second.wait() == 0);
+  INFO(second.output());
+  const auto reqs = api.requests();
+  REQUIRE(reqs.size() == 2);  // the detection was sent again...
+  REQUIRE(reqs[0].headers.at("idempotency-key") == reqs[1].headers.at("idempotency-key"));  // ...with the same key
+  REQUIRE(statuses.size() == 1);  // so one status
+  REQUIRE(live::PostState(state).posted() == 1);
+  REQUIRE(live::PostState(state).last_key() == reqs[0].headers.at("idempotency-key"));
+}
+
+TEST_CASE("a server's wait (Retry-After, rate-limit reset) is capped at one day", "[posting]") {
+  REQUIRE(live::classify_response(429, {{"retry-after", "1e300"}}, "", 1763890000.0).retry_after_s == 86400.0);
+  REQUIRE(live::classify_response(429, {{"x-rate-limit-reset", "99999999999"}}, "", 1763890000.0).retry_after_s == 86400.0);
+  REQUIRE(live::classify_response(429, {{"retry-after", "30"}}, "", 1763890000.0).retry_after_s == 30.0);
+}

@@ -5,6 +5,7 @@
 
 #include "sim/live/feed.hpp"
 #include "sim/live/tlcp.hpp"
+#include "sim/pipeline/ingest.hpp"
 
 using namespace peebot;
 using namespace peebot::tlcp;
@@ -155,4 +156,84 @@ TEST_CASE("feed numbers print as the shortest text that reads back exactly", "[t
   REQUIRE(std::stod(live::format_number(0.1 + 0.2)) == 0.1 + 0.2);
   REQUIRE(live::field_of("Value") == live::Field::kValue);
   REQUIRE(live::field_of("Nope") == live::Field::kUnknown);
+}
+
+namespace {
+
+// The live client's path for one update: FeedSequencer numbers it, Ingest accepts it or not.
+struct Dedupe {
+  live::FeedSequencer seq;
+  ItemDictionary dict{0};
+  Ingest ingest{IngestParams{}, dict};
+  bool deliver(int item, double stamp_s, double value) {
+    Update u;
+    u.item = static_cast<ItemId>(item);
+    u.t_emit_s = stamp_s;
+    u.value = value;
+    u.seq = seq.next(item, live::FeedClock::seq_of(1695086751.0 + stamp_s), value);
+    return ingest.accept(u) == UpdateFate::kDelivered;
+  }
+};
+
+}  // namespace
+
+// Issue 14 item 3: the dedupe key was the TimeStamp alone (in microseconds).
+TEST_CASE("two values of an item with one TimeStamp are two updates, and the same update resent by a new session is none",
+          "[tlcp][feed][dedupe]") {
+  Dedupe d;
+  d.seq.new_session();
+  REQUIRE(d.deliver(kUrineTank, 0, 12));
+  REQUIRE(d.deliver(kUrineTank, 0, 11));   // 01:25:51 12, then 11: a change, not a duplicate
+  REQUIRE(d.deliver(kUrineTank, 0, 12));   // and back within the same second
+  REQUIRE(d.deliver(kUpaState, 0, 32));    // another item at the same TimeStamp
+  REQUIRE(d.deliver(kUrineTank, 1, 12));
+  // A new session's MERGE snapshot is the current state: the same update again.
+  d.seq.new_session();
+  REQUIRE_FALSE(d.deliver(kUrineTank, 1, 12));
+  REQUIRE_FALSE(d.deliver(kUpaState, 0, 32));
+  REQUIRE(d.deliver(kUrineTank, 1, 13));   // a value not seen at that TimeStamp: a change made meanwhile
+  REQUIRE(d.deliver(kUrineTank, 1, 12));   // this session is caught up: its updates are new
+  REQUIRE(d.deliver(kUrineTank, 2, 12));
+  REQUIRE_FALSE(d.deliver(kUrineTank, 0, 11));  // older than the state: dropped
+  REQUIRE(d.ingest.counters().accepted == 8);
+}
+
+TEST_CASE("sessions that resend from the start at random points give every update exactly once, in order",
+          "[tlcp][feed][dedupe]") {
+  std::mt19937_64 rng(20261203);
+  for (int round = 0; round < 200; ++round) {
+    // Two items; TimeStamps of whole seconds that often repeat, values that flicker, as a 1-s
+    // recording served through MERGE (never the same TimeStamp and value twice in a row).
+    struct Ev { int item; double t; double v; };
+    std::vector<Ev> feed;
+    double t[2] = {0, 0}, v[2] = {40, 32};
+    const int n = 5 + static_cast<int>(rng() % 60);
+    for (int i = 0; i < n; ++i) {
+      const int item = static_cast<int>(rng() % 2);
+      const double nt = t[item] + static_cast<double>(rng() % 3 == 0);
+      const double step = rng() % 2 ? 1.0 : -1.0;
+      double nv = v[item] + step;  // never the same value twice in a row (valid for ingest: 1..99)
+      if (nv < 1 || nv > 99) nv = v[item] - step;
+      t[item] = nt;
+      v[item] = nv;
+      feed.push_back({item == 0 ? int{kUrineTank} : int{kUpaState}, nt, nv});
+    }
+    // Sessions end at increasing cuts; each new one replays from the start (peebot serve).
+    std::vector<std::size_t> cuts;
+    for (int k = static_cast<int>(rng() % 4); k > 0; --k) cuts.push_back(rng() % (feed.size() + 1));
+    std::sort(cuts.begin(), cuts.end());
+    cuts.push_back(feed.size());
+    Dedupe d;
+    std::vector<std::size_t> got;
+    std::size_t sent = 0;
+    for (std::size_t cut : cuts) {
+      d.seq.new_session();
+      for (std::size_t i = 0; i < std::max(cut, sent); ++i)
+        if (d.deliver(feed[i].item, feed[i].t, feed[i].v)) got.push_back(i);
+      sent = std::max(cut, sent);
+    }
+    INFO("round " << round << ": " << feed.size() << " updates, " << cuts.size() << " sessions");
+    REQUIRE(got.size() == feed.size());
+    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == i);
+  }
 }

@@ -59,8 +59,11 @@ int cmd_live(const std::vector<std::string>& args) {
       ("post-state", po::value<std::string>(), "file keeping the last posted detection (default for mastodon/x: peebot-post.state; dry-run: none)")
       ("post-timeout", po::value<double>()->default_value(10.0), "bound of one API request, s")
       ("duration", po::value<double>()->default_value(0), "stop after this many seconds (0: run until SIGINT/SIGTERM)")
-      ("max-updates", po::value<std::uint64_t>()->default_value(0), "stop after this many updates accepted by ingest (0: no limit)")
+      ("max-updates", po::value<long long>()->default_value(0), "stop after this many updates accepted by ingest (0: no limit)")
       ("idle-exit", po::value<double>()->default_value(0), "stop after this many seconds without an update, once one arrived (0: never)")
+      ("max-quiet", po::value<double>(),
+       "/healthz turns unhealthy after this many seconds without an update (default: 60 with TIME_000001 subscribed, "
+       "else 21600; 0: never)")
       ("feed-year", po::value<int>()->default_value(0), "year of the feed's TimeStamps (0: the current UTC year)")
       ("flush-interval", po::value<double>()->default_value(1.0), "SWMR flush period, s: a crash loses at most this much")
       ("store-max-wait", po::value<double>()->default_value(0.0),
@@ -91,8 +94,10 @@ int cmd_live(const std::vector<std::string>& args) {
   for (const auto& f : o.client.fields) { has_ts |= f == "TimeStamp"; has_val |= f == "Value"; }
   if (!has_ts || !has_val) throw UsageError("live", "--fields must include TimeStamp and Value");
   o.client.keepalive_s = vm["keepalive"].as<double>();
-  if (!(o.client.keepalive_s > 0)) throw UsageError("live", "--keepalive must be > 0");
+  if (!(o.client.keepalive_s > 0) || o.client.keepalive_s > 3600)
+    throw UsageError("live", "--keepalive must be > 0 and at most 3600 (seconds)");
   o.client.max_failures = vm["max-failures"].as<int>();
+  if (o.client.max_failures < -1) throw UsageError("live", "--max-failures must be >= 0, or -1 for never");
   o.client.transport = vm["transport"].as<std::string>();
   if (o.client.transport != "auto" && o.client.transport != "ws" && o.client.transport != "http")
     throw UsageError("live", "--transport must be auto, ws or http (got \"" + o.client.transport + "\")");
@@ -107,7 +112,7 @@ int cmd_live(const std::vector<std::string>& args) {
     throw UsageError("live", "--post must be dry-run, mastodon or x (got \"" + o.post + "\")");
   if (vm.count("post-url")) o.post_url = vm["post-url"].as<std::string>();
   o.post_timeout_s = vm["post-timeout"].as<double>();
-  if (!(o.post_timeout_s > 0)) throw UsageError("live", "--post-timeout must be > 0");
+  if (!(o.post_timeout_s > 0) || o.post_timeout_s > 3600) throw UsageError("live", "--post-timeout must be > 0 and at most 3600 (seconds)");
   if (vm.count("post-state")) o.post_state = vm["post-state"].as<std::string>();
   if (o.post != "dry-run") {
     const std::string file = vm.count("credentials") ? vm["credentials"].as<std::string>() : "";
@@ -134,17 +139,28 @@ int cmd_live(const std::vector<std::string>& args) {
     }
   }
   if (vm.count("record")) o.record = vm["record"].as<std::string>();
-  o.duration_s = vm["duration"].as<double>();
-  o.max_updates = vm["max-updates"].as<std::uint64_t>();
+  // Every number is checked here (a negative or NaN --duration, --max-updates -1 read as 2^64-1, ...).
+  auto check_s = [&](const char* name, double v, bool zero_ok) {
+    if (!std::isfinite(v) || v < 0 || (!zero_ok && v == 0))
+      throw UsageError("live", std::string("--") + name + " must be a finite number of seconds " + (zero_ok ? ">= 0" : "> 0"));
+    return v;
+  };
+  o.duration_s = check_s("duration", vm["duration"].as<double>(), true);
+  const long long max_updates = vm["max-updates"].as<long long>();
+  if (max_updates < 0) throw UsageError("live", "--max-updates must be >= 0 (0: no limit)");
+  o.max_updates = static_cast<std::uint64_t>(max_updates);
   o.feed_year = vm["feed-year"].as<int>();
-  o.idle_exit_s = vm["idle-exit"].as<double>();
-  o.flush_interval_s = vm["flush-interval"].as<double>();
-  if (!(o.flush_interval_s > 0)) throw UsageError("live", "--flush-interval must be > 0");
+  if (o.feed_year != 0 && (o.feed_year < 1970 || o.feed_year > 9999))
+    throw UsageError("live", "--feed-year must be a year from 1970 to 9999 (0: the current UTC year)");
+  o.idle_exit_s = check_s("idle-exit", vm["idle-exit"].as<double>(), true);
+  if (vm.count("max-quiet")) o.max_quiet_s = check_s("max-quiet", vm["max-quiet"].as<double>(), true);
+  o.flush_interval_s = check_s("flush-interval", vm["flush-interval"].as<double>(), false);
   o.store_max_wait_s = vm["store-max-wait"].as<double>();
   if (!(o.store_max_wait_s >= 0) || !std::isfinite(o.store_max_wait_s))
     throw UsageError("live", "--store-max-wait must be >= 0 (seconds)");
   o.metrics_port = vm["metrics-port"].as<int>();
-  if (o.metrics_port > 65535) throw UsageError("live", "--metrics-port must be a TCP port");
+  if (o.metrics_port < -1 || o.metrics_port > 65535)
+    throw UsageError("live", "--metrics-port must be a TCP port 0..65535 (0: any free one), or -1 for none");
   o.log_format = vm["log-format"].as<std::string>();
   if (o.log_format != "text" && o.log_format != "json") throw UsageError("live", "--log-format must be text or json");
   o.status_line = o.log_format == "text" && stderr_is_tty();
@@ -167,7 +183,7 @@ int cmd_live(const std::vector<std::string>& args) {
                  "%.3f s for the whole process)\n",
                  static_cast<double>(r.updates) / r.cpu_stream_s, r.cpu_stream_s, r.cpu_total_s);
   if (!r.fatal.empty()) {
-    std::fprintf(stderr, "peebot live: gave up: %s\n", r.fatal.c_str());
+    std::fprintf(stderr, "peebot live: gave up: %s\n", r.fatal.c_str());  // redacted and escaped by run_live
     return 1;
   }
   return 0;

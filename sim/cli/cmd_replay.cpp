@@ -72,10 +72,11 @@ int cmd_replay(const std::vector<std::string>& args) {
     return static_cast<int>(y);
   }();
   live::FeedClock clock(year);
+  live::FeedSequencer sequencer;  // one session: every row is new, also two in one second
   for (const auto& e : feed) {
     const double emit_unix = clock.unix_of(e.iss_time_h);
     const double t_emit = emit_unix - t.meta.epoch_unix_s;
-    const auto seq = live::FeedClock::seq_of(emit_unix);
+    const auto seq = sequencer.next(e.item, live::FeedClock::seq_of(emit_unix), e.value);
     runner.on_update(static_cast<ItemId>(e.item), e.t_s, t_emit, e.iss_time_h, e.value, e.status, seq);
     runner.tick(e.t_s);
   }

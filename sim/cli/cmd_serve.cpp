@@ -33,6 +33,9 @@ int cmd_serve(const std::vector<std::string>& args) {
        "send the trace's updates evenly at this many per second instead of at --speed (latency benchmarks; 0: off)")
       ("adapter-set", po::value<std::string>()->default_value("ISSLIVE"), "adapter set name clients must ask for")
       ("keepalive", po::value<double>()->default_value(5.0), "PROBE after this many seconds without a notification")
+      ("session-timeout", po::value<double>()->default_value(30.0),
+       "discard a session left without a stream connection this long (a client gone without destroy), s")
+      ("max-sessions", po::value<unsigned>()->default_value(64), "sessions held at once; more are refused (CONERR 7)")
       ("drop-after", po::value<std::uint64_t>()->default_value(0), "fault: drop the connection after N updates (once)")
       ("stall-after", po::value<std::uint64_t>()->default_value(0), "fault: stall (send nothing) after N updates (once)")
       ("stall-for", po::value<double>()->default_value(10.0), "fault: stall length, s")
@@ -56,20 +59,28 @@ int cmd_serve(const std::vector<std::string>& args) {
   if (port > 65535) throw UsageError("serve", "--port " + std::to_string(port) + " is not a TCP port (0..65535)");
   o.port = static_cast<unsigned short>(port);
   o.speed = vm["speed"].as<double>();
-  if (!(o.speed >= 0)) throw UsageError("serve", "--speed must be >= 0");
+  if (!(o.speed >= 0) || !std::isfinite(o.speed)) throw UsageError("serve", "--speed must be a finite number >= 0");
   o.rate = vm["rate"].as<double>();
   if (!(o.rate >= 0) || !std::isfinite(o.rate)) throw UsageError("serve", "--rate must be >= 0 (updates per second)");
   o.adapter_set = vm["adapter-set"].as<std::string>();
-  o.keepalive_s = vm["keepalive"].as<double>();
-  if (!(o.keepalive_s > 0)) throw UsageError("serve", "--keepalive must be > 0");
+  auto finite_s = [&](const char* name, bool zero_ok) {
+    const double v = vm[name].as<double>();
+    if (!std::isfinite(v) || v < 0 || (!zero_ok && v == 0) || v > 1e7)
+      throw UsageError("serve", std::string("--") + name + " must be a finite number of seconds " + (zero_ok ? ">= 0" : "> 0"));
+    return v;
+  };
+  o.keepalive_s = finite_s("keepalive", false);
+  if (o.keepalive_s > 3600) throw UsageError("serve", "--keepalive must be at most 3600 s");
+  o.session_timeout_s = finite_s("session-timeout", false);
+  o.max_sessions = vm["max-sessions"].as<unsigned>();
+  if (o.max_sessions == 0) throw UsageError("serve", "--max-sessions must be >= 1");
   o.drop_after = vm["drop-after"].as<std::uint64_t>();
   o.stall_after = vm["stall-after"].as<std::uint64_t>();
-  o.stall_s = vm["stall-for"].as<double>();
+  o.stall_s = finite_s("stall-for", true);
   o.loop_after = vm["loop-after"].as<std::uint64_t>();
   o.end_after = vm["end-after"].as<std::uint64_t>();
   o.los_after = vm["los-after"].as<std::uint64_t>();
-  o.los_s = vm["los-for"].as<double>();
-  if (!(o.los_s > 0)) throw UsageError("serve", "--los-for must be > 0");
+  o.los_s = finite_s("los-for", false);
   o.exit_when_done = vm.count("exit-when-done") > 0;
   o.no_websocket = vm.count("no-websocket") > 0;
   o.stamp_now = vm.count("stamp-now") > 0;

@@ -34,19 +34,66 @@ Url parse_url(const std::string& url) {
   else if (url.rfind("http://", 0) == 0) { rest = url.substr(7); }
   else throw std::invalid_argument("server URL \"" + url + "\" must start with ws://, wss://, http:// or https://");
   const std::size_t slash = rest.find('/');
-  std::string hostport = rest.substr(0, slash);
+  const std::string hostport = rest.substr(0, slash);
   u.path = slash == std::string::npos ? "/lightstreamer" : rest.substr(slash);
   if (u.path == "/") u.path = "/lightstreamer";
-  const std::size_t colon = hostport.rfind(':');
-  if (colon != std::string::npos) { u.host = hostport.substr(0, colon); u.port = hostport.substr(colon + 1); }
-  else { u.host = hostport; u.port = u.tls ? "443" : "80"; }
+  if (hostport.find('@') != std::string::npos)
+    throw std::invalid_argument("server URL \"" + url + "\": user information (user:password@) is not supported");
+  std::string port;
+  bool has_port = false;
+  if (!hostport.empty() && hostport[0] == '[') {  // an IPv6 literal: [::1] or [::1]:8080 (RFC 3986)
+    const std::size_t close = hostport.find(']');
+    if (close == std::string::npos) throw std::invalid_argument("server URL \"" + url + "\" has a '[' without ']'");
+    u.host = hostport.substr(1, close - 1);
+    const std::string after = hostport.substr(close + 1);
+    if (!after.empty() && after[0] != ':')
+      throw std::invalid_argument("server URL \"" + url + "\": expected ':PORT' or nothing after ']'");
+    has_port = !after.empty();
+    if (has_port) port = after.substr(1);
+    boost::system::error_code ec;
+    (void)net::ip::make_address_v6(u.host, ec);
+    if (ec) throw std::invalid_argument("server URL \"" + url + "\": \"" + u.host + "\" in brackets is not an IPv6 address");
+  } else {
+    const std::size_t colon = hostport.find(':');
+    if (colon != std::string::npos && hostport.find(':', colon + 1) != std::string::npos)
+      throw std::invalid_argument("server URL \"" + url + "\": an IPv6 address must be in brackets ([::1]:8080)");
+    u.host = hostport.substr(0, colon);
+    has_port = colon != std::string::npos;
+    if (has_port) port = hostport.substr(colon + 1);
+  }
   if (u.host.empty()) throw std::invalid_argument("server URL \"" + url + "\" has no host");
-  if (u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos)
-    throw std::invalid_argument("server URL \"" + url + "\" has a bad port \"" + u.port + "\"");
+  if (has_port) {
+    unsigned long p = 0;
+    const auto r = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (port.empty() || r.ec != std::errc{} || r.ptr != port.data() + port.size() || p < 1 || p > 65535)
+      throw std::invalid_argument("server URL \"" + url + "\" has a bad port \"" + port + "\" (expected 1..65535)");
+    u.port = std::to_string(p);
+  } else {
+    u.port = u.tls ? "443" : "80";
+  }
   return u;
 }
 
+std::string Url::authority() const {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+}
+
 namespace {
+
+// A number sent by the server ("1e15", "0.25"): whole, finite.
+bool parse_number(std::string_view a, double& v) {
+  const auto r = std::from_chars(a.data(), a.data() + a.size(), v);
+  return !a.empty() && r.ec == std::errc{} && r.ptr == a.data() + a.size() && std::isfinite(v);
+}
+// Server text for the log: percent-decoded when it decodes, else as sent (a bad escape in a message
+// must not throw out of the event loop). Whoever prints it escapes control bytes (run_live's log).
+std::string decoded(std::string_view s) {
+  try {
+    return tlcp::percent_decode(s.substr(0, 400));
+  } catch (const tlcp::ProtocolError&) {
+    return std::string(s.substr(0, 400));
+  }
+}
 
 // A transport: one WebSocket connection, or HTTP streaming (a stream
 // connection plus one short connection per control request); plain or TLS.
@@ -64,7 +111,10 @@ class Link : public std::enable_shared_from_this<Link> {
 };
 
 void set_tls_host(beast::ssl_stream<beast::tcp_stream>& s, const std::string& host, beast::error_code& ec) {
-  if (!SSL_set_tlsext_host_name(s.native_handle(), host.c_str())) {
+  boost::system::error_code not_ip;
+  (void)net::ip::make_address(host, not_ip);
+  // SNI names a host, never an IP literal (RFC 6066 3); the certificate check takes either.
+  if (not_ip && !SSL_set_tlsext_host_name(s.native_handle(), host.c_str())) {
     ec = beast::error_code(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
     return;
   }
@@ -94,7 +144,7 @@ class WsLink final : public Link {
       if (ec) return self->fail("resolve " + self->url_.host + ": " + ec.message());
       beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(10));
       beast::get_lowest_layer(self->ws_).async_connect(r, [self](const beast::error_code& ec2, const tcp::endpoint&) {
-        if (ec2) return self->fail("connect " + self->url_.host + ":" + self->url_.port + ": " + ec2.message());
+        if (ec2) return self->fail("connect " + self->url_.authority() + ": " + ec2.message());
         beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
         if constexpr (Tls) {
           auto& s = self->ws_.next_layer();
@@ -103,7 +153,7 @@ class WsLink final : public Link {
           if (sni) return self->fail("TLS: cannot set the SNI host name: " + sni.message());
           s.async_handshake(ssl::stream_base::client, [self](const beast::error_code& ec3) {
             if (ec3)
-              return self->fail("TLS handshake with " + self->url_.host + ":" + self->url_.port + " failed: " +
+              return self->fail("TLS handshake with " + self->url_.authority() + " failed: " +
                                 tls_error(ec3, self->ws_.next_layer().native_handle()));
             self->ws_handshake();
           });
@@ -140,11 +190,11 @@ class WsLink final : public Link {
     }));
     ws_.read_message_max(64u << 20);
     auto self = std::static_pointer_cast<WsLink>(shared_from_this());
-    const std::string hostport = url_.host + ":" + url_.port;
+    const std::string hostport = url_.authority();
     ws_.async_handshake(res_type_, hostport, url_.path, [self](const beast::error_code& ec) {
       if (ec) {
         const unsigned st = self->res_type_.result_int();
-        return self->fail("WebSocket handshake with " + self->url_.host + ":" + self->url_.port + self->url_.path + " failed: " +
+        return self->fail("WebSocket handshake with " + self->url_.authority() + self->url_.path + " failed: " +
                           ec.message() + (st && st != 101 ? " (HTTP status " + std::to_string(st) + ")" : std::string()));
       }
       const auto proto = self->res_type_[beast::http::field::sec_websocket_protocol];
@@ -249,7 +299,7 @@ class HttpLink final : public Link {
     c.req.method(http::verb::post);
     c.req.target(url_.path + "/" + r.name + ".txt?LS_protocol=" + tlcp::kProtocolParam);
     c.req.version(11);
-    c.req.set(http::field::host, url_.host + ":" + url_.port);
+    c.req.set(http::field::host, url_.authority());
     c.req.set(http::field::user_agent, "peebot live");
     c.req.set(http::field::content_type, "text/plain; charset=utf-8");
     c.req.body() = tlcp::encode_params(r.params);
@@ -264,7 +314,7 @@ class HttpLink final : public Link {
       beast::get_lowest_layer(c->s).expires_after(std::chrono::seconds(10));
       beast::get_lowest_layer(c->s).async_connect(r, [self, c, what, then](const beast::error_code& ec2, const tcp::endpoint&) {
         if (self->closed_) return;
-        if (ec2) return self->fail("HTTP " + what + ": connect " + self->url_.host + ":" + self->url_.port + ": " + ec2.message());
+        if (ec2) return self->fail("HTTP " + what + ": connect " + self->url_.authority() + ": " + ec2.message());
         beast::get_lowest_layer(c->s).socket().set_option(tcp::no_delay(true));
         if constexpr (Tls) {
           beast::error_code sni;
@@ -273,7 +323,7 @@ class HttpLink final : public Link {
           c->s.async_handshake(ssl::stream_base::client, [self, c, what, then](const beast::error_code& ec3) {
             if (self->closed_) return;
             if (ec3)
-              return self->fail("TLS handshake with " + self->url_.host + ":" + self->url_.port + " failed: " +
+              return self->fail("TLS handshake with " + self->url_.authority() + " failed: " +
                                 tls_error(ec3, c->s.native_handle()));
             then();
           });
@@ -365,18 +415,19 @@ class HttpLink final : public Link {
 
 struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
   Impl(net::io_context& i, const ClientOptions& o, ClientHandler h)
-      : ioc(i), opt(o), handler(std::move(h)), watchdog(i), retry(i), rng(o.seed) {}
+      : ioc(i), opt(o), handler(std::move(h)), watchdog(i), retry(i), subok_timer(i), rng(o.seed) {}
   net::io_context& ioc;
   ClientOptions opt;
   ClientHandler handler;
   Url url;
   std::unique_ptr<ssl::context> tls;
   std::shared_ptr<Link> link;
-  net::steady_timer watchdog, retry;
+  net::steady_timer watchdog, retry, subok_timer;
   std::mt19937_64 rng;
   ClientCounters c;
   std::string session;       // current session id ("" = none)
   std::uint64_t prog = 0;    // data notifications received in this session
+  std::uint64_t skip_resent = 0;  // after a PROG lower than asked: data notifications to skip (already received)
   double keepalive_s = 5.0;  // as granted by CONOK
   int failures = 0;
   bool stopped = false, is_connected = false, subscribed = false, recovering = false;
@@ -400,6 +451,7 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
     if (stopped) return;
     if (link) link->close();
     lines.clear();
+    skip_resent = 0;
     std::shared_ptr<Link> l;
     if (url.tls && !tls) {
       tls = std::make_unique<ssl::context>(ssl::context::tls_client);
@@ -493,10 +545,29 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
                                 {"LS_group", join(opt.items)}, {"LS_schema", join(opt.fields)}, {"LS_snapshot", "true"}}};
     if (use_http) r.params.emplace_back("LS_session", session);  // a control connection is not bound to the session
     link->send(r);
+    arm_subok();
   }
+  // A server that confirms the session but never the subscription (and keeps it alive with PROBEs)
+  // would leave us connected with no data: the SUBOK is awaited this long.
+  void arm_subok() {
+    subok_timer.expires_after(std::chrono::milliseconds(static_cast<long>(clamp_s(opt.subscribe_timeout_s) * 1000)));
+    std::weak_ptr<Impl> w = weak_from_this();
+    subok_timer.async_wait([w](const beast::error_code& ec) {
+      if (ec) return;
+      auto s = w.lock();
+      if (!s || s->subscribed || s->stopped) return;
+      ++s->c.errors;
+      s->session.clear();  // its subscription state is unknown: a fresh session
+      s->prog = 0;
+      s->on_lost("the server confirmed the session but not the subscription within " +
+                 std::to_string(s->opt.subscribe_timeout_s).substr(0, 5) + " s (no SUBOK)");
+    });
+  }
+  // A timer length in seconds, bounded (a server-given or absurd value must not overflow or disable it).
+  static double clamp_s(double s) { return std::isfinite(s) ? std::min(std::max(s, 0.001), 1e6) : 1e6; }
 
   void arm_watchdog(double seconds) {
-    watchdog.expires_after(std::chrono::milliseconds(static_cast<long>(seconds * 1000)));
+    watchdog.expires_after(std::chrono::milliseconds(static_cast<long>(clamp_s(seconds) * 1000)));
     std::weak_ptr<Impl> w = weak_from_this();
     watchdog.async_wait([w](const beast::error_code& ec) {
       if (ec) return;
@@ -523,7 +594,13 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
     } catch (const tlcp::ProtocolError& e) {
       return protocol_error(e.what());
     }
-    if (tlcp::is_data_notification(n.tag)) { ++prog; ++c.data_notifications; }
+    if (tlcp::is_data_notification(n.tag)) {
+      ++prog;
+      ++c.data_notifications;
+      // TLCP recovery: a PROG lower than asked resends notifications we already have; they are skipped
+      // until the point asked for (other notifications are obeyed as usual).
+      if (skip_resent) { --skip_resent; ++c.resent_skipped; return; }
+    }
     switch (n.tag) {
       case tlcp::Tag::kUpdate: {
         if (!state) return protocol_error("update before SUBOK: " + std::string(line.substr(0, 80)));
@@ -546,15 +623,24 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
       case tlcp::Tag::kConok: {
         const bool same = std::string(n.args[0]) == session;
         session = std::string(n.args[0]);
-        try { keepalive_s = std::max(0.05, std::stod(std::string(n.args[2])) / 1000.0); } catch (...) {}
+        double ka_ms = 0;
+        if (!parse_number(n.args[2], ka_ms) || ka_ms < 0)
+          return protocol_error("bad keepalive in CONOK: " + std::string(line.substr(0, 80)));
+        keepalive_s = std::min(std::max(0.05, ka_ms / 1000.0), opt.max_keepalive_s);
+        if (keepalive_s != ka_ms / 1000.0)
+          log("the server's keepalive of " + std::string(n.args[2]) + " ms is out of range: the stall watchdog uses " +
+              std::to_string(keepalive_s).substr(0, 6) + " s");
         set_connected(true);
         if (!(recovering && same)) session_start = std::chrono::steady_clock::now();
         if (recovering && same) {
           ++c.recoveries;
           log("session " + session + " recovered");
+          if (!subscribed) arm_subok();  // the SUBOK may still be owed (resent by the recovery, or never)
         } else {
           ++c.sessions;
           prog = 0;
+          skip_resent = 0;
+          subscribed = false;
           state.reset();
           if (handler.on_new_session) handler.on_new_session();
           log("session " + session + " created");
@@ -565,8 +651,8 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
         return;
       }
       case tlcp::Tag::kConerr: {
-        const std::string code(n.args[0]);
-        log("CONERR " + code + ": " + tlcp::percent_decode(n.args[1]));
+        const std::string code = std::string(n.args[0]);
+        log("CONERR " + code + ": " + decoded(n.args[1]));
         if (recovering) {  // the session is gone: start a new one on this connection
           session.clear();
           prog = 0;
@@ -578,7 +664,18 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
         return on_lost("session creation refused (CONERR " + code + ")");
       }
       case tlcp::Tag::kProg: {
-        try { prog = std::stoull(std::string(n.args[0])); } catch (...) { return protocol_error("bad PROG"); }
+        std::uint64_t from = 0;
+        const std::string_view a = n.args[0];
+        const auto r = std::from_chars(a.data(), a.data() + a.size(), from);
+        if (a.empty() || r.ec != std::errc{} || r.ptr != a.data() + a.size())
+          return protocol_error("bad PROG: " + std::string(line.substr(0, 80)));
+        if (from > prog)  // the server would resume beyond what we received: notifications lost
+          return protocol_error("PROG " + std::to_string(from) + " is beyond the " + std::to_string(prog) +
+                                " data notifications received (some would be lost)");
+        skip_resent = prog - from;
+        prog = from;
+        if (skip_resent) log("recovery resends from notification " + std::to_string(from) + ": skipping " +
+                             std::to_string(skip_resent) + " already received");
         return;
       }
       case tlcp::Tag::kSubok: {
@@ -588,14 +685,15 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
                        std::to_string(opt.items.size()) + " and " + std::to_string(opt.fields.size()));
         state = std::make_unique<tlcp::ItemState>(ni, nf);
         subscribed = true;
+        subok_timer.cancel();
         failures = 0;  // the attempt worked: data flows
         return;
       }
       case tlcp::Tag::kReqerr:
         return fatal("request " + std::string(n.args[0]) + " refused: REQERR " + std::string(n.args[1]) + " " +
-                     tlcp::percent_decode(n.args[2]));
+                     decoded(n.args[2]));
       case tlcp::Tag::kError:
-        return fatal("ERROR " + std::string(n.args[0]) + " " + std::string(n.args[1]));
+        return fatal("ERROR " + std::string(n.args[0]) + " " + decoded(n.args[1]));
       case tlcp::Tag::kLoop: {
         ++c.rebinds;
         log("LOOP: rebinding session " + session);
@@ -604,7 +702,7 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
         return;
       }
       case tlcp::Tag::kEnd: {
-        log("END " + std::string(n.args[0]) + ": " + std::string(n.args[1]) + "; opening a new session");
+        log("END " + std::string(n.args[0]) + ": " + decoded(n.args[1]) + "; opening a new session");
         session.clear();
         prog = 0;
         return on_lost("session ended by the server");
@@ -614,7 +712,8 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
         // SYNC,<seconds since the session started, by the server's clock>: if
         // ours is far behind, we are reading the stream late (a slow consumer).
         double server_s = 0;
-        try { server_s = std::stod(std::string(n.args[0])); } catch (...) { return protocol_error("bad SYNC: " + std::string(line.substr(0, 80))); }
+        if (!parse_number(n.args[0], server_s) || server_s < 0)
+          return protocol_error("bad SYNC: " + std::string(line.substr(0, 80)));
         ++c.syncs;
         const double ours = std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start).count();
         c.sync_lag_s = ours - server_s;
@@ -646,6 +745,7 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
     if (stopped) return;
     if (link) { link->close(); link.reset(); }
     watchdog.cancel();
+    subok_timer.cancel();
     set_connected(false);
     ++failures;
     ++c.reconnects;
@@ -673,6 +773,7 @@ struct TlcpClient::Impl : std::enable_shared_from_this<Impl> {
     stopped = true;
     watchdog.cancel();
     retry.cancel();
+    subok_timer.cancel();
     if (link) { link->close(); link.reset(); }
     set_connected(false);
   }
@@ -694,5 +795,6 @@ void TlcpClient::start() {
 void TlcpClient::stop() { impl_->stop(); }
 const ClientCounters& TlcpClient::counters() const { return impl_->c; }
 bool TlcpClient::connected() const { return impl_->is_connected; }
+bool TlcpClient::subscribed() const { return impl_->is_connected && impl_->subscribed; }
 
 }  // namespace peebot::live

@@ -35,11 +35,18 @@ struct ClientOptions {
   std::uint64_t http_content_length = 0;  // HTTP streaming: LS_content_length (0: not sent; the server's default)
   std::string ca_file;           // TLS: trust these PEM certificates instead of the system's
   double sync_lag_warn_s = 5.0;  // SYNC: warn when the client is this far behind the server's clock
+  // No SUBOK this long after the subscription was asked for (a server that confirms the session and
+  // then only sends PROBEs): logged, and a new session with backoff.
+  double subscribe_timeout_s = 10.0;
+  // The keepalive a server grants in CONOK is clamped to [0.05 s, this]: the stall watchdog fires after
+  // it + stall_grace_s, so a huge one (1e15 ms) must not switch the watchdog off.
+  double max_keepalive_s = 60.0;
 };
 
 struct ClientCounters {
   std::uint64_t updates = 0, sessions = 0, reconnects = 0, recoveries = 0, rebinds = 0, probes = 0,
                 errors = 0, data_notifications = 0, fallbacks = 0, syncs = 0;
+  std::uint64_t resent_skipped = 0;  // data notifications a recovery resent before the point asked for (PROG): skipped
   double sync_lag_s = 0;      // last SYNC: server seconds since the session started minus ours (> 0: we lag)
   std::string transport;      // "ws" or "http": the transport in use (or last tried)
 };
@@ -71,16 +78,20 @@ class TlcpClient {
   void stop();
   const ClientCounters& counters() const;
   bool connected() const;
+  // The subscription is confirmed (SUBOK) on the current session.
+  bool subscribed() const;
 
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
 
-// ws[s]://host[:port][/path] -> parts; throws std::invalid_argument naming the URL.
+// ws[s]://host[:port][/path] -> parts; throws std::invalid_argument naming the URL. An IPv6
+// address is written in brackets (ws://[::1]:8080/); host holds it without them. port: 1..65535.
 struct Url {
   bool tls = false;
   std::string host, port, path;
+  std::string authority() const;  // "host:port", an IPv6 host in brackets (the Host header)
 };
 Url parse_url(const std::string& url);
 

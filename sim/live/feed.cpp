@@ -84,4 +84,49 @@ double FeedClock::unix_of(double hours) {
   return unix_from_iss_timestamp(year_, hours);
 }
 
+std::uint32_t& FeedSequencer::count_of(std::vector<Count>& v, double value) {
+  for (auto& c : v)
+    if (c.value == value) return c.n;
+  static thread_local std::uint32_t overflow;
+  if (v.size() >= kMaxValuesPerStamp) { overflow = 0; return overflow; }  // not kept: counts as never seen
+  v.push_back({value, 0});
+  return v.back().n;
+}
+
+std::uint64_t FeedSequencer::accept_same_stamp(Item& it, double value) {
+  ++it.seq;
+  it.value = value;
+  ++count_of(it.accepted, value);
+  return it.seq;
+}
+
+std::uint64_t FeedSequencer::next(int item, std::uint64_t seq, double value) {
+  if (item < 0) return seq;
+  if (static_cast<std::size_t>(item) >= items_.size()) items_.resize(static_cast<std::size_t>(item) + 1);
+  Item& it = items_[static_cast<std::size_t>(item)];
+  if (!it.any || seq > it.stamp) {  // a newer TimeStamp: new
+    it.seq = it.any ? std::max(seq, it.seq + 1) : seq;
+    it.any = true;
+    it.stamp = seq;
+    it.value = value;
+    it.session = session_;
+    it.accepted.assign(1, Count{value, 1});
+    it.resent.clear();
+    return it.seq;
+  }
+  if (seq < it.stamp) return seq;  // older than the item's state: Ingest drops it
+  // The item's latest TimeStamp again.
+  if (it.session == session_) return accept_same_stamp(it, value);  // same session: a change
+  if (it.resent_session != session_) {  // a later session: its copies are counted afresh
+    it.resent.clear();
+    it.resent_session = session_;
+  }
+  const std::uint32_t again = ++count_of(it.resent, value);
+  std::uint32_t& had = count_of(it.accepted, value);
+  if (again <= had) return it.seq;  // Ingest: the number it accepted last, a duplicate
+  had = again - 1;                  // accept_same_stamp counts it
+  it.session = session_;            // caught up: this session's further updates are new
+  return accept_same_stamp(it, value);
+}
+
 }  // namespace peebot::live

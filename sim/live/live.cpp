@@ -15,7 +15,9 @@
 #include <boost/asio.hpp>
 
 #include "../../models/iss_time.hpp"
+#include "../report/json.hpp"
 #include "../scenario/scenario.hpp"
+#include "../util/text.hpp"
 #include "feed.hpp"
 #include "ops.hpp"
 #include "post_state.hpp"
@@ -37,16 +39,6 @@ double process_cpu_s() {
 
 double wall_unix() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') { o += '\\'; o += c; }
-    else if (static_cast<unsigned char>(c) < 0x20) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
-    else o += c;
-  }
-  return o;
 }
 
 bool parse_double(const std::optional<std::string>& s, double& out) {
@@ -73,19 +65,23 @@ LiveResult run_live(const LiveOptions& o) {
     civil_from_days(static_cast<std::int64_t>(std::floor(epoch / 86400.0)), y, m, d);
     year = static_cast<int>(y);
   }
+  // Every log line, whatever its source (the server's messages, an API's error body), goes out with
+  // the configured secrets redacted and control bytes escaped (docs/security.md).
+  const Redactor redact(o.credentials);
   auto log = [&](const char* level, const std::string& msg) {
+    const std::string safe = printable(redact(msg));
     if (o.log_format == "json")
       std::printf("{\"t\": \"%s\", \"level\": \"%s\", \"msg\": \"%s\"}\n", format_utc(wall_unix(), true).c_str(), level,
-                  json_escape(msg).c_str()), std::fflush(stdout);
+                  json_escape(safe).c_str()), std::fflush(stdout);
     else
-      std::fprintf(stderr, "%speebot live: %s%s\n", o.status_line ? "\r\033[K" : "", level[0] == 'e' ? "error: " : "", msg.c_str());
+      std::fprintf(stderr, "%speebot live: %s%s\n", o.status_line ? "\r\033[K" : "", level[0] == 'e' ? "error: " : "", safe.c_str());
   };
 
   std::unique_ptr<TraceWriter> trace;
   if (!o.record.empty()) {
     TraceMeta m;
     m.mode = "live";
-    m.scenario_name = "live " + o.client.url;
+    m.scenario_name = "live " + redact(o.client.url);
     m.epoch_unix_s = epoch;
     m.epoch_utc = format_utc(epoch);
     m.detector = o.pipeline.detector.kind;
@@ -137,6 +133,7 @@ LiveResult run_live(const LiveOptions& o) {
   LiveResult res;
   std::uint64_t bad_values = 0;
   FeedClock feed_clock(year);
+  FeedSequencer sequencer;  // which updates are new, which resent (see feed.hpp)
   std::unique_ptr<TlcpClient> client;
   bool stopping = false;
   net::steady_timer ticker(ioc);
@@ -153,8 +150,8 @@ LiveResult run_live(const LiveOptions& o) {
 
   ClientHandler h;
   h.on_log = [&](const std::string& s) { log("info", s); };
-  h.on_fatal = [&](const std::string& s) { res.fatal = s; log("error", s); stop_all(); };
-  h.on_new_session = [] {};
+  h.on_fatal = [&](const std::string& s) { res.fatal = printable(redact(s)); log("error", s); stop_all(); };
+  h.on_new_session = [&] { sequencer.new_session(); };
   // Group commit: what one read brought is committed when the store's flush interval says so, not 100 ms later.
   // ...and a batch left waiting is committed by a timer at its deadline (store_max_wait_s), not by the 100 ms tick.
   std::function<void()> arm_commit = [&]() {
@@ -188,45 +185,71 @@ LiveResult run_live(const LiveOptions& o) {
     if (f_status >= 0) parse_double(st.value(item1, f_status), status);
     const double emit_unix = feed_clock.unix_of(ts);
     const double t_emit = emit_unix - epoch;
-    const auto seq = FeedClock::seq_of(emit_unix);
-    runner.on_update(static_cast<ItemId>(item_ids[static_cast<std::size_t>(item)]), now, t_emit, ts, value,
+    const int id = item_ids[static_cast<std::size_t>(item)];
+    const auto seq = sequencer.next(id, FeedClock::seq_of(emit_unix), value);
+    runner.on_update(static_cast<ItemId>(id), now, t_emit, ts, value,
                      static_cast<int>(status), seq);
     if (o.max_updates && runner.counters().accepted >= o.max_updates) stop_all();
   };
   client = std::make_unique<TlcpClient>(ioc, o.client, h);
 
+  // Health: connected, the subscription confirmed, and data no older than the feed's quiet time.
+  double quiet_limit_s = o.max_quiet_s;
+  if (quiet_limit_s < 0) {
+    quiet_limit_s = 6 * 3600.0;
+    for (const auto& it : o.client.items)
+      if (it == "TIME_000001") quiet_limit_s = 60.0;
+  }
+  double subscribed_since = -1;  // when the current subscription was first seen confirmed (s since epoch)
+  bool quiet_logged = false;
+  auto quiet_for = [&](double now) {
+    const double last = std::max(subscribed_since, runner.counters().last_update_s);
+    return subscribed_since < 0 ? 0.0 : now - last;
+  };
   std::unique_ptr<OpsServer> ops;
   if (o.metrics_port >= 0) {
     ops = std::make_unique<OpsServer>(
         ioc, "127.0.0.1", static_cast<unsigned short>(o.metrics_port),
         [&](std::string& why) {
-          if (!client->connected()) { why = "not connected to " + o.client.url; return false; }
+          if (!client->connected()) { why = "not connected to " + printable(redact(o.client.url)); return false; }
+          if (!client->subscribed()) { why = "connected, but the server has not confirmed the subscription (no SUBOK)"; return false; }
+          const double q = quiet_for(wall_unix() - epoch);
+          if (quiet_limit_s > 0 && q > quiet_limit_s) {
+            why = "no update for " + std::to_string(static_cast<long long>(q)) + " s, longer than the feed is quiet (" +
+                  std::to_string(static_cast<long long>(quiet_limit_s)) + " s, --max-quiet)";
+            return false;
+          }
           return true;
         },
         [&]() {
           const auto& c = runner.counters();
           const auto& cc = client->counters();
-          std::ostringstream m;
-          auto metric = [&](const char* name, const char* type, const char* help, double v) {
-            m << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << v << "\n";
-          };
-          metric("peebot_updates_received_total", "counter", "Updates of subscribed items received", static_cast<double>(c.updates));
-          metric("peebot_updates_accepted_total", "counter", "Updates accepted by ingest", static_cast<double>(c.accepted));
-          metric("peebot_updates_duplicate_total", "counter", "Updates dropped as duplicates", static_cast<double>(c.duplicates));
-          metric("peebot_lag_seconds", "gauge", "Receive time minus feed TimeStamp of the last update", c.lag_s);
-          metric("peebot_reconnects_total", "counter", "Connections lost or refused", static_cast<double>(cc.reconnects));
-          metric("peebot_recoveries_total", "counter", "Sessions recovered after a drop", static_cast<double>(cc.recoveries));
-          metric("peebot_sessions_total", "counter", "Sessions created", static_cast<double>(cc.sessions));
-          metric("peebot_connected", "gauge", "1 while connected", client->connected() ? 1.0 : 0.0);
-          metric("peebot_los", "gauge", "1 while TIME_000001 reports loss of signal", c.los ? 1.0 : 0.0);
-          metric("peebot_detections_total", "counter", "Detections emitted", static_cast<double>(c.detections));
-          metric("peebot_posts_sent_total", "counter", "Posts accepted by the API", static_cast<double>(c.posts_sent));
-          metric("peebot_posts_failed_total", "counter", "Posts given up", static_cast<double>(c.posts_failed));
-          metric("peebot_post_retries_total", "counter", "Failed post attempts that were retried", static_cast<double>(c.post_retries));
-          metric("peebot_posts_already_posted_total", "counter", "Detections not posted again: posted before a restart",
-                 static_cast<double>(c.posts_already));
-          metric("peebot_queue_depth", "gauge", "Records awaiting commit plus posts waiting", static_cast<double>(runner.queue_depth()));
-          return m.str();
+          std::string m;
+          m.reserve(4096);
+          prometheus_metric(m, "peebot_updates_received_total", "counter", "Updates of subscribed items received", c.updates);
+          prometheus_metric(m, "peebot_updates_accepted_total", "counter", "Updates accepted by ingest", c.accepted);
+          prometheus_metric(m, "peebot_updates_duplicate_total", "counter", "Updates dropped as duplicates", c.duplicates);
+          prometheus_metric(m, "peebot_updates_resent_skipped_total", "counter",
+                            "Data notifications a recovery resent before the point asked for (PROG), skipped", cc.resent_skipped);
+          prometheus_metric(m, "peebot_lag_seconds", "gauge", "Receive time minus feed TimeStamp of the last update", c.lag_s);
+          prometheus_metric(m, "peebot_seconds_since_data", "gauge",
+                            "Seconds since the last update (or since the SUBOK when none came yet)", quiet_for(wall_unix() - epoch));
+          prometheus_metric(m, "peebot_reconnects_total", "counter", "Connections lost or refused", cc.reconnects);
+          prometheus_metric(m, "peebot_recoveries_total", "counter", "Sessions recovered after a drop", cc.recoveries);
+          prometheus_metric(m, "peebot_sessions_total", "counter", "Sessions created", cc.sessions);
+          prometheus_metric(m, "peebot_connected", "gauge", "1 while connected", std::uint64_t{client->connected()});
+          prometheus_metric(m, "peebot_subscribed", "gauge", "1 while the subscription is confirmed (SUBOK)",
+                            std::uint64_t{client->subscribed()});
+          prometheus_metric(m, "peebot_los", "gauge", "1 while TIME_000001 reports loss of signal", std::uint64_t{c.los});
+          prometheus_metric(m, "peebot_detections_total", "counter", "Detections emitted", c.detections);
+          prometheus_metric(m, "peebot_posts_sent_total", "counter", "Posts accepted by the API", c.posts_sent);
+          prometheus_metric(m, "peebot_posts_failed_total", "counter", "Posts given up", c.posts_failed);
+          prometheus_metric(m, "peebot_post_retries_total", "counter", "Failed post attempts that were retried", c.post_retries);
+          prometheus_metric(m, "peebot_posts_already_posted_total", "counter",
+                            "Detections not posted again: posted before a restart", c.posts_already);
+          prometheus_metric(m, "peebot_queue_depth", "gauge", "Records awaiting commit plus posts waiting",
+                            std::uint64_t{runner.queue_depth()});
+          return m;
         });
     log("info", "ops endpoints on http://127.0.0.1:" + std::to_string(ops->port()) + "/healthz and /metrics");
   }
@@ -246,6 +269,16 @@ LiveResult run_live(const LiveOptions& o) {
       const double now = wall_unix() - epoch;
       runner.tick(now);
       if (o.duration_s > 0 && now >= o.duration_s) { stop_all(); return; }
+      if (!client->subscribed()) subscribed_since = -1;
+      else if (subscribed_since < 0) subscribed_since = now;
+      const bool quiet = quiet_limit_s > 0 && quiet_for(now) > quiet_limit_s;
+      if (quiet && !quiet_logged)
+        log("warn", "no update for " + std::to_string(static_cast<long long>(quiet_for(now))) +
+                        " s while connected and subscribed: longer than the feed is quiet (--max-quiet " +
+                        std::to_string(static_cast<long long>(quiet_limit_s)) + " s); /healthz reports unhealthy");
+      else if (!quiet && quiet_logged && client->subscribed())
+        log("info", "updates again after a quiet stretch");
+      quiet_logged = quiet;
       if (o.idle_exit_s > 0 && runner.counters().updates && now - runner.counters().last_update_s >= o.idle_exit_s) {
         log("info", "no update for " + std::to_string(o.idle_exit_s) + " s: stopping (--idle-exit)");
         stop_all();

@@ -23,6 +23,10 @@ struct LiveOptions {
   double duration_s = 0;             // stop after this long (0 = until a signal)
   std::uint64_t max_updates = 0;     // stop after this many updates accepted by ingest (0 = no limit)
   double idle_exit_s = 0;            // stop after this long without an update, once one arrived (0 = never)
+  // /healthz is unhealthy after this long without an update (or since the SUBOK when none came yet):
+  // longer than the feed is ever quiet. -1: the default, 60 s when TIME_000001 (the ground clock,
+  // about one update a second) is subscribed, else 6 h (the tank alone stays flat for hours); 0: never.
+  double max_quiet_s = -1;
   int feed_year = 0;                 // year of the feed's TimeStamps (0 = the current UTC year)
   double flush_interval_s = 1.0;     // SWMR flush period
   // Store flush policy: a batch is committed when full (pipeline.store.batch_size) or once its oldest

@@ -1,5 +1,8 @@
 #include "ops.hpp"
 
+#include <charconv>
+#include <cmath>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -10,6 +13,39 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+
+namespace {
+void metric_head(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+  out += name;
+  out += ' ';
+}
+}  // namespace
+
+void prometheus_metric(std::string& out, const char* name, const char* type, const char* help, std::uint64_t value) {
+  metric_head(out, name, type, help);
+  out += std::to_string(value);
+  out += '\n';
+}
+
+void prometheus_metric(std::string& out, const char* name, const char* type, const char* help, double value) {
+  metric_head(out, name, type, help);
+  if (std::isnan(value)) out += "NaN";
+  else if (std::isinf(value)) out += value > 0 ? "+Inf" : "-Inf";
+  else {
+    char b[32];
+    out.append(b, std::to_chars(b, b + sizeof b, value).ptr);
+  }
+  out += '\n';
+}
 
 struct OpsServer::Impl : std::enable_shared_from_this<Impl> {
   Impl(net::io_context& i, std::function<bool(std::string&)> h, std::function<std::string()> m)

@@ -1,6 +1,7 @@
 // Operations endpoints of `peebot live`: GET /healthz and GET /metrics
 // (Prometheus text format) on a local port, served on the caller's io_context.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -8,6 +9,12 @@
 #include <boost/asio/io_context.hpp>
 
 namespace peebot::live {
+
+// One metric in the Prometheus text format ("# HELP", "# TYPE", then "name value"). A count is
+// printed as an exact integer (12345678, not 1.23457e+07: rate() over a rounded counter is wrong),
+// a gauge as the shortest decimal that reads back as the same double (NaN, +Inf, -Inf as Prometheus spells them).
+void prometheus_metric(std::string& out, const char* name, const char* type, const char* help, std::uint64_t value);
+void prometheus_metric(std::string& out, const char* name, const char* type, const char* help, double value);
 
 class OpsServer {
  public:

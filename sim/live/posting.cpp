@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "../../models/iss_time.hpp"
+#include "../report/json.hpp"
 
 namespace peebot::live {
 
@@ -52,28 +53,6 @@ std::string random_nonce() {
   std::string s;
   for (unsigned char c : b) { s += hex[c >> 4]; s += hex[c & 15]; }
   return s;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') { o += '\\'; o += c; }
-    else if (static_cast<unsigned char>(c) < 0x20) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
-    else o += c;
-  }
-  return o;
-}
-
-// The first "id" string value of a JSON answer (the created status or post).
-std::string json_id(const std::string& body) {
-  std::size_t p = body.find("\"id\"");
-  if (p == std::string::npos) return {};
-  p = body.find(':', p);
-  if (p == std::string::npos) return {};
-  p = body.find('"', p);
-  if (p == std::string::npos) return {};
-  const std::size_t e = body.find('"', p + 1);
-  return e == std::string::npos ? std::string() : body.substr(p + 1, e - p - 1);
 }
 
 // A short, single-line excerpt of an error body for the log.
@@ -168,9 +147,18 @@ HttpAnswer http_post(const std::string& url, const std::vector<std::string>& hea
   return a;
 }
 
+// A credential goes into an HTTP header: a control character (CR, LF: a new header line) is refused.
+bool has_control(const std::string& v) {
+  for (unsigned char ch : v)
+    if (ch < 0x20 || ch == 0x7f) return true;
+  return false;
+}
+
 const std::string& need(const Credentials& c, const std::string& name) {
   const auto it = c.find(name);
   if (it == c.end() || it->second.empty()) throw std::invalid_argument("credential " + name + " is not set");
+  if (has_control(it->second))
+    throw std::invalid_argument("credential " + name + " contains a control character (CR/LF would inject an HTTP header): refused");
   return it->second;
 }
 
@@ -202,35 +190,50 @@ PostResult from_answer(const HttpAnswer& a, const char* api) {
   return r;
 }
 
+// The answer with every secret redacted before anything of it is kept or logged (an error body
+// may echo the token; the log shows an excerpt, which must not cut a secret into a leaking prefix).
+HttpAnswer redacted(HttpAnswer a, const Redactor& redact) {
+  a.body = redact(std::move(a.body));
+  a.error = redact(std::move(a.error));
+  for (auto& [k, v] : a.headers) v = redact(std::move(v));
+  return a;
+}
+
 class MastodonSink final : public PostSink {
  public:
   MastodonSink(std::string base, std::string token, double timeout_s)
-      : url_(std::move(base) + "/api/v1/statuses"), token_(std::move(token)), timeout_s_(timeout_s) {}
+      : url_(std::move(base) + "/api/v1/statuses"), token_(std::move(token)), timeout_s_(timeout_s),
+        redact_(Credentials{{"PEEBOT_MASTODON_TOKEN", token_}}) {}
   bool blocking() const override { return true; }
   PostResult post(const PostRequest& r) override {
-    const HttpAnswer a = http_post(url_,
+    // Idempotency-Key: the detection's key, the same on every retry and after a restart: Mastodon
+    // answers a repeated key with the status it already made (docs/live.md, "At most once").
+    const HttpAnswer a = redacted(http_post(url_,
                                    {"Authorization: Bearer " + token_, "Idempotency-Key: " + r.key,
                                     "Content-Type: application/x-www-form-urlencoded", "Accept: application/json"},
-                                   "status=" + oauth_percent_encode(r.text), timeout_s_);
+                                   "status=" + oauth_percent_encode(r.text), timeout_s_), redact_);
     return from_answer(a, "Mastodon");
   }
 
  private:
   std::string url_, token_;
   double timeout_s_;
+  Redactor redact_;
 };
 
 class XSink final : public PostSink {
  public:
   XSink(std::string base, Credentials c, double timeout_s)
-      : url_(std::move(base) + "/2/tweets"), c_(std::move(c)), timeout_s_(timeout_s) {}
+      : url_(std::move(base) + "/2/tweets"), c_(std::move(c)), timeout_s_(timeout_s), redact_(c_) {}
   bool blocking() const override { return true; }
   PostResult post(const PostRequest& r) override {
     const long long ts = static_cast<long long>(std::time(nullptr));
     // A JSON body has no parameters of its own to sign (X API v2).
     const std::string auth = oauth1_header("POST", url_, {}, c_, random_nonce(), ts);
-    const HttpAnswer a = http_post(url_, {"Authorization: " + auth, "Content-Type: application/json", "Accept: application/json"},
-                                   "{\"text\": \"" + json_escape(r.text) + "\"}", timeout_s_);
+    const HttpAnswer a =
+        redacted(http_post(url_, {"Authorization: " + auth, "Content-Type: application/json", "Accept: application/json"},
+                           "{\"text\": \"" + json_escape(r.text) + "\"}", timeout_s_),
+                 redact_);
     return from_answer(a, "X");
   }
 
@@ -238,6 +241,7 @@ class XSink final : public PostSink {
   std::string url_;
   Credentials c_;
   double timeout_s_;
+  Redactor redact_;
 };
 
 }  // namespace
@@ -294,7 +298,12 @@ Credentials load_credentials(const std::string& kind, const std::string& file) {
     }
   }
   Credentials out;
-  for (const auto& name : names) out[name] = c[name];
+  for (const auto& name : names) {
+    if (has_control(c[name]))
+      throw std::invalid_argument((file.empty() ? std::string("environment variable ") : "credentials file " + file + ": ") +
+                                  name + " contains a control character (CR/LF would inject an HTTP header; the value is not shown)");
+    out[name] = c[name];
+  }
   return out;
 }
 
@@ -377,7 +386,7 @@ PostResult classify_response(long status, const std::map<std::string, std::strin
   r.http_status = static_cast<int>(status);
   if (status >= 200 && status < 300) {
     r.kind = PostResult::kSent;
-    r.remote_id = json_id(body);
+    r.remote_id = created_id(body);
     return r;
   }
   auto header = [&](const char* name) -> const std::string* {
@@ -399,6 +408,9 @@ PostResult classify_response(long status, const std::map<std::string, std::strin
       if ((parse_number(*v, t) && t > 1e9) || parse_iso8601(*v, t)) { r.retry_after_s = std::max(0.0, t - now_unix); break; }
     }
   }
+  // A server-given wait is bounded: a Retry-After of 1e300 s must not park the post for ever.
+  constexpr double kMaxServerWaitS = 86400.0;
+  if (r.retry_after_s > kMaxServerWaitS) r.retry_after_s = kMaxServerWaitS;
   char what[128];
   if (status == 429) {
     r.kind = PostResult::kRetry;
@@ -422,6 +434,51 @@ PostResult classify_response(long status, const std::map<std::string, std::strin
     r.error += b;
   }
   return r;
+}
+
+Redactor::Redactor(const Credentials& c) {
+  for (const auto& [name, value] : c) {
+    if (value.empty()) continue;
+    const std::string mark = "[redacted " + name + "]";
+    std::string slash_escaped;  // JSON writers that escape '/' as "\/"
+    for (char ch : value) {
+      if (ch == '/') slash_escaped += '\\';
+      slash_escaped += ch;
+    }
+    for (const std::string& form : {value, oauth_percent_encode(value), json_escape(value), slash_escaped})
+      if (!form.empty()) needles_.emplace_back(form, mark);
+  }
+  std::sort(needles_.begin(), needles_.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  needles_.erase(std::unique(needles_.begin(), needles_.end()), needles_.end());
+}
+
+std::string Redactor::operator()(std::string s) const {
+  for (const auto& [needle, mark] : needles_) {
+    for (std::size_t p = s.find(needle); p != std::string::npos; p = s.find(needle, p + mark.size())) s.replace(p, needle.size(), mark);
+  }
+  return s;
+}
+
+std::string created_id(const std::string& body) {
+  JsonValue v;
+  try {
+    v = parse_json(body);
+  } catch (const std::exception&) {
+    return {};
+  }
+  auto id_of = [](const JsonValue* o) -> std::string {
+    const JsonValue* id = o ? o->find("id") : nullptr;
+    if (!id) return {};
+    if (id->kind == JsonValue::Kind::kString) return id->text.substr(0, 64);
+    if (id->kind == JsonValue::Kind::kNumber && std::isfinite(id->num) && id->num >= 0 && id->num < 1e18) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%.0f", id->num);
+      return b;
+    }
+    return {};
+  };
+  if (std::string id = id_of(&v); !id.empty()) return id;  // Mastodon: the status
+  return id_of(v.find("data"));                             // X: {"data": {"id": ...}}
 }
 
 }  // namespace peebot::live

@@ -49,6 +49,19 @@ class DryRunSink final : public PostSink {
 // Credentials by name (see credential_names). Their values are never printed.
 using Credentials = std::map<std::string, std::string>;
 
+// Removes every configured secret from a text before it is logged or recorded, whatever its
+// source (an API's error body echoing the token, a server message, a URL): each value, and the
+// forms it takes in a URL (percent-encoded) or a JSON string (escaped), becomes "[redacted NAME]".
+class Redactor {
+ public:
+  Redactor() = default;
+  explicit Redactor(const Credentials& c);
+  std::string operator()(std::string s) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> needles_;  // (text, replacement), longest first
+};
+
 // The names a poster needs: "mastodon" -> PEEBOT_MASTODON_TOKEN; "x" ->
 // PEEBOT_X_API_KEY, PEEBOT_X_API_SECRET, PEEBOT_X_ACCESS_TOKEN, PEEBOT_X_ACCESS_SECRET.
 std::vector<std::string> credential_names(const std::string& kind);
@@ -56,7 +69,8 @@ std::vector<std::string> credential_names(const std::string& kind);
 // Reads the credentials of `kind` from `file` (NAME=VALUE lines, # comments)
 // when it is non-empty, else from the environment. Throws std::invalid_argument
 // naming the file (and line) or variable: a file readable or writable by group
-// or others is refused, a missing name is an error.
+// or others is refused, a missing name is an error, and so is a value with a
+// control character (CR or LF would start a new HTTP header line).
 Credentials load_credentials(const std::string& kind, const std::string& file);
 
 // The default API base URL of a poster ("" for Mastodon: the instance must be given).
@@ -87,5 +101,9 @@ std::string oauth1_header(const std::string& method, const std::string& base_url
 // the wall clock, to turn a rate-limit reset time into a wait.
 PostResult classify_response(long status, const std::map<std::string, std::string>& headers, const std::string& body,
                              double now_unix);
+
+// The id of the created status (Mastodon: the top-level "id") or post (X: data.id) in an API
+// answer, parsed as JSON; "" when the body is not JSON or names none.
+std::string created_id(const std::string& body);
 
 }  // namespace peebot::live

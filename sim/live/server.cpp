@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "../../models/iss_time.hpp"
 #include "../../models/items.hpp"
+#include "../util/text.hpp"
 #include "tlcp.hpp"
 
 namespace peebot::live {
@@ -31,6 +33,8 @@ namespace {
 constexpr std::size_t kBacklogHigh = 1 << 20;  // pause the replay above this many queued bytes
 constexpr std::size_t kBatchBytes = 64 * 1024;
 constexpr std::size_t kLogMaxBytes = 32u << 20;  // data notifications kept for recovery
+constexpr std::size_t kMaxSubscriptions = 64;     // per session
+constexpr std::size_t kMaxFieldsPerSubscription = 100000;  // items x fields
 
 struct Session;
 
@@ -63,6 +67,12 @@ struct TlcpServer::Impl {
 
   void do_accept();
   void handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std::string& reply, const std::string* http_session);
+  void handle_checked(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std::string& reply, const std::string* http_session);
+  // Removes a session (destroyed, ended or expired): its recovery log and state are freed.
+  void forget(const std::string& id) {
+    sessions.erase(id);
+    stats.active_sessions = sessions.size();
+  }
   void maybe_exit();
   void end_poll(const std::shared_ptr<Session>& s, const std::shared_ptr<Sink>& from, std::string& reply);
 };
@@ -80,10 +90,11 @@ struct Sub {
 };
 
 struct Session : std::enable_shared_from_this<Session> {
-  Session(Impl& s, std::string i) : srv(s), id(std::move(i)), timer(s.ioc), probe(s.ioc), last_idx(kNamedItems, -1) {}
+  Session(Impl& s, std::string i) : srv(s), id(std::move(i)), timer(s.ioc), probe(s.ioc), expiry(s.ioc), last_idx(kNamedItems, -1) {}
   Impl& srv;
   std::string id;
   net::steady_timer timer, probe;
+  net::steady_timer expiry;  // an unbound session is discarded when this fires (ServeOptions::session_timeout_s)
   std::shared_ptr<Sink> sink;
   std::vector<Sub> subs;
   std::size_t pos = 0;
@@ -144,11 +155,29 @@ struct Session : std::enable_shared_from_this<Session> {
     sink = s;
     s->session = weak_from_this();
     last_write = Clock::now();
+    expiry.cancel();
     arm_probe();
   }
   void unbind() {
     if (sink) sink->session.reset();
     sink.reset();
+    // Unbound, the session keeps its recovery log (up to 32 MB) for a rebind; a client that never
+    // comes back (dropped without a destroy) must not keep it forever.
+    if (done && !srv.sessions.count(id)) return;
+    std::weak_ptr<Session> w = weak_from_this();
+    expiry.expires_after(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(srv.opt.session_timeout_s)));
+    expiry.async_wait([w](const beast::error_code& ec) {
+      auto self = w.lock();
+      if (ec || !self || self->sink) return;
+      std::cerr << "serve: session " << self->id << " expired: no stream connection for " << self->srv.opt.session_timeout_s
+                << " s\n";
+      ++self->srv.stats.expired;
+      self->timer.cancel();
+      self->probe.cancel();
+      if (!self->done) { self->done = true; ++self->srv.finished_sessions; }
+      self->srv.forget(self->id);
+      self->srv.maybe_exit();
+    });
   }
 
   void arm_probe() {
@@ -331,7 +360,7 @@ struct Session : std::enable_shared_from_this<Session> {
       sink->close_after_flush();
       unbind();
       done = true;
-      srv.sessions.erase(id);
+      srv.forget(id);
       return true;
     }
     return false;
@@ -403,7 +432,7 @@ class WsConn final : public Sink {
       try {
         for (const auto& r : tlcp::parse_ws_requests(frame)) self->srv_.handle(r, self, reply, nullptr);
       } catch (const tlcp::ProtocolError& e) {
-        std::cerr << "serve: bad request frame: " << e.what() << "\n";
+        std::cerr << "serve: bad request frame: " << e.what() << "\n";  // outside bytes in it are escaped (tlcp quote)
         reply += "ERROR,67,Malformed request\r\n";
       }
       if (!reply.empty()) self->send(std::move(reply));
@@ -609,10 +638,32 @@ class HttpConn final : public Sink {
   bool streaming_ = false, writing_ = false, closed_ = false, close_when_flushed_ = false;
 };
 
-double param_double(const tlcp::Request& r, const char* key, double dflt) {
+// A client's request with a parameter that is not what TLCP says it is: answered with ERROR.
+struct BadParam : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A client-given number: absent -> dflt; else whole decimal text, finite, >= 0, clamped to [lo, hi].
+// "nan", "inf", "-5", "1e999", "12abc" are refused (a NaN keepalive once gave ~800 PROBE/s and a
+// CONOK keepalive of -9223372036854775808).
+double param_number(const tlcp::Request& r, const char* key, double dflt, double lo, double hi) {
   const std::string* v = r.get(key);
   if (!v) return dflt;
-  try { return std::stod(*v); } catch (...) { return dflt; }
+  double x = 0;
+  const auto res = std::from_chars(v->data(), v->data() + v->size(), x);
+  if (v->empty() || res.ec != std::errc{} || res.ptr != v->data() + v->size() || !std::isfinite(x) || x < 0)
+    throw BadParam(std::string(key) + " must be a number >= 0 (got \"" + printable(*v, 40) + "\")");
+  return std::min(std::max(x, lo), hi);
+}
+// A client-given whole number (LS_recovery_from, LS_subId): digits only, at most `hi`.
+std::uint64_t param_count(const tlcp::Request& r, const char* key, std::uint64_t dflt, std::uint64_t hi) {
+  const std::string* v = r.get(key);
+  if (!v) return dflt;
+  std::uint64_t x = 0;
+  const auto res = std::from_chars(v->data(), v->data() + v->size(), x);
+  if (v->empty() || res.ec != std::errc{} || res.ptr != v->data() + v->size() || x > hi)
+    throw BadParam(std::string(key) + " must be a whole number <= " + std::to_string(hi) + " (got \"" + printable(*v, 40) + "\")");
+  return x;
 }
 
 }  // namespace
@@ -643,7 +694,21 @@ void Impl::do_accept() {
 }
 
 void Impl::handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std::string& reply, const std::string* http_session) {
+  try {
+    handle_checked(r, from, reply, http_session);
+  } catch (const BadParam& e) {
+    std::cerr << "serve: refused a " << printable(r.name, 40) << " request: " << e.what() << "\n";
+    reply += "ERROR,67," + tlcp::percent_encode(e.what()) + "\r\n";
+  }
+}
+
+void Impl::handle_checked(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std::string& reply,
+                          const std::string* http_session) {
   const std::string reqid = r.get("LS_reqId") ? *r.get("LS_reqId") : std::string();
+  // LS_reqId is echoed in REQOK/REQERR: letters and digits only (TLCP), or a client could write
+  // notification lines of its own into the stream (a CR LF in it).
+  if (reqid.size() > 64 || reqid.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos)
+    throw BadParam("LS_reqId must be letters and digits (at most 64)");
   auto reqerr = [&](int code, const std::string& msg) {
     reply += "REQERR," + reqid + "," + std::to_string(code) + "," + tlcp::percent_encode(msg) + "\r\n";
   };
@@ -656,13 +721,20 @@ void Impl::handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std
       return;
     }
     if (!r.get("LS_cid")) { reply += "CONERR,11,Missing LS_cid\r\n"; return; }
+    // Client-given numbers, checked before anything is created.
+    const double keepalive_s = param_number(r, "LS_keepalive_millis", opt.keepalive_s * 1000, 100, 120000) / 1000.0;
+    const auto content_length = static_cast<std::uint64_t>(param_number(r, "LS_content_length", 0, 0, 1e12));
+    if (sessions.size() >= opt.max_sessions) {
+      reply += "CONERR,7,Licensed maximum number of sessions reached\r\n";
+      return;
+    }
     char id[32];
     std::snprintf(id, sizeof id, "S%016llx", static_cast<unsigned long long>(0x5eed0000ull + next_session++));
     auto s = std::make_shared<Session>(*this, id);
-    s->keepalive_s = param_double(r, "LS_keepalive_millis", opt.keepalive_s * 1000) / 1000.0;
-    if (s->keepalive_s < 0.1) s->keepalive_s = 0.1;
-    s->content_length = static_cast<std::uint64_t>(param_double(r, "LS_content_length", 0));
+    s->keepalive_s = keepalive_s;
+    s->content_length = content_length;
     sessions[s->id] = s;
+    stats.active_sessions = sessions.size();
     ++stats.sessions;
     s->bind(from);
     reply += "CONOK," + s->id + ",50000," + std::to_string(static_cast<long>(s->keepalive_s * 1000)) + ",*\r\n";
@@ -680,13 +752,16 @@ void Impl::handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std
     s = bound;
   }
   if (r.name == "bind_session") {
+    const auto content_length = static_cast<std::uint64_t>(param_number(r, "LS_content_length", 0, 0, 1e12));
+    const std::uint64_t recovery_from = param_count(r, "LS_recovery_from", 0, std::uint64_t{1} << 62);
+    (void)param_number(r, "LS_keepalive_millis", 0, 0, 0);  // checked; the session keeps its keepalive
     if (!s) { reply += "CONERR,20,Session not found\r\n"; return; }
     s->bind(from);
-    if (const std::string* cl = r.get("LS_content_length")) s->content_length = std::strtoull(cl->c_str(), nullptr, 10);
+    if (r.get("LS_content_length")) s->content_length = content_length;
     reply += "CONOK," + s->id + ",50000," + std::to_string(static_cast<long>(s->keepalive_s * 1000)) + ",*\r\n";
     reply += "SERVNAME,peebot serve\r\nCLIENTIP,127.0.0.1\r\n";
-    if (const std::string* rf = r.get("LS_recovery_from")) {
-      const std::uint64_t n = std::strtoull(rf->c_str(), nullptr, 10);
+    if (r.get("LS_recovery_from")) {
+      const std::uint64_t n = recovery_from;
       std::string resend;
       if (!s->resend_from(n, resend)) {
         reply.clear();
@@ -714,7 +789,8 @@ void Impl::handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std
       if (!sub || !mode || !group || !schema) { reqerr(15, "add needs LS_subId, LS_mode, LS_group and LS_schema"); return; }
       if (*mode != "MERGE") { reqerr(24, "only MERGE subscriptions are served"); return; }
       Sub sb;
-      sb.id = std::atoi(sub->c_str());
+      sb.id = static_cast<int>(param_count(r, "LS_subId", 0, 0x7fffffff));
+      if (s->subs.size() >= kMaxSubscriptions) { reqerr(22, "too many subscriptions on this session"); return; }
       auto split = [](const std::string& s) {
         std::vector<std::string> out;
         std::size_t a = 0;
@@ -734,12 +810,14 @@ void Impl::handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std
       }
       for (const auto& f : split(*schema)) sb.fields.push_back(field_of(f));
       if (sb.items.empty() || sb.fields.empty()) { reqerr(22, "empty item group or field schema"); return; }
+      if (sb.items.size() * sb.fields.size() > kMaxFieldsPerSubscription) { reqerr(22, "too many items x fields"); return; }
       sb.last.resize(sb.items.size());
       sb.sent.assign(sb.items.size(), 0);
       reply += "REQOK," + reqid + "\r\n";
       std::string out;
-      s->log_data("SUBOK," + *sub + "," + std::to_string(sb.items.size()) + "," + std::to_string(sb.fields.size()), out);
-      s->log_data("CONF," + *sub + ",unlimited,filtered", out);
+      const std::string sub_id = std::to_string(sb.id);
+      s->log_data("SUBOK," + sub_id + "," + std::to_string(sb.items.size()) + "," + std::to_string(sb.fields.size()), out);
+      s->log_data("CONF," + sub_id + ",unlimited,filtered", out);
       s->subs.push_back(std::move(sb));
       // MERGE snapshot: the current state of each item already under way.
       const bool snapshot = !r.get("LS_snapshot") || *r.get("LS_snapshot") != "false";
@@ -761,12 +839,12 @@ void Impl::handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std
     }
     if (*op == "delete") {
       const std::string* sub = r.get("LS_subId");
+      const int id = static_cast<int>(param_count(r, "LS_subId", 0, 0x7fffffff));  // checked before any answer
       reply += "REQOK," + reqid + "\r\n";
       if (sub) {
-        const int id = std::atoi(sub->c_str());
         s->subs.erase(std::remove_if(s->subs.begin(), s->subs.end(), [id](const Sub& x) { return x.id == id; }), s->subs.end());
         std::string out;
-        s->log_data("UNSUB," + *sub, out);
+        s->log_data("UNSUB," + std::to_string(id), out);
         if (from->is_http() && from->session.lock() != s) s->write(std::move(out));
         else reply += out;
       }
@@ -778,7 +856,8 @@ void Impl::handle(const tlcp::Request& r, const std::shared_ptr<Sink>& from, std
       if (s->sink) s->sink->close_after_flush();
       s->unbind();
       if (!s->done) { s->done = true; ++finished_sessions; }
-      sessions.erase(s->id);
+      s->expiry.cancel();
+      forget(s->id);
       maybe_exit();
       return;
     }

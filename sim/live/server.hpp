@@ -4,6 +4,7 @@
 // (LS_recovery_from) and injectable faults. One thread, Boost.Asio/Beast.
 #pragma once
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +21,10 @@ struct ServeOptions {
   double rate = 0.0;                 // > 0: send the feed's events evenly at this many per second instead (latency benchmarks)
   std::string adapter_set = "ISSLIVE";
   double keepalive_s = 5.0;          // PROBE after this long without a notification
+  // A session left without a stream connection (dropped, never destroyed) is discarded after this
+  // long, with its recovery log (up to 32 MB): a rebind later gets CONERR 20.
+  double session_timeout_s = 30.0;
+  std::size_t max_sessions = 64;     // more at once are refused (CONERR 7)
   // Faults (each happens once per server run, counted in updates sent on a session).
   std::uint64_t drop_after = 0;      // close the stream connection abruptly (no END)
   std::uint64_t stall_after = 0;     // stop sending anything (no PROBE either) for stall_s
@@ -36,6 +41,8 @@ struct ServeOptions {
 
 struct ServeStats {
   std::atomic<std::uint64_t> sessions{0}, updates_sent{0}, recoveries{0}, rebinds{0}, withheld_in_los{0};
+  std::atomic<std::uint64_t> active_sessions{0};  // sessions the server holds now
+  std::atomic<std::uint64_t> expired{0};          // sessions discarded after session_timeout_s unbound
 };
 
 class TlcpServer {

@@ -1,5 +1,7 @@
 #include "tlcp.hpp"
 
+#include "../util/text.hpp"
+
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -22,20 +24,8 @@ bool plain(unsigned char c) {
          c == '?' || c == '`' || c == '\\';
 }
 
-std::string quote(std::string_view s) {
-  std::string q = "\"";
-  for (char c : s.substr(0, 80)) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", static_cast<unsigned char>(c));
-      q += b;
-    } else {
-      q += c;
-    }
-  }
-  if (s.size() > 80) q += "...";
-  return q + "\"";
-}
+// Outside text in an error message: control bytes, C1 controls and invalid UTF-8 escaped (util/text).
+std::string quote(std::string_view s) { return "\"" + printable(s, 80) + "\""; }
 
 bool is_request_name(std::string_view s) {
   static const char* const kNames[] = {"wsok", "create_session", "bind_session", "control", "msg", "heartbeat",
