@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,17 @@
 #include "sim/trace/trace.hpp"
 
 namespace peebot::testing {
+
+// Polls pred() every 20 ms until it holds (true) or timeout_s of wall time passed (false).
+template <class Pred>
+bool eventually(Pred pred, double timeout_s) {
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!pred()) {
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
 
 // A small trace: a urination on the tank, UPA state changes, clock ticks with a
 // LOS, values that need more than integers.

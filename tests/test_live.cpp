@@ -688,16 +688,6 @@ struct ServerInThread {
   }
 };
 
-template <class Pred>
-bool eventually(Pred pred, double timeout_s) {
-  const auto t0 = std::chrono::steady_clock::now();
-  while (!pred()) {
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
-
 std::string create(const std::string& extra = "") {
   return "create_session\r\nLS_cid=t&LS_adapter_set=ISSLIVE" + extra;
 }

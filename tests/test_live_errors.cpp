@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "live_fixtures.hpp"
 #include "sim/live/client.hpp"
 #include "sim/live/live.hpp"
 #include "sim/live/tlcp.hpp"
@@ -458,16 +459,6 @@ struct LiveInThread {
   unsigned short port() const { return static_cast<unsigned short>(o.metrics_port); }
 };
 
-template <class Pred>
-bool wait_until(Pred pred, double timeout_s) {
-  const auto t0 = std::chrono::steady_clock::now();
-  while (!pred()) {
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > timeout_s) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("/healthz is unhealthy while the subscription is unconfirmed, and when no update came for longer than --max-quiet",
@@ -479,7 +470,7 @@ TEST_CASE("/healthz is unhealthy while the subscription is unconfirmed, and when
     });
     LiveInThread live(srv.port(), 3.0, 60);
     std::string body;
-    REQUIRE(wait_until([&] { return http_status(live.port(), "/healthz", &body) == 503 && body.find("SUBOK") != std::string::npos; }, 2.5));
+    REQUIRE(peebot::testing::eventually([&] { return http_status(live.port(), "/healthz", &body) == 503 && body.find("SUBOK") != std::string::npos; }, 2.5));
     REQUIRE_THAT(body, Catch::Contains("not confirmed the subscription"));
   }
   SECTION("SUBOK and one update, then only PROBEs") {
@@ -488,9 +479,9 @@ TEST_CASE("/healthz is unhealthy while the subscription is unconfirmed, and when
       return good(r, c);
     });
     LiveInThread live(srv.port(), 4.0, 1.0);
-    REQUIRE(wait_until([&] { return http_status(live.port(), "/healthz") == 200; }, 2.0));
+    REQUIRE(peebot::testing::eventually([&] { return http_status(live.port(), "/healthz") == 200; }, 2.0));
     std::string body;
-    REQUIRE(wait_until([&] { return http_status(live.port(), "/healthz", &body) == 503; }, 2.5));
+    REQUIRE(peebot::testing::eventually([&] { return http_status(live.port(), "/healthz", &body) == 503; }, 2.5));
     REQUIRE_THAT(body, Catch::Contains("no update for") && Catch::Contains("--max-quiet"));
     std::string metrics;
     REQUIRE(http_status(live.port(), "/metrics", &metrics) == 200);
