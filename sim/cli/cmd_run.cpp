@@ -139,8 +139,12 @@ int run_seeds(const po::variables_map& vm, const std::string& path, const std::v
       for (const PooledFigure& f : pooled.figures) {
         if (std::isnan(f.target)) continue;
         char b[160];
-        std::snprintf(b, sizeof b, "%s%s %s (half-width %.1f %%)", state.empty() ? "" : ", ", f.name.c_str(),
-                      verdict_name(f.verdict), f.iv.has_ci() ? 100 * f.iv.half_width() / std::fabs(f.iv.value) : NAN);
+        if (f.iv.has_ci() && f.iv.value != 0)
+          std::snprintf(b, sizeof b, "%s%s %s (half-width %.1f %%)", state.empty() ? "" : ", ", f.name.c_str(),
+                        verdict_name(f.verdict), 100 * f.iv.half_width() / std::fabs(f.iv.value));
+        else
+          std::snprintf(b, sizeof b, "%s%s %s (half-width %.3g)", state.empty() ? "" : ", ", f.name.c_str(),
+                        verdict_name(f.verdict), f.iv.half_width());
         state += b;
       }
       std::fprintf(stderr, "run: %zu replications: %s\n", all.size(), state.c_str());
@@ -165,8 +169,8 @@ int run_seeds(const po::variables_map& vm, const std::string& path, const std::v
           const PooledFigure& f = pooled.figures[i];
           if (std::isnan(f.target) || settled_at[i]) continue;
           char b[160];
-          std::snprintf(b, sizeof b, " %s (half-width %.3g = %.1f %% of %.4g, %s)", f.name.c_str(), f.iv.half_width(),
-                        100 * f.iv.half_width() / std::fabs(f.iv.value), f.iv.value, verdict_name(f.verdict));
+          std::snprintf(b, sizeof b, " %s (%s, half-width %.3g of %.4g)", f.name.c_str(), verdict_name(f.verdict),
+                        f.iv.half_width(), f.iv.value);
           summary += b;
         }
         summary += "\n";
