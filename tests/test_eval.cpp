@@ -208,9 +208,14 @@ TEST_CASE("the baseline gate (paired on seeds) passes the same runs, ignores noi
   REQUIRE(missing.size() == 1);
   REQUIRE(missing[0].find("flicker") != std::string::npos);
   REQUIRE(missing[0].find("missing") != std::string::npos);
-  // Fewer than 2 seeds in common, an old baseline without runs, malformed JSON: errors naming the file.
-  std::vector<EvalRun> one_seed = {base_runs[0], base_runs[1]};
-  REQUIRE_THROWS_WITH(compare_with_baseline(make_eval_result("step", one_seed), json, "b.json"), Catch::Contains("at least 2"));
+  // Too few seeds in common for an interval: the tolerance alone decides (the worse runs' recall drop is beyond it).
+  std::vector<EvalRun> two = {worse_runs[0], worse_runs[1], worse_runs[2], worse_runs[3]};
+  const auto few = compare_with_baseline(make_eval_result("step", two), json, "b.json");
+  REQUIRE(names(few, "nominal.recall"));
+  REQUIRE(few.front().find("too few for an interval") != std::string::npos);
+  // No seed in common, an old baseline without runs, malformed JSON: errors naming the file.
+  std::vector<EvalRun> other_seeds = {EvalRun{"nominal", 99, run_of(0, 0)}, EvalRun{"flicker", 99, run_of(0, 0)}};
+  REQUIRE_THROWS_WITH(compare_with_baseline(make_eval_result("step", other_seeds), json, "b.json"), Catch::Contains("no seed in common"));
   REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": {}}", "b.json"), Catch::Contains("regenerate"));
   REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": [", "b.json"), Catch::Contains("b.json"));
 }

@@ -27,12 +27,12 @@ std::size_t traces_in(const std::string& dir) {
 TEST_CASE("run --seeds writes one trace per replication and pools every target with interval, n and verdict", "[cli][replications]") {
   const std::string sc = write_file("tiny.toml", kTiny);
   const std::string dir = tmp_path("reps");
-  const Result r = run_peebot("run " + sc + " --seeds 1..4 --jobs 2 -o " + dir + " --json");
+  const Result r = run_peebot("run " + sc + " --seeds 1..5 --jobs 2 -o " + dir + " --json");
   INFO(r.out);
   REQUIRE(r.code == 0);
-  REQUIRE(traces_in(dir) == 4);
+  REQUIRE(traces_in(dir) == 5);
   const JsonValue j = parse_json(r.out.substr(r.out.find('{')));
-  REQUIRE(j.find("n")->num == 4);
+  REQUIRE(j.find("n")->num == 5);
   const JsonValue* figs = j.find("figures");
   REQUIRE(figs);
   for (const char* name : {"ingest_to_dashboard_p99", "ingest_to_persisted_p99", "event_to_tweet_p95", "precision",
@@ -43,7 +43,7 @@ TEST_CASE("run --seeds writes one trace per replication and pools every target w
     REQUIRE(f->find("value"));
     REQUIRE(f->find("ci95"));
     REQUIRE(f->find("ci95")->kind == JsonValue::Kind::kArray);
-    REQUIRE(f->find("n")->num == 4);
+    REQUIRE(f->find("n")->num == 5);
     REQUIRE(f->find("verdict"));
   }
   const std::string v = figs->find("event_to_tweet_p95")->find("verdict")->text;
@@ -59,7 +59,7 @@ TEST_CASE("run --seeds writes one trace per replication and pools every target w
   REQUIRE(rep.out == r.out.substr(r.out.find('{')));
   const Result text = run_peebot("report " + dir);
   REQUIRE(text.code == 0);
-  REQUIRE(text.out.find("Pooled over 4 replications") != std::string::npos);
+  REQUIRE(text.out.find("Pooled over 5 replications") != std::string::npos);
   REQUIRE(text.out.find("95 % interval") != std::string::npos);
 
   // One trace is n 1: no interval, the value's side.

@@ -100,8 +100,17 @@ TEST_CASE("a pooled percentile is the percentile of every run's samples together
     CHECK(iv.value == percentile(all, p));
     CHECK(iv.n == 3);
   }
+  // Three runs are too few for a bootstrap interval: the verdict is undecided, not a false "met".
+  const Interval few = estimate(FigureSpec{Pool::kPercentile, 95}, reps);
+  CHECK_FALSE(few.has_ci());
+  CHECK(judge(few, 1000, Direction::kBelow) == Verdict::kUndecided);
+  reps.resize(6);
+  reps[3].samples = {15, 25};
+  reps[4].samples = {45};
+  reps[5].samples = {35, 65, 40};
   const Interval a = estimate(FigureSpec{Pool::kPercentile, 95}, reps);
   const Interval b = estimate(FigureSpec{Pool::kPercentile, 95}, reps);
+  REQUIRE(a.has_ci());
   CHECK(a.lo == b.lo);
   CHECK(a.hi == b.hi);
   CHECK(a.lo <= a.value);

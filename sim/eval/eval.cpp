@@ -517,14 +517,16 @@ void compare_paired(const std::string& where, const std::vector<const EvalSample
     }
     const double tol = k.abs_tol + k.rel_tol * std::fabs(vb);
     const double change = vn - vb;
-    // One run (a labelled recording, replayed: no seed noise to weigh): the tolerance alone decides.
-    const bool single = now.size() < 2;
-    if (!single && !diff.has_ci()) continue;
+    // No interval (one run, e.g. a labelled recording replayed, or too few seeds for the
+    // bootstrap): the tolerance alone decides.
+    const bool single = !diff.has_ci();
     const bool outside_noise = single || (k.direction > 0 ? diff.hi < 0 : diff.lo > 0);
     const bool material = k.direction > 0 ? change < -tol : change > tol;
     if (outside_noise && material && single) {
-      std::snprintf(line, sizeof line, "%s.%s: %.6g vs baseline %.6g (one run, no interval): difference %+.4g beyond the tolerance %.4g",
-                    where.c_str(), k.name, vn, vb, change, tol);
+      std::snprintf(line, sizeof line,
+                    "%s.%s: %.6g vs baseline %.6g on the same %zu run(s), too few for an interval: difference %+.4g "
+                    "beyond the tolerance %.4g",
+                    where.c_str(), k.name, vn, vb, now.size(), change, tol);
       out.push_back(line);
     } else if (outside_noise && material) {
       std::snprintf(line, sizeof line,
@@ -599,10 +601,9 @@ std::vector<std::string> compare_with_baseline(const EvalResult& r, const std::s
       out.push_back(name + ": a scenario of the baseline " + bname + " missing from this run (the gate needs every one)");
       continue;
     }
-    const bool one_each = was.size() == 1 && base.size() == 1;  // a labelled recording: one run, no seed
-    if (now.size() < 2 && !one_each)
-      throw std::runtime_error(bname + ": scenario " + name + ": " + std::to_string(now.size()) +
-                               " seed(s) in common with this run; the paired gate needs at least 2 (run the baseline's seeds)");
+    if (now.empty())
+      throw std::runtime_error(bname + ": scenario " + name +
+                               ": no seed in common with this run; the paired gate compares the same seeds (run the baseline's)");
     compare_paired(name, now, was, {}, out);
     for (std::size_t k = 0; k < now.size(); ++k) {
       all_now.push_back(now[k]);

@@ -147,10 +147,10 @@ EvalResult merge_eval_points(const std::vector<std::string>& texts, const std::v
 //   latency_max_s: 25 % + 10 s.
 // Returns one line per worse figure naming it, its values, the difference and
 // its interval; and one line per baseline scenario missing from the run.
-// A baseline of one run (a labelled recording: no seed noise) is compared by
-// the tolerances alone. Throws std::runtime_error when the baseline is
-// malformed, has no runs (an old format), or a scenario shares fewer than 2
-// seeds with the run.
+// With fewer paired runs than a bootstrap needs (stats::kMinBootstrapRuns; a
+// labelled recording is one run, with no seed noise) the tolerances alone
+// decide. Throws std::runtime_error when the baseline is malformed, has no
+// runs (an old format), or a scenario shares no seed with the run.
 std::vector<std::string> compare_with_baseline(const EvalResult& r, const std::string& baseline_json,
                                                const std::string& baseline_name);
 // The runs a baseline holds (scenario, seed, sample); throws std::runtime_error

@@ -174,7 +174,7 @@ Interval bootstrap(std::size_t n, const std::vector<std::size_t>& strata, const 
   if (n == 0) return iv;
   std::vector<std::uint32_t> w(n, 1);
   iv.value = stat(w);
-  if (n < 2) return iv;
+  if (n < kMinBootstrapRuns) return iv;
   std::vector<std::vector<std::size_t>> groups;
   if (strata.size() == n) {
     std::vector<std::size_t> ids(strata);
@@ -250,7 +250,10 @@ Verdict judge(const Interval& iv, double target, Direction dir) {
     }
     return false;
   };
-  if (!iv.has_ci()) return good(iv.value) ? Verdict::kMet : Verdict::kNotMet;
+  if (!iv.has_ci()) {
+    if (iv.n > 1) return Verdict::kUndecided;  // too few runs for an interval
+    return good(iv.value) ? Verdict::kMet : Verdict::kNotMet;
+  }
   // The worse end of the interval decides "met", the better end "not met".
   const double worse = dir == Direction::kAtLeast ? iv.lo : iv.hi;
   const double better = dir == Direction::kAtLeast ? iv.hi : iv.lo;

@@ -59,6 +59,10 @@ struct Interval {
 // The bootstrap's resamples and the seed of its generator: fixed, so that an
 // interval is a function of the runs alone.
 constexpr int kBootstrapResamples = 2000;
+// Fewer runs than this give a bootstrap figure no interval: with 2-4 runs
+// there are too few distinct resamples, and the interval is far too narrow
+// (2 runs of a P95 can look decided when 20 are not; docs/statistics.md).
+constexpr std::size_t kMinBootstrapRuns = 5;
 constexpr std::uint64_t kBootstrapSeed = 0x5EEDB007u;
 
 // The two-sided 95 % quantile of Student's t with df degrees of freedom
@@ -95,7 +99,8 @@ const char* verdict_name(Verdict v);  // "met", "not met", "undecided", "n/a"
 
 // The verdict of a figure against its target. With an interval: met / not met
 // when it lies wholly on one side, undecided when it straddles the target.
-// Without one (a single run): the value's side, which is all one run can say.
+// Without one: a single run gives the value's side (all one run can say);
+// several runs without an interval (a bootstrap figure of 2-4 runs) undecided.
 Verdict judge(const Interval& iv, double target, Direction dir);
 
 // "152.2 [140.1, 161.0] n 20" (fmt is the printf format of each number;
