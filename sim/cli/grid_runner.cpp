@@ -327,7 +327,14 @@ int follow(const std::string& command, const std::string& dir, std::size_t point
   }
   if (tty) std::fprintf(stderr, "\n");
 
-  const std::vector<std::size_t> missing = missing_points(dir, points);
+  // The merge's exit status says it ran (every point was there as the cluster
+  // saw it). On a network file system it may show here a little late.
+  std::string rc_text = read_or_empty(dir + "/merge.rc");
+  for (int i = 0; i < 10 && rc_text.empty() && q.merge_state == "CD"; ++i) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    rc_text = read_or_empty(dir + "/merge.rc");
+  }
+  const std::vector<std::size_t> missing = rc_text.empty() ? missing_points(dir, points) : std::vector<std::size_t>{};
   if (!missing.empty()) {
     if (alive(q.merge_state)) {
       try { run_client({"scancel", merge_id}, "scancel " + merge_id, dir); } catch (const std::runtime_error&) {}
@@ -349,7 +356,6 @@ int follow(const std::string& command, const std::string& dir, std::size_t point
     o << "Rerun them alone: peebot " << command << " --rerun-failed " << dir << " --wait";
     throw std::runtime_error(o.str());
   }
-  const std::string rc_text = read_or_empty(dir + "/merge.rc");
   if (rc_text.empty())
     throw std::runtime_error("the merge job " + merge_id + " ended without a result (" +
                              (q.merge_state.empty() ? std::string("no longer listed by squeue")
