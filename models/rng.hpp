@@ -23,6 +23,27 @@ inline std::uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
+// a % d for a fixed divisor d, exactly (the same number as a % d for every
+// 64-bit a), without a division: Lemire, Kaser & Kurz, "Faster remainder by
+// direct computation" (2019), with a 128-bit multiplier. A hot loop that
+// draws below(n) for one n keeps one of these (models/world.cpp).
+class FixedModulo {
+ public:
+  explicit FixedModulo(std::uint64_t d) : d_(d), m_(d > 1 ? ~U128{0} / d + 1 : 0) {}
+  std::uint64_t of(std::uint64_t a) const {
+    if (d_ <= 1) return 0;  // a % 1 == 0; d == 0 answers 0 like Rng::below
+    const U128 low = m_ * a;  // the fraction a / d, to 128 bits
+    const U128 lo = (low & ~std::uint64_t{0}) * d_;
+    const U128 hi = (low >> 64) * d_;
+    return static_cast<std::uint64_t>((hi + (lo >> 64)) >> 64);
+  }
+
+ private:
+  __extension__ typedef unsigned __int128 U128;
+  std::uint64_t d_;
+  U128 m_;
+};
+
 // xoshiro256** (Blackman & Vigna), seeded through splitmix64.
 class Rng {
  public:

@@ -103,13 +103,17 @@ void BackgroundLoad::generate(double t0_s, double t1_s, std::vector<Update>& out
   if (p_.rate_per_s <= 0.0 || p_.items <= 0 || t1_s <= t0_s) return;
   const std::uint64_t n = rng_.poisson(p_.rate_per_s * (t1_s - t0_s));
   const double step = (t1_s - t0_s) / static_cast<double>(n ? n : 1);
+  const std::size_t base = out.size();
+  out.resize(base + n);
+  Update* o = out.data() + base;
   for (std::uint64_t i = 0; i < n; ++i) {
-    Update u;
+    Update& u = o[i];
     u.t_emit_s = t0_s + (static_cast<double>(i) + rng_.uniform()) * step;
-    u.item = static_cast<ItemId>(kFirstBackground + rng_.below(static_cast<std::uint64_t>(p_.items)));
-    u.value = std::floor(rng_.uniform(0.0, 1000.0)) / 10.0;
+    u.item = static_cast<ItemId>(kFirstBackground + item_of_.of(rng_.next_u64()));  // = rng_.below(items)
+    // floor() of a value in [0, 1000): truncation gives the same number without a libm call.
+    u.value = static_cast<double>(static_cast<std::int64_t>(rng_.uniform(0.0, 1000.0))) / 10.0;
     u.seq = next_seq++;
-    out.push_back(u);
+    u.status = kStatusAos;
   }
 }
 

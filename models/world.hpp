@@ -66,12 +66,14 @@ class World {
 // spread over [t0, t1), items uniform over the background ids.
 class BackgroundLoad {
  public:
-  BackgroundLoad(const BackgroundParams& p, std::uint64_t seed) : p_(p), rng_(seed, "background") {}
+  BackgroundLoad(const BackgroundParams& p, std::uint64_t seed)
+      : p_(p), rng_(seed, "background"), item_of_(static_cast<std::uint64_t>(p.items > 0 ? p.items : 0)) {}
   void generate(double t0_s, double t1_s, std::vector<Update>& out, std::uint64_t& next_seq);
 
  private:
   BackgroundParams p_;
   Rng rng_;
+  FixedModulo item_of_;  // rng_.below(items) without its division per update
 };
 
 }  // namespace peebot

@@ -14,6 +14,7 @@ PACKAGES=(
   catch2
   libimgui-dev libglfw3-dev libgl-dev libstb-dev fonts-dejavu-core xvfb xauth libgl1-mesa-dri mesa-utils
   libssl-dev libcurl4-openssl-dev nodejs clang
+  python3-simpy  # scripts/bench.sh's SimPy peer (../shared/bench/simpy_peer.py); the pair is skipped without it
 )
 
 missing=()

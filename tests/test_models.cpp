@@ -472,3 +472,24 @@ TEST_CASE("the same seed gives the same feed with burst noise and drain jitter o
   for (std::size_t i = 0; !differs && i < a.size(); ++i) differs = a[i].value != c[i].value || a[i].t_emit_s != c[i].t_emit_s;
   CHECK(differs);
 }
+
+TEST_CASE("FixedModulo gives a % d exactly, for any 64-bit a and divisor", "[models][rng]") {
+  Rng rng(42, "fixed-modulo");
+  const std::uint64_t divisors[] = {1, 2, 3, 7, 10, 293, 1000, 1000003, (std::uint64_t{1} << 32) + 15,
+                                    (std::uint64_t{1} << 63) + 1, ~std::uint64_t{0} - 1, ~std::uint64_t{0}};
+  for (const std::uint64_t d : divisors) {
+    const FixedModulo m(d);
+    INFO("d = " << d);
+    for (const std::uint64_t a : {std::uint64_t{0}, std::uint64_t{1}, d - 1, d, d + 1, 2 * d - 1, ~std::uint64_t{0},
+                                  ~std::uint64_t{0} - 1, std::uint64_t{1} << 63})
+      REQUIRE(m.of(a) == a % d);
+    for (int i = 0; i < 20000; ++i) {
+      const std::uint64_t a = rng.next_u64() >> (i % 64);
+      REQUIRE(m.of(a) == a % d);
+    }
+  }
+  // The background generator's use: the same items as Rng::below.
+  Rng a(7, "background"), b(7, "background");
+  const FixedModulo items(293);
+  for (int i = 0; i < 10000; ++i) REQUIRE(items.of(a.next_u64()) == b.below(293));
+}

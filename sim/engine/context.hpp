@@ -32,10 +32,10 @@ namespace sg = simgrid::s4u;
 
 inline constexpr std::uint32_t kNoTrack = std::numeric_limits<std::uint32_t>::max();
 
-// An update on the wire, with its published time and its stage-record slot.
+// An update on the wire, with its stage-record slot (its publish time, when
+// followed, is in the stage book).
 struct Wire {
   Update u;
-  double t_published_s = kNoTime;
   std::uint32_t track = kNoTrack;
 };
 

@@ -27,8 +27,11 @@ Frame* Context::frame_of(const std::vector<Update>& us, bool skew) {
 }
 
 void Context::merge_to_outbox(Frame* f) {
-  if (!outbox) outbox = new_frame();
-  std::vector<Wire>& ob = outbox->w;
+  // With no outbox yet (the usual case: one ISS frame per tick), f is MERGEd
+  // in place and becomes the outbox: no copy of the updates it keeps.
+  const bool in_place = outbox == nullptr;
+  std::vector<Wire>& ob = in_place ? f->w : outbox->w;
+  std::size_t keep = 0;
   for (const auto& w : f->w) {
     double& last = last_published[w.u.item];
     if (last == w.u.value) {  // MERGE: unchanged values are not sent
@@ -39,9 +42,15 @@ void Context::merge_to_outbox(Frame* f) {
       continue;
     }
     last = w.u.value;
-    ob.push_back(w);
+    if (in_place) ob[keep++] = w;
+    else ob.push_back(w);
   }
-  recycle(f);
+  if (in_place) {
+    f->w.resize(keep);
+    outbox = f;
+  } else {
+    recycle(f);
+  }
 }
 
 Frame* Context::publish_tick(double t, std::vector<std::pair<double, Wire>>& held, bool last, bool host_link_off) {
@@ -90,10 +99,8 @@ Frame* Context::publish_tick(double t, std::vector<std::pair<double, Wire>>& hel
     }
     held.resize(keep);
   }
-  for (auto& w : f->w) {
-    w.t_published_s = t;
+  for (const auto& w : f->w)
     if (w.track != kNoTrack) book.at(w.track).t_published_s = t;
-  }
   // partition: the host link is down now or before the frame would arrive: the frame is lost
   // (checked before sending, so that no comm fails under the host's receiver).
   if (faults.any(FaultKind::kPartition)) {
