@@ -107,6 +107,8 @@ struct SensorParams {
   double drift_pct = 0;                // sensor.drift_pct: stationary sd of a slowly wandering offset of the reading (AR(1))
   double drift_tau_s = 300;            // sensor.drift_tau: correlation time of that offset
   bool drift_processing_only = false;  // sensor.drift_processing_only: the drift shows only while the UPA processes (NORMAL)
+  // Day-to-day variation of the read noise; off while 0 (models/world.cpp).
+  double noise_day_sd = 0;             // sensor.noise_day_sd: sd of a per-UTC-day log-normal multiplier (mean 1) on noise_pct
 };
 
 struct LosParams {

@@ -94,8 +94,11 @@ class LevelSensor {
     const double burst = burst_ ? burst_->sample() : 0.0;
     if (drift_on()) drift_ = drift_a_ * drift_ + std::sqrt(1.0 - drift_a_ * drift_a_) * p_.drift_pct * rng_.normal();
     const double drift = (processing || !p_.drift_processing_only) ? drift_ : 0.0;
-    return quantize(true_pct + noise_ + burst + drift);
+    return quantize(true_pct + noise_scale_ * noise_ + burst + drift);
   }
+  // Multiplies the AR(1) read noise from the next reading on (sensor.noise_day_sd:
+  // the day's factor); its state evolves unchanged, and 1 leaves the reading as it was.
+  void set_noise_scale(double s) { noise_scale_ = s; }
   // The drift offset of the last reading (% of the tank; 0 when off), for tests.
   double drift() const { return drift_; }
   static int quantize(double pct) {
@@ -108,7 +111,7 @@ class LevelSensor {
   Rng& rng_;
   bool drift_on() const { return p_.drift_pct > 0; }
   double a_, drift_a_;
-  double noise_ = 0.0, drift_ = 0.0;
+  double noise_ = 0.0, drift_ = 0.0, noise_scale_ = 1.0;
   std::optional<BurstNoise> burst_;
 };
 

@@ -1,5 +1,6 @@
 #include "world.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace peebot {
@@ -35,7 +36,18 @@ World::World(const WorldParams& p, double epoch_unix_s, double horizon_s, std::u
       drain_jitter_(plan_drain_jitter(p.upa, horizon_s, jitter_rng_)),
       plant_(p.tank, p.upa, crew_.voids, bulk_, outages_, drain_factors_, dumps_, drain_jitter_),
       sensor_(p.sensor, sensor_rng_),
-      water_(p.water) {}
+      water_(p.water) {
+  // Flicker-heavy and quiet days: one read-noise factor per UTC day, from
+  // its own stream, drawn only when asked for (existing scenarios unchanged).
+  day0_s_ = std::floor(epoch_unix_s / 86400.0) * 86400.0 - epoch_unix_s;
+  if (p.sensor.noise_day_sd > 0) {
+    Rng r(seed, "sensor_day");
+    const auto days = static_cast<std::size_t>(std::ceil((horizon_s - day0_s_) / 86400.0)) + 1;
+    noise_day_.reserve(days);
+    for (std::size_t d = 0; d < days; ++d) noise_day_.push_back(r.lognormal_mean_sd(1.0, p.sensor.noise_day_sd));
+    sensor_.set_noise_scale(noise_day_[0]);
+  }
+}
 
 // One water step at t_s: the UPA's throughput since the last step feeds the
 // waste water tank; resupplies due in (t - period, t] arrive; changed readings are emitted.
@@ -77,6 +89,11 @@ void World::advance(double t_s, std::vector<Update>& out, std::uint64_t& next_se
     water_until(next_read_s_);
     plant_.advance(next_read_s_);
     emit_states();
+    if (!noise_day_.empty()) {
+      const auto d = std::min(noise_day_.size() - 1,
+                              static_cast<std::size_t>(std::max(0.0, std::floor((next_read_s_ - day0_s_) / 86400.0))));
+      if (d != noise_day_at_) sensor_.set_noise_scale(noise_day_[noise_day_at_ = d]);
+    }
     const int reading = sensor_.read(plant_.level_pct(), plant_.state() == UpaState::kNormal);
     if (reading != last_reading_) {
       last_reading_ = reading;

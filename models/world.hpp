@@ -54,6 +54,9 @@ class World {
   UrinePlant plant_;
   LevelSensor sensor_;
   WaterSystem water_;
+  std::vector<double> noise_day_;  // sensor.noise_day_sd: read-noise multiplier per UTC day (empty when off)
+  double day0_s_ = 0.0;            // run time of the UTC midnight at or before t = 0
+  std::size_t noise_day_at_ = 0;   // the day whose factor the sensor holds
   double next_read_s_ = 0.0;
   double next_water_s_ = 0.0;
   double water_drained_ml_ = 0.0;  // UPA throughput already handed to the water system

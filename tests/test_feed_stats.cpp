@@ -256,3 +256,54 @@ TEST_CASE("without the UPA state every new low is a drain step (use_upa_state of
   const FeedStats all = compute_feed_stats(rows_of(s), upa, {}, 0.0, p);
   REQUIRE(all.drain_step_s.count() == 9);
 }
+
+TEST_CASE("a range keeps the rows inside it, clips LOS windows and cuts the observed span, and halves split at a midnight",
+          "[stats][range]") {
+  // Four simulated days, a rise at 08:00 each day, a 6-h LOS window across
+  // the second midnight, tank updates every 10 min (flat level otherwise).
+  Trace t;
+  t.meta.mode = "sim";
+  t.meta.epoch_unix_s = 1736121600.0;  // 2025-01-06T00:00:00Z
+  t.meta.duration_s = 4 * 86400;
+  Pairs s;
+  int v = 10;
+  for (int d = 0; d < 4; ++d) {
+    for (double x = d * 86400.0 + 60; x < (d + 1) * 86400.0; x += 600) s.push_back({x, v + (static_cast<int>(x / 600) % 2)});
+    Pairs rise;
+    add_rise(rise, d * 86400.0 + 8 * 3600.0 + 5, v + 1, v + 4, 4);
+    s.insert(s.end(), rise.begin(), rise.end());
+  }
+  std::sort(s.begin(), s.end());
+  t.telemetry[kUrineTank] = rows_of(s);
+  t.telemetry[kSignal] = rows_of({{2 * 86400.0 - 3 * 3600, 0}, {2 * 86400.0 + 3 * 3600, 0}});
+  t.telemetry[kSignal][0].status = 0;
+  // Halves: the tank series runs 00:01 day 0 .. ~23:51 day 3; its middle is near the second midnight.
+  const TimeRange first = resolve_range("first-half", t), second = resolve_range("second-half", t);
+  REQUIRE(first.to_unix_s == t.meta.epoch_unix_s + 2 * 86400);
+  REQUIRE(second.from_unix_s == first.to_unix_s);
+  REQUIRE(first.from_unix_s < -1e299);
+  REQUIRE(second.to_unix_s > 1e299);
+  const FeedStats all = compute_feed_stats(t), a = compute_feed_stats(t, {}, &first),
+                  b = compute_feed_stats(t, {}, &second);
+  REQUIRE(a.tank_updates + b.tank_updates == all.tank_updates);
+  REQUIRE(a.rise_events.size() == 2);
+  REQUIRE(b.rise_events.size() == 2);
+  // The LOS window is cut at the split: 3 h on each side, each half observes 2 days minus 3 h.
+  REQUIRE(a.observed_days == Approx(2.0 - 3.0 / 24));
+  REQUIRE(b.observed_days == Approx(2.0 - 3.0 / 24));
+  REQUIRE(all.observed_days == Approx(4.0 - 6.0 / 24));
+  // Covered days: the 3-h LOS touches day 1 (first half) and day 2 (second half).
+  REQUIRE(a.covered_days == 1);
+  REQUIRE(b.covered_days == 1);
+  REQUIRE(b.tank_updates_per_day() == Approx(static_cast<double>(b.tank_updates) / b.observed_days));
+  // An explicit range in ISO 8601 UTC; an open end; bad forms name what was expected.
+  const TimeRange r = resolve_range("2025-01-07T00:00:00Z..2025-01-08T00:00:00Z", t);
+  REQUIRE(compute_feed_stats(t, {}, &r).rise_events.size() == 1);
+  REQUIRE(resolve_range("2025-01-07T00:00:00Z..", t).to_unix_s > 1e299);
+  REQUIRE_THROWS_WITH(resolve_range("middle", t), Catch::Contains("expected first-half, second-half"));
+  REQUIRE_THROWS_WITH(resolve_range("2025-01-08T00:00:00Z..2025-01-07T00:00:00Z", t),
+                      Catch::Contains("START before END"));
+  Trace tiny = t;
+  tiny.telemetry[kUrineTank] = rows_of({{60, 10}, {3600, 11}});
+  REQUIRE_THROWS_WITH(resolve_range("first-half", tiny), Catch::Contains("less than a day"));
+}

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <set>
 
 #include "models/crew.hpp"
@@ -398,4 +399,50 @@ TEST_CASE("fast drain-outs fall at their rate, never below stop_pct, and keep th
   }
   REQUIRE(seen);
   REQUIRE(plant.level_pct() == Approx(upa.stop_pct).margin(1e-6));  // drained down to the floor
+}
+
+TEST_CASE("noise_day_sd makes flicker-heavy and quiet days from its own stream, and changes nothing else",
+          "[models][sensor]") {
+  // Flicker per UTC day over 20 days (tank updates that return to the value
+  // two updates back), with and without the day factor.
+  const auto per_day = [](const WorldParams& w, std::vector<double>& counts, std::unique_ptr<World>& keep) {
+    keep = std::make_unique<World>(w, kEpoch, 20 * kDay, 9);
+    std::vector<Update> out;
+    std::uint64_t seq = 1;
+    counts.assign(20, 0.0);
+    double prev2 = -1, prev1 = -1;
+    for (double t = 3600; t <= 20 * kDay; t += 3600) {
+      out.clear();
+      keep->advance(t, out, seq);
+      for (const auto& u : out) {
+        if (u.item != kUrineTank) continue;
+        if (u.value == prev2 && u.t_emit_s < 20 * kDay) counts[static_cast<std::size_t>(u.t_emit_s / kDay)] += 1;
+        prev2 = prev1, prev1 = u.value;
+      }
+    }
+  };
+  const auto cv = [](const std::vector<double>& v) {
+    double m = 0, s = 0;
+    for (double x : v) m += x;
+    m /= static_cast<double>(v.size());
+    for (double x : v) s += (x - m) * (x - m);
+    return std::sqrt(s / static_cast<double>(v.size() - 1)) / m;
+  };
+  WorldParams w;
+  w.los.enabled = false;
+  w.water.enabled = false;
+  w.sensor.noise_pct = 0.05;
+  w.upa.stop_pct = 12.5;  // mid-bin: at a whole 12 % a standby level flickers all day at any noise size
+  std::vector<double> off, on;
+  std::unique_ptr<World> a, b;
+  per_day(w, off, a);
+  w.sensor.noise_day_sd = 0.8;
+  per_day(w, on, b);
+  // The crew's uses and the true tank are the same: the day factors have their own stream.
+  REQUIRE(a->crew().voids.size() == b->crew().voids.size());
+  for (std::size_t i = 0; i < a->crew().voids.size(); ++i) REQUIRE(a->crew().voids[i].onset_s == b->crew().voids[i].onset_s);
+  REQUIRE(a->plant().truth().tank.size() == b->plant().truth().tank.size());
+  // The readings differ, and the days differ more from each other.
+  REQUIRE(on != off);
+  CHECK(cv(on) > 1.1 * cv(off));
 }

@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "../report/report.hpp"
+#include "../scenario/scenario.hpp"
 
 namespace peebot {
 
@@ -184,6 +187,11 @@ FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::v
     std::sort(s.gaps.begin(), s.gaps.end(), [](const GapWindow& x, const GapWindow& y) { return x.start_s < y.start_s; });
     for (const auto& g : s.gaps) s.gap_s.values.push_back(g.end_s - g.start_s);
   }
+  {
+    double seen = span_b - span_a;
+    for (const auto& g : los) seen -= std::max(0.0, std::min(g.end_s, span_b) - std::max(g.start_s, span_a));
+    s.observed_days = std::max(0.0, seen) / kDay;
+  }
   // Coverage is lost only to LOS windows: a long silence without one is a
   // quiet feed (MERGE sends nothing while the level is flat), not an outage.
   std::vector<GapWindow> long_gaps;
@@ -207,6 +215,10 @@ FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::v
     const auto lo = std::lower_bound(onsets.begin(), onsets.end(), a);
     const auto hi = std::lower_bound(onsets.begin(), onsets.end(), a + kDay);
     s.rises_per_day.values.push_back(static_cast<double>(hi - lo));
+    const auto by_t = [](const TelemetryRow& r, double t) { return r.t_s < t; };
+    const auto ulo = std::lower_bound(tank.begin(), tank.end(), a, by_t);
+    const auto uhi = std::lower_bound(tank.begin(), tank.end(), a + kDay, by_t);
+    s.updates_per_day.values.push_back(static_cast<double>(uhi - ulo));
   });
 
   // Drain steps: a decrease to a level below every level since the last
@@ -272,18 +284,85 @@ FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::v
   return s;
 }
 
-FeedStats compute_feed_stats(const Trace& trace, const FeedStatsParams& params) {
+double FeedStats::tank_updates_per_day() const {
+  return observed_days > 0 ? static_cast<double>(tank_updates) / observed_days : kNaN;
+}
+
+TimeRange resolve_range(const std::string& spec, const Trace& t) {
+  const double epoch = t.meta.epoch_unix_s;
+  TimeRange r;
+  if (spec == "all") return r;
+  if (spec == "first-half" || spec == "second-half") {
+    const auto& tank = t.telemetry[kUrineTank];
+    if (tank.size() < 2)
+      throw std::invalid_argument("range \"" + spec + "\": the trace has no tank series to halve");
+    const double mid = epoch + 0.5 * (tank.front().t_s + tank.back().t_s);
+    const double split = std::round(mid / kDay) * kDay;
+    if (!(split > epoch + tank.front().t_s && split < epoch + tank.back().t_s))
+      throw std::invalid_argument("range \"" + spec + "\": the tank series spans less than a day around a midnight");
+    (spec == "first-half" ? r.to_unix_s : r.from_unix_s) = split;
+    return r;
+  }
+  const std::size_t dots = spec.find("..");
+  if (dots == std::string::npos)
+    throw std::invalid_argument("range \"" + spec +
+                                "\": expected first-half, second-half, all or START..END (ISO 8601 UTC times)");
+  const std::string a = spec.substr(0, dots), b = spec.substr(dots + 2);
+  if (!a.empty()) r.from_unix_s = parse_utc(a);
+  if (!b.empty()) r.to_unix_s = parse_utc(b);
+  if (!(r.to_unix_s > r.from_unix_s))
+    throw std::invalid_argument("range \"" + spec + "\": expected START before END");
+  return r;
+}
+
+std::vector<TelemetryRow> rows_in_range(const std::vector<TelemetryRow>& rows, double epoch, const TimeRange& r) {
+  std::vector<TelemetryRow> out;
+  for (const auto& x : rows)
+    if (epoch + x.t_s >= r.from_unix_s && epoch + x.t_s < r.to_unix_s) out.push_back(x);
+  return out;
+}
+
+std::vector<TelemetryRow> signal_rows_in_range(const std::vector<TelemetryRow>& signal, double epoch,
+                                               const TimeRange& r) {
+  std::vector<TelemetryRow> out;
+  const double a = r.from_unix_s - epoch, b = r.to_unix_s - epoch;
+  for (const auto& w : los_windows_of(signal)) {
+    const double s = std::max(w.start_s, a), e = std::min(w.end_s, b);
+    if (!(e > s)) continue;
+    for (int k = 0; k < 2; ++k) {
+      TelemetryRow row;
+      row.t_s = k == 0 ? s : e;
+      row.t_emit_s = kNaN;
+      row.iss_time_h = kNaN;
+      row.status = k == 0 ? 0 : kStatusAos;
+      out.push_back(row);
+    }
+  }
+  return out;
+}
+
+FeedStats compute_feed_stats(const Trace& trace, const FeedStatsParams& params, const TimeRange* range) {
   GapWindow observed{0.0, trace.meta.duration_s};
   if (trace.meta.mode == "import") {
     observed = {std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
     for (const auto& rows : trace.telemetry) {
       if (rows.empty()) continue;
-      observed.start_s = std::min(observed.start_s, rows.front().t_s);
-      observed.end_s = std::max(observed.end_s, rows.back().t_s);
+      const auto in = range ? rows_in_range(rows, trace.meta.epoch_unix_s, *range) : rows;
+      if (in.empty()) continue;
+      observed.start_s = std::min(observed.start_s, in.front().t_s);
+      observed.end_s = std::max(observed.end_s, in.back().t_s);
     }
   }
-  return compute_feed_stats(trace.telemetry[kUrineTank], trace.telemetry[kUpaState],
-                            los_windows_of(trace.telemetry[kSignal]), trace.meta.epoch_unix_s, params, &observed);
+  if (!range)
+    return compute_feed_stats(trace.telemetry[kUrineTank], trace.telemetry[kUpaState],
+                              los_windows_of(trace.telemetry[kSignal]), trace.meta.epoch_unix_s, params, &observed);
+  const double epoch = trace.meta.epoch_unix_s;
+  observed.start_s = std::max(observed.start_s, range->from_unix_s - epoch);
+  observed.end_s = std::min(observed.end_s, range->to_unix_s - epoch);
+  return compute_feed_stats(rows_in_range(trace.telemetry[kUrineTank], epoch, *range),
+                            rows_in_range(trace.telemetry[kUpaState], epoch, *range),
+                            los_windows_of(signal_rows_in_range(trace.telemetry[kSignal], epoch, *range)), epoch,
+                            params, &observed);
 }
 
 KsResult ks_two_sample(std::vector<double> a, std::vector<double> b) {

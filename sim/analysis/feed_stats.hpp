@@ -71,11 +71,15 @@ struct FeedStats {
   std::array<std::size_t, 24> hour_profile{};  // non-bulk rise onsets per UTC hour of day
   Distribution drain_step_s;        // time between successive drain steps (new lows) while draining
   Distribution flicker_per_hour;    // flicker episodes per covered hour
+  Distribution updates_per_day;     // tank updates per covered UTC day (not in compare's table)
   Distribution gap_s;               // length of each gap window
   std::size_t flicker_episodes = 0; // over the whole series
   std::size_t bulk_transfers = 0;   // rise events flagged bulk
   std::size_t covered_days = 0;     // UTC days counted in rises_per_day
   std::size_t covered_hours = 0;    // hours counted in flicker_per_hour
+  double observed_days = 0;         // observed span minus its LOS windows, days
+  // Tank updates per observed day (NaN when nothing was observed).
+  double tank_updates_per_day() const;
 };
 
 // The statistics of a tank series. `tank` holds the tank updates in time
@@ -90,11 +94,36 @@ FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::v
                              const std::vector<GapWindow>& los, double epoch_unix_s,
                              const FeedStatsParams& params = {}, const GapWindow* observed = nullptr);
 
+// A span of absolute (Unix) time [from, to): part of a trace (compare
+// --range, calibrate --fit-range).
+struct TimeRange {
+  double from_unix_s = -1e300;
+  double to_unix_s = 1e300;
+};
+
+// Parses a range against a reference trace: "first-half" or "second-half"
+// (the tank series' span cut at the UTC midnight nearest its middle, so both
+// halves hold whole days), "START..END" (ISO 8601 UTC times; either side may
+// be empty: from the trace's start, to its end) or "all". Throws
+// std::invalid_argument naming what was expected.
+TimeRange resolve_range(const std::string& spec, const Trace& reference);
+
+// The rows of a series inside the range (t_s in trace seconds from `epoch_unix_s`).
+std::vector<TelemetryRow> rows_in_range(const std::vector<TelemetryRow>& rows, double epoch_unix_s,
+                                        const TimeRange& range);
+// TIME_000001 rows whose LOS windows are those of `signal` clipped to the
+// range (one status-0 and one status-24 row per window), for calibrate.
+std::vector<TelemetryRow> signal_rows_in_range(const std::vector<TelemetryRow>& signal, double epoch_unix_s,
+                                               const TimeRange& range);
+
 // The same for a whole trace: tank = /telemetry/NODE3000005, upa =
 // /telemetry/NODE3000004, los = the TIME_000001 LOS windows (los_windows_of).
 // Observed span: [0, duration_s] for a simulated or live trace (the feed is
 // watched from t = 0); for an import, the first to the last row of any item.
-FeedStats compute_feed_stats(const Trace& trace, const FeedStatsParams& params = {});
+// With a range, only rows inside it count, LOS windows are clipped to it
+// and the observed span is cut to it.
+FeedStats compute_feed_stats(const Trace& trace, const FeedStatsParams& params = {},
+                             const TimeRange* range = nullptr);
 
 // LOS windows as the feed shows them: a TIME_000001 row with status != 24
 // starts one, the next row with status 24 ends it (a window still open at the

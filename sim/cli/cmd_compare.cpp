@@ -63,6 +63,10 @@ void print_text(const std::string& pa, const std::string& pb, const Trace& ta, c
               std::isnan(rd) ? "-" : num(100 * rd, 1).c_str());
   std::printf("tank updates: A %zu, B %zu; covered days: A %zu, B %zu; covered hours: A %zu, B %zu\n", a.tank_updates,
               b.tank_updates, a.covered_days, b.covered_days, a.covered_hours, b.covered_hours);
+  const double ua = a.tank_updates_per_day(), ub = b.tank_updates_per_day();
+  const double ud = rel_diff(ua, ub);
+  std::printf("tank updates per observed day: A %s, B %s, B vs A %s%%\n", num(ua, 1).c_str(), num(ub, 1).c_str(),
+              std::isnan(ud) ? "-" : num(100 * ud, 1).c_str());
   const auto per_hour = [](const FeedStats& s) {
     return s.covered_hours ? static_cast<double>(s.flicker_episodes) / static_cast<double>(s.covered_hours) : NAN;
   };
@@ -83,7 +87,7 @@ void print_text(const std::string& pa, const std::string& pb, const Trace& ta, c
 }
 
 void print_json(const std::string& pa, const std::string& pb, const Trace& ta, const Trace& tb, const FeedStats& a,
-                const FeedStats& b) {
+                const FeedStats& b, const std::string& range, const TimeRange* r) {
   std::ostringstream o;
   const auto side = [](const Distribution& d) {
     return "{\"count\": " + std::to_string(d.count()) + ", \"mean\": " + jnum(d.mean()) + ", \"p50\": " +
@@ -93,6 +97,10 @@ void print_json(const std::string& pa, const std::string& pb, const Trace& ta, c
     << ", \"scenario_name\": " << jstr(ta.meta.scenario_name) << "},\n";
   o << "  \"b\": {\"path\": " << jstr(pb) << ", \"mode\": " << jstr(tb.meta.mode)
     << ", \"scenario_name\": " << jstr(tb.meta.scenario_name) << "},\n";
+  if (r)
+    o << "  \"range\": {\"spec\": " << jstr(range) << ", \"from_utc\": "
+      << (r->from_unix_s > -1e299 ? jstr(format_utc(r->from_unix_s)) : "null") << ", \"to_utc\": "
+      << (r->to_unix_s < 1e299 ? jstr(format_utc(r->to_unix_s)) : "null") << "},\n";
   o << "  \"distributions\": {\n";
   const auto& list = compared_distributions();
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -108,12 +116,15 @@ void print_json(const std::string& pa, const std::string& pb, const Trace& ta, c
   const double ma = a.rises_per_day.p50(), mb = b.rises_per_day.p50();
   o << "  \"rises_per_day_median\": {\"a\": " << jnum(ma) << ", \"b\": " << jnum(mb)
     << ", \"rel_diff_b_vs_a\": " << jnum(rel_diff(ma, mb)) << "},\n";
+  const double ua = a.tank_updates_per_day(), ub = b.tank_updates_per_day();
+  o << "  \"tank_updates_per_day\": {\"a\": " << jnum(ua) << ", \"b\": " << jnum(ub)
+    << ", \"rel_diff_b_vs_a\": " << jnum(rel_diff(ua, ub)) << "},\n";
   const auto counts = [&](const FeedStats& s) {
     std::string h = "[";
     for (std::size_t i = 0; i < 24; ++i) h += (i ? ", " : "") + std::to_string(s.hour_profile[i]);
     h += "]";
     return "{\"tank_updates\": " + std::to_string(s.tank_updates) + ", \"covered_days\": " +
-           std::to_string(s.covered_days) + ", \"covered_hours\": " + std::to_string(s.covered_hours) +
+           std::to_string(s.covered_days) + ", \"observed_days\": " + jnum(s.observed_days) + ", \"covered_hours\": " + std::to_string(s.covered_hours) +
            ", \"flicker_episodes\": " + std::to_string(s.flicker_episodes) + ", \"bulk_transfers\": " +
            std::to_string(s.bulk_transfers) + ", \"rise_events\": " + std::to_string(s.rise_events.size()) +
            ", \"hour_profile\": " + h + "}";
@@ -124,18 +135,23 @@ void print_json(const std::string& pa, const std::string& pb, const Trace& ta, c
 
 int cmd_compare(const std::vector<std::string>& args) {
   po::options_description opts(
-      "Usage: peebot compare A.h5 B.h5 [--json]\n\n"
+      "Usage: peebot compare A.h5 B.h5 [--json] [--range RANGE]\n\n"
       "The fidelity report of two traces (e.g. a simulation against an imported\n"
       "recording), side by side: inter-update times, rise sizes, rises per day,\n"
       "hour of day of rises, drain-step intervals, flicker episodes per hour and gap\n"
       "lengths (count, mean, p50, p95 for each trace), each with the two-sample\n"
       "Kolmogorov-Smirnov distance D; the median rises per day and B's relative\n"
-      "difference to A; flicker and bulk-transfer counts. Definitions:\n"
-      "docs/fidelity.md.\n\nOptions");
+      "difference to A; tank updates per observed day; flicker and bulk-transfer\n"
+      "counts. With --range only the part of both traces inside the range counts\n"
+      "(resolved on A: first-half and second-half cut A's tank series at the UTC\n"
+      "midnight nearest its middle). Definitions: docs/fidelity.md.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("traces", po::value<std::vector<std::string>>()->multitoken(), "the two traces (HDF5)")
-      ("json", "print the figures as JSON");
+      ("json", "print the figures as JSON")
+      ("range", po::value<std::string>(),
+       "compare only this part of both traces: first-half, second-half (of A's tank series), all, or "
+       "START..END (ISO 8601 UTC, either side may be empty)");
   po::positional_options_description pos;
   pos.add("traces", -1);
   const auto vm = parse_args("compare", args, opts, pos);
@@ -148,9 +164,22 @@ int cmd_compare(const std::vector<std::string>& args) {
   // when both have the UPA series (a tank-only recording has not).
   FeedStatsParams params;
   params.use_upa_state = !ta.telemetry[kUpaState].empty() && !tb.telemetry[kUpaState].empty();
-  const FeedStats a = compute_feed_stats(ta, params), b = compute_feed_stats(tb, params);
+  TimeRange range;
+  const std::string spec = vm.count("range") ? vm["range"].as<std::string>() : "";
+  if (!spec.empty()) {
+    try {
+      range = resolve_range(spec, ta);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("compare", std::string("--range: ") + e.what());
+    }
+  }
+  const TimeRange* rp = spec.empty() ? nullptr : &range;
+  const FeedStats a = compute_feed_stats(ta, params, rp), b = compute_feed_stats(tb, params, rp);
+  if (rp && (a.tank_updates == 0 || b.tank_updates == 0))
+    throw InputError("compare --range " + spec + ": " + (a.tank_updates == 0 ? paths[0] : paths[1]) +
+                     " has no tank update inside the range");
   if (vm.count("json"))
-    print_json(paths[0], paths[1], ta, tb, a, b);
+    print_json(paths[0], paths[1], ta, tb, a, b, spec, rp);
   else
     print_text(paths[0], paths[1], ta, tb, a, b);
   std::cout.flush();

@@ -515,6 +515,10 @@ const std::vector<Key>& schema() {
                        PEEBOT_FIELD(world.sensor.drift_pct)));
     k.push_back(duration("sensor.drift_tau", above_upto(0, kDay), "correlation time of the reading's drift",
                          PEEBOT_FIELD(world.sensor.drift_tau_s)));
+    k.push_back(number("sensor.noise_day_sd", "", closed(0, 5),
+                       "sd of a per-UTC-day multiplier (log-normal, mean 1) on the read noise: flicker-heavy and "
+                       "quiet days (0 = off)",
+                       PEEBOT_FIELD(world.sensor.noise_day_sd)));
     k.push_back(boolean("sensor.drift_processing_only",
                         "the drift shows only while the UPA processes (NORMAL): the pump, not the tank, moves the reading",
                         PEEBOT_FIELD(world.sensor.drift_processing_only)));
