@@ -18,9 +18,9 @@ struct Result {
   std::string out;  // stdout and stderr together
 };
 
-// Runs peebot with args; `env` (e.g. "PATH=/x FOO=1") sets its environment through env(1).
-inline Result run_peebot(const std::string& args, const std::string& env = "") {
-  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(PEEBOT_BINARY) + " " + args + " 2>&1";
+// Runs a shell command line, stdout and stderr together.
+inline Result run_shell(const std::string& command_line) {
+  const std::string cmd = "{ " + command_line + "; } 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -30,6 +30,11 @@ inline Result run_peebot(const std::string& args, const std::string& env = "") {
   const int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Runs peebot with args; `env` (e.g. "PATH=/x FOO=1") sets its environment through env(1).
+inline Result run_peebot(const std::string& args, const std::string& env = "") {
+  return run_shell((env.empty() ? "" : "env " + env + " ") + std::string(PEEBOT_BINARY) + " " + args);
 }
 
 // A path in this process's scratch directory (created once).

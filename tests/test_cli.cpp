@@ -115,9 +115,14 @@ TEST_CASE("a bad scenario exits 2 naming file, line and key, and writes no trace
 }
 
 TEST_CASE("a trace that cannot be written is a runtime failure (exit 1)", "[cli]") {
-  const auto r = run_peebot("run " + write_file("tiny.toml", kTiny) + " --quiet -o /nonexistent-dir/x.h5");
+  // /proc exists but takes no new files: the failure comes when the writer creates its file.
+  const auto r = run_peebot("run " + write_file("tiny.toml", kTiny) + " --quiet -o /proc/peebot-x.h5");
   REQUIRE(r.code == 1);
-  REQUIRE_THAT(r.out, Catch::Contains("/nonexistent-dir/x.h5"));
+  REQUIRE_THAT(r.out, Catch::Contains("/proc/peebot-x.h5"));
+  // A folder that does not exist is bad usage, found before the run (exit 2).
+  const auto u = run_peebot("run " + write_file("tiny.toml", kTiny) + " --quiet -o /nonexistent-dir/x.h5");
+  REQUIRE(u.code == 2);
+  REQUIRE_THAT(u.out, Catch::Contains("/nonexistent-dir"));
 }
 
 TEST_CASE("report on a missing or non-trace file exits 2 naming the file", "[cli]") {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "cli_support.hpp"
 #include "sim/eval/eval.hpp"
 #include "sim/importer/importer.hpp"
 #include "sim/pipeline/detector.hpp"
@@ -420,11 +421,9 @@ TEST_CASE("labels: a detection of an uncertain rise is set aside, of a not-a-use
 }
 
 TEST_CASE("labels: the hand-labelled iss-mimic-2018 recording, step beats rule on F1", "[eval][labels][real]") {
-  const char* env = std::getenv("PEEBOT_SHARED_DATA");
-  const std::string dir = env && *env ? env : std::string(PEEBOT_SOURCE_DIR) + "/../shared/data/real";
-  const std::string rec = dir + "/iss-mimic-2018/";
+  const std::string rec = test::shared_data_path() + "/iss-mimic-2018/";
   if (!std::ifstream(rec + "NODE3000005.txt")) {
-    WARN("SKIPPED: the real recordings are absent (no " << rec << "NODE3000005.txt; set PEEBOT_SHARED_DATA)");
+    test::skip_test("the real recordings are absent (no " + rec + "NODE3000005.txt; set PEEBOT_SHARED_DATA)");
     return;
   }
   std::vector<std::string> files;

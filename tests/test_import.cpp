@@ -21,13 +21,7 @@ using namespace peebot::test;
 namespace {
 
 // The real recordings, or empty (with a warning naming where they were looked for).
-std::string real_data() {
-  const std::string dir = shared_data_dir();
-  if (dir.empty())
-    WARN("SKIPPED: the real recordings are absent (no folder " << shared_data_path()
-         << "; set PEEBOT_SHARED_DATA to their folder)");
-  return dir;
-}
+std::string real_data() { return shared_data_or_skip(); }
 
 double unix_of(const char* iso) { return parse_utc(iso); }
 

@@ -674,3 +674,102 @@ TEST_CASE("trace: a writer that cannot create its file throws with the file name
   const std::string msg = trace_error([&] { TraceWriter w(path, sample_meta()); });
   CHECK_THAT(msg, Catch::Matchers::Contains(path));
 }
+
+// Issue 14: a trace is input. Out-of-range attributes and time columns are
+// refused when the trace is opened, naming the attribute or dataset, row and field.
+TEST_CASE("trace: the reader refuses non-finite or out-of-range spans, epochs, times and crew indices", "[trace]") {
+  using Catch::Matchers::Contains;
+  TempDir tmp;
+  const double inf = std::numeric_limits<double>::infinity();
+  const auto with_meta = [&](const std::string& name, auto edit) {
+    const std::string path = tmp.file(name);
+    TraceMeta m = sample_meta();
+    edit(m);
+    TraceWriter w(path, m);
+    write_sample(w, sample_records());
+    w.finish();
+    return path;
+  };
+  SECTION("duration_s 1e12, inf, negative") {
+    for (double d : {1e12, inf, -1.0}) {
+      const std::string p = with_meta("dur.h5", [&](TraceMeta& m) { m.duration_s = d; });
+      const std::string msg = trace_error([&] { read_trace(p); });
+      CHECK_THAT(msg, Contains(p) && Contains("attribute 'duration_s' = ") && Contains("expected a finite span"));
+      CHECK_THAT(trace_error([&] { read_trace_meta(p); }), Contains("duration_s"));
+      std::vector<double> t, v;
+      CHECK_THAT(trace_error([&] { read_telemetry_columns(p, kUrineTank, t, v); }), Contains("duration_s"));
+      CHECK_THAT(trace_error([&] { TraceTail tail(p); }), Contains("duration_s"));
+    }
+  }
+  SECTION("epoch_unix_s NaN") {
+    const std::string p = with_meta("epoch.h5", [&](TraceMeta& m) { m.epoch_unix_s = kNaN; });
+    CHECK_THAT(trace_error([&] { read_trace(p); }), Contains("attribute 'epoch_unix_s' = nan") && Contains("years 1 .. 9999"));
+  }
+  SECTION("one tank t_s of 1e300, -inf or NaN names the table, the row and the field") {
+    for (double bad : {1e300, -inf, kNaN}) {
+      const std::string p = tmp.file("tank.h5");
+      {
+        TraceWriter w(p, sample_meta());
+        Sample s = sample_records();
+        s.tank.push_back({40.0, 1.0, 2.0});
+        s.tank.push_back({bad, 1.0, 2.0});
+        write_sample(w, s);
+        w.finish();
+      }
+      const std::size_t row = sample_records().tank.size() + 1;
+      const std::string msg = trace_error([&] { read_trace(p); });
+      CHECK_THAT(msg, Contains(p) && Contains("/truth/tank row " + std::to_string(row) + ": t_s = ") &&
+                          Contains("expected a finite time"));
+    }
+  }
+  SECTION("a telemetry t_s of inf, through every reader") {
+    const std::string p = tmp.file("tel.h5");
+    {
+      TraceWriter w(p, sample_meta());
+      write_sample(w, sample_records());
+      TelemetryRow r;
+      r.t_s = inf;
+      w.telemetry(kUrineTank, r);
+      w.finish();
+    }
+    const std::size_t row = sample_records().telemetry[kUrineTank].size();
+    const std::string want = "/telemetry/NODE3000005 row " + std::to_string(row) + ": t_s = inf";
+    CHECK_THAT(trace_error([&] { read_trace(p); }), Contains(want));
+    std::vector<double> t, v;
+    CHECK_THAT(trace_error([&] { read_telemetry_columns(p, kUrineTank, t, v); }), Contains(want));
+    TraceTail tail(p);
+    CHECK_THAT(trace_error([&] { tail.telemetry_columns(kUrineTank, t, v, 0); }), Contains(want));
+    TraceSelection only_truth;
+    for (bool& b : only_truth.telemetry) b = false;
+    CHECK_NOTHROW(read_trace(p, only_truth));  // the bad table is not read
+  }
+  SECTION("a measured value of inf, a crew index of 2^31-1") {
+    const std::string p = tmp.file("vals.h5");
+    {
+      TraceWriter w(p, sample_meta());
+      Sample s = sample_records();
+      s.crew.push_back({7200.0, 2147483647, 1});
+      write_sample(w, s);
+      w.finish();
+    }
+    CHECK_THAT(trace_error([&] { read_trace(p); }), Contains("/truth/crew row 3: crew = 2147483647; expected a crew index"));
+    const std::string q = tmp.file("vals2.h5");
+    {
+      TraceWriter w(q, sample_meta());
+      write_sample(w, sample_records());
+      TelemetryRow r;
+      r.t_s = 10.0;
+      r.value = -inf;
+      w.telemetry(kWasteWater, r);
+      w.finish();
+    }
+    CHECK_THAT(trace_error([&] { read_trace(q); }), Contains("/telemetry/NODE3000008 row") && Contains("value = -inf"));
+  }
+  SECTION("the bounds themselves are accepted") {
+    const std::string p = with_meta("edge.h5", [&](TraceMeta& m) {
+      m.duration_s = kTraceMaxSpanS;
+      m.epoch_unix_s = kTraceMaxEpochUnixS;
+    });
+    CHECK_NOTHROW(read_trace(p));
+  }
+}

@@ -54,7 +54,16 @@ void run_children(const std::vector<ChildJob>& jobs, int max_jobs, const ChildPr
   std::string failure;
   while (done < jobs.size()) {
     while (failure.empty() && running < width && next < jobs.size()) {
-      pids[next] = spawn(jobs[next]);
+      try {
+        pids[next] = spawn(jobs[next]);
+      } catch (const std::exception& e) {
+        // Start nothing more, but wait for the running children below: the
+        // caller deletes their folder once this returns.
+        failure = jobs[next].label + " could not start: " + e.what();
+        done += jobs.size() - next;  // never started
+        next = jobs.size();
+        break;
+      }
       ++next;
       ++running;
     }
@@ -63,7 +72,7 @@ void run_children(const std::vector<ChildJob>& jobs, int max_jobs, const ChildPr
     const pid_t pid = waitpid(-1, &status, 0);
     if (pid < 0) {
       if (errno == EINTR) continue;
-      throw std::runtime_error(std::string("waitpid failed: ") + std::strerror(errno));
+      throw std::runtime_error(std::string("waitpid failed: ") + std::strerror(errno));  // ECHILD: none left
     }
     const auto it = std::find(pids.begin(), pids.end(), pid);
     if (it == pids.end()) continue;  // not one of ours
@@ -78,7 +87,15 @@ void run_children(const std::vector<ChildJob>& jobs, int max_jobs, const ChildPr
                 (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status)) : std::string("killed by a signal")) +
                 "): " + err;
     }
-    if (progress) progress(done, jobs.size(), k);
+    if (progress && failure.empty()) {
+      try {
+        progress(done, jobs.size(), k);
+      } catch (const std::exception& e) {
+        failure = std::string("progress report failed: ") + e.what();
+        done += jobs.size() - next;
+        next = jobs.size();
+      }
+    }
   }
   if (!failure.empty()) throw std::runtime_error(failure);
 }

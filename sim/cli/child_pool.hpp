@@ -23,7 +23,8 @@ using ChildProgress = std::function<void(std::size_t done, std::size_t total, st
 // Runs every job, at most max_jobs at once (>= 1), starting them in order.
 // After the first failure (non-zero exit or a signal) no new job starts, the
 // running ones are waited for, and std::runtime_error names the first failed
-// job, its exit status and its stderr.
+// job, its exit status and its stderr. A job that cannot be started is a
+// failure too: the children already running are waited for before the throw.
 void run_children(const std::vector<ChildJob>& jobs, int max_jobs, const ChildProgress& progress = {});
 
 // The path of this binary (/proc/self/exe).

@@ -44,6 +44,13 @@ struct Registrar {
 po::variables_map parse_args(const std::string& cmd, const std::vector<std::string>& args,
                              const po::options_description& opts, const po::positional_options_description& pos);
 
+// Checks an output path before any work is done (docs/security.md): not
+// empty, not a folder, in a folder that exists, and not the same file as any
+// of `inputs` (e.g. `-o` naming the scenario it runs). Throws UsageError(cmd)
+// naming `option` and the path.
+void check_output_path(const std::string& cmd, const std::string& option, const std::string& path,
+                       const std::vector<std::string>& inputs = {});
+
 // True when stderr is a terminal (progress bars and status lines go there only then).
 bool stderr_is_tty();
 

@@ -1,9 +1,12 @@
 // peebot calibrate TRACE.h5 [-o scenario.toml] [--crew N] [--fit-days D] [--seed S] [--name NAME] [--noise drift|ar1|burst]
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 
 #include "../analysis/calibrate.hpp"
+#include "../util/files.hpp"
+#include "../util/text.hpp"
 #include "cli.hpp"
 #include "report_common.hpp"
 
@@ -29,7 +32,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       ("crew", po::value<int>()->default_value(7), "assumed crew size (1 .. 20)")
       ("fit-days", po::value<double>()->default_value(60), "length of each refinement simulation, days (1 .. 365)")
       ("iterations", po::value<int>()->default_value(6), "refinement rounds (0 .. 50)")
-      ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the fit and of the written scenario")
+      ("seed", po::value<std::string>()->default_value("1"), "seed of the fit and of the written scenario (0 .. 2^64-1)")
       ("noise", po::value<std::string>()->default_value("drift"),
        "read-noise model to fit: ar1 (sensor.noise_* and upa.drain_sd), drift (sensor.noise_* and sensor.drift_*) "
        "or burst (sensor.burst_* and upa.drain_jitter)")
@@ -43,7 +46,13 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   o.crew_size = vm["crew"].as<int>();
   o.fit_days = vm["fit-days"].as<double>();
   o.iterations = vm["iterations"].as<int>();
-  o.seed = vm["seed"].as<std::uint64_t>();
+  {
+    // Not through program_options' uint64 parse, which takes "-1" as 2^64-1.
+    const std::string text = vm["seed"].as<std::string>();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), o.seed);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+      throw UsageError("calibrate", "--seed '" + printable(text) + "': expected a whole number 0 .. 18446744073709551615");
+  }
   if (o.crew_size < 1 || o.crew_size > 20) throw UsageError("calibrate", "--crew " + std::to_string(o.crew_size) + ": expected 1 .. 20");
   if (!(o.fit_days >= 1 && o.fit_days <= 365)) throw UsageError("calibrate", "--fit-days: expected 1 .. 365");
   if (o.iterations < 0 || o.iterations > 50) throw UsageError("calibrate", "--iterations: expected 0 .. 50");
@@ -54,6 +63,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   else if (noise == "drift") o.noise = NoiseModel::kDrift;
   else throw UsageError("calibrate", "--noise " + noise + ": expected ar1, drift or burst");
   const std::string path = vm["trace"].as<std::string>();
+  if (vm.count("output")) check_output_path("calibrate", "-o", vm["output"].as<std::string>(), {path});
   o.source = path;
   const Trace t = read_trace_or_input_error(path);
   Calibration c;
@@ -75,20 +85,10 @@ int cmd_calibrate(const std::vector<std::string>& args) {
     return 0;
   }
   const std::string out = vm["output"].as<std::string>();
-  const std::string tmp = out + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw InputError(out + ": cannot write");
-    f << text;
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw InputError(out + ": cannot write");
-    }
-  }
-  if (std::rename(tmp.c_str(), out.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw InputError(out + ": cannot write");
+  try {
+    write_file_atomically(out, text);
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "../analysis/feed_stats.hpp"
+#include "../util/text.hpp"
 #include "cli.hpp"
 #include "report_common.hpp"
 
@@ -40,7 +41,7 @@ std::string jstr(const std::string& s) {
 double rel_diff(double a, double b) { return (a == 0 || std::isnan(a) || std::isnan(b)) ? NAN : (b - a) / a; }
 
 std::string describe(const Trace& t, const std::string& path) {
-  return path + " (" + t.meta.mode + ", " + t.meta.scenario_name + ")";
+  return path + " (" + printable(t.meta.mode) + ", " + printable(t.meta.scenario_name) + ")";
 }
 
 void print_text(const std::string& pa, const std::string& pb, const Trace& ta, const Trace& tb, const FeedStats& a,

@@ -17,6 +17,7 @@
 
 #include "../engine/run.hpp"
 #include "../eval/eval.hpp"
+#include "../util/files.hpp"
 #include "child_pool.hpp"
 #include "cli.hpp"
 #include "grid_runner.hpp"
@@ -31,14 +32,11 @@ namespace {
 int finish_eval(const EvalResult& res, const std::string& json_path, const std::string& baseline_path) {
   std::cout << "detector: " << res.detector << "\n" << format_eval_table(res);
   if (!json_path.empty()) {
-    const std::string tmp = json_path + ".tmp";
-    {
-      std::ofstream f(tmp);
-      if (!f) throw InputError(json_path + ": cannot write");
-      f << format_eval_json(res);
-      if (!f) throw InputError(json_path + ": cannot write");
+    try {
+      write_file_atomically(json_path, format_eval_json(res));
+    } catch (const std::runtime_error& e) {
+      throw InputError(e.what());
     }
-    fs::rename(tmp, json_path);
   }
   if (!baseline_path.empty()) {
     std::vector<std::string> worse;
@@ -154,6 +152,12 @@ int cmd_eval(const std::vector<std::string>& args) {
     throw UsageError("eval", merge ? "--merge needs point files or a directory of them"
                                    : "missing SCENARIO.toml or DIR (or --labels LABELS.toml TRACE.h5)");
 
+  if (vm.count("json")) {
+    std::vector<std::string> read = inputs;
+    if (vm.count("labels")) read.push_back(vm["labels"].as<std::string>());
+    if (!baseline.empty()) read.push_back(baseline);
+    check_output_path("eval", "--json", json_path, read);
+  }
   if (merge) {
     if (!vm["seeds"].defaulted() || !vm["detector"].defaulted() || !sets.empty())
       throw UsageError("eval", "--merge takes the point files only (the scenarios, seeds, detector and --set are recorded in them)");

@@ -107,6 +107,7 @@ int cmd_import(const std::vector<std::string>& args) {
   const ImportOptions o = import_options_from(vm, "import");
   const auto files = vm["files"].as<std::vector<std::string>>();
   const std::string out = vm["output"].as<std::string>();
+  check_output_path("import", "-o", out, files);
 
   const auto t0 = std::chrono::steady_clock::now();
   ImportResult r;

@@ -49,6 +49,7 @@ int cmd_replay(const std::vector<std::string>& args) {
   if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
   if (!vm.count("trace")) throw UsageError("replay", "missing TRACE.h5");
   const std::string path = vm["trace"].as<std::string>();
+  if (vm.count("output")) check_output_path("replay", "-o", vm["output"].as<std::string>(), {path});
   const Trace t = read_trace_or_recording(path, vm, "replay");
   PipelineParams pp = pipeline_of(t.meta, path);
   if (vm.count("detector")) pp.detector.kind = vm["detector"].as<std::string>();

@@ -235,8 +235,6 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("seeds") || vm.count("replications") || vm.count("until-ci") || vm.count("max-seeds"))
     return run_seeds(vm, path, sets);
   if (vm.count("seed")) sets.push_back("scenario.seed=" + vm["seed"].as<std::string>());
-  const Scenario sc = load_scenario(path, sets);
-  const bool quiet = vm.count("quiet") > 0;
   RunOptions ro;
   if (vm.count("engine")) {
     const std::string e = vm["engine"].as<std::string>();
@@ -245,6 +243,9 @@ int cmd_run(const std::vector<std::string>& args) {
     else if (e != "auto") throw UsageError("run", "--engine: expected auto, event or actors, got \"" + e + "\"");
   }
   ro.trace_path = vm.count("output") ? vm["output"].as<std::string>() : default_trace_path(path);
+  check_output_path("run", "-o", ro.trace_path, {path});  // before the run: the scenario itself, '', a folder
+  const Scenario sc = load_scenario(path, sets);
+  const bool quiet = vm.count("quiet") > 0;
   ro.progress = !quiet && stderr_is_tty();
   const RunStats st = run_simulation(sc, ro);
   if (!quiet) {

@@ -158,6 +158,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const std::string summary = vm.count("summary") ? vm["summary"].as<std::string>() : "";
   if (!summary.empty() && !ends_with(summary, ".csv")) throw UsageError("sweep", "--summary " + summary + ": expected a name ending in .csv");
   if ((list || point) && !summary.empty()) throw UsageError("sweep", "--summary goes with a full sweep or --merge");
+  for (const std::string& o : outputs) check_output_path("sweep", "-o", o, inputs);
+  if (!chart.empty()) check_output_path("sweep", "--chart", chart, inputs);
+  if (!summary.empty()) check_output_path("sweep", "--summary", summary, inputs);
   if (!chart.empty() && figure.empty()) throw UsageError("sweep", "--chart needs --figure NAME (a column of the table)");
   if (!chart.empty() && !ends_with(chart, ".html") && !ends_with(chart, ".htm") && !ends_with(chart, ".svg"))
     throw UsageError("sweep", "--chart " + chart + ": expected a name ending in .html or .svg");

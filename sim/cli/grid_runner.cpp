@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../engine/run.hpp"
+#include "../util/files.hpp"
 
 namespace peebot::cli {
 
@@ -30,20 +31,7 @@ Trace simulate_point(const Scenario& sc) {
   return read_trace(ro.trace_path);
 }
 
-void write_file_whole(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    f.close();
-    if (!f) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error(path + ": cannot write");
-    }
-  }
-  fs::rename(tmp, path);
-}
+void write_file_whole(const std::string& path, const std::string& text) { write_file_atomically(path, text); }
 
 std::vector<std::string> run_points_here(const GridRun& g, int jobs, const std::string& dir,
                                          const ChildProgress& progress) {

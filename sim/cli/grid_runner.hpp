@@ -19,8 +19,9 @@ namespace peebot::cli {
 // (the file is deleted).
 Trace simulate_point(const Scenario& sc);
 
-// Writes text to path via path.tmp renamed when complete, so a point file (or
-// a table, a chart) is either whole or absent. std::runtime_error naming path.
+// Writes text to path through an exclusive temporary beside it renamed when
+// complete (write_file_atomically), so a point file (or a table, a chart) is
+// either whole or absent, never written through a link. std::runtime_error naming path.
 void write_file_whole(const std::string& path, const std::string& text);
 
 struct GridRun {

@@ -9,6 +9,7 @@
 
 #include "../scenario/scenario.hpp"
 #include "../trace/trace.hpp"
+#include "../util/text.hpp"
 #include "cli.hpp"
 
 namespace peebot::cli {
@@ -64,19 +65,20 @@ int main_cli(int argc, char** argv) {
   try {
     return it->second.run(args);
   } catch (const UsageError& e) {
-    std::cerr << "peebot " << e.command << ": " << e.what() << " (run 'peebot " << e.command << " --help')\n";
+    std::cerr << "peebot " << e.command << ": " << printable_message(e.what()) << " (run 'peebot " << e.command
+              << " --help')\n";
     return 2;
   } catch (const InputError& e) {
-    std::cerr << "peebot: " << e.what() << "\n";
+    std::cerr << "peebot: " << printable_message(e.what()) << "\n";
     return 2;
   } catch (const ScenarioError& e) {
-    std::cerr << "peebot: " << e.what() << "\n";
+    std::cerr << "peebot: " << printable_message(e.what()) << "\n";
     return 2;
   } catch (const TraceError& e) {
-    std::cerr << "peebot: trace: " << e.what() << "\n";
+    std::cerr << "peebot: trace: " << printable_message(e.what()) << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "peebot: error: " << e.what() << "\n";
+    std::cerr << "peebot: error: " << printable_message(e.what()) << "\n";
     return 1;
   }
 }

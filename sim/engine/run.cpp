@@ -25,6 +25,7 @@
 #include <simgrid/s4u.hpp>
 
 #include "../../models/iss_time.hpp"
+#include "../util/files.hpp"
 #include "context.hpp"
 #include "feed.hpp"
 
@@ -209,10 +210,14 @@ RunStats run_simulation(const Scenario& sc, const RunOptions& opt) {
     if (!why.empty() && opt.engine == EngineKind::kEvent) throw ScenarioError("--engine event: " + why);
     events = why.empty();
   }
+  install_interrupt_cleanup();  // again below, once SimGrid has set its own
   TraceWriter trace(opt.trace_path, meta);
 
   sg::Engine& e = make_engine();
   configure_exact_network(e);
+  // SIGINT / SIGTERM: remove the unfinished trace temporary, say so, exit
+  // 130 / 143 (after the engine: SimGrid sets handlers of its own).
+  install_interrupt_cleanup();
 
   auto ctx = std::make_unique<Context>(sc, trace, opt);
   Context* c = ctx.get();

@@ -625,6 +625,7 @@ std::vector<std::string> compare_with_baseline(const EvalResult& r, const std::s
 
 #include "../pipeline/detector.hpp"
 #include "../scenario/scenario.hpp"
+#include "../util/text.hpp"
 
 namespace peebot {
 
@@ -660,13 +661,38 @@ std::vector<Detection> replay_detector(const Trace& t, const DetectorParams& p) 
 }
 
 namespace {
+// The line of a [[label]] table: toml++ gives the tables of an array of
+// tables no position of their own (line 1), so it is the first line of any
+// key of the table (the header is just above).
+std::uint32_t label_line(const toml::node& node) {
+  std::uint32_t line = node.source().begin.line;
+  if (const toml::table* tb = node.as_table()) {
+    std::uint32_t first = 0;
+    for (const auto& [k, v] : *tb) {
+      const std::uint32_t l = v.source().begin.line;
+      if (l && (!first || l < first)) first = l;
+    }
+    if (first) line = first;
+  }
+  return line;
+}
+
+// A TOML value as the file wrote it (for error messages).
+std::string toml_text(const toml::node& n) {
+  std::ostringstream o;
+  if (n.is_table()) o << "a table";
+  else if (n.is_array()) o << "an array";
+  else n.visit([&](auto&& v) { o << v; });
+  return o.str();
+}
+
 double label_time(const toml::table& tb, const char* key, const std::string& where, double epoch_unix_s) {
   const auto s = tb[key].value<std::string>();
   if (!s) throw std::runtime_error(where + ": `" + key + "` missing; expected an ISO 8601 UTC time such as \"2018-03-05T12:34:56Z\"");
   try {
     return parse_utc(*s) - epoch_unix_s;
   } catch (const std::exception& e) {
-    throw std::runtime_error(where + ": `" + key + "` = \"" + *s + "\": " + e.what());
+    throw std::runtime_error(where + ": `" + key + "` = \"" + printable(*s) + "\": " + e.what());
   }
 }
 }  // namespace
@@ -681,8 +707,17 @@ EvalSample eval_labelled(const std::string& labels_path, const std::string& trac
     throw std::runtime_error(labels_path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
   }
   ReportParams rp;
-  rp.match_before_s = root["match_before_s"].value_or(rp.match_before_s);
-  rp.match_after_s = root["match_after_s"].value_or(rp.match_after_s);
+  // The matching window: a number of seconds, 0 .. 1 day (as report.match_before/after in a scenario).
+  for (auto [key, dst] : {std::pair<const char*, double*>{"match_before_s", &rp.match_before_s},
+                          std::pair<const char*, double*>{"match_after_s", &rp.match_after_s}}) {
+    const toml::node* n = root.get(key);
+    if (!n) continue;
+    const std::optional<double> v = n->value<double>();  // an integer too
+    if (!v || !(*v >= 0.0 && *v <= 86400.0))
+      throw std::runtime_error(labels_path + ":" + std::to_string(n->source().begin.line) + ": `" + key + "` = " +
+                               printable(toml_text(*n)) + ": expected a number of seconds, 0 .. 86400");
+    *dst = *v;
+  }
   t.voids.clear();
   t.bulk.clear();
   std::vector<VoidEvent> unsure;  // "uncertain" labels: matched only by detections that match no use
@@ -693,9 +728,7 @@ EvalSample eval_labelled(const std::string& labels_path, const std::string& trac
   for (const auto& node : *labels) {
     ++n;
     const auto* tb = node.as_table();
-    const std::string where = labels_path + ":" +
-                              (tb && tb->source().begin.line ? std::to_string(tb->source().begin.line) : std::string("?")) +
-                              ": label " + std::to_string(n);
+    const std::string where = labels_path + ":" + std::to_string(label_line(node)) + ": label " + std::to_string(n);
     if (!tb) throw std::runtime_error(where + ": expected a table");
     const std::string kind = (*tb)["kind"].value_or(std::string());
     const double onset = label_time(*tb, "onset", where, t.meta.epoch_unix_s);
@@ -720,7 +753,7 @@ EvalSample eval_labelled(const std::string& labels_path, const std::string& trac
     } else if (kind == "not-a-use") {
       ++lc.not_a_use;
     } else {
-      throw std::runtime_error(where + ": `kind` = \"" + kind +
+      throw std::runtime_error(where + ": `kind` = \"" + printable(kind) +
                                "\": expected \"urination\", \"bulk\", \"not-a-use\" or \"uncertain\"");
     }
   }

@@ -11,6 +11,7 @@
 
 #include "../../models/iss_time.hpp"
 #include "../scenario/scenario.hpp"
+#include "../util/text.hpp"
 
 namespace peebot {
 
@@ -111,11 +112,9 @@ int item_of_file(const std::string& path) {
   return -1;
 }
 
-std::string quoted(std::string_view line) {
-  std::string s(line.substr(0, 80));
-  if (line.size() > 80) s += "...";
-  return "\"" + s + "\"";
-}
+// A line of the recording as an error quotes it: 80 bytes at most, control
+// bytes escaped (a recording is untrusted input; docs/security.md).
+std::string quoted(std::string_view line) { return "\"" + printable(line, 80) + "\""; }
 
 const char* expected_of(ImportFormat f) {
   switch (f) {

@@ -1,5 +1,7 @@
 #include "post_state.hpp"
 
+#include "../util/files.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -91,9 +93,13 @@ void PostState::save() const {
                 key_.c_str(), onset_unix_, sent_unix_, static_cast<unsigned long long>(posted_));
   std::string text = b;
   if (!remote_id_.empty() && remote_id_.find('\n') == std::string::npos) text += "remote_id " + remote_id_ + "\n";
-  const std::string tmp = path_ + ".tmp" + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("post state " + tmp + ": " + std::strerror(errno));
+  std::string tmp;  // created exclusively: never through a link planted at the name
+  int fd = -1;
+  try {
+    fd = create_temp_beside(path_, tmp, 0600);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string("post state ") + e.what());
+  }
   try {
     write_all(fd, text, tmp);
     if (::fsync(fd) != 0) throw std::runtime_error("post state " + tmp + ": fsync failed: " + std::strerror(errno));

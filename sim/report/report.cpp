@@ -1,5 +1,7 @@
 #include "report.hpp"
 
+#include "../util/text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -518,7 +520,7 @@ void latency_row(Table& t, const std::string& label, const LatencyStats& s) {
 
 std::string format_report_text(const Report& r, const TraceMeta& meta) {
   std::string out;
-  out += "PeeBot run report: scenario \"" + meta.scenario_name + "\", mode " + meta.mode + ", seed " +
+  out += "PeeBot run report: scenario \"" + printable(meta.scenario_name) + "\", mode " + printable(meta.mode) + ", seed " +
          std::to_string(meta.seed) + ", " + printf_str("%.2f", meta.duration_s / 86400.0) + " days";
   if (!meta.detector.empty()) out += ", detector " + meta.detector;
   out += "\n\n";

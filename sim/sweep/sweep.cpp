@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "../scenario/scenario.hpp"
+#include "../util/files.hpp"
 
 namespace peebot {
 
@@ -472,7 +473,8 @@ void write_hdf5(const SweepTable& t, const std::string& path) {
   // No modification times anywhere: the same table gives the same bytes.
   H5 fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "H5Pcreate");
   check(H5Pset_obj_track_times(fcpl.id, false), "H5Pset_obj_track_times");
-  H5 file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id, H5P_DEFAULT), H5Fclose, "creating " + path);
+  // Exclusive: path is a fresh temporary name (unique_temp_name); never through a link.
+  H5 file(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.id, H5P_DEFAULT), H5Fclose, "creating " + path);
   const hsize_t dims[1] = {t.rows};
   H5 space(H5Screate_simple(1, dims, nullptr), H5Sclose, "H5Screate_simple");
   H5 dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate");
@@ -526,23 +528,22 @@ bool sweep_table_path_ok(const std::string& path) {
 
 void write_sweep_table(const SweepTable& t, const std::string& path) {
   if (!sweep_table_path_ok(path)) throw std::runtime_error(path + ": expected a name ending in .csv, .h5 or .hdf5");
-  const std::string tmp = path + ".tmp";
+  if (ends_with(path, ".csv")) {
+    write_file_atomically(path, format_sweep_csv(t));
+    return;
+  }
+  const std::string tmp = unique_temp_name(path);  // created exclusively by write_hdf5
+  register_temp_file(tmp);
   try {
-    if (ends_with(path, ".csv")) {
-      std::ofstream f(tmp, std::ios::binary);
-      if (!f) throw std::runtime_error(tmp + ": cannot write");
-      f << format_sweep_csv(t);
-      f.close();
-      if (!f) throw std::runtime_error(tmp + ": cannot write");
-    } else {
-      write_hdf5(t, tmp);
-    }
+    write_hdf5(t, tmp);
     std::filesystem::rename(tmp, path);
   } catch (...) {
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
+    unregister_temp_file(tmp);
     throw;
   }
+  unregister_temp_file(tmp);
 }
 
 // ---------------------------------------------------------------------------

@@ -18,8 +18,11 @@
 #include <cstring>
 #include <ctime>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <type_traits>
 #include <utility>
+
+#include "../util/files.hpp"
 
 namespace peebot {
 namespace {
@@ -100,10 +103,22 @@ struct StageBucketDisk {
 // ---------------------------------------------------------------- schema
 enum class F { f64, f32, u64, u32, u16, u8, i32, text320 };
 
+// What the reader demands of a field's values (validate_rows): a trace is
+// input like any other file, and its consumers size bins, lanes and axes by
+// these numbers.
+enum class Check : std::uint8_t {
+  none,
+  time,         // a time since the epoch: finite, |t| <= kTraceMaxSpanS
+  time_or_nan,  // the same, or NaN (a stage not reached, a time not known)
+  not_inf,      // a measured value: finite or NaN
+  crew,         // a crew member's index: 0 .. kTraceMaxCrew - 1
+};
+
 struct Field {
   const char* name;
   std::size_t offset;
   F type;
+  Check check = Check::none;
 };
 
 struct Schema {
@@ -114,6 +129,7 @@ struct Schema {
 };
 
 #define PB_FIELD(S, m, t) Field{#m, offsetof(S, m), F::t}
+#define PB_FIELD_C(S, m, t, c) Field{#m, offsetof(S, m), F::t, Check::c}
 
 enum TableId : int {
   kTelemetry0 = 0,  // + ItemId, kNamedItems of them
@@ -141,56 +157,56 @@ const std::vector<Schema>& schemas() {
   static const std::vector<Schema> all = [] {
     std::vector<Schema> s;
     const std::vector<Field> tel = {
-        PB_FIELD(TelemetryDisk, t_s, f64),        PB_FIELD(TelemetryDisk, t_emit_s, f64),
-        PB_FIELD(TelemetryDisk, iss_time_h, f64), PB_FIELD(TelemetryDisk, value, f64),
+        PB_FIELD_C(TelemetryDisk, t_s, f64, time),        PB_FIELD_C(TelemetryDisk, t_emit_s, f64, time_or_nan),
+        PB_FIELD_C(TelemetryDisk, iss_time_h, f64, not_inf), PB_FIELD_C(TelemetryDisk, value, f64, not_inf),
         PB_FIELD(TelemetryDisk, seq, u64),        PB_FIELD(TelemetryDisk, status, i32)};
     for (int i = 0; i < kNamedItems; ++i)
       s.push_back({kTelemetryPaths[i], sizeof(TelemetryDisk), tel,
                    "t_s: s; t_emit_s: s; iss_time_h: h; value: item unit; seq: 1; status: Status.Class"});
     s.push_back({"/pipeline/stages", sizeof(StageDisk),
                  {PB_FIELD(StageDisk, seq, u64), PB_FIELD(StageDisk, item, u16), PB_FIELD(StageDisk, fate, u8),
-                  PB_FIELD(StageDisk, t_emit_s, f64), PB_FIELD(StageDisk, t_published_s, f64),
-                  PB_FIELD(StageDisk, t_received_s, f64), PB_FIELD(StageDisk, t_ingested_s, f64),
-                  PB_FIELD(StageDisk, t_detected_s, f64), PB_FIELD(StageDisk, t_stored_s, f64)},
+                  PB_FIELD_C(StageDisk, t_emit_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_published_s, f64, time_or_nan),
+                  PB_FIELD_C(StageDisk, t_received_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_ingested_s, f64, time_or_nan),
+                  PB_FIELD_C(StageDisk, t_detected_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_stored_s, f64, time_or_nan)},
                  "seq: 1; item: ItemId; fate: UpdateFate; t_*_s: s (NaN: stage not reached)"});
     s.push_back({"/pipeline/detections", sizeof(DetectionDisk),
-                 {PB_FIELD(DetectionDisk, id, u64), PB_FIELD(DetectionDisk, onset_s, f64),
-                  PB_FIELD(DetectionDisk, onset_lo_s, f64), PB_FIELD(DetectionDisk, end_s, f64),
-                  PB_FIELD(DetectionDisk, emitted_s, f64), PB_FIELD(DetectionDisk, size_pct, f64),
-                  PB_FIELD(DetectionDisk, size_ml, f64), PB_FIELD(DetectionDisk, kind, i32),
+                 {PB_FIELD(DetectionDisk, id, u64), PB_FIELD_C(DetectionDisk, onset_s, f64, time),
+                  PB_FIELD_C(DetectionDisk, onset_lo_s, f64, time_or_nan), PB_FIELD_C(DetectionDisk, end_s, f64, time_or_nan),
+                  PB_FIELD_C(DetectionDisk, emitted_s, f64, time_or_nan), PB_FIELD_C(DetectionDisk, size_pct, f64, not_inf),
+                  PB_FIELD_C(DetectionDisk, size_ml, f64, not_inf), PB_FIELD(DetectionDisk, kind, i32),
                   PB_FIELD(DetectionDisk, confidence, f32)},
                  "id: 1; *_s: s; size_pct: %; size_ml: mL; kind: DetectionKind; confidence: 0..1"});
     s.push_back({"/pipeline/posts", sizeof(PostDisk),
-                 {PB_FIELD(PostDisk, detection_id, u64), PB_FIELD(PostDisk, t_detected_s, f64),
-                  PB_FIELD(PostDisk, t_first_attempt_s, f64), PB_FIELD(PostDisk, t_done_s, f64),
+                 {PB_FIELD(PostDisk, detection_id, u64), PB_FIELD_C(PostDisk, t_detected_s, f64, time_or_nan),
+                  PB_FIELD_C(PostDisk, t_first_attempt_s, f64, time_or_nan), PB_FIELD_C(PostDisk, t_done_s, f64, time_or_nan),
                   PB_FIELD(PostDisk, attempts, i32), PB_FIELD(PostDisk, outcome, i32),
                   PB_FIELD(PostDisk, text, text320)},
                  "detection_id: 1; t_*_s: s; attempts: 1; outcome: PostOutcome; text: UTF-8, 320 bytes null-padded"});
     s.push_back({"/pipeline/queues", sizeof(QueueDisk),
-                 {PB_FIELD(QueueDisk, t_s, f64), PB_FIELD(QueueDisk, stage, i32), PB_FIELD(QueueDisk, depth, i32),
+                 {PB_FIELD_C(QueueDisk, t_s, f64, time), PB_FIELD(QueueDisk, stage, i32), PB_FIELD(QueueDisk, depth, i32),
                   PB_FIELD(QueueDisk, depth_max, i32)},
                  "t_s: s; stage: Stage; depth: messages; depth_max: messages"});
     s.push_back({"/truth/voids", sizeof(VoidDisk),
-                 {PB_FIELD(VoidDisk, onset_s, f64), PB_FIELD(VoidDisk, end_s, f64), PB_FIELD(VoidDisk, crew, i32),
-                  PB_FIELD(VoidDisk, urine_ml, f64), PB_FIELD(VoidDisk, flush_ml, f64),
+                 {PB_FIELD_C(VoidDisk, onset_s, f64, time), PB_FIELD_C(VoidDisk, end_s, f64, time_or_nan), PB_FIELD(VoidDisk, crew, i32),
+                  PB_FIELD_C(VoidDisk, urine_ml, f64, not_inf), PB_FIELD_C(VoidDisk, flush_ml, f64, not_inf),
                   PB_FIELD(VoidDisk, reaches_tank, u8)},
                  "onset_s: s; end_s: s; crew: index; urine_ml: mL; flush_ml: mL; reaches_tank: 0/1"});
-    s.push_back({"/truth/upa_states", sizeof(UpaDisk), {PB_FIELD(UpaDisk, t_s, f64), PB_FIELD(UpaDisk, state, i32)},
+    s.push_back({"/truth/upa_states", sizeof(UpaDisk), {PB_FIELD_C(UpaDisk, t_s, f64, time), PB_FIELD(UpaDisk, state, i32)},
                  "t_s: s; state: UpaState"});
-    s.push_back({"/truth/los", sizeof(LosDisk), {PB_FIELD(LosDisk, start_s, f64), PB_FIELD(LosDisk, end_s, f64)},
+    s.push_back({"/truth/los", sizeof(LosDisk), {PB_FIELD_C(LosDisk, start_s, f64, time), PB_FIELD_C(LosDisk, end_s, f64, time)},
                  "start_s: s; end_s: s"});
     s.push_back({"/truth/tank_full", sizeof(TankFullDisk),
-                 {PB_FIELD(TankFullDisk, start_s, f64), PB_FIELD(TankFullDisk, end_s, f64),
-                  PB_FIELD(TankFullDisk, spilled_ml, f64)},
+                 {PB_FIELD_C(TankFullDisk, start_s, f64, time), PB_FIELD_C(TankFullDisk, end_s, f64, time_or_nan),
+                  PB_FIELD_C(TankFullDisk, spilled_ml, f64, not_inf)},
                  "start_s: s; end_s: s; spilled_ml: mL"});
     s.push_back({"/truth/tank", sizeof(TankDisk),
-                 {PB_FIELD(TankDisk, t_s, f64), PB_FIELD(TankDisk, volume_ml, f64), PB_FIELD(TankDisk, level_pct, f64)},
+                 {PB_FIELD_C(TankDisk, t_s, f64, time), PB_FIELD_C(TankDisk, volume_ml, f64, not_inf), PB_FIELD_C(TankDisk, level_pct, f64, not_inf)},
                  "t_s: s; volume_ml: mL; level_pct: %"});
     s.push_back({"/truth/crew", sizeof(CrewDisk),
-                 {PB_FIELD(CrewDisk, t_s, f64), PB_FIELD(CrewDisk, crew, i32), PB_FIELD(CrewDisk, awake, i32)},
+                 {PB_FIELD_C(CrewDisk, t_s, f64, time), PB_FIELD_C(CrewDisk, crew, i32, crew), PB_FIELD(CrewDisk, awake, i32)},
                  "t_s: s; crew: index; awake: 1 awake, 0 asleep"});
     s.push_back({"/truth/bulk_transfers", sizeof(BulkDisk),
-                 {PB_FIELD(BulkDisk, onset_s, f64), PB_FIELD(BulkDisk, end_s, f64), PB_FIELD(BulkDisk, volume_ml, f64)},
+                 {PB_FIELD_C(BulkDisk, onset_s, f64, time), PB_FIELD_C(BulkDisk, end_s, f64, time_or_nan), PB_FIELD_C(BulkDisk, volume_ml, f64, not_inf)},
                  "onset_s: s; end_s: s; volume_ml: mL"});
     s.push_back({"/pipeline/stage_hist", sizeof(StageHistDisk),
                  {PB_FIELD(StageHistDisk, quantity, u8), PB_FIELD(StageHistDisk, lo_s, f64),
@@ -198,9 +214,9 @@ const std::vector<Schema>& schemas() {
                  "quantity: stage latency index (feed, ingest, detector, store, ingest_to_dashboard, "
                  "ingest_to_persisted); lo_s, hi_s: s (bin [lo, hi)); count: delivered updates"});
     s.push_back({"/pipeline/stage_series", sizeof(StageBucketDisk),
-                 {PB_FIELD(StageBucketDisk, t_s, f64), PB_FIELD(StageBucketDisk, quantity, u8),
-                  PB_FIELD(StageBucketDisk, count, u32), PB_FIELD(StageBucketDisk, min_s, f64),
-                  PB_FIELD(StageBucketDisk, max_s, f64), PB_FIELD(StageBucketDisk, mean_s, f64),
+                 {PB_FIELD_C(StageBucketDisk, t_s, f64, time), PB_FIELD(StageBucketDisk, quantity, u8),
+                  PB_FIELD(StageBucketDisk, count, u32), PB_FIELD_C(StageBucketDisk, min_s, f64, not_inf),
+                  PB_FIELD_C(StageBucketDisk, max_s, f64, not_inf), PB_FIELD_C(StageBucketDisk, mean_s, f64, not_inf),
                   PB_FIELD(StageBucketDisk, row_first, u64), PB_FIELD(StageBucketDisk, row_last, u64)},
                  "t_s: s (bucket start, by t_received; bucket_s wide); quantity: as stage_hist; count: 1; "
                  "min_s, max_s, mean_s: s; row_first, row_last: /pipeline/stages row indices"});
@@ -209,6 +225,7 @@ const std::vector<Schema>& schemas() {
   return all;
 }
 #undef PB_FIELD
+#undef PB_FIELD_C
 
 const char* const kGroups[] = {"/telemetry", "/pipeline", "/truth"};
 
@@ -393,6 +410,55 @@ std::string from_fixed(const char* src, std::size_t cap) {
   return std::string(src, n);
 }
 
+std::string number_text(double x) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.17g", x);
+  return b;
+}
+
+// What is wrong with one field's value (nullptr: nothing).
+const char* field_problem(const Field& f, const unsigned char* p, std::string& value) {
+  if (f.check == Check::crew) {
+    std::int32_t c = 0;
+    std::memcpy(&c, p, sizeof c);
+    value = std::to_string(c);
+    return c >= 0 && c < kTraceMaxCrew ? nullptr : "a crew index 0 .. 63";
+  }
+  if (f.type != F::f64) return nullptr;
+  double x = 0;
+  std::memcpy(&x, p, sizeof x);
+  if (std::isnan(x) && f.check != Check::time) return nullptr;
+  value = number_text(x);
+  switch (f.check) {
+    case Check::time:
+    case Check::time_or_nan:
+      if (std::fabs(x) <= kTraceMaxSpanS) return nullptr;  // false for NaN too
+      return f.check == Check::time ? "a finite time in seconds since the epoch, |t| <= 316224000 (10 years)"
+                                    : "NaN or a finite time in seconds since the epoch, |t| <= 316224000 (10 years)";
+    case Check::not_inf:
+      return std::isinf(x) ? "a finite number (or NaN where unknown)" : nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+// Checks rows [first, first + count) of a table, read into `rows` (packed as
+// `s` describes): every field with a Check. Throws naming dataset, row and field.
+void validate_rows(const Schema& s, const void* rows, std::uint64_t first, std::size_t count,
+                   const std::string& file) {
+  const auto* base = static_cast<const unsigned char*>(rows);
+  std::string value;
+  for (const Field& f : s.fields) {
+    if (f.check == Check::none) continue;
+    for (std::size_t i = 0; i < count; ++i)
+      if (const char* want = field_problem(f, base + i * s.rec_size + f.offset, value))
+        fail(file,
+             std::string(s.path) + " row " + std::to_string(first + i) + ": " + f.name + " = " + value +
+                 "; expected " + want,
+             false);
+  }
+}
+
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
@@ -452,6 +518,7 @@ struct TraceWriter::Impl {
   bool items_dirty = true;
   double duration_s = 0.0;
   bool finished = false;
+  bool created = false;  // tmp is this writer's file (discard() may remove it)
   z_stream z{};
   bool z_ready = false;
 
@@ -540,8 +607,15 @@ struct TraceWriter::Impl {
     Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), tmp, "H5Pcreate"), H5Pclose);
     if (opt.swmr)
       check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), tmp, "H5Pset_libver_bounds");
-    file = Handle(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
+    // Created exclusively (O_CREAT | O_EXCL: never through a link or a file
+    // planted at the name); a stale entry there (an old run's leftover, or a
+    // symbolic link) is removed first, never followed.
+    if (::unlink(tmp.c_str()) != 0 && errno != ENOENT)
+      fail(tmp, std::string("cannot remove the stale temporary: ") + std::strerror(errno), false);
+    file = Handle(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), H5Fclose);
     if (!file.valid()) fail(tmp, "cannot create file");
+    created = true;
+    register_temp_file(tmp);
 
     // Root attributes, all created now (SWMR forbids new ones later).
     const hid_t f = file.get();
@@ -740,7 +814,8 @@ struct TraceWriter::Impl {
     QuietHdf5 quiet;
     close_all();
     H5Eclear2(H5E_DEFAULT);
-    std::remove(tmp.c_str());
+    if (created) std::remove(tmp.c_str());  // only a file this writer created
+    unregister_temp_file(tmp);
   }
 
   void finish() {
@@ -751,6 +826,7 @@ struct TraceWriter::Impl {
     if (!close_all()) fail(tmp, "closing the file failed");
     if (std::rename(tmp.c_str(), path.c_str()) != 0)
       fail(path, std::string("cannot rename '") + tmp + "' to it: " + std::strerror(errno), false);
+    unregister_temp_file(tmp);
     finished = true;
   }
 };
@@ -869,6 +945,20 @@ struct Reader {
            "format_version " + std::to_string(version) + " is newer than this reader supports (" +
                std::to_string(kTraceFormatVersion) + ")",
            false);
+    check_span_attributes();
+  }
+
+  // The root attributes that consumers size things by: finite and in range.
+  void check_span_attributes() {
+    const auto bounded = [&](const char* name, double lo, double hi, const char* want) {
+      if (H5Aexists(file.get(), name) <= 0) return;  // meta() names a missing one
+      const double v = num_attr<double>(name, H5T_NATIVE_DOUBLE);
+      if (!(v >= lo && v <= hi))
+        fail(path, std::string("attribute '") + name + "' = " + number_text(v) + "; expected " + want, false);
+    };
+    bounded("duration_s", 0.0, kTraceMaxSpanS, "a finite span of 0 .. 316224000 s (10 years)");
+    bounded("epoch_unix_s", kTraceMinEpochUnixS, kTraceMaxEpochUnixS,
+            "a finite Unix time in years 1 .. 9999 (-62135596800 .. 253402300799)");
   }
 
   Handle open_attr(const char* name) {
@@ -972,6 +1062,8 @@ struct Reader {
         H5Eclear2(H5E_DEFAULT);
         fail(path, std::string(s.path) + " lacks field '" + f.name + "'", false);
       }
+    static_assert(std::is_trivially_copyable<Row>::value, "packed row");
+    if (sizeof(Row) != s.rec_size) fail(path, std::string("internal: row size of ") + s.path, false);
     Handle mt = make_type(s, path);
     const hsize_t total = rows(d.get(), s.path);
     first = std::min(first, total);
@@ -986,6 +1078,7 @@ struct Reader {
       if (H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) < 0 ||
           H5Dread(d.get(), mt.get(), ms.get(), fs.get(), H5P_DEFAULT, buf.data()) < 0)
         fail(path, std::string("cannot read ") + s.path);
+      validate_rows(s, buf.data(), start, static_cast<std::size_t>(count), path);
       for (hsize_t i = 0; i < count; ++i) out.push_back(conv(buf[static_cast<std::size_t>(i)]));
     }
   }
@@ -1032,7 +1125,8 @@ struct TimeValueDisk {
 Schema telemetry_columns_schema(ItemId item) {
   const Schema& full = schemas()[kTelemetry0 + item];
   return Schema{full.path, sizeof(TimeValueDisk),
-                {Field{"t_s", offsetof(TimeValueDisk, t_s), F::f64}, Field{"value", offsetof(TimeValueDisk, value), F::f64}},
+                {Field{"t_s", offsetof(TimeValueDisk, t_s), F::f64, Check::time},
+                 Field{"value", offsetof(TimeValueDisk, value), F::f64, Check::not_inf}},
                 full.units};
 }
 

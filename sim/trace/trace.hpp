@@ -19,6 +19,15 @@ inline constexpr int kTraceFormatVersion = 1;
 // `format_minor`; absent = 0). 1: /pipeline/stage_hist and /pipeline/stage_series.
 inline constexpr int kTraceFormatMinor = 1;
 
+// What the reader accepts (docs/security.md): a trace is input like any other
+// file. Every reader function checks these when it opens a trace and throws a
+// TraceError naming the attribute, or the dataset, row and field, that is out
+// of bounds, so no consumer sizes bins, lanes or axes by a hostile number.
+inline constexpr double kTraceMaxSpanS = 3660.0 * 86400.0;     // ~10 years: duration_s, and |t| of every time column
+inline constexpr double kTraceMinEpochUnixS = -62135596800.0;  // epoch_unix_s from 0001-01-01T00:00:00Z ...
+inline constexpr double kTraceMaxEpochUnixS = 253402300799.0;  // ... to 9999-12-31T23:59:59Z
+inline constexpr int kTraceMaxCrew = 64;                       // crew indices 0 .. 63
+
 struct TraceMeta {
   int format_version = kTraceFormatVersion;
   std::string mode = "sim";            // "sim" | "import" | "live"

@@ -28,17 +28,14 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
 }
 }  // namespace
 
-std::string printable(std::string_view s, std::size_t max_bytes) {
+std::string printable(std::string_view s, std::size_t max_bytes, bool keep_newlines) {
   const std::size_t shown = s.size() < max_bytes ? s.size() : max_bytes;
   std::string out;
   out.reserve(shown + 16);
   char hex[8];
   for (std::size_t i = 0; i < shown;) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '\\') {
-      out += "\\\\";
-      ++i;
-    } else if (c >= 0x20 && c < 0x7F) {
+    if ((c >= 0x20 && c < 0x7F) || (c == '\n' && keep_newlines)) {
       out += static_cast<char>(c);
       ++i;
     } else if (const std::size_t n = c >= 0x80 ? utf8_len(s, i) : 0; n > 0 && i + n <= shown) {

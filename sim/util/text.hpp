@@ -8,12 +8,16 @@
 namespace peebot {
 
 // `s` with every control byte (0x00-0x1F, 0x7F) and every byte of an invalid
-// UTF-8 sequence written as \xHH (and '\\' as "\\\\"), so that nothing an
-// input holds can move the cursor, clear the screen, set a terminal title,
-// start a new log line or break a UTF-8 terminal. Valid UTF-8 text (including
-// non-ASCII letters) passes unchanged; escaping is one to one, so the original
-// bytes can be read back from the output. At most `max_bytes` of input are
-// shown; longer input ends in "...(N more bytes)".
-std::string printable(std::string_view s, std::size_t max_bytes = 4096);
+// UTF-8 sequence written as \xHH, so that nothing an input holds can move the
+// cursor, clear the screen, set a terminal title, start a new log line or
+// break a UTF-8 terminal. Valid UTF-8 text (including non-ASCII letters)
+// passes unchanged, and so does a backslash: escaping twice (a quoted line
+// inside an error message that is escaped again) changes nothing. At most `max_bytes` of input are
+// shown; longer input ends in "...(N more bytes)". With `keep_newlines`, '\n'
+// passes (a multi-line message: an error that quotes a child's stderr).
+std::string printable(std::string_view s, std::size_t max_bytes = 4096, bool keep_newlines = false);
+
+// For error messages as a whole (main's handlers): newlines kept, 64 KiB at most.
+inline std::string printable_message(std::string_view s) { return printable(s, 64 * 1024, true); }
 
 }  // namespace peebot
