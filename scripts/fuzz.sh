@@ -1,17 +1,70 @@
 #!/usr/bin/env bash
-# Fuzzes the TLCP parser (sim/live/tlcp.cpp) with libFuzzer for a bounded time.
-# Usage: scripts/fuzz.sh [SECONDS]   (default 30; CI runs it from .ci/run)
-# Needs clang (scripts/setup.sh installs it). Exit status: 0 no crash, 1 a crash
-# (the reproducer is left in build/fuzz/).
+# libFuzzer, for a bounded time per target:
+#   tlcp   the TLCP parser (sim/live/tlcp.cpp): tests/fuzz/fuzz_tlcp.cpp
+#   trace  the trace reader and every consumer of a trace (report, feed
+#          statistics, the viewer's model): tests/fuzz/fuzz_trace.cpp
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (default 30 s, target tlcp;
+# CI runs both from .ci/run). Needs clang (scripts/setup.sh installs it).
+# Exit status: 0 no finding; non-zero (libFuzzer: 77, 70 for a timeout) a crash, leak, timeout or runaway allocation
+# (the reproducer is left in build/fuzz/; replay it with build/fuzz/fuzz_TARGET FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-30}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(tlcp)
 out=build/fuzz
-mkdir -p "$out/corpus"
-clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -I. \
-  tests/fuzz/fuzz_tlcp.cpp sim/live/tlcp.cpp sim/util/text.cpp -o "$out/fuzz_tlcp"
-# Seeds: a real-looking session.
-printf 'CONOK,S1,50000,5000,*\r\nSUBOK,1,3,4\r\nU,1,1,6846.5|42|24|#\r\nU,1,1,||^2\r\nU,1,2,$|a%%2Cb|1|2\r\nLOOP,0\r\nEND,48,x\r\n' > "$out/corpus/seed1"
-printf 'wsok\r\ncreate_session\r\nLS_cid=a&LS_adapter_set=ISSLIVE\r\ncontrol\r\nLS_op=add&LS_group=A%%20B' > "$out/corpus/seed2"
-cd "$out"
-./fuzz_tlcp -max_total_time="$secs" -max_len=4096 -timeout=5 -print_final_stats=1 corpus
+mkdir -p "$out"
+cxx=(clang++)
+command -v ccache >/dev/null 2>&1 && cxx=(ccache clang++)
+flags=(-std=c++17 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -I.)
+
+fuzz_tlcp() {
+  mkdir -p "$out/corpus"
+  "${cxx[@]}" "${flags[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_tlcp.cpp sim/live/tlcp.cpp sim/util/text.cpp -o "$out/fuzz_tlcp"
+  # Seeds: a real-looking session.
+  printf 'CONOK,S1,50000,5000,*\r\nSUBOK,1,3,4\r\nU,1,1,6846.5|42|24|#\r\nU,1,1,||^2\r\nU,1,2,$|a%%2Cb|1|2\r\nLOOP,0\r\nEND,48,x\r\n' > "$out/corpus/seed1"
+  printf 'wsok\r\ncreate_session\r\nLS_cid=a&LS_adapter_set=ISSLIVE\r\ncontrol\r\nLS_op=add&LS_group=A%%20B' > "$out/corpus/seed2"
+  (cd "$out" && ./fuzz_tlcp -max_total_time="$secs" -max_len=4096 -timeout=5 -print_final_stats=1 corpus)
+}
+
+fuzz_trace() {
+  # The reader, its consumers and what they need, instrumented; objects kept in
+  # build/fuzz/obj (with ccache a rebuild is mostly cache hits).
+  # scenario.cpp (not under test here: the fuzzed traces carry no scenario
+  # text) is built by g++ without instrumentation: clang 14 cannot capture
+  # structured bindings in lambdas, which it does.
+  local srcs=(sim/trace/trace.cpp sim/util/files.cpp sim/util/text.cpp sim/analysis/feed_stats.cpp
+              sim/report/report.cpp sim/report/json.cpp viz/model.cpp viz/series.cpp
+              models/*.cpp sim/pipeline/*.cpp)
+  local objs=() s o running=0
+  mkdir -p "$out/obj" "$out/corpus_trace"
+  for s in "${srcs[@]}"; do
+    o="$out/obj/$(echo "$s" | tr / _).o"
+    objs+=("$o")
+    "${cxx[@]}" "${flags[@]}" -fsanitize=fuzzer-no-link -I/usr/include/hdf5/serial -c "$s" -o "$o" &
+    running=$((running + 1))
+    if [ "$running" -ge 2 ]; then wait -n; running=$((running - 1)); fi  # two at a time
+  done
+  wait
+  local gxx=(g++)
+  command -v ccache >/dev/null 2>&1 && gxx=(ccache g++)
+  "${gxx[@]}" -std=c++17 -O1 -g -I. -c sim/scenario/scenario.cpp -o "$out/obj/scenario_gcc.o"
+  objs+=("$out/obj/scenario_gcc.o")
+  "${cxx[@]}" "${flags[@]}" -fsanitize=fuzzer -I/usr/include/hdf5/serial tests/fuzz/fuzz_trace.cpp "${objs[@]}" \
+    -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -ltomlplusplus -lz -lpthread -o "$out/fuzz_trace"
+  # Seeds: a few rows of each kind (the mutator does the rest).
+  head -c 512 /dev/zero > "$out/corpus_trace/zeros"
+  printf 'peebot trace seed: telemetry, stages, detections, truth 0123456789abcdefghijklmnopqrstuvwxyz' > "$out/corpus_trace/text"
+  # Each input writes and reads a small HDF5 file: allow 10 s for one, 2 GB in all.
+  (cd "$out" && ASAN_OPTIONS=detect_leaks=1 ./fuzz_trace -max_total_time="$secs" -max_len=2048 -timeout=10 \
+     -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 corpus_trace)
+}
+
+for t in "${targets[@]}"; do
+  case "$t" in
+    tlcp) fuzz_tlcp ;;
+    trace) fuzz_trace ;;
+    *) echo "fuzz.sh: unknown target '$t' (tlcp, trace)" >&2; exit 2 ;;
+  esac
+done
