@@ -36,7 +36,7 @@ fuzz_trace() {
   # structured bindings in lambdas, which it does.
   local srcs=(sim/trace/trace.cpp sim/util/files.cpp sim/util/text.cpp sim/analysis/feed_stats.cpp
               sim/report/report.cpp sim/report/json.cpp viz/model.cpp viz/series.cpp
-              models/*.cpp sim/pipeline/*.cpp)
+              models/*.cpp sim/pipeline/*.cpp sim/stats/*.cpp)
   local objs=() s o running=0
   mkdir -p "$out/obj" "$out/corpus_trace"
   for s in "${srcs[@]}"; do

@@ -35,12 +35,12 @@ constexpr const char* kMemoryLimit = "";  // ASan reserves far more address spac
 constexpr const char* kMemoryLimit = "ulimit -v 2000000; ";  // 2 GB: the old readers grew past 4.5 GB first
 #endif
 
-// A small import-like trace with a tank feed (a rise every 2 h) over 2 days,
+// A small simulation-like trace with a tank feed (a rise every 2 h) over 2 days,
 // whose meta and one tank time the caller may spoil.
 std::string small_trace(const std::string& name, double duration_s, double epoch_unix_s, double last_t_s) {
   const std::string path = tmp_path(name);
   TraceMeta m;
-  m.mode = "import";
+  m.mode = "sim";  // compare bins a simulation's span by duration_s
   m.scenario_name = "hand-made";
   m.epoch_utc = "2025-01-06T00:00:00Z";
   m.epoch_unix_s = epoch_unix_s;
