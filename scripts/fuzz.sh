@@ -53,7 +53,9 @@ fuzz_trace() {
   objs+=("$out/obj/scenario_gcc.o")
   "${cxx[@]}" "${flags[@]}" -fsanitize=fuzzer -I/usr/include/hdf5/serial tests/fuzz/fuzz_trace.cpp "${objs[@]}" \
     -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -ltomlplusplus -lz -lpthread -o "$out/fuzz_trace"
-  # Seeds: a few rows of each kind (the mutator does the rest).
+  # Seeds: a few rows of each kind (the mutator does the rest), and the inputs
+  # of past findings (tests/fuzz/corpus_trace/: replayed on every run).
+  cp tests/fuzz/corpus_trace/* "$out/corpus_trace/"
   head -c 512 /dev/zero > "$out/corpus_trace/zeros"
   printf 'peebot trace seed: telemetry, stages, detections, truth 0123456789abcdefghijklmnopqrstuvwxyz' > "$out/corpus_trace/text"
   # Each input writes and reads a small HDF5 file: allow 10 s for one, 2 GB in all.

@@ -235,7 +235,11 @@ FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::v
     double floor_v = inf, last_step = kNaN, last_t = 0;
     bool has_last = false;
     for (const auto& r : tank) {
-      while (upa_i < upa_n && upa[upa_i].t_s <= r.t_s) upa_state = static_cast<int>(upa[upa_i++].value);
+      while (upa_i < upa_n && upa[upa_i].t_s <= r.t_s) {
+        // A state code; any other number from a trace (1e12, NaN) is no state (-1), not an overflowing cast.
+        const double code = upa[upa_i++].value;
+        upa_state = code >= -2147483648.0 && code <= 2147483647.0 ? static_cast<int>(code) : -1;
+      }
       const bool after_gap = has_last && overlaps(s.gaps, cursor, last_t, r.t_s);
       has_last = true;
       last_t = r.t_s;
