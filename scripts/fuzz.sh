@@ -38,6 +38,7 @@ fuzz_trace() {
               sim/report/report.cpp sim/report/json.cpp viz/model.cpp viz/series.cpp
               models/*.cpp sim/pipeline/*.cpp sim/stats/*.cpp)
   local objs=() s o running=0
+  rm -rf "$out/corpus_trace"
   mkdir -p "$out/obj" "$out/corpus_trace"
   for s in "${srcs[@]}"; do
     o="$out/obj/$(echo "$s" | tr / _).o"
@@ -59,8 +60,12 @@ fuzz_trace() {
   head -c 512 /dev/zero > "$out/corpus_trace/zeros"
   printf 'peebot trace seed: telemetry, stages, detections, truth 0123456789abcdefghijklmnopqrstuvwxyz' > "$out/corpus_trace/text"
   # Each input writes and reads a small HDF5 file: allow 10 s for one, 2 GB in all.
-  (cd "$out" && ASAN_OPTIONS=detect_leaks=1 ./fuzz_trace -max_total_time="$secs" -max_len=2048 -timeout=10 \
-     -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 corpus_trace)
+  # A fixed seed (PEEBOT_FUZZ_SEED, default 1) and a fresh corpus of the
+  # committed seeds make a run repeat the same inputs as far as it gets, so
+  # CI gates on what was fuzzed before landing; set another seed to explore.
+  rm -rf "$out/corpus_trace.run" && cp -r "$out/corpus_trace" "$out/corpus_trace.run"
+  (cd "$out" && ASAN_OPTIONS=detect_leaks=1 ./fuzz_trace -seed="${PEEBOT_FUZZ_SEED:-1}" -max_total_time="$secs" \
+     -max_len=2048 -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 corpus_trace.run)
 }
 
 for t in "${targets[@]}"; do
