@@ -128,13 +128,6 @@ seed = 3
 size = 2
 )";
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 bool is_symlink(const std::string& p) {
   struct stat st {};
   return ::lstat(p.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
@@ -297,10 +290,17 @@ TEST_CASE("a child that cannot be started mid-pool: the running children are wai
   const std::string flag = tmp_path("child-finished");
   ::unlink(flag.c_str());
   std::vector<cli::ChildJob> jobs;
+  const auto job = [](std::vector<std::string> argv, const std::string& name) {
+    cli::ChildJob j;
+    j.argv = std::move(argv);
+    j.err_path = tmp_path(name + ".err");
+    j.label = name;
+    return j;
+  };
   // Job 0 runs for a while and then leaves a mark; job 1 cannot be started.
-  jobs.push_back({{"/bin/sh", "-c", "sleep 1; echo done > " + flag}, tmp_path("child0.err"), "job 0"});
-  jobs.push_back({{"/nonexistent/peebot-child"}, tmp_path("child1.err"), "job 1"});
-  jobs.push_back({{"/bin/true"}, tmp_path("child2.err"), "job 2"});
+  jobs.push_back(job({"/bin/sh", "-c", "sleep 1; echo done > " + flag}, "job 0"));
+  jobs.push_back(job({"/nonexistent/peebot-child"}, "job 1"));
+  jobs.push_back(job({"/bin/true"}, "job 2"));
   std::string msg;
   try {
     cli::run_children(jobs, 2);
