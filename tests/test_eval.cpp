@@ -362,6 +362,125 @@ TEST_CASE("step: without a feed clock, other ISS items' samples move its time on
   REQUIRE(got[0].emitted_s - 1000 <= 60);
 }
 
+// A feed with holes: every second the clock (status LOS inside `los`, nothing
+// at all inside `partition`), a water-tank sample every 10 s (the ISS
+// heartbeat; nothing in LOS or the partition) and the tank samples given.
+struct Window { double from, to; };
+std::vector<Detection> feed_holes(const DetectorParams& p, const std::vector<std::pair<double, double>>& tank,
+                                  double until, Window los, Window partition) {
+  auto d = make_detector(p);
+  std::vector<Detection> out, got;
+  std::size_t i = 0;
+  auto in = [](const Window& w, double t) { return t >= w.from && t < w.to; };
+  for (double t = 0; t <= until; t += 1.0) {
+    const bool cut = in(partition, t), dark = in(los, t);
+    while (i < tank.size() && tank[i].first <= t) {
+      REQUIRE_FALSE((cut || dark));  // the test's tank samples lie outside the holes
+      out.clear();
+      d->on_sample(Sample{tank[i].first, tank[i].second, kUrineTank, kStatusAos}, out);
+      for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
+      ++i;
+    }
+    if (cut) continue;
+    out.clear();
+    if (!dark && static_cast<long>(t) % 10 == 0) d->on_sample(Sample{t, 30.0 + t * 1e-4, kWasteWater, kStatusAos}, out);
+    d->on_sample(Sample{t, 0.0, kSignal, dark ? kStatusLos : kStatusAos}, out);
+    for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
+  }
+  out.clear();
+  d->finish(out);
+  for (auto& x : out) { x.emitted_s = until; got.push_back(x); }
+  return got;
+}
+
+std::vector<Detection> urinations(const std::vector<Detection>& v) {
+  std::vector<Detection> u;
+  for (const auto& d : v)
+    if (d.kind == DetectionKind::kUrination) u.push_back(d);
+  return u;
+}
+
+TEST_CASE("step: a rise across a partition is a use with the hole as its onset interval, and the use after it is detected", "[eval][detector][hole]") {
+  DetectorParams p;
+  // 40 % until a 10-minute partition at 1000 s; a use (+5) inside it. The
+  // server does not resend the level: it shows at its next change, the first
+  // step of the next use (46 at 1800), which climbs on to 50.
+  auto s = flat(40, 1000);
+  add_rise(s, 1795, 45, 5, 25);  // 46 at 1800 ... 50 at 1820
+  const auto out = feed_holes(p, s, 2400, {-1, -1}, {1000, 1600});
+  const auto u = urinations(out);
+  REQUIRE(out.size() == 2);  // no bulk transfer: the old detector called the 10 % from 40 one
+  REQUIRE(u.size() == 2);
+  // The use inside the hole: onset somewhere in [the feed last heard, its level seen].
+  REQUIRE(u[0].onset_lo_s == Approx(999));
+  REQUIRE(u[0].onset_s == Approx(1800));
+  REQUIRE(u[0].size_pct == Approx(6));
+  REQUIRE(u[0].emitted_s == Approx(1800));
+  // The use after the hole: over the level at its first step, detected as any use.
+  REQUIRE(u[1].onset_s == Approx(1805));
+  REQUIRE(u[1].onset_lo_s == Approx(1805));  // no hole before it: a point onset
+  REQUIRE(u[1].emitted_s <= 1830);  // early (confirm after its trigger at 48 %), as a use in clear sight
+}
+
+TEST_CASE("step: a level higher at AOS is a use during the LOS, and a use in progress at AOS is the same event", "[eval][detector][hole]") {
+  DetectorParams p;
+  // LOS 1000-1600 s; at AOS the level (snapshot) is 44, then it climbs to 46
+  // (the use began inside the LOS and is still pouring).
+  auto s = flat(40, 1000);
+  s.push_back({1600, 44});
+  s.push_back({1605, 45});
+  s.push_back({1611, 46});
+  auto out = feed_holes(p, s, 2200, {1000, 1600}, {-1, -1});
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].kind == DetectionKind::kUrination);
+  REQUIRE(out[0].onset_lo_s == Approx(999));
+  REQUIRE(out[0].onset_s == Approx(1600));
+  REQUIRE(out[0].emitted_s <= 1621);  // at confirm, not at the end of a fast rise
+}
+
+TEST_CASE("step: a bulk-sized rise across a hole, or one still rising at a bulk's pace after it, stays a bulk transfer", "[eval][detector][hole]") {
+  DetectorParams p;
+  SECTION("size: +22 % across a partition") {
+    auto s = flat(20, 1000);
+    s.push_back({1700, 42});
+    const auto out = feed_holes(p, s, 2400, {-1, -1}, {1000, 1600});
+    REQUIRE(out.size() == 1);
+    REQUIRE(out[0].kind == DetectionKind::kBulkTransfer);
+  }
+  SECTION("rate: +6 % at AOS, then 1 % every 3 s for 10 % more") {
+    auto s = flat(20, 1000);
+    s.push_back({1600, 26});
+    add_rise(s, 1600, 26, 10, 30);
+    const auto out = feed_holes(p, s, 2400, {1000, 1600}, {-1, -1});
+    REQUIRE(!out.empty());
+    for (const auto& d : out) REQUIRE(d.kind == DetectionKind::kBulkTransfer);
+  }
+}
+
+TEST_CASE("step: a bulk transfer cut by LOS 22 s after its onset is not emitted early as a urination", "[eval][detector][hole]") {
+  DetectorParams p;
+  // bulk-transfers seed 15: +4 % in 15 s (1 % every ~4 s), then LOS; the
+  // transfer goes on inside it (the level is 48 % at AOS).
+  auto s = flat(20, 1000);
+  add_rise(s, 1000, 20, 4, 15);
+  s.push_back({1500, 48});
+  const auto out = feed_holes(p, s, 2400, {1022, 1500}, {-1, -1});
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].kind == DetectionKind::kBulkTransfer);
+  REQUIRE(out[0].size_pct == Approx(28));
+  REQUIRE(out[0].onset_s == Approx(1003.75));
+}
+
+TEST_CASE("step: a partition with the level unchanged explains nothing and the next use is found as usual", "[eval][detector][hole]") {
+  DetectorParams p;
+  auto s = flat(40, 1000);
+  add_rise(s, 1900, 40, 5, 30);
+  const auto out = feed_holes(p, s, 2500, {-1, -1}, {1000, 1600});
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].kind == DetectionKind::kUrination);
+  REQUIRE(out[0].onset_s == Approx(1906));
+}
+
 TEST_CASE("rule: +-1 % flicker outside the guard is called a use (why it is the baseline to beat)", "[eval][detector]") {
   DetectorParams p;
   p.kind = "rule";

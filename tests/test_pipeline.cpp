@@ -137,7 +137,7 @@ TEST_CASE("the step detector finds a urination with its onset, size and kind", "
   REQUIRE(out.size() == 1);
   REQUIRE(out[0].kind == DetectionKind::kUrination);
   REQUIRE(out[0].onset_s == Approx(1000));
-  REQUIRE(out[0].onset_lo_s == Approx(500));
+  REQUIRE(out[0].onset_lo_s == Approx(1000));  // the level was seen flat until then: no interval
   REQUIRE(out[0].end_s == Approx(1020));
   REQUIRE(out[0].size_pct == Approx(5));
   REQUIRE(out[0].size_ml == Approx(410));

@@ -288,6 +288,51 @@ TEST_CASE("a second detection of one void is a duplicate and a false positive", 
   CHECK(m.f05 == Approx(1.25 * 0.5 / (0.25 * 0.5 + 1.0)));  // 5/9
 }
 
+TEST_CASE("a detection explaining a rise across a hole is credited only to a void inside its onset interval", "[report][hole]") {
+  // Its onset lies somewhere in [onset_lo_s, onset_s] = the hole 1000-1700 s.
+  Detection d = det_at(1, 1700, 1700);
+  d.onset_lo_s = 1000;
+  // A void inside the hole, and one 8 min before it (missed): the first is its void.
+  auto m = match_detections({void_at(500), void_at(1200)}, {d}, 60, 1800);
+  CHECK(m.pairs == Pairs{{1, 0}});
+  CHECK(m.misses == Idx{0});
+  // Only the void before the hole: no credit (by emission time alone it would have matched).
+  m = match_detections({void_at(500)}, {d}, 60, 1800);
+  CHECK(m.pairs.empty());
+  CHECK(m.false_alarms == Idx{0});
+  CHECK(m.misses == Idx{0});
+  // match_before_s still applies to the interval's start.
+  m = match_detections({void_at(950)}, {d}, 60, 1800);
+  CHECK(m.pairs == Pairs{{0, 0}});
+}
+
+TEST_CASE("a detector's onsets are placed on the truth's clock before matching, so a clock skew costs no match", "[report][hole]") {
+  // The ISS TimeStamps run 120 s ahead of the truth; rows arrive 5 s after their true time.
+  Trace t;
+  for (double x = 0; x <= 2000; x += 10) {
+    TelemetryRow row;
+    row.t_emit_s = x + 120;
+    row.t_s = x + 5;
+    t.telemetry[kWasteWater].push_back(row);
+  }
+  Detection d = det_at(1, 1130, 1040);  // onset 1130 on the ISS clock: true ~1010
+  const auto placed = on_receive_clock(t, {d});
+  CHECK(placed[0].onset_s == Approx(1015));
+  CHECK(placed[0].onset_lo_s == Approx(1015));
+  // The void at 1000 matches once placed; on the ISS clock its onset would be bounded out (1130 - 60 > 1000).
+  CHECK(match_detections({void_at(1000)}, placed, 60, 1800).tp == 1);
+  CHECK(match_detections({void_at(1000)}, {d}, 60, 1800).tp == 0);
+  // Without telemetry nothing moves.
+  CHECK(on_receive_clock(Trace{}, {d})[0].onset_s == Approx(1130));
+}
+
+TEST_CASE("an ordinary detection is not credited to an earlier void it could not have seen (no 30-min cascade)", "[report]") {
+  // A void at 1000 missed; the next use at 1600 detected (onset 1605, emitted 1640): that is its void.
+  const auto m = match_detections({void_at(1000), void_at(1600)}, {det_at(1, 1605, 1640)}, 60, 1800);
+  CHECK(m.pairs == Pairs{{1, 0}});
+  CHECK(m.misses == Idx{0});
+}
+
 TEST_CASE("detections are assigned in emission order, not vector order", "[report]") {
   // The later-emitted one comes first in the vector: the earlier one still gets the void.
   const auto m = match_detections({void_at(1000)}, {det_at(1, 1000, 1500), det_at(2, 1000, 1100)}, 60, 1800);

@@ -764,9 +764,10 @@ EvalSample eval_labelled(const std::string& labels_path, const std::string& trac
   if (!unsure.empty()) {
     // Uncertain rises are scored neither way: a detection that matches no use
     // but would match an uncertain rise (same rule, one to one) is set aside.
-    const MatchResult sure = match_detections(t.voids, t.detections, rp.match_before_s, rp.match_after_s);
+    const std::vector<Detection> placed = on_receive_clock(t, t.detections);  // as compute_report matches them
+    const MatchResult sure = match_detections(t.voids, placed, rp.match_before_s, rp.match_after_s);
     std::vector<Detection> rest;
-    for (std::size_t i : sure.false_alarms) rest.push_back(t.detections[i]);
+    for (std::size_t i : sure.false_alarms) rest.push_back(placed[i]);
     const MatchResult maybe = match_detections(unsure, rest, rp.match_before_s, rp.match_after_s);
     std::vector<bool> aside(t.detections.size(), false);
     for (const auto& pr : maybe.pairs) aside[sure.false_alarms[pr.second]] = true;

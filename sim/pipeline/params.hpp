@@ -24,6 +24,8 @@ struct DetectorParams {
   double bulk_rate_pct_per_min = 12;    // pipeline.detector.bulk_rate_pct_per_min: faster rises wait for their end
   double bulk_hold_s = 600;             // pipeline.detector.bulk_hold: events starting this soon after a bulk transfer are its tail
   double bulk_rise_pct = 15;            // pipeline.detector.bulk_rise_pct: larger events are bulk transfers
+  double hole_s = 60;                   // pipeline.detector.hole: silence of every ISS item this long (or LOS) is a hole in the level data
+  double drain_pct_per_min = 0.2;       // pipeline.detector.drain_pct_per_min: expected fall of the level across a hole while the UPA processes (0: none)
   double tank_capacity_ml = 8200;       // taken from tank.capacity_ml, to convert % to mL
   // rule detector (isspiss)
   double rule_guard_s = 60;             // pipeline.detector.rule_guard: ignore rises this long after a decrease

@@ -59,8 +59,14 @@ MatchResult match_detections(const std::vector<VoidEvent>& voids, const std::vec
       r.false_alarms.push_back(j);
       continue;
     }
-    // Voids whose window contains e: onset in [e - after_s, e + before_s].
-    auto lo = std::lower_bound(onsets.begin(), onsets.end(), e - after_s);
+    // Voids whose window contains e: onset in [e - after_s, e + before_s],
+    // and not before the detection's own earliest possible onset less
+    // before_s (onset_lo_s: the onset itself, or the start of the hole a rise
+    // was explained across): no credit for a void the detector could not
+    // have seen (a use before the hole; an earlier use it missed).
+    double from = e - after_s;
+    if (std::isfinite(dets[j].onset_lo_s)) from = std::max(from, dets[j].onset_lo_s - before_s);
+    auto lo = std::lower_bound(onsets.begin(), onsets.end(), from);
     auto hi = std::upper_bound(onsets.begin(), onsets.end(), e + before_s);
     bool any = false, matched = false;
     for (auto it = lo; it != hi; ++it) {
@@ -303,6 +309,28 @@ void add_architecture_targets(Report& r, const Trace& trace, const ReportParams&
 
 }  // namespace
 
+std::vector<Detection> on_receive_clock(const Trace& trace, std::vector<Detection> dets) {
+  // (ISS TimeStamp, receive time) of the ISS items' rows, by TimeStamp.
+  std::vector<std::pair<double, double>> clock;
+  for (ItemId k : {kUrineTank, kUpaState, kWasteWater, kCleanWater})
+    for (const TelemetryRow& row : trace.telemetry[k])
+      if (std::isfinite(row.t_emit_s) && std::isfinite(row.t_s)) clock.emplace_back(row.t_emit_s, row.t_s);
+  if (clock.empty()) return dets;
+  std::sort(clock.begin(), clock.end());
+  auto place = [&](double x) {
+    if (!std::isfinite(x)) return x;
+    auto it = std::upper_bound(clock.begin(), clock.end(), std::pair<double, double>{x, INFINITY});
+    if (it == clock.begin()) return x;
+    --it;  // the last row stamped at or before x: x is that far after its arrival
+    return it->second + (x - it->first);
+  };
+  for (Detection& d : dets) {
+    d.onset_s = place(d.onset_s);
+    d.onset_lo_s = place(d.onset_lo_s);
+  }
+  return dets;
+}
+
 Report compute_report(const Trace& trace, const ReportParams& params) {
   Report r;
   r.has_truth = trace.meta.has_truth;
@@ -324,7 +352,8 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
   if (r.has_truth) {
     r.voids_total = trace.voids.size();
     for (const VoidEvent& v : trace.voids) r.voids_reaching_tank += v.reaches_tank ? 1 : 0;
-    r.match = match_detections(trace.voids, trace.detections, params.match_before_s, params.match_after_s);
+    const std::vector<Detection> placed = on_receive_clock(trace, trace.detections);
+    r.match = match_detections(trace.voids, placed, params.match_before_s, params.match_after_s);
     std::vector<double> lat;
     lat.reserve(r.match.pairs.size());
     for (const auto& [vi, di] : r.match.pairs) {
@@ -335,9 +364,11 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
     r.detection_latencies_s = lat;
     for (const BulkTransfer& b : trace.bulk) {
       for (std::size_t di = 0; di < trace.detections.size(); ++di) {
-        const Detection& d = trace.detections[di];
+        const Detection& d = placed[di];
         if (d.kind != DetectionKind::kUrination || void_of_det[di] >= 0) continue;
-        if (d.onset_s >= b.onset_s - params.match_before_s && d.onset_s <= b.end_s) { ++r.bulk_as_urination; break; }
+        // Its onset interval [onset_lo_s, onset_s] (a hole, for a rise explained across one) meets the transfer.
+        const double lo = std::isfinite(d.onset_lo_s) ? std::min(d.onset_lo_s, d.onset_s) : d.onset_s;
+        if (d.onset_s >= b.onset_s - params.match_before_s && lo <= b.end_s) { ++r.bulk_as_urination; break; }
       }
     }
 

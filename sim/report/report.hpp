@@ -76,6 +76,13 @@ struct MatchResult {
 MatchResult match_detections(const std::vector<VoidEvent>& voids, const std::vector<Detection>& dets,
                              double before_s, double after_s);
 
+// The detections with onset_s and onset_lo_s moved from the detector's clock
+// (ISS TimeStamps, which a clock skew may put minutes off) to the truth's:
+// the receive time of the last ISS item's row stamped at or before them, plus
+// the remainder. Without telemetry rows, unchanged. What match_detections is
+// given by compute_report.
+std::vector<Detection> on_receive_clock(const Trace& trace, std::vector<Detection> dets);
+
 // F-beta from precision and recall; 0 when both are 0.
 double f_beta(double precision, double recall, double beta);
 

@@ -634,6 +634,14 @@ const std::vector<Key>& schema() {
     k.push_back(number("pipeline.detector.bulk_rise_pct", "%", above_upto(0, 100),
                        "step: larger events are bulk transfers, not uses (must be > min_rise_pct)",
                        PEEBOT_FIELD(pipeline.detector.bulk_rise_pct)));
+    k.push_back(duration("pipeline.detector.hole", above_upto(0, kDay),
+                         "step: no ISS item heard for this long (or LOS on the feed clock) is a hole in the level data; "
+                         "a level that resumes higher after one is explained as uses during it",
+                         PEEBOT_FIELD(pipeline.detector.hole_s)));
+    k.push_back(number("pipeline.detector.drain_pct_per_min", "%/min", closed(0, 10),
+                       "step: across a hole with the UPA processing (NODE3000004 = 16) before and after it, the level "
+                       "is expected to fall this fast; a use is a rise over that expectation (0: expect no fall)",
+                       PEEBOT_FIELD(pipeline.detector.drain_pct_per_min)));
     k.push_back(duration("pipeline.detector.rule_guard", closed(0, kHour), "rule: ignore rises this long after a decrease",
                          PEEBOT_FIELD(pipeline.detector.rule_guard_s)));
     k.push_back(duration("pipeline.detector.rule_end", above_upto(0, kHour), "rule: no rise for this long ends an event",
