@@ -202,7 +202,7 @@ background_sample_every = 1000
 )");
 }
 
-TEST_CASE("--engine event refuses what it cannot compute, naming why", "[engine][events][cli]") {
+TEST_CASE("the event engine (--engine event) refuses what it cannot compute, naming why", "[engine][events][cli]") {
   const std::string sc = write_file("eq-wet.toml", R"(
 [scenario]
 name = "eq-wet"

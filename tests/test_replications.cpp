@@ -110,7 +110,7 @@ TEST_CASE("run --until-ci stops once every verdict is decided, and says which fi
   REQUIRE(run_peebot("run " + sc + " --seeds=-1").code == 2);
 }
 
-TEST_CASE("--jobs far above the CPUs is capped with a warning", "[cli][replications]") {
+TEST_CASE("a --jobs far above the CPUs is capped with a warning", "[cli][replications]") {
   const std::string sc = write_file("tiny-jobs.toml", kTiny);
   const Result r = run_peebot("run " + sc + " --seeds 1..2 --jobs 4096 -o " + tmp_path("reps-jobs"));
   INFO(r.out);

@@ -120,7 +120,7 @@ TEST_CASE("eval --point runs merged with eval --merge (and through --slurm) prin
   CHECK(run_peebot("eval --merge " + dir + " --seeds 1..3").code == 2);
 }
 
-TEST_CASE("--slurm says so when sbatch is missing or refuses the job, and leaves nothing behind", "[slurm][cli]") {
+TEST_CASE("a --slurm run says so when sbatch is missing or refuses the job, and leaves nothing behind", "[slurm][cli]") {
   const std::string sc = write_file("slurm-err.toml", kSmallScenario);
   const std::string grid = "sweep " + sc + " --vary crew.size=2,4 -o " + tmp_path("err.csv");
   const auto missing = run_peebot(grid + " --slurm --run-dir " + tmp_path("err-run-1"), "PATH=/nonexistent");
