@@ -23,26 +23,34 @@ namespace {
 
 // Feeds tank samples (ISS time) and a clock tick every second that is `lag`
 // seconds ahead of ISS time (the ground clock runs ahead by the path latency).
-std::vector<Detection> feed(const DetectorParams& p, const std::vector<std::pair<double, double>>& tank, double until,
-                            double lag = 0.0) {
-  auto d = make_detector(p);
+// Feeds samples to a detector and keeps what it emits, stamped with the
+// feed second `t` at which it came out (the test's clock).
+struct DetectorRun {
+  std::unique_ptr<Detector> d;
   std::vector<Detection> out, got;
-  std::size_t i = 0;
-  for (double t = 0; t <= until; t += 1.0) {
-    while (i < tank.size() && tank[i].first <= t) {
-      out.clear();
-      d->on_sample(Sample{tank[i].first, tank[i].second, kUrineTank, kStatusAos}, out);
-      for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
-      ++i;
-    }
+  explicit DetectorRun(const DetectorParams& p) : d(make_detector(p)) {}
+  void sample(const Sample& s, double t) {
     out.clear();
-    d->on_sample(Sample{t + lag, 0.0, kSignal, kStatusAos}, out);
+    d->on_sample(s, out);
     for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
   }
-  out.clear();
-  d->finish(out);
-  for (auto& x : out) { x.emitted_s = until; got.push_back(x); }
-  return got;
+  std::vector<Detection> finish(double until) {
+    out.clear();
+    d->finish(out);
+    for (auto& x : out) { x.emitted_s = until; got.push_back(x); }
+    return std::move(got);
+  }
+};
+
+std::vector<Detection> feed(const DetectorParams& p, const std::vector<std::pair<double, double>>& tank, double until,
+                            double lag = 0.0) {
+  DetectorRun r(p);
+  std::size_t i = 0;
+  for (double t = 0; t <= until; t += 1.0) {
+    for (; i < tank.size() && tank[i].first <= t; ++i) r.sample(Sample{tank[i].first, tank[i].second, kUrineTank, kStatusAos}, t);
+    r.sample(Sample{t + lag, 0.0, kSignal, kStatusAos}, t);
+  }
+  return r.finish(until);
 }
 
 // A void: the level climbs from `from` by `by` % in 1 % steps over `dur` seconds from t0.
@@ -343,21 +351,15 @@ TEST_CASE("step: a slow use whose level stalls on a flicker high across the earl
 
 TEST_CASE("step: without a feed clock, other ISS items' samples move its time on", "[eval][detector]") {
   DetectorParams p;
-  auto d = make_detector(p);
-  std::vector<Detection> out, got;
+  DetectorRun r(p);
   auto tank = flat(30, 1000);
   add_rise(tank, 1000, 30, 4, 20);
   std::size_t i = 0;
   for (double t = 0; t <= 1200; t += 5) {  // a water tank sample every 5 s, no TIME_000001
-    for (; i < tank.size() && tank[i].first <= t; ++i) {
-      d->on_sample(Sample{tank[i].first, tank[i].second, kUrineTank, kStatusAos}, out);
-      for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
-      out.clear();
-    }
-    d->on_sample(Sample{t, 50.0, kWasteWater, kStatusAos}, out);
-    for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
-    out.clear();
+    for (; i < tank.size() && tank[i].first <= t; ++i) r.sample(Sample{tank[i].first, tank[i].second, kUrineTank, kStatusAos}, t);
+    r.sample(Sample{t, 50.0, kWasteWater, kStatusAos}, t);
   }
+  const std::vector<Detection>& got = r.got;  // what came out while fed (no finish())
   REQUIRE(got.size() == 1);
   REQUIRE(got[0].emitted_s - 1000 <= 60);
 }
@@ -368,29 +370,20 @@ TEST_CASE("step: without a feed clock, other ISS items' samples move its time on
 struct Window { double from, to; };
 std::vector<Detection> feed_holes(const DetectorParams& p, const std::vector<std::pair<double, double>>& tank,
                                   double until, Window los, Window partition) {
-  auto d = make_detector(p);
-  std::vector<Detection> out, got;
+  DetectorRun r(p);
   std::size_t i = 0;
   auto in = [](const Window& w, double t) { return t >= w.from && t < w.to; };
   for (double t = 0; t <= until; t += 1.0) {
     const bool cut = in(partition, t), dark = in(los, t);
-    while (i < tank.size() && tank[i].first <= t) {
+    for (; i < tank.size() && tank[i].first <= t; ++i) {
       REQUIRE_FALSE((cut || dark));  // the test's tank samples lie outside the holes
-      out.clear();
-      d->on_sample(Sample{tank[i].first, tank[i].second, kUrineTank, kStatusAos}, out);
-      for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
-      ++i;
+      r.sample(Sample{tank[i].first, tank[i].second, kUrineTank, kStatusAos}, t);
     }
     if (cut) continue;
-    out.clear();
-    if (!dark && static_cast<long>(t) % 10 == 0) d->on_sample(Sample{t, 30.0 + t * 1e-4, kWasteWater, kStatusAos}, out);
-    d->on_sample(Sample{t, 0.0, kSignal, dark ? kStatusLos : kStatusAos}, out);
-    for (auto& x : out) { x.emitted_s = t; got.push_back(x); }
+    if (!dark && static_cast<long>(t) % 10 == 0) r.sample(Sample{t, 30.0 + t * 1e-4, kWasteWater, kStatusAos}, t);
+    r.sample(Sample{t, 0.0, kSignal, dark ? kStatusLos : kStatusAos}, t);
   }
-  out.clear();
-  d->finish(out);
-  for (auto& x : out) { x.emitted_s = until; got.push_back(x); }
-  return got;
+  return r.finish(until);
 }
 
 std::vector<Detection> urinations(const std::vector<Detection>& v) {
