@@ -70,9 +70,10 @@ SweepTable merge_files(const std::vector<std::string>& files, const std::string&
   std::vector<std::string> texts;
   for (const auto& f : files) texts.push_back(read_whole_file(f));
   try {
-    SweepTable t = merge_sweep_points(texts, files);
+    const GridPoints g = gather_sweep_points(texts, files);
+    SweepTable t = merge_sweep_points(g, files);
     // The seeds of each grid point pooled: every verdict figure with its interval (docs/statistics.md).
-    const SweepSummary sum = summarize_sweep_points(texts, files);
+    const SweepSummary sum = summarize_sweep_points(g, files);
     if (!sum.groups.empty() && sum.groups.front().pooled.seeds.size() > 1) std::cout << format_sweep_summary_text(sum);
     if (!summary.empty()) write_file_whole(summary, format_sweep_summary_csv(sum));
     return t;

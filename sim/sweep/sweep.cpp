@@ -298,8 +298,15 @@ GridPoints gather_grid_points(const std::vector<std::string>& texts, const std::
   return g;
 }
 
+GridPoints gather_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
+  return gather_grid_points(texts, names, kPointFormat, kPointFormatVersion, "sweep", "sweep");
+}
+
 SweepTable merge_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
-  const GridPoints g = gather_grid_points(texts, names, kPointFormat, kPointFormatVersion, "sweep", "sweep");
+  return merge_sweep_points(gather_sweep_points(texts, names), names);
+}
+
+SweepTable merge_sweep_points(const GridPoints& g, const std::vector<std::string>& names) {
   const JsonValue& sw = g.grid;
   for (const char* k : {"scenario", "seeds", "scenario_toml"}) {
     const JsonValue* m = sw.find(k);
@@ -757,7 +764,7 @@ std::string input_text(const JsonValue& v) {
 
 }  // namespace
 
-SweepSummary summarize_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
+SweepSummary summarize_sweep_points(const GridPoints& g, const std::vector<std::string>& names) {
   struct Run {
     std::size_t index;
     std::vector<std::string> values;
@@ -766,13 +773,9 @@ SweepSummary summarize_sweep_points(const std::vector<std::string>& texts, const
   };
   std::vector<Run> runs;
   SweepSummary out;
-  for (std::size_t f = 0; f < texts.size(); ++f) {
-    JsonValue v;
-    try {
-      v = parse_json(texts[f]);
-    } catch (const std::runtime_error& e) {
-      throw std::runtime_error(names.at(f) + ": " + e.what());
-    }
+  for (const GridPointFile& pf : g.files) {
+    const std::size_t f = pf.file;
+    const JsonValue& v = pf.doc;
     const JsonValue* rep = v.find("replication");
     const JsonValue* in = v.find("inputs");
     const JsonValue* idx = v.find("index");

@@ -118,6 +118,9 @@ struct SweepTable {
 // when every value is an integer; else float with NaN for no value).
 // Throws std::runtime_error naming the file (names[i]) and what is wrong.
 SweepTable merge_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names);
+// The same in two steps, so a caller that also summarizes parses the files once.
+GridPoints gather_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names);
+SweepTable merge_sweep_points(const GridPoints& g, const std::vector<std::string>& names);
 
 // The runs of each grid point (its seeds) pooled: per verdict figure the
 // value, 95 % interval, n and verdict (docs/statistics.md). One entry per
@@ -132,7 +135,7 @@ struct SweepSummary {
   std::vector<std::string> axis_keys;
   std::vector<SweepGroup> groups;
 };
-SweepSummary summarize_sweep_points(const std::vector<std::string>& texts, const std::vector<std::string>& names);
+SweepSummary summarize_sweep_points(const GridPoints& g, const std::vector<std::string>& names);
 // One row per (grid point, figure): the axes, figure, value, ci95_lo, ci95_hi,
 // n, target, direction, verdict, unit, description.
 std::string format_sweep_summary_csv(const SweepSummary& s);
