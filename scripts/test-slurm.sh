@@ -148,28 +148,29 @@ say "sweep: $(($(wc -l < "$T/local.csv") - 1)) rows; CSV, HDF5 and the stdout's 
 
 # A point that really fails is named by index, the merge does not run, and
 # --rerun-failed runs it alone: with the node drained the tasks wait; a
-# directory in the way of point 2's file (2.json.tmp) makes that task exit 1.
+# folder where point 2's file goes (points/2.json) makes that task refuse its
+# output (exit 2), and a folder is not taken for a finished point.
 scontrol update NodeName="$NODE" State=DRAIN Reason=peebot-test
 rm "$T/slurm.csv" "$T/slurm.h5"
 timeout 300 "$PEEBOT" sweep "${SWEEP[@]}" --slurm --wait --run-dir "$T/run-fail" -o "$T/slurm.csv" -o "$T/slurm.h5" \
   > "$T/fail.out" 2> "$T/fail.err" &
 FAIL_PID=$!
 timeout 60 bash -c "until grep -q '^merge_job=' '$T/run-fail/job' 2>/dev/null; do sleep 0.2; done" || die "no submission in $T/run-fail"
-mkdir "$T/run-fail/points/2.json.tmp"
+mkdir "$T/run-fail/points/2.json"
 scontrol update NodeName="$NODE" State=RESUME
 rc=0; wait "$FAIL_PID" || rc=$?
 [ "$rc" = 1 ] || { cat "$T/fail.err" >&2; die "sweep --slurm --wait with a failing point: exit $rc, expected 1"; }
-grep -q "1 of 4 points failed or have no result (2)" "$T/fail.err" && grep -q "point 2: exit 1" "$T/fail.err" ||
+grep -q "1 of 4 points failed or have no result (2)" "$T/fail.err" && grep -q "point 2: exit 2" "$T/fail.err" ||
   { cat "$T/fail.err" >&2; die "the failed point 2 was not reported by index with its exit status"; }
 [ ! -e "$T/slurm.csv" ] || die "a table was written although a point failed"
-rm -rf "$T/run-fail/points/2.json.tmp"   # (peebot removed it already: an empty .tmp is cleaned up)
+rmdir "$T/run-fail/points/2.json"
 timeout 300 "$PEEBOT" sweep --rerun-failed "$T/run-fail" --wait > "$T/rerun.out" 2> "$T/rerun.err" ||
   { cat "$T/rerun.err" >&2; die "peebot sweep --rerun-failed failed"; }
 grep -q "resubmitted 1 point (2)" "$T/rerun.err" || { cat "$T/rerun.err" >&2; die "--rerun-failed did not resubmit point 2 alone"; }
 cmp_or_die "$T/local.csv" "$T/slurm.csv" "sweep CSV after --rerun-failed"
 cmp_or_die "$T/local.h5" "$T/slurm.h5" "sweep HDF5 after --rerun-failed"
 T_RERUN=$(date +%s.%N)
-say "failure: point 2 failed (exit 1) and was named, no table; --rerun-failed ran point 2 alone and the table is byte-equal ($(since "$T_SWEEP") s)"
+say "failure: point 2 failed (exit 2) and was named, no table; --rerun-failed ran point 2 alone and the table is byte-equal ($(since "$T_SWEEP") s)"
 
 # Without --wait: submitted and returns; --rerun-failed refuses while the jobs
 # are queued, and with --wait follows them (re-attaching) to the same table.

@@ -188,7 +188,7 @@ std::vector<std::size_t> parse_index_list(const std::string& text, std::size_t p
 std::vector<std::size_t> missing_points(const std::string& dir, std::size_t points) {
   std::vector<std::size_t> out;
   for (std::size_t k = 0; k < points; ++k)
-    if (!fs::exists(dir + "/points/" + std::to_string(k) + ".json")) out.push_back(k);
+    if (!fs::is_regular_file(dir + "/points/" + std::to_string(k) + ".json")) out.push_back(k);
   return out;
 }
 
@@ -292,7 +292,7 @@ int follow(const std::string& command, const std::string& dir, std::size_t point
     }
     std::size_t done = 0, failed = 0;
     for (std::size_t k : submitted) {
-      if (fs::exists(dir + "/points/" + std::to_string(k) + ".json")) ++done;
+      if (fs::is_regular_file(dir + "/points/" + std::to_string(k) + ".json")) ++done;
       else if (q.ended.count(k) || fs::exists(dir + "/status/" + std::to_string(k))) ++failed;
     }
     const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
