@@ -54,6 +54,17 @@ TABLES = {
     "truth/crew": [("t_s", "f8"), ("crew", "i4"), ("awake", "i4")],
     "truth/bulk_transfers": [("onset_s", "f8"), ("end_s", "f8"), ("volume_ml", "f8")],
 }
+# Enumerated columns (format 1.2): HDF5 enum types whose names h5py shows.
+ENUMS = {
+    ("pipeline/stages", "fate"): {"delivered": 0, "duplicate": 1, "stale": 2, "invalid": 3, "lost": 4, "merged": 5,
+                                  "reordered": 6, "dropped_hwm": 7, "fault_lost": 8, "replayed": 9, "skipped": 10},
+    ("pipeline/detections", "kind"): {"urination": 1, "bulk_transfer": 2, "other": 3, "water_low_alert": 4,
+                                      "manual_flush": 5, "manual_refill": 6},
+    ("pipeline/posts", "outcome"): {"sent": 0, "failed": 1, "suppressed": 2, "skipped": 3},
+    ("pipeline/queues", "stage"): {"ingest": 0, "detector": 1, "store": 2, "tweet": 3},
+    ("truth/upa_states", "state"): {"STOP": 2, "SHUTDOWN": 4, "MAINTENANCE": 8, "NORMAL": 16, "STANDBY": 32,
+                                    "IDLE": 64, "INITIALIZED": 128},
+}
 STR_ATTRS = ["format", "mode", "scenario_name", "scenario_toml", "overrides", "epoch_utc", "created_utc",
              "generator", "detector"]
 INT_ATTRS = ["format_version", "seed", "has_truth"]
@@ -201,6 +212,9 @@ def main():
                     got = d.dtype.fields[n][0]
                     check(got == np.dtype("<" + kind if kind[0] != "S" else kind),
                           f"/{path}.{n} has dtype {got}, want {kind}")
+                    if (path, n) in ENUMS and int(f.attrs.get("format_minor", 0)) >= 2:
+                        check(h5py.check_enum_dtype(got) == ENUMS[(path, n)],
+                              f"/{path}.{n} enum names {h5py.check_enum_dtype(got)}, want {ENUMS[(path, n)]}")
             check(d.ndim == 1, f"/{path} is not 1-D")
             check(d.maxshape == (None,), f"/{path} maxshape {d.maxshape}, want (None,)")
             if check(d.chunks is not None, f"/{path} is not chunked"):

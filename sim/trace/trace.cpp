@@ -101,7 +101,27 @@ struct StageBucketDisk {
 #pragma pack(pop)
 
 // ---------------------------------------------------------------- schema
-enum class F { f64, f32, u64, u32, u16, u8, i32, text320 };
+// e8 / e32: an enumeration stored as an HDF5 enum type over uint8 / int32
+// (format 1.2), so h5py, h5dump and HDFView show names; older traces hold the
+// bare integer and are read as such.
+enum class F { f64, f32, u64, u32, u16, u8, i32, text320, e8, e32 };
+
+struct EnumMember {
+  const char* name;
+  std::int32_t value;
+};
+using EnumDef = std::vector<EnumMember>;
+
+// The names of the enumerated columns (pipeline/records.hpp, models/items.hpp).
+const EnumDef kUpdateFateEnum = {{"delivered", 0},     {"duplicate", 1},  {"stale", 2},    {"invalid", 3},
+                                 {"lost", 4},          {"merged", 5},     {"reordered", 6}, {"dropped_hwm", 7},
+                                 {"fault_lost", 8},    {"replayed", 9},   {"skipped", 10}};
+const EnumDef kDetectionKindEnum = {{"urination", 1},       {"bulk_transfer", 2}, {"other", 3},
+                                    {"water_low_alert", 4}, {"manual_flush", 5},  {"manual_refill", 6}};
+const EnumDef kPostOutcomeEnum = {{"sent", 0}, {"failed", 1}, {"suppressed", 2}, {"skipped", 3}};
+const EnumDef kStageEnum = {{"ingest", 0}, {"detector", 1}, {"store", 2}, {"tweet", 3}};
+const EnumDef kUpaStateEnum = {{"STOP", 2},    {"SHUTDOWN", 4}, {"MAINTENANCE", 8},   {"NORMAL", 16},
+                               {"STANDBY", 32}, {"IDLE", 64},    {"INITIALIZED", 128}};
 
 // What the reader demands of a field's values (validate_rows): a trace is
 // input like any other file, and its consumers size bins, lanes and axes by
@@ -119,6 +139,7 @@ struct Field {
   std::size_t offset;
   F type;
   Check check = Check::none;
+  const EnumDef* names = nullptr;  // for e8 / e32
 };
 
 struct Schema {
@@ -130,6 +151,7 @@ struct Schema {
 
 #define PB_FIELD(S, m, t) Field{#m, offsetof(S, m), F::t}
 #define PB_FIELD_C(S, m, t, c) Field{#m, offsetof(S, m), F::t, Check::c}
+#define PB_ENUM(S, m, t, names) Field{#m, offsetof(S, m), F::t, Check::none, &names}
 
 enum TableId : int {
   kTelemetry0 = 0,  // + ItemId, kNamedItems of them
@@ -164,7 +186,7 @@ const std::vector<Schema>& schemas() {
       s.push_back({kTelemetryPaths[i], sizeof(TelemetryDisk), tel,
                    "t_s: s; t_emit_s: s; iss_time_h: h; value: item unit; seq: 1; status: Status.Class"});
     s.push_back({"/pipeline/stages", sizeof(StageDisk),
-                 {PB_FIELD(StageDisk, seq, u64), PB_FIELD(StageDisk, item, u16), PB_FIELD(StageDisk, fate, u8),
+                 {PB_FIELD(StageDisk, seq, u64), PB_FIELD(StageDisk, item, u16), PB_ENUM(StageDisk, fate, e8, kUpdateFateEnum),
                   PB_FIELD_C(StageDisk, t_emit_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_published_s, f64, time_or_nan),
                   PB_FIELD_C(StageDisk, t_received_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_ingested_s, f64, time_or_nan),
                   PB_FIELD_C(StageDisk, t_detected_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_stored_s, f64, time_or_nan)},
@@ -173,17 +195,17 @@ const std::vector<Schema>& schemas() {
                  {PB_FIELD(DetectionDisk, id, u64), PB_FIELD_C(DetectionDisk, onset_s, f64, time),
                   PB_FIELD_C(DetectionDisk, onset_lo_s, f64, time_or_nan), PB_FIELD_C(DetectionDisk, end_s, f64, time_or_nan),
                   PB_FIELD_C(DetectionDisk, emitted_s, f64, time_or_nan), PB_FIELD_C(DetectionDisk, size_pct, f64, not_inf),
-                  PB_FIELD_C(DetectionDisk, size_ml, f64, not_inf), PB_FIELD(DetectionDisk, kind, i32),
+                  PB_FIELD_C(DetectionDisk, size_ml, f64, not_inf), PB_ENUM(DetectionDisk, kind, e32, kDetectionKindEnum),
                   PB_FIELD(DetectionDisk, confidence, f32)},
                  "id: 1; *_s: s; size_pct: %; size_ml: mL; kind: DetectionKind; confidence: 0..1"});
     s.push_back({"/pipeline/posts", sizeof(PostDisk),
                  {PB_FIELD(PostDisk, detection_id, u64), PB_FIELD_C(PostDisk, t_detected_s, f64, time_or_nan),
                   PB_FIELD_C(PostDisk, t_first_attempt_s, f64, time_or_nan), PB_FIELD_C(PostDisk, t_done_s, f64, time_or_nan),
-                  PB_FIELD(PostDisk, attempts, i32), PB_FIELD(PostDisk, outcome, i32),
+                  PB_FIELD(PostDisk, attempts, i32), PB_ENUM(PostDisk, outcome, e32, kPostOutcomeEnum),
                   PB_FIELD(PostDisk, text, text320)},
                  "detection_id: 1; t_*_s: s; attempts: 1; outcome: PostOutcome; text: UTF-8, 320 bytes null-padded"});
     s.push_back({"/pipeline/queues", sizeof(QueueDisk),
-                 {PB_FIELD_C(QueueDisk, t_s, f64, time), PB_FIELD(QueueDisk, stage, i32), PB_FIELD(QueueDisk, depth, i32),
+                 {PB_FIELD_C(QueueDisk, t_s, f64, time), PB_ENUM(QueueDisk, stage, e32, kStageEnum), PB_FIELD(QueueDisk, depth, i32),
                   PB_FIELD(QueueDisk, depth_max, i32)},
                  "t_s: s; stage: Stage; depth: messages; depth_max: messages"});
     s.push_back({"/truth/voids", sizeof(VoidDisk),
@@ -191,7 +213,7 @@ const std::vector<Schema>& schemas() {
                   PB_FIELD_C(VoidDisk, urine_ml, f64, not_inf), PB_FIELD_C(VoidDisk, flush_ml, f64, not_inf),
                   PB_FIELD(VoidDisk, reaches_tank, u8)},
                  "onset_s: s; end_s: s; crew: index; urine_ml: mL; flush_ml: mL; reaches_tank: 0/1"});
-    s.push_back({"/truth/upa_states", sizeof(UpaDisk), {PB_FIELD_C(UpaDisk, t_s, f64, time), PB_FIELD(UpaDisk, state, i32)},
+    s.push_back({"/truth/upa_states", sizeof(UpaDisk), {PB_FIELD_C(UpaDisk, t_s, f64, time), PB_ENUM(UpaDisk, state, e32, kUpaStateEnum)},
                  "t_s: s; state: UpaState"});
     s.push_back({"/truth/los", sizeof(LosDisk), {PB_FIELD_C(LosDisk, start_s, f64, time), PB_FIELD_C(LosDisk, end_s, f64, time)},
                  "start_s: s; end_s: s"});
@@ -314,11 +336,31 @@ T check(T r, const std::string& file, const char* what) {
   return r;
 }
 
-Handle make_type(const Schema& s, const std::string& file) {
+// An HDF5 enum type over `base` (uint8 or int32) with `names`.
+Handle enum_type(hid_t base, const EnumDef& names, const std::string& file) {
+  Handle t(check(H5Tenum_create(base), file, "H5Tenum_create"), H5Tclose);
+  for (const EnumMember& m : names) {
+    const auto u8 = static_cast<std::uint8_t>(m.value);
+    const void* v = H5Tget_size(base) == 1 ? static_cast<const void*>(&u8) : static_cast<const void*>(&m.value);
+    check(H5Tenum_insert(t.get(), m.name, v), file, "H5Tenum_insert");
+  }
+  return t;
+}
+
+// The compound type of a table. With `file_type` (a table being read), an
+// enumerated field that the file holds as a bare integer (format < 1.2) is
+// read as that integer.
+Handle make_type(const Schema& s, const std::string& file, hid_t file_type = H5I_INVALID_HID) {
   Handle t(check(H5Tcreate(H5T_COMPOUND, s.rec_size), file, "H5Tcreate"), H5Tclose);
   for (const Field& f : s.fields) {
     hid_t ft = H5I_INVALID_HID;
     Handle owned;
+    const bool is_enum = f.type == F::e8 || f.type == F::e32;
+    bool bare_int = false;
+    if (is_enum && file_type != H5I_INVALID_HID) {
+      const int idx = H5Tget_member_index(file_type, f.name);
+      bare_int = idx >= 0 && H5Tget_member_class(file_type, static_cast<unsigned>(idx)) != H5T_ENUM;
+    }
     switch (f.type) {
       case F::f64: ft = H5T_NATIVE_DOUBLE; break;
       case F::f32: ft = H5T_NATIVE_FLOAT; break;
@@ -334,6 +376,17 @@ Handle make_type(const Schema& s, const std::string& file) {
         check(H5Tset_cset(owned.get(), H5T_CSET_UTF8), file, "H5Tset_cset");
         ft = owned.get();
         break;
+      case F::e8:
+      case F::e32: {
+        const hid_t base = f.type == F::e8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT32;
+        if (bare_int) {
+          ft = base;
+        } else {
+          owned = enum_type(base, *f.names, file);
+          ft = owned.get();
+        }
+        break;
+      }
     }
     if (H5Tinsert(t.get(), f.name, f.offset, ft) < 0) fail(file, std::string("cannot build type of ") + s.path);
   }
@@ -1064,7 +1117,7 @@ struct Reader {
       }
     static_assert(std::is_trivially_copyable<Row>::value, "packed row");
     if (sizeof(Row) != s.rec_size) fail(path, std::string("internal: row size of ") + s.path, false);
-    Handle mt = make_type(s, path);
+    Handle mt = make_type(s, path, ft.get());
     const hsize_t total = rows(d.get(), s.path);
     first = std::min(first, total);
     const hsize_t n = first + std::min(limit, total - first);

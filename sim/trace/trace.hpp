@@ -17,7 +17,9 @@ namespace peebot {
 inline constexpr int kTraceFormatVersion = 1;
 // Minor version: additions readers may rely on when present (root attribute
 // `format_minor`; absent = 0). 1: /pipeline/stage_hist and /pipeline/stage_series.
-inline constexpr int kTraceFormatMinor = 1;
+// 2: the enumerated columns (fate, kind, outcome, stage, state) are HDF5 enum
+// types; older traces' bare integers are still read.
+inline constexpr int kTraceFormatMinor = 2;
 
 // What the reader accepts (docs/security.md): a trace is input like any other
 // file. Every reader function checks these when it opens a trace and throws a

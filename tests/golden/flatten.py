@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Canonical text of a run's outputs, one fact per line, for the golden tests.
 
-  flatten.py trace FILE.h5   every dataset's dtype, shape and SHA-256 of its
-                             bytes, and every attribute but the creation time
+  flatten.py trace FILE.h5   every dataset's dtype (with the names of enum
+                             fields), shape and SHA-256 of its bytes, and every
+                             attribute but the creation time
   flatten.py json FILE.json  the JSON document flattened to 'a.b[3].c = value'
                              lines, without the fields that are wall-clock by
                              nature (creation time, wall seconds, paths)
@@ -36,6 +37,17 @@ def attr_text(v):
     return repr(v)
 
 
+def enum_text(dtype):
+    """The names of a compound's HDF5 enum fields (numpy's dtype text omits them)."""
+    import h5py
+    enums = []
+    for n in dtype.names or ():
+        e = h5py.check_enum_dtype(dtype.fields[n][0])
+        if e:
+            enums.append(f"{n}:" + ",".join(f"{k}={v}" for k, v in sorted(e.items(), key=lambda kv: kv[1])))
+    return " enums=" + ";".join(enums) if enums else ""
+
+
 def flatten_trace(path):
     import h5py
     lines = []
@@ -49,7 +61,7 @@ def flatten_trace(path):
                 data = obj[()]
                 raw = data.tobytes() if hasattr(data, "tobytes") else bytes(str(data), "utf-8")
                 digest = hashlib.sha256(raw).hexdigest()[:16]
-                lines.append(f"/{name} dtype={obj.dtype} shape={obj.shape} sha256={digest}")
+                lines.append(f"/{name} dtype={obj.dtype}{enum_text(obj.dtype)} shape={obj.shape} sha256={digest}")
         for k, v in f.attrs.items():
             if k not in VOLATILE_ATTRS:
                 lines.append(f"/ @{k} = {attr_text(v)}")
