@@ -1,12 +1,13 @@
-// The viewer's UI: transport, charts sharing one time window / cursor /
-// selection, and the side panels. Drawn with Dear ImGui (1.86) + ImDrawList.
-// App::frame() is called between ImGui::NewFrame() and ImGui::Render().
+// The viewer's UI: transport bar and scrubber (app.cpp), the charts sharing
+// one ViewState (charts.cpp lays out chart_*.cpp) and the side panels
+// (panel_*.cpp), in the way Tracy splits its View over TracyView_*.cpp.
+// Drawn with Dear ImGui (1.86) + ImDrawList. App::frame() is called between
+// ImGui::NewFrame() and ImGui::Render().
 #pragma once
 #include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,33 +17,13 @@
 
 #include <imgui.h>
 
+#include "chart.hpp"
 #include "model.hpp"
+#include "view_state.hpp"
 
 namespace peebot::viz {
 
-enum class ChartId : int { kAxis, kTank, kMarkers, kUpa, kWater, kCrew, kLatency, kCount };
 enum class Tab : int { kEvents, kLatency, kRange, kPosts, kTrace, kCount };
-
-struct ChartRect {
-  ImVec2 min{0, 0}, max{0, 0};
-};
-
-// Filled vertical spans of adjacent pixel columns (min..max bands), drawn with
-// few wide quads: a software rasteriser shades whole 4x4-pixel blocks, so a
-// quad one pixel wide costs about eight times its pixels. A run of touching
-// spans is drawn as the widest rectangle their common range allows plus, per
-// column, only the parts above and below it. add() in x order; flush() ends a run.
-class ColumnBands {
- public:
-  void begin(ImDrawList* dl, ImU32 col) { dl_ = dl; col_ = col; run_.clear(); }
-  void add(float x0, float x1, float y0, float y1);  // y0 < y1 (screen)
-  void flush();
- private:
-  struct Span { float x0, x1, y0, y1; };
-  ImDrawList* dl_ = nullptr;
-  ImU32 col_ = 0;
-  std::vector<Span> run_;
-};
 
 // One computation at a time on a background thread. The UI thread starts it,
 // polls done() and takes the result once (take() never blocks); wait_done()
@@ -116,18 +97,11 @@ class App {
   // other call gives ImGui the frame it needs to settle after an event).
   double idle_wait();  // live tail: follows a SWMR trace as it grows (looks at most once a second)
 
-  // View state (seconds since epoch).
-  double t0 = 0.0, t1 = 1.0;   // the shared time window
-  double cursor = 0.0;
-  double sel0 = kNoTime, sel1 = kNoTime;  // selection (NaN: none)
-  bool playing = false;
-  double speed = 60.0;         // virtual seconds per wall second
+  // The time window, cursor, selection, playback and y zoom every chart and panel reads.
+  ViewState view;
   Tab request_tab = Tab::kCount;  // switch the side panel to this tab on the next frame
   bool show_ui_panels = true;
 
-  void set_window(double a, double b);
-  void fit_all();
-  void center_on(double t);  // keeps the window width, centres it on t, sets the cursor
   bool jump_event(int dir);  // next/previous event (voids, detections, posts); false when none
 
   // Requests from the UI, handled by the main loop after rendering.
@@ -137,15 +111,12 @@ class App {
 
   // Geometry of the last frame (tests, headless checks).
   ChartRect chart[static_cast<int>(ChartId::kCount)];
-  float plot_x0 = 0, plot_x1 = 1;     // x pixels of t0 and t1
-  double tank_y0 = 0, tank_y1 = 100;  // the tank chart's y range (percent) last frame
   int chart_vertices = 0;             // vertices the chart panel's draw list held last frame
   int latency_vertices = 0;           // of which the latency chart's bands
   int tank_vertices = 0;              // and the tank level's line and bands
   bool latency_from_rows = false;     // the latency chart showed the window's rows (not the 60 s summaries)
-  float x_of(double t) const { return plot_x0 + static_cast<float>((t - t0) / (t1 - t0)) * (plot_x1 - plot_x0); }
-  double t_of(float x) const { return t0 + (x - plot_x0) / (plot_x1 - plot_x0) * (t1 - t0); }
-  float tank_y_of(double v) const;
+  ValueAxis tank_axis() const;        // the tank chart's y axis last frame
+  float tank_y_of(double v) const { return tank_axis().y(v); }
 
   const Model& model() const { return m_; }
   std::string export_selection_csv(const std::string& path);  // returns the path written
@@ -163,23 +134,13 @@ class App {
   void posts_tab();
   void trace_tab();
   void tooltip(double t);
-  // Draws decimated columns (cols_): columns holding one sample as a polyline
-  // (stairs: held until the next sample; else point to point), denser columns
-  // as one filled min..max quad a pixel wide (covering the step into it and
-  // half the line width) instead of a zig-zag of anti-aliased line segments:
-  // the same picture for a fraction of the pixels a software rasteriser shades.
-  // lead: the sample before the window (x, value; value NaN: none); trail: where
-  // the line ends (stairs: at the last value; else at trail_v).
-  void draw_columns(ImDrawList* dl, const std::vector<M4Column>& cols, const std::function<float(double)>& y, bool stairs,
-                    bool exact_x, float lead_x, double lead_v, float trail_x, double trail_v, ImU32 col, float thickness);
+  LatencySource latency_source();  // summaries, or the window's rows once zoomed in (starts their read)
+  void sync_span();  // the view's bounds follow the model's span (it grows when live)
   void keyboard();
+  void export_csv_button(const char* label);  // writes the selection (or window) as CSV when clicked
 
   Model m_;
-  std::vector<M4Column> cols_, cols2_;  // scratch (no per-frame allocation once sized)
-  std::vector<ImVec2> pts_;
-  ColumnBands bands_;
-  bool tank_y_auto_ = true, lat_y_auto_ = true;
-  double lat_y0_ = -4, lat_y1_ = 1;
+  ChartScratch scratch_;
   // Drag state.
   int drag_mode_ = 0;  // 0 none, 1 pan, 2 select, 3 box
   ImVec2 drag_from_{0, 0};

@@ -133,14 +133,14 @@ int main(int argc, char** argv) {
   const double open_s = model.open_seconds;
   App app(std::move(model));
   const double base = app.model().t_begin;
-  if (!std::isnan(at)) app.cursor = base + at;
+  if (!std::isnan(at)) app.view.cursor = base + at;
   if (!std::isnan(window)) {
-    const double c = std::isnan(at) ? (app.t0 + app.t1) / 2 : app.cursor;
-    app.set_window(c - window / 2, c + window / 2);
+    const double c = std::isnan(at) ? (app.view.t0 + app.view.t1) / 2 : app.view.cursor;
+    app.view.set_window(c - window / 2, c + window / 2);
   } else if (!std::isnan(at)) {
-    app.center_on(app.cursor);
+    app.view.center_on(app.view.cursor);
   }
-  if (!std::isnan(sel_a)) { app.sel0 = base + sel_a; app.sel1 = base + sel_b; }
+  if (!std::isnan(sel_a)) { app.view.sel0 = base + sel_a; app.view.sel1 = base + sel_b; }
   if (tab == "events") app.request_tab = Tab::kEvents;
   if (tab == "latency") app.request_tab = Tab::kLatency;
   if (tab == "range") app.request_tab = Tab::kRange;
@@ -173,16 +173,16 @@ int main(int argc, char** argv) {
       const int n = frames > 0 ? frames : 400;
       for (int f = 0; f < n; ++f) {
         const double u = static_cast<double>(f) / n;
-        if (u < 0.25) app.fit_all();
+        if (u < 0.25) app.view.fit_all();
         else if (u < 0.5) {
           const double w = (b - a) * std::pow(0.001, (u - 0.25) / 0.25), c = a + (b - a) * 0.37;
-          app.set_window(c - w / 2, c + w / 2);
+          app.view.set_window(c - w / 2, c + w / 2);
         } else if (u < 0.75) {
           const double c = a + (b - a) * (u - 0.5) / 0.25;
-          app.set_window(c - 3 * 3600, c + 3 * 3600);
+          app.view.set_window(c - 3 * 3600, c + 3 * 3600);
         } else {
-          app.playing = true;
-          app.speed = 1e5;
+          app.view.playing = true;
+          app.view.speed = 1e5;
         }
         const auto t0 = clock::now();
         const double c0 = process_cpu_ms();
@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
         std::string path = app.screenshot_path;
         if (path.empty()) {
           char buf[64];
-          std::snprintf(buf, sizeof buf, "_%.0f.png", app.cursor);
+          std::snprintf(buf, sizeof buf, "_%.0f.png", app.view.cursor);
           path = app.default_stem() + buf;
         }
         try {

@@ -515,10 +515,10 @@ TEST_CASE("The interactive loop waits for input when idle and polls while readin
   write_demo(p);
   App app(load_model(p));
   REQUIRE_FALSE(app.latency_loading());
-  app.playing = true;
+  app.view.playing = true;
   CHECK(app.idle_wait() == 0.0);
   CHECK(app.idle_wait() == 0.0);
-  app.playing = false;
+  app.view.playing = false;
   // One more frame after an event, then wait for the next one.
   CHECK(app.idle_wait() == 0.0);
   CHECK(app.idle_wait() == HUGE_VAL);
@@ -583,12 +583,12 @@ TEST_CASE("A live SWMR trace opens while written and shows new rows on reload", 
   App app(load_model(p + ".tmp"));
   CHECK(app.model().tank.size() == 250);
   // The viewer's live tail: poll_live re-reads when the tables grew, and keeps the window at the end.
-  app.set_window(2000, 2490);
+  app.view.set_window(2000, 2490);
   for (int i = 250; i < 400; ++i) w.telemetry(kUrineTank, TelemetryRow{i * 10.0, i * 10.0, 0, 42, static_cast<std::uint64_t>(i), 24});
   w.flush();
   app.poll_live(1000.0);
   CHECK(app.model().tank.size() == 400);
-  CHECK(app.t1 >= 3990 - 1e-6);
+  CHECK(app.view.t1 >= 3990 - 1e-6);
   app.poll_live(1000.5);  // at most once a second
   w.finish();
   // Finished: the .tmp is renamed; the tail follows the final file.
@@ -604,8 +604,8 @@ TEST_CASE("The tank chart draws a step where the trace has one, markers at their
   write_demo(p);
   GlWindow win(1280, 800, "test");
   App app(load_model(p));
-  app.set_window(0, 10000);
-  app.cursor = 500;
+  app.view.set_window(0, 10000);
+  app.view.cursor = 500;
   for (int i = 0; i < 3; ++i) run_frame(win, app);
   const Image im = grab(win);
   REQUIRE(im.w == 1280);
@@ -615,23 +615,23 @@ TEST_CASE("The tank chart draws a step where the trace has one, markers at their
   const int ya = static_cast<int>(tk.min.y), yb = static_cast<int>(tk.max.y);
   // Tank colour (90, 200, 250) left of the step at 40 %, right of it at 60 %.
   for (double t : {1000.0, 3000.0, 4500.0}) {
-    const auto rows = im.rows_with(static_cast<int>(app.x_of(t)), ya, yb, 90, 200, 250);
+    const auto rows = im.rows_with(static_cast<int>(app.view.x_of(t)), ya, yb, 90, 200, 250);
     REQUIRE_FALSE(rows.empty());
     CHECK(std::abs(rows.front() - y40) <= 2);
     CHECK(std::abs(rows.back() - y40) <= 2);
   }
   for (double t : {5500.0, 7000.0, 9500.0}) {
-    const auto rows = im.rows_with(static_cast<int>(app.x_of(t)), ya, yb, 90, 200, 250);
+    const auto rows = im.rows_with(static_cast<int>(app.view.x_of(t)), ya, yb, 90, 200, 250);
     REQUIRE_FALSE(rows.empty());
     CHECK(std::abs(rows.front() - y60) <= 2);
   }
   // The step's riser: a vertical run of tank colour from 40 % to 60 % at x(5000).
   int best = 0;
   for (int dx = -2; dx <= 2; ++dx)
-    best = std::max<int>(best, static_cast<int>(im.rows_with(static_cast<int>(app.x_of(kStepT)) + dx, y60 + 2, y40 - 2, 90, 200, 250).size()));
+    best = std::max<int>(best, static_cast<int>(im.rows_with(static_cast<int>(app.view.x_of(kStepT)) + dx, y60 + 2, y40 - 2, 90, 200, 250).size()));
   CHECK(best >= (y40 - y60) - 8);
   // No riser anywhere else.
-  CHECK(im.rows_with(static_cast<int>(app.x_of(3000)), y60 + 5, y40 - 5, 90, 200, 250).empty());
+  CHECK(im.rows_with(static_cast<int>(app.view.x_of(3000)), y60 + 5, y40 - 5, 90, 200, 250).empty());
 
   // Markers: hit (70, 225, 100) and false alarm (255, 60, 200) on the detector row, missed void red X.
   const ChartRect mk = app.chart[static_cast<int>(ChartId::kMarkers)];
@@ -640,26 +640,26 @@ TEST_CASE("The tank chart draws a step where the trace has one, markers at their
   auto marker_x = [&](int y, int r, int g, int b) {
     // x positions (columns) holding the colour on row y
     std::vector<int> xs;
-    for (int x = static_cast<int>(app.plot_x0); x < static_cast<int>(app.plot_x1); ++x)
+    for (int x = static_cast<int>(app.view.plot_x0); x < static_cast<int>(app.view.plot_x1); ++x)
       if (im.near(x, y, r, g, b, 30)) xs.push_back(x);
     return xs;
   };
   const auto hit = marker_x(det_y, 70, 225, 100);
   REQUIRE_FALSE(hit.empty());
-  CHECK(std::abs((hit.front() + hit.back()) / 2.0 - app.x_of(kHitT)) <= 2.0);
+  CHECK(std::abs((hit.front() + hit.back()) / 2.0 - app.view.x_of(kHitT)) <= 2.0);
   const auto fa = marker_x(det_y, 255, 60, 200);
   REQUIRE_FALSE(fa.empty());
-  CHECK(std::abs((fa.front() + fa.back()) / 2.0 - app.x_of(kFaT)) <= 2.0);
+  CHECK(std::abs((fa.front() + fa.back()) / 2.0 - app.view.x_of(kFaT)) <= 2.0);
   CHECK(fa.back() - fa.front() <= 10);  // one marker, not a smear
   const auto miss = marker_x(truth_y, 255, 50, 50);
   REQUIRE_FALSE(miss.empty());
-  CHECK(std::abs((miss.front() + miss.back()) / 2.0 - app.x_of(kMissT)) <= 2.0);
+  CHECK(std::abs((miss.front() + miss.back()) / 2.0 - app.view.x_of(kMissT)) <= 2.0);
   const auto post = marker_x(static_cast<int>(mk.min.y + row_h * 2.5f), 80, 150, 255);
   REQUIRE_FALSE(post.empty());
-  CHECK(std::abs((post.front() + post.back()) / 2.0 - app.x_of(kPostT)) <= 2.0);
+  CHECK(std::abs((post.front() + post.back()) / 2.0 - app.view.x_of(kPostT)) <= 2.0);
   // Cursor (255, 210, 60) at t = 500 across the tank chart.
   {
-    const int cx = static_cast<int>(std::floor(app.x_of(500)));
+    const int cx = static_cast<int>(std::floor(app.view.x_of(500)));
     int rows = 0;
     for (int y = ya; y <= yb; ++y)
       rows += im.near(cx - 1, y, 255, 210, 60, 50) || im.near(cx, y, 255, 210, 60, 50) || im.near(cx + 1, y, 255, 210, 60, 50);
@@ -668,7 +668,7 @@ TEST_CASE("The tank chart draws a step where the trace has one, markers at their
       const unsigned char* px = &im.px[(static_cast<std::size_t>(my) * im.w + x) * 4];
       UNSCOPED_INFO("x " << x << ": " << int(px[0]) << "," << int(px[1]) << "," << int(px[2]));
     }
-    INFO("cursor x " << cx << " cursor " << app.cursor);
+    INFO("cursor x " << cx << " cursor " << app.view.cursor);
     CHECK(rows > (yb - ya) * 9 / 10);
   }
 }
@@ -691,7 +691,7 @@ TEST_CASE("Dense tank columns are drawn as one solid min-max band of few quads",
   GlWindow win(1280, 800, "test");
   App app(load_model(p));
   app.show_ui_panels = false;
-  app.set_window(0, 100000);
+  app.view.set_window(0, 100000);
   run_frame(win, app);
   run_frame(win, app);
   const Image im = grab(win);
@@ -700,7 +700,7 @@ TEST_CASE("Dense tank columns are drawn as one solid min-max band of few quads",
   REQUIRE(y40 - y60 > 40);
   int checked = 0;
   for (double t = 3000; t < 99000; t += 1700) {
-    const int x = static_cast<int>(std::floor(app.x_of(t)));
+    const int x = static_cast<int>(std::floor(app.view.x_of(t)));
     const bool dip = t >= 50000 - 300 && t < 52000 + 300;
     if (t >= 50000 - 400 && t < 52000 + 400 && !(t >= 50400 && t < 51600)) continue;  // the dip's edge columns
     INFO("t " << t << " x " << x);
@@ -731,7 +731,7 @@ TEST_CASE("The latency histograms are drawn with percentile and target lines", "
   app.request_tab = Tab::kLatency;
   for (int i = 0; i < 3; ++i) run_frame(win, app);
   const Image im = grab(win);
-  const int side_x0 = static_cast<int>(app.plot_x1) + 12;
+  const int side_x0 = static_cast<int>(app.view.plot_x1) + 12;
   // Bars of the feed (100, 180, 255) and detector (255, 200, 80) histograms.
   CHECK(im.count_in(side_x0, 60, im.w - 1, im.h - 1, 100, 180, 255, 12) > 40);
   CHECK(im.count_in(side_x0, 60, im.w - 1, im.h - 1, 255, 200, 80, 12) > 40);
@@ -750,12 +750,12 @@ TEST_CASE("Wheel zooms around the mouse, drag pans, shift+drag selects, keys pla
   write_demo(p);
   GlWindow win(1280, 800, "test");
   App app(load_model(p));
-  app.set_window(0, 10000);
+  app.view.set_window(0, 10000);
   run_frame(win, app);
   run_frame(win, app);
   const ChartRect tk = app.chart[static_cast<int>(ChartId::kTank)];
   const float y = (tk.min.y + tk.max.y) / 2;
-  const float xm = app.x_of(2500);
+  const float xm = app.view.x_of(2500);
   Input in;
   in.mouse = ImVec2(xm, y);
   run_frame(win, app, in);  // hover first
@@ -763,34 +763,34 @@ TEST_CASE("Wheel zooms around the mouse, drag pans, shift+drag selects, keys pla
   run_frame(win, app, in);
   in.wheel = 0;
   run_frame(win, app, in);
-  CHECK(app.t1 - app.t0 == Approx(8000).epsilon(1e-6));  // one notch: x0.8
-  CHECK(app.t_of(xm) == Approx(2500).margin(2));           // the time under the mouse stays put
+  CHECK(app.view.t1 - app.view.t0 == Approx(8000).epsilon(1e-6));  // one notch: x0.8
+  CHECK(app.view.t_of(xm) == Approx(2500).margin(2));           // the time under the mouse stays put
   // Pan: drag 100 px right moves the window 100 px worth of time left.
-  const double w = app.t1 - app.t0, a0 = app.t0;
-  const double px_s = w / (app.plot_x1 - app.plot_x0);
+  const double w = app.view.t1 - app.view.t0, a0 = app.view.t0;
+  const double px_s = w / (app.view.plot_x1 - app.view.plot_x0);
   in.down[0] = true;
   run_frame(win, app, in);
   in.mouse.x += 100;
   run_frame(win, app, in);
   in.down[0] = false;
   run_frame(win, app, in);
-  CHECK(app.t0 == Approx(a0 - 100 * px_s).margin(px_s));
-  CHECK(app.t1 - app.t0 == Approx(w));
+  CHECK(app.view.t0 == Approx(a0 - 100 * px_s).margin(px_s));
+  CHECK(app.view.t1 - app.view.t0 == Approx(w));
   // Shift+drag selects between the two mouse times.
-  const double s_a = app.t_of(in.mouse.x);
+  const double s_a = app.view.t_of(in.mouse.x);
   in.shift = true;
   in.down[0] = true;
   run_frame(win, app, in);
   in.mouse.x += 200;
   run_frame(win, app, in);
-  const double s_b = app.t_of(in.mouse.x);
+  const double s_b = app.view.t_of(in.mouse.x);
   in.down[0] = false;
   run_frame(win, app, in);
   in.shift = false;
-  CHECK(std::min(app.sel0, app.sel1) == Approx(s_a).margin(px_s));
-  CHECK(std::max(app.sel0, app.sel1) == Approx(s_b).margin(px_s));
+  CHECK(std::min(app.view.sel0, app.view.sel1) == Approx(s_a).margin(px_s));
+  CHECK(std::max(app.view.sel0, app.view.sel1) == Approx(s_b).margin(px_s));
   // Right-drag box zoom: the window becomes the box's time extent.
-  const float bx0 = app.x_of(3000), bx1 = app.x_of(6000);
+  const float bx0 = app.view.x_of(3000), bx1 = app.view.x_of(6000);
   in.mouse = ImVec2(bx0, y);
   in.down[1] = true;
   run_frame(win, app, in);
@@ -799,29 +799,29 @@ TEST_CASE("Wheel zooms around the mouse, drag pans, shift+drag selects, keys pla
   run_frame(win, app, in);
   in.down[1] = false;
   run_frame(win, app, in);
-  CHECK(app.t0 == Approx(3000).margin(20));
-  CHECK(app.t1 == Approx(6000).margin(20));
+  CHECK(app.view.t0 == Approx(3000).margin(20));
+  CHECK(app.view.t1 == Approx(6000).margin(20));
   // Keys: space plays, '-' zooms out x2 around the cursor.
   in = Input{};
-  app.cursor = 4500;
+  app.view.cursor = 4500;
   in.key = GLFW_KEY_SPACE;
   run_frame(win, app, in);
   in.key = -1;
   run_frame(win, app, in);
-  CHECK(app.playing);
-  app.playing = false;
-  const double w2 = app.t1 - app.t0;
+  CHECK(app.view.playing);
+  app.view.playing = false;
+  const double w2 = app.view.t1 - app.view.t0;
   in.key = GLFW_KEY_MINUS;
   run_frame(win, app, in);
   in.key = -1;
   run_frame(win, app, in);
-  CHECK(app.t1 - app.t0 == Approx(2 * w2));
+  CHECK(app.view.t1 - app.view.t0 == Approx(2 * w2));
   // Next event jumps to the first event after the cursor (the void at 4900).
-  app.cursor = 4500;
+  app.view.cursor = 4500;
   REQUIRE(app.jump_event(+1));
-  CHECK(app.cursor == 4900);
+  CHECK(app.view.cursor == 4900);
   REQUIRE(app.jump_event(+1));
-  CHECK(app.cursor == kHitT);
+  CHECK(app.view.cursor == kHitT);
 }
 
 TEST_CASE("The live tail follows a trace another process is writing, through SWMR refreshes, while frames render", "[viz-geometry]") {
@@ -898,7 +898,7 @@ TEST_CASE("The live tail follows a trace another process is writing, through SWM
   CHECK(app.model().tank.size() == kBatches * kRows);
   CHECK(app.model().detections.size() == kBatches);
   CHECK(app.model().hist[0].stats.count == kBatches * kRows);
-  CHECK(app.t1 >= (kBatches * kRows - 1) * 10.0 - 1e-6);  // the window kept up with the end
+  CHECK(app.view.t1 >= (kBatches * kRows - 1) * 10.0 - 1e-6);  // the window kept up with the end
 }
 
 TEST_CASE("The latency chart draws a band per 60 s bucket and every update once zoomed in far enough", "[viz-geometry]") {
@@ -911,9 +911,9 @@ TEST_CASE("The latency chart draws a band per 60 s bucket and every update once 
   REQUIRE_FALSE(app.model().latency_exact);
   app.rows_view_max = 5000;  // about 58 min of this trace's updates
   app.show_ui_panels = false;
-  auto bound = [&] { return 4 * kStageSeries * (static_cast<int>(app.plot_x1 - app.plot_x0) + 3); };
+  auto bound = [&] { return 4 * kStageSeries * (static_cast<int>(app.view.plot_x1 - app.view.plot_x0) + 3); };
   // Whole run: 334 buckets, each wider than a pixel: one quad per bucket and stage at most.
-  app.set_window(0, 20000);
+  app.view.set_window(0, 20000);
   run_frame(win, app);
   run_frame(win, app);
   CHECK_FALSE(app.latency_from_rows);
@@ -924,20 +924,20 @@ TEST_CASE("The latency chart draws a band per 60 s bucket and every update once 
   {
     const Image im = grab(win);
     const ChartRect& la = app.chart[static_cast<int>(ChartId::kLatency)];
-    const int x = static_cast<int>((app.plot_x0 + app.plot_x1) / 2);
+    const int x = static_cast<int>((app.view.plot_x0 + app.view.plot_x1) / 2);
     int coloured = 0;
     for (int y = static_cast<int>(la.min.y) + 22; y < static_cast<int>(la.max.y) - 2; ++y) 
       coloured += !im.near(x, y, 22, 24, 30, 12) && !im.near(x, y, 52, 56, 68, 12);  // not background, not grid
     CHECK(coloured >= 8);
   }
   // Zoomed in: more updates than rows_view_max still show the summaries...
-  app.set_window(5000, 9000);
+  app.view.set_window(5000, 9000);
   run_frame(win, app);
   CHECK_FALSE(app.latency_from_rows);
   CHECK_FALSE(app.rows_loading());
   CHECK(app.latency_vertices <= bound());
   // ...at most rows_view_max: the window's rows are read in the background, then drawn per pixel.
-  app.set_window(6000, 7000);
+  app.view.set_window(6000, 7000);
   run_frame(win, app);
   app.wait_rows();
   run_frame(win, app);
@@ -945,12 +945,12 @@ TEST_CASE("The latency chart draws a band per 60 s bucket and every update once 
   CHECK(app.latency_vertices > 0);
   CHECK(app.latency_vertices <= bound());
   // Panning within the rows read keeps them (a window either side), no new read.
-  app.set_window(6300, 7300);
+  app.view.set_window(6300, 7300);
   run_frame(win, app);
   CHECK(app.latency_from_rows);
   CHECK_FALSE(app.rows_loading());
   // Zoomed out again: back to the summaries.
-  app.set_window(0, 20000);
+  app.view.set_window(0, 20000);
   run_frame(win, app);
   CHECK_FALSE(app.latency_from_rows);
 }
@@ -979,7 +979,7 @@ TEST_CASE("Draw-list vertices stay bounded for a 10-million-sample trace", "[viz
   int worst = 0;
   // Whole run, a day, an hour, a minute.
   for (double span : {2.5e6, 86400.0, 3600.0, 60.0}) {
-    app.set_window(1.2e6 - span / 2, 1.2e6 + span / 2);
+    app.view.set_window(1.2e6 - span / 2, 1.2e6 + span / 2);
     run_frame(win, app);
     run_frame(win, app);
     worst = std::max(worst, app.chart_vertices);
@@ -998,15 +998,15 @@ TEST_CASE("Draw-list vertices stay bounded for a 10-million-sample trace", "[viz
     w.finish();
   }
   App small(load_model(q));
-  small.set_window(1.2e6 - 1.25e6, 1.2e6 + 1.25e6);
+  small.view.set_window(1.2e6 - 1.25e6, 1.2e6 + 1.25e6);
   run_frame(win, small);
   run_frame(win, small);
-  app.set_window(1.2e6 - 1.25e6, 1.2e6 + 1.25e6);
+  app.view.set_window(1.2e6 - 1.25e6, 1.2e6 + 1.25e6);
   run_frame(win, app);
   run_frame(win, app);
   // Dense columns are bands: a random walk's columns stick out of the common range more than a
   // 7-value cycle's, but by at most a quad above and one below per pixel column, whatever the samples.
-  const int cols = static_cast<int>(app.plot_x1 - app.plot_x0);
+  const int cols = static_cast<int>(app.view.plot_x1 - app.view.plot_x0);
   INFO(app.chart_vertices << " vertices for 10 M samples, " << small.chart_vertices << " for 10,000");
   CHECK(app.chart_vertices < small.chart_vertices + 8 * cols + 2000);
 }
