@@ -75,10 +75,116 @@ bool crew_on_eva(const CrewParams& p, int person, double t_s) {
   return person < p.eva_crew && in_windows(p.eva, t_s);
 }
 
+namespace {
+
+// A stretch of one person's day with its use rate: awake (the diurnal
+// profile of void_rate_per_s) or asleep (a constant rate); exercise window of its day.
+struct Segment {
+  double start_s, end_s;
+  bool awake;
+  double rate_per_s;  // asleep: the constant rate; awake: unused (the profile)
+  double ex_start_s, ex_end_s;
+};
+
+// Log-normal with the given mean and sd from a standard normal draw z
+// (Rng::lognormal_mean_sd with the draw made by the caller, so that the
+// stream's use does not depend on sd).
+double lognormal_of(double z, double mean, double sd) {
+  if (sd <= 0.0) return mean;
+  const double s2 = std::log1p((sd * sd) / (mean * mean));
+  return std::exp(std::log(mean) - 0.5 * s2 + std::sqrt(s2) * z);
+}
+
+// One awake period's wake and sleep transitions (when aboard then); notes
+// whether the person is awake at t = 0. Returns the start of the day's
+// exercise session (staggered: wake + 2 h + 2.5 h x (person mod 4)).
+double open_period(const CrewParams& p, int person, const Period& per, double horizon_s, CrewPlan& plan,
+                   bool& awake_at_start) {
+  if (per.wake_s <= 0.0 && per.sleep_s > 0.0) awake_at_start = true;
+  if (per.wake_s > 0.0 && crew_aboard(p, person, per.wake_s)) plan.transitions.push_back({per.wake_s, person, 1});
+  if (per.sleep_s < horizon_s && crew_aboard(p, person, per.sleep_s)) plan.transitions.push_back({per.sleep_s, person, 0});
+  return per.wake_s + 2 * 3600.0 + (person % 4) * 2.5 * 3600.0;
+}
+
+// Common random numbers (crew.candidate_rate > 0): one person's uses by
+// thinning a homogeneous candidate process at a fixed rate over the whole
+// horizon. Every candidate draws the same four numbers (volume, duration,
+// toilet, acceptance) from the person's own use stream, and the schedule
+// (shift, per-person multipliers, wake and sleep) comes from a stream of its
+// own, so no parameter of the use rate or the volume moves a draw: a small
+// change of voids_per_day adds or removes the few candidates whose uniform
+// lies near the acceptance probability. The law is that of plan_crew's
+// default (a Poisson process of the same intensity), not its realisation.
+void plan_person_crn(const CrewParams& p, int person, double epoch_unix_s, double horizon_s, Rng& rng, CrewPlan& plan) {
+  Rng sched(rng.next_u64(), "crew_schedule");
+  Rng uses(rng.next_u64(), "crew_uses");
+  const double shift = sched.normal(0.0, p.person_shift_sd_s);
+  const double rate_draw = sched.normal(), vol_draw = sched.normal();  // drawn whether or not used
+  const double rate_mult = p.person_rate_sd > 0 ? std::max(0.2, 1.0 + p.person_rate_sd * rate_draw) : 1.0;
+  const double vol_mult = p.person_volume_sd > 0 ? std::max(0.2, 1.0 + p.person_volume_sd * vol_draw) : 1.0;
+  CrewParams pp = p;
+  pp.voids_per_day = p.voids_per_day * rate_mult * (1.0 - p.night_share);
+  const double night_per_day = p.voids_per_day * rate_mult * p.night_share;
+  const auto periods = awake_periods(p, epoch_unix_s, horizon_s, shift, sched);
+  std::vector<Segment> segs;
+  bool awake_at_start = false;
+  double peak = 0.0;
+  for (std::size_t k = 0; k < periods.size(); ++k) {
+    const auto& per = periods[k];
+    const double ex_start = open_period(p, person, per, horizon_s, plan, awake_at_start);
+    const double awake = per.sleep_s - per.wake_s;
+    segs.push_back({per.wake_s, per.sleep_s, true, 0.0, ex_start, ex_start + p.exercise_s});
+    peak = std::max(peak, void_rate_per_s(pp, 0.0, awake));
+    if (night_per_day > 0.0) {
+      const double next_wake = k + 1 < periods.size() ? periods[k + 1].wake_s : per.sleep_s + std::max(3600.0, 86400.0 - awake);
+      const double night = next_wake - per.sleep_s;
+      if (night > 0.0) {
+        segs.push_back({per.sleep_s, next_wake, false, night_per_day / night, ex_start, ex_start + p.exercise_s});
+        peak = std::max(peak, night_per_day / night);
+      }
+    }
+  }
+  plan.transitions.push_back({0.0, person, awake_at_start && crew_aboard(p, person, 0.0) ? 1 : 0});
+  const double cap = std::max(p.candidate_per_day / 86400.0, peak);
+  if (!(cap > 0.0)) return;
+  std::size_t seg = 0;
+  for (double t = 0.0;;) {
+    t += uses.exponential(1.0 / cap);
+    const double z = uses.normal();
+    const double dur = std::max(5.0, uses.normal(p.void_duration_mean_s, p.void_duration_sd_s));
+    const bool upa = uses.bernoulli(p.upa_share);
+    const double u = uses.uniform();
+    if (t >= horizon_s) break;
+    while (seg < segs.size() && segs[seg].end_s <= t) ++seg;
+    if (seg == segs.size()) break;
+    const Segment& sg = segs[seg];
+    if (t < sg.start_s) continue;  // between segments: no use
+    const double rate = sg.awake ? void_rate_per_s(pp, t - sg.start_s, sg.end_s - sg.start_s) : sg.rate_per_s;
+    if (!(u * cap < rate)) continue;
+    double onset = t;
+    if (p.exercise_s > 0 && sg.awake && onset >= sg.ex_start_s && onset < sg.ex_end_s) onset = sg.ex_end_s;
+    if (!crew_aboard(p, person, onset) || onset >= horizon_s || crew_on_eva(p, person, onset)) continue;
+    VoidEvent v;
+    v.onset_s = onset;
+    v.end_s = onset + dur;
+    v.crew = person;
+    v.urine_ml = std::max(30.0, lognormal_of(z, p.urine_mean_ml * vol_mult, p.urine_sd_ml * vol_mult));
+    v.flush_ml = p.flush_ml;
+    v.reaches_tank = upa;
+    plan.voids.push_back(v);
+  }
+}
+
+}  // namespace
+
 CrewPlan plan_crew(const CrewParams& p, double epoch_unix_s, double horizon_s, Rng& rng) {
   CrewPlan plan;
   const int roster = crew_roster_size(p);
   for (int person = 0; person < roster; ++person) {
+    if (p.candidate_per_day > 0) {
+      plan_person_crn(p, person, epoch_unix_s, horizon_s, rng, plan);
+      continue;
+    }
     const double shift = rng.normal(0.0, p.person_shift_sd_s);
     // Per-person physiology: drawn only when asked for, so that a scenario
     // without it keeps the stream (and the plan) of earlier versions.
@@ -114,14 +220,11 @@ CrewPlan plan_crew(const CrewParams& p, double epoch_unix_s, double horizon_s, R
     bool awake_at_start = false;
     for (std::size_t k = 0; k < periods.size(); ++k) {
       const auto& per = periods[k];
-      if (per.wake_s <= 0.0 && per.sleep_s > 0.0) awake_at_start = true;
-      if (per.wake_s > 0.0 && crew_aboard(p, person, per.wake_s)) plan.transitions.push_back({per.wake_s, person, 1});
-      if (per.sleep_s < horizon_s && crew_aboard(p, person, per.sleep_s)) plan.transitions.push_back({per.sleep_s, person, 0});
+      // Exercise: one session a day, staggered across the crew; uses due during it wait for its end.
+      ex_start = open_period(p, person, per, horizon_s, plan, awake_at_start);
       // Non-homogeneous Poisson process by thinning against the burst rate.
       const double awake = per.sleep_s - per.wake_s;
       const double rate_max = void_rate_per_s(pp, 0.0, awake);
-      // Exercise: one session a day, staggered across the crew; uses due during it wait for its end.
-      ex_start = per.wake_s + 2 * 3600.0 + (person % 4) * 2.5 * 3600.0;
       ex_end = ex_start + p.exercise_s;
       for (double t = per.wake_s; rate_max > 0.0;) {
         t += rng.exponential(1.0 / rate_max);

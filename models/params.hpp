@@ -39,6 +39,9 @@ struct CrewParams {
   double person_volume_sd = 0;         // crew.person_volume_sd: per-person multiplier sd on urine_mean_ml (fraction)
   double night_share = 0;              // crew.night_share: fraction of each person's uses during the sleep period
   double exercise_s = 0;               // crew.exercise: daily exercise session per person (no toilet use during it)
+  // Common random numbers (models/crew.cpp): > 0 plans uses by thinning a fixed-rate candidate process, so that a
+  // small change of voids_per_day (or of the profile) adds or removes a few uses and moves none; 0 = per awake period.
+  double candidate_per_day = 0;        // crew.candidate_rate: candidate uses per person per day (0 = off)
 };
 
 struct TankParams {
@@ -56,6 +59,7 @@ struct UpaParams {
   double dump_min_pct = 5;             // upa.dump_min_pct: smallest drain-out, % of the tank
   double dump_max_pct = 30;            // upa.dump_max_pct: largest (uniform in between)
   double dump_rate_pct_per_min = 4.5;  // upa.dump_rate_pct_per_min: outflow rate (~1 % every 13 s in pisslog-2025)
+  double dump_candidate_per_day = 0;   // upa.dump_candidate_rate: > 0 thins a fixed-rate candidate process (common random numbers); 0 = off
   double drain_jitter = 0;             // upa.drain_jitter: sd of the within-run drain-rate multiplier, redrawn every drain_jitter_period (0 = off)
   double drain_jitter_period_s = 60;   // upa.drain_jitter_period: how long one within-run multiplier holds
   double idle_after_s = 0;             // upa.idle_after: STANDBY this long becomes IDLE (0 = never)

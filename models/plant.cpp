@@ -34,6 +34,23 @@ std::vector<BulkTransfer> plan_dumps(const UpaParams& p, double capacity_ml, dou
   std::vector<BulkTransfer> out;
   const double rate_ml_per_s = p.dump_rate_pct_per_min / 100.0 * capacity_ml / 60.0;
   if (p.dumps_per_day <= 0 || rate_ml_per_s <= 0) return out;
+  if (p.dump_candidate_per_day > 0) {
+    // Common random numbers: thinning a fixed-rate candidate process, every
+    // candidate drawing its size and acceptance whether kept or not, so a
+    // small change of dumps_per_day adds or removes a few drain-outs and
+    // moves none (the same Poisson law as below).
+    const double cap = std::max(p.dump_candidate_per_day, p.dumps_per_day);
+    for (double t = 0.0;;) {
+      t += rng.exponential(86400.0 / cap);
+      const double pct = rng.uniform(p.dump_min_pct, std::max(p.dump_min_pct, p.dump_max_pct));
+      const double u = rng.uniform();
+      if (t >= horizon_s) break;
+      if (!(u * cap < p.dumps_per_day)) continue;
+      const double ml = pct / 100.0 * capacity_ml;
+      out.push_back({t, t + ml / rate_ml_per_s, ml});
+    }
+    return out;
+  }
   for (double t = 0.0;;) {
     t += rng.exponential(86400.0 / p.dumps_per_day);
     const double pct = rng.uniform(p.dump_min_pct, std::max(p.dump_min_pct, p.dump_max_pct));

@@ -445,6 +445,11 @@ const std::vector<Key>& schema() {
     k.push_back(duration("crew.exercise", closed(0, 6 * kHour),
                          "daily exercise session per person (staggered); uses due during it wait for its end",
                          PEEBOT_FIELD(world.crew.exercise_s)));
+    k.push_back(number("crew.candidate_rate", "1/person/day", closed(0, 5000),
+                       "common random numbers: > 0 draws candidate uses at this fixed rate and keeps each with probability "
+                       "(use rate at its time) / rate (the same law; a small change of voids_per_day adds or removes a few "
+                       "uses and moves none: calibrate's fit sets it); below the peak use rate the peak is used; 0 = off",
+                       PEEBOT_FIELD(world.crew.candidate_per_day)));
     // [tank]
     k.push_back(number("tank.capacity_ml", "mL", closed(100, 100000), "UPA wastewater tank capacity (also converts % to mL in the detector)",
                        PEEBOT_FIELD(world.tank.capacity_ml)));
@@ -474,6 +479,11 @@ const std::vector<Key>& schema() {
     k.push_back(number("upa.dumps_per_day", "1/day", closed(0, 100),
                        "fast drain-outs of the tank per day (Poisson; ~1 % every 13 s in pisslog-2025), down to at most stop_pct",
                        PEEBOT_FIELD(world.upa.dumps_per_day)));
+    k.push_back(number("upa.dump_candidate_rate", "1/day", closed(0, 5000),
+                       "common random numbers: > 0 draws candidate drain-outs at this fixed rate and keeps each with "
+                       "probability dumps_per_day / rate (the same law; calibrate's fit sets it); below dumps_per_day "
+                       "dumps_per_day is used; 0 = off",
+                       PEEBOT_FIELD(world.upa.dump_candidate_per_day)));
     k.push_back(number("upa.dump_min_pct", "%", closed(0, 100), "smallest drain-out, % of the tank",
                        PEEBOT_FIELD(world.upa.dump_min_pct)));
     k.push_back(number("upa.dump_max_pct", "%", closed(0, 100), "largest drain-out (uniform in between)",
