@@ -11,6 +11,7 @@ PACKAGES=(
   libhdf5-dev hdf5-tools python3-h5py python3-numpy zlib1g-dev
   libeigen3-dev
   libtomlplusplus-dev
+  nlohmann-json3-dev
   catch2
   libimgui-dev libglfw3-dev libgl-dev libstb-dev fonts-dejavu-core xvfb xauth libgl1-mesa-dri mesa-utils
   libssl-dev libcurl4-openssl-dev nodejs clang

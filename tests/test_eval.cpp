@@ -15,6 +15,7 @@
 #include "cli_support.hpp"
 #include "sim/eval/eval.hpp"
 #include "sim/importer/importer.hpp"
+#include "sim/report/json.hpp"
 #include "sim/pipeline/detector.hpp"
 
 using namespace peebot;
@@ -184,8 +185,11 @@ TEST_CASE("the baseline gate (paired on seeds) passes the same runs, ignores noi
   }
   const EvalResult base = make_eval_result("step", base_runs);
   const std::string json = format_eval_json(base);
-  REQUIRE(json.find("\"post_latency_p95_s\": {\"value\"") != std::string::npos);
-  REQUIRE(json.find("\"ci95\": [") != std::string::npos);
+  const Json pooled = parse_json(json).at("pooled");
+  REQUIRE(pooled.at("post_latency_p95_s").contains("value"));
+  bool any_interval = false;
+  for (const auto& [name, f] : pooled.items()) any_interval = any_interval || (f.is_object() && f.contains("ci95") && f.at("ci95").is_array());
+  REQUIRE(any_interval);
   REQUIRE(compare_with_baseline(base, json, "b.json").empty());
   // Deterministic: the same runs give the same file.
   REQUIRE(format_eval_json(make_eval_result("step", base_runs)) == json);
@@ -227,6 +231,12 @@ TEST_CASE("the baseline gate (paired on seeds) passes the same runs, ignores noi
   REQUIRE_THROWS_WITH(compare_with_baseline(make_eval_result("step", other_seeds), json, "b.json"), Catch::Contains("no seed in common"));
   REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": {}}", "b.json"), Catch::Contains("regenerate"));
   REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": [", "b.json"), Catch::Contains("b.json"));
+  REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": {}, \"runs\": [{\"seed\": 1e999}]}", "b.json"),
+                      Catch::Contains("b.json") && Catch::Contains("number overflow"));
+  REQUIRE_THROWS_WITH(compare_with_baseline(base, "{\"pooled\": {}, \"runs\": [{\"scenario\": \"nominal\", \"seed\": 1.5, "
+                                                  "\"sample\": \"\"}]}", "b.json"),
+                      Catch::Contains("b.json: runs[0]: expected"));
+  REQUIRE_THROWS_WITH(compare_with_baseline(base, std::string(100, '['), "b.json"), Catch::Contains("b.json") && Catch::Contains("nested"));
 }
 
 TEST_CASE("step: a urination is emitted before its rise ends, with the size so far", "[eval][detector]") {
@@ -608,3 +618,10 @@ TEST_CASE("the eval gate fails when the detector is deliberately weakened, namin
   run_sh("rm -rf " + dir, out);
 }
 #endif
+
+TEST_CASE("the committed accuracy baseline (CI's gate) reads through the JSON reader: every run of every scenario", "[eval]") {
+  const std::string path = std::string(PEEBOT_SOURCE_DIR) + "/data/accuracy-baseline.json";
+  const std::vector<EvalRun> runs = parse_eval_baseline(peebot::test::slurp(path), path);
+  REQUIRE(runs.size() >= 14);  // at least one seed of each scenario of scenarios/eval
+  for (const EvalRun& r : runs) CHECK(!r.scenario.empty());
+}

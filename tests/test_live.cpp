@@ -32,6 +32,7 @@
 #include "sim/live/ops.hpp"
 #include "sim/live/server.hpp"
 #include "sim/live/tlcp.hpp"
+#include "sim/report/json.hpp"
 
 using namespace peebot;
 using namespace peebot::testing;
@@ -455,11 +456,14 @@ TEST_CASE("live mode on a served trace gives the same detections as peebot repla
   for (std::size_t pos = 0; (pos = out.find("\"size_pct\"", pos)) != std::string::npos; ++pos) ++count;
   REQUIRE(count == r.recorded.detections.size());
   for (const auto& d : r.recorded.detections) {
-    char want[96];
-    std::snprintf(want, sizeof want, "\"onset_s\": %.3f, ", d.onset_s + r.recorded.meta.epoch_unix_s - r.source.meta.epoch_unix_s);
-    REQUIRE_THAT(out, Catch::Contains(want));
-    std::snprintf(want, sizeof want, "\"size_pct\": %.3f", d.size_pct);
-    REQUIRE_THAT(out, Catch::Contains(want));
+    // replay --json gives times and sizes to the millisecond and 0.001 %.
+    const auto milli = [](double v) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%.3f", v);
+      return Json(std::strtod(b, nullptr)).dump();
+    };
+    REQUIRE_THAT(out, Catch::Contains("\"onset_s\": " + milli(d.onset_s + r.recorded.meta.epoch_unix_s - r.source.meta.epoch_unix_s) + ",\n"));
+    REQUIRE_THAT(out, Catch::Contains("\"size_pct\": " + milli(d.size_pct) + ",\n"));
   }
 }
 

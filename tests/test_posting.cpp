@@ -583,7 +583,7 @@ TEST_CASE("X poster: POST /2/tweets with a JSON body and an OAuth 1.0a header th
   REQUIRE(verified == 3);
   REQUIRE(reqs[0].target == "/2/tweets");
   REQUIRE(reqs[0].headers.at("content-type") == "application/json");
-  REQUIRE(reqs[0].body == R"({"text": "Water recovery \"never\" sleeps.\u000a#ISS"})");
+  REQUIRE(reqs[0].body == R"({"text":"Water recovery \"never\" sleeps.\n#ISS"})");
   // Each request has its own nonce.
   REQUIRE(parse_oauth_header(reqs[0].headers.at("authorization")).at("oauth_nonce") !=
           parse_oauth_header(reqs[1].headers.at("authorization")).at("oauth_nonce"));
@@ -916,6 +916,13 @@ TEST_CASE("the id of a created status or post is read from the JSON answer, not 
   REQUIRE(live::created_id(R"({"content": "\"id\": \"fake\""})").empty());
   REQUIRE(live::created_id("<html>\"id\": \"x\"</html>").empty());
   REQUIRE(live::created_id(R"({"id": )").empty());
+  // A hostile answer loses its id, nothing more: deep nesting, a number out of range, a repeated or unpaired member.
+  REQUIRE(live::created_id("{\"data\": " + std::string(100000, '[')).empty());
+  REQUIRE(live::created_id(R"({"id": 1e999})").empty());
+  REQUIRE(live::created_id(R"({"id": "1", "id": "2"})").empty());
+  REQUIRE(live::created_id(R"({"id": "\ud800"})").empty());
+  REQUIRE(live::created_id(R"({"id": -5})").empty());
+  REQUIRE(live::created_id(R"({"id": 1445880548472328192})") == "1445880548472328192");  // an integer id stays exact
   const auto r = live::classify_response(200, {}, R"({"account": {"id": "7"}, "id": "109876"})", 0);
   REQUIRE(r.remote_id == "109876");
 }

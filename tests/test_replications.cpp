@@ -31,27 +31,25 @@ TEST_CASE("run --seeds writes one trace per replication and pools every target w
   INFO(r.out);
   REQUIRE(r.code == 0);
   REQUIRE(traces_in(dir) == 5);
-  const JsonValue j = parse_json(r.out.substr(r.out.find('{')));
-  REQUIRE(j.find("n")->num == 5);
-  const JsonValue* figs = j.find("figures");
-  REQUIRE(figs);
+  const Json j = parse_json(r.out.substr(r.out.find('{')));
+  REQUIRE(j.at("n") == 5);
+  const Json& figs = j.at("figures");
   for (const char* name : {"ingest_to_dashboard_p99", "ingest_to_persisted_p99", "event_to_tweet_p95", "precision",
                            "recall", "f1", "detection_latency_p95"}) {
     INFO(name);
-    const JsonValue* f = figs->find(name);
-    REQUIRE(f);
-    REQUIRE(f->find("value"));
-    REQUIRE(f->find("ci95"));
-    REQUIRE(f->find("ci95")->kind == JsonValue::Kind::kArray);
-    REQUIRE(f->find("n")->num == 5);
-    REQUIRE(f->find("verdict"));
+    REQUIRE(figs.contains(name));
+    const Json& f = figs.at(name);
+    REQUIRE(f.contains("value"));
+    REQUIRE(f.at("ci95").is_array());
+    REQUIRE(f.at("n") == 5);
+    REQUIRE(f.contains("verdict"));
   }
-  const std::string v = figs->find("event_to_tweet_p95")->find("verdict")->text;
+  const std::string v = figs.at("event_to_tweet_p95").at("verdict").get<std::string>();
   REQUIRE((v == "met" || v == "not met" || v == "undecided"));
   // The interval holds the value.
-  const JsonValue* e = figs->find("event_to_tweet_p95");
-  REQUIRE(e->find("ci95")->items[0].num <= e->find("value")->num);
-  REQUIRE(e->find("value")->num <= e->find("ci95")->items[1].num);
+  const Json& e = figs.at("event_to_tweet_p95");
+  REQUIRE(e.at("ci95")[0].get<double>() <= e.at("value").get<double>());
+  REQUIRE(e.at("value").get<double>() <= e.at("ci95")[1].get<double>());
 
   // peebot report of the run directory pools the same traces to the same figures.
   const Result rep = run_peebot("report " + dir + " --json");

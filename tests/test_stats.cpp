@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "sim/report/json.hpp"
 #include "sim/report/report.hpp"
 #include "sim/stats/stats.hpp"
 

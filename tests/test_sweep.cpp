@@ -42,7 +42,7 @@ std::vector<std::string> fake_points(const SweepSpec& s, std::vector<std::string
   std::vector<std::string> texts;
   for (std::size_t k = 0; k < sweep_size(s); ++k) {
     texts.push_back(format_sweep_point(s, "[scenario]\nname = \"x\"\n", sweep_point(s, k),
-                                       fake_report(0.5 + 0.01 * static_cast<double>(k), "event_to_tweet_p95", k % 2)));
+                                       parse_json(fake_report(0.5 + 0.01 * static_cast<double>(k), "event_to_tweet_p95", k % 2))));
     names.push_back("p" + std::to_string(k) + ".json");
   }
   return texts;
@@ -145,9 +145,9 @@ TEST_CASE("a report flattens into columns: object keys joined by dots, named arr
   CHECK(names == std::vector<std::string>{"scenario", "matching.precision", "matching.tp", "stage_latency.ingest.p99_s",
                                           "note", "targets.ingest_to_dashboard_p99.value_s",
                                           "targets.ingest_to_dashboard_p99.met"});
-  CHECK(cells[1].second.number() == 0.25);
-  CHECK(cells[3].second.kind == JsonValue::Kind::kNull);
-  CHECK(cells[6].second.number() == 1.0);
+  CHECK(json_double(cells[1].second) == 0.25);
+  CHECK(cells[3].second.is_null());
+  CHECK(json_double(cells[6].second) == 1.0);
   SweepCells plain;
   flatten_json(parse_json("{\"a\": [10, 20]}"), "", plain);
   REQUIRE(plain.size() == 2);
@@ -189,9 +189,9 @@ TEST_CASE("merging points sorts them by index and refuses missing, repeated or f
   SweepSpec other = s;
   other.seeds = {5, 7};
   std::vector<std::string> mixed = texts;
-  mixed[3] = format_sweep_point(other, "[scenario]\nname = \"x\"\n", sweep_point(other, 3), fake_report(0.1, "t", true));
+  mixed[3] = format_sweep_point(other, "[scenario]\nname = \"x\"\n", sweep_point(other, 3), parse_json(fake_report(0.1, "t", true)));
   CHECK_THROWS_WITH(merge_sweep_points(mixed, names), Catch::Contains("p3.json") && Catch::Contains("another sweep"));
-  CHECK_THROWS_WITH(merge_sweep_points({"{\"a\": 1}"}, {"z.json"}), Catch::Contains("z.json") &&
+  CHECK_THROWS_WITH(merge_sweep_points(std::vector<std::string>{"{\"a\": 1}"}, {"z.json"}), Catch::Contains("z.json") &&
                                                                        Catch::Contains("not a sweep point"));
 }
 

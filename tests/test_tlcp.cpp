@@ -6,6 +6,7 @@
 #include "sim/live/feed.hpp"
 #include "sim/live/tlcp.hpp"
 #include "sim/pipeline/ingest.hpp"
+#include "sim/util/text.hpp"
 
 using namespace peebot;
 using namespace peebot::tlcp;
@@ -151,9 +152,12 @@ TEST_CASE("the update encoder's output decodes back to the same values, and is c
 }
 
 TEST_CASE("feed numbers print as the shortest text that reads back exactly", "[tlcp][feed]") {
-  REQUIRE(live::format_number(42) == "42");
-  REQUIRE(live::format_number(6846.85802749998) == "6846.85802749998");
-  REQUIRE(std::stod(live::format_number(0.1 + 0.2)) == 0.1 + 0.2);
+  REQUIRE(shortest_number(42) == "42");
+  REQUIRE(shortest_number(6846.85802749998) == "6846.85802749998");
+  REQUIRE(std::stod(shortest_number(0.1 + 0.2)) == 0.1 + 0.2);
+  live::FeedEvent e;
+  e.value = 6846.85802749998;
+  REQUIRE(live::field_value(e, live::Field::kValue) == shortest_number(e.value));
   REQUIRE(live::field_of("Value") == live::Field::kValue);
   REQUIRE(live::field_of("Nope") == live::Field::kUnknown);
 }

@@ -188,12 +188,18 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, con
   return out;
 }
 
-std::string read_whole_file(const std::string& path) {
+std::string read_whole_file(const std::string& path, std::size_t max_bytes) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(path + ": cannot read");
-  std::ostringstream o;
-  o << f.rdbuf();
-  return o.str();
+  std::string out;
+  char buf[1 << 16];
+  while (f.read(buf, sizeof buf) || f.gcount() > 0) {  // reads at most max_bytes + one buffer, whatever the file
+    out.append(buf, static_cast<std::size_t>(f.gcount()));
+    if (out.size() > max_bytes)
+      throw InputError(path + ": more than " + std::to_string(max_bytes) + " bytes (expected a JSON file written by peebot)");
+  }
+  if (f.bad()) throw InputError(path + ": cannot read");
+  return out;
 }
 
 }  // namespace peebot::cli

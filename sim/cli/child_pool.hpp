@@ -58,7 +58,9 @@ class TempDir {
 std::vector<std::string> expand_inputs(const std::vector<std::string>& args, const std::string& ext,
                                        const std::string& what);
 
-// A whole file's bytes; InputError when it cannot be read.
-std::string read_whole_file(const std::string& path);
+// A whole file's bytes; InputError when it cannot be read or holds more than
+// max_bytes (the JSON files read this way: baselines and point files, which
+// parse_json bounds the same).
+std::string read_whole_file(const std::string& path, std::size_t max_bytes = 16u << 20);
 
 }  // namespace peebot::cli

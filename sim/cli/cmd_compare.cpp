@@ -2,9 +2,9 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 
 #include "../analysis/feed_stats.hpp"
+#include "../report/json.hpp"
 #include "../util/text.hpp"
 #include "cli.hpp"
 #include "report_common.hpp"
@@ -18,23 +18,6 @@ std::string num(double v, int prec = 2) {
   char b[64];
   std::snprintf(b, sizeof b, "%.*f", prec, v);
   return b;
-}
-
-std::string jnum(double v) {
-  if (!std::isfinite(v)) return "null";
-  char b[64];
-  std::snprintf(b, sizeof b, "%.17g", v);
-  return b;
-}
-
-std::string jstr(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) { o += ' '; continue; }
-    o += c;
-  }
-  return o + "\"";
 }
 
 // (B - A) / A; NaN when A is 0 or unknown.
@@ -89,49 +72,39 @@ void print_text(const std::string& pa, const std::string& pb, const Trace& ta, c
 
 void print_json(const std::string& pa, const std::string& pb, const Trace& ta, const Trace& tb, const FeedStats& a,
                 const FeedStats& b, const std::string& range, const TimeRange* r) {
-  std::ostringstream o;
   const auto side = [](const Distribution& d) {
-    return "{\"count\": " + std::to_string(d.count()) + ", \"mean\": " + jnum(d.mean()) + ", \"p50\": " +
-           jnum(d.p50()) + ", \"p95\": " + jnum(d.p95()) + "}";
+    return Json{{"count", d.count()}, {"mean", json_number(d.mean())}, {"p50", json_number(d.p50())}, {"p95", json_number(d.p95())}};
   };
-  o << "{\n  \"a\": {\"path\": " << jstr(pa) << ", \"mode\": " << jstr(ta.meta.mode)
-    << ", \"scenario_name\": " << jstr(ta.meta.scenario_name) << "},\n";
-  o << "  \"b\": {\"path\": " << jstr(pb) << ", \"mode\": " << jstr(tb.meta.mode)
-    << ", \"scenario_name\": " << jstr(tb.meta.scenario_name) << "},\n";
+  Json o = {{"a", {{"path", pa}, {"mode", ta.meta.mode}, {"scenario_name", ta.meta.scenario_name}}},
+            {"b", {{"path", pb}, {"mode", tb.meta.mode}, {"scenario_name", tb.meta.scenario_name}}}};
   if (r)
-    o << "  \"range\": {\"spec\": " << jstr(range) << ", \"from_utc\": "
-      << (r->from_unix_s > -1e299 ? jstr(format_utc(r->from_unix_s)) : "null") << ", \"to_utc\": "
-      << (r->to_unix_s < 1e299 ? jstr(format_utc(r->to_unix_s)) : "null") << "},\n";
-  o << "  \"distributions\": {\n";
-  const auto& list = compared_distributions();
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const auto& nd = list[i];
+    o["range"] = {{"spec", range},
+                  {"from_utc", r->from_unix_s > -1e299 ? Json(format_utc(r->from_unix_s)) : Json(nullptr)},
+                  {"to_utc", r->to_unix_s < 1e299 ? Json(format_utc(r->to_unix_s)) : Json(nullptr)}};
+  Json& dists = o["distributions"] = Json::object();
+  for (const auto& nd : compared_distributions()) {
     const Distribution& da = a.*(nd.member);
     const Distribution& db = b.*(nd.member);
     const KsResult ks = ks_two_sample(da.values, db.values);
-    o << "    " << jstr(nd.key) << ": {\"unit\": " << jstr(nd.unit) << ", \"a\": " << side(da)
-      << ", \"b\": " << side(db) << ", \"ks_d\": " << jnum(ks.d) << ", \"ks_n1\": " << ks.n1
-      << ", \"ks_n2\": " << ks.n2 << "}" << (i + 1 < list.size() ? "," : "") << "\n";
+    dists[nd.key] = {{"unit", nd.unit}, {"a", side(da)}, {"b", side(db)}, {"ks_d", json_number(ks.d)}, {"ks_n1", ks.n1}, {"ks_n2", ks.n2}};
   }
-  o << "  },\n";
-  const double ma = a.rises_per_day.p50(), mb = b.rises_per_day.p50();
-  o << "  \"rises_per_day_median\": {\"a\": " << jnum(ma) << ", \"b\": " << jnum(mb)
-    << ", \"rel_diff_b_vs_a\": " << jnum(rel_diff(ma, mb)) << "},\n";
-  const double ua = a.tank_updates_per_day(), ub = b.tank_updates_per_day();
-  o << "  \"tank_updates_per_day\": {\"a\": " << jnum(ua) << ", \"b\": " << jnum(ub)
-    << ", \"rel_diff_b_vs_a\": " << jnum(rel_diff(ua, ub)) << "},\n";
-  const auto counts = [&](const FeedStats& s) {
-    std::string h = "[";
-    for (std::size_t i = 0; i < 24; ++i) h += (i ? ", " : "") + std::to_string(s.hour_profile[i]);
-    h += "]";
-    return "{\"tank_updates\": " + std::to_string(s.tank_updates) + ", \"covered_days\": " +
-           std::to_string(s.covered_days) + ", \"observed_days\": " + jnum(s.observed_days) + ", \"covered_hours\": " + std::to_string(s.covered_hours) +
-           ", \"flicker_episodes\": " + std::to_string(s.flicker_episodes) + ", \"bulk_transfers\": " +
-           std::to_string(s.bulk_transfers) + ", \"rise_events\": " + std::to_string(s.rise_events.size()) +
-           ", \"hour_profile\": " + h + "}";
+  const auto pair = [](double x, double y) {
+    return Json{{"a", json_number(x)}, {"b", json_number(y)}, {"rel_diff_b_vs_a", json_number(rel_diff(x, y))}};
   };
-  o << "  \"counts\": {\"a\": " << counts(a) << ", \"b\": " << counts(b) << "}\n}\n";
-  std::cout << o.str();
+  o["rises_per_day_median"] = pair(a.rises_per_day.p50(), b.rises_per_day.p50());
+  o["tank_updates_per_day"] = pair(a.tank_updates_per_day(), b.tank_updates_per_day());
+  const auto counts = [](const FeedStats& s) {
+    return Json{{"tank_updates", s.tank_updates},
+                {"covered_days", s.covered_days},
+                {"observed_days", json_number(s.observed_days)},
+                {"covered_hours", s.covered_hours},
+                {"flicker_episodes", s.flicker_episodes},
+                {"bulk_transfers", s.bulk_transfers},
+                {"rise_events", s.rise_events.size()},
+                {"hour_profile", s.hour_profile}};
+  };
+  o["counts"] = {{"a", counts(a)}, {"b", counts(b)}};
+  std::cout << dump_json(o);
 }
 
 int cmd_compare(const std::vector<std::string>& args) {

@@ -1,11 +1,13 @@
 // peebot replay TRACE.h5 [--detector step|rule] [-o out.h5] [--json]
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "../../models/iss_time.hpp"
 #include "../live/feed.hpp"
 #include "../live/runner.hpp"
+#include "../report/json.hpp"
 #include "cli.hpp"
 #include "import_options.hpp"
 #include "report_common.hpp"
@@ -87,13 +89,21 @@ int cmd_replay(const std::vector<std::string>& args) {
   const auto& c = runner.counters();
   const auto& ds = runner.detections();
   if (vm.count("json")) {
-    std::printf("{\"updates\": %llu, \"accepted\": %llu, \"detections\": [", static_cast<unsigned long long>(c.updates),
-                static_cast<unsigned long long>(c.accepted));
-    for (std::size_t i = 0; i < ds.size(); ++i)
-      std::printf("%s{\"id\": %llu, \"onset_s\": %.3f, \"end_s\": %.3f, \"size_pct\": %.3f, \"kind\": %d}", i ? ", " : "",
-                  static_cast<unsigned long long>(ds[i].id), ds[i].onset_s, ds[i].end_s, ds[i].size_pct,
-                  static_cast<int>(ds[i].kind));
-    std::printf("], \"posts_sent\": %llu}\n", static_cast<unsigned long long>(c.posts_sent));
+    // Times and sizes to the millisecond and 0.001 %, as this output always gave them.
+    const auto milli = [](double v) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%.3f", v);
+      return Json(std::strtod(b, nullptr));  // NaN stays NaN: written as null
+    };
+    Json dets = Json::array();
+    for (const Detection& d : ds)
+      dets.push_back(Json{{"id", d.id},
+                          {"onset_s", milli(d.onset_s)},
+                          {"end_s", milli(d.end_s)},
+                          {"size_pct", milli(d.size_pct)},
+                          {"kind", static_cast<int>(d.kind)}});
+    std::cout << dump_json(Json{{"updates", c.updates}, {"accepted", c.accepted}, {"detections", std::move(dets)},
+                                {"posts_sent", c.posts_sent}});
   } else {
     std::printf("replayed %llu updates (%llu accepted, %llu duplicates, %llu stale, %llu invalid) with detector %s\n",
                 static_cast<unsigned long long>(c.updates), static_cast<unsigned long long>(c.accepted),

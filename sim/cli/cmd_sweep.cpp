@@ -44,10 +44,10 @@ std::vector<std::string> report_columns(const Scenario& sc) {
   t.meta.scenario_name = sc.name;
   t.meta.duration_s = sc.duration_s;
   SweepCells cells;
-  flatten_json(parse_json(format_report_json(compute_report(t, sc.report), t.meta)), "", cells);
+  flatten_json(report_json(compute_report(t, sc.report), t.meta), "", cells);
   std::vector<std::string> out;
   for (const auto& [k, v] : cells)
-    if (v.kind != JsonValue::Kind::kString) out.push_back(k);
+    if (!v.is_string()) out.push_back(k);
   return out;
 }
 
@@ -87,8 +87,7 @@ int run_point(const SweepSpec& spec, std::size_t index, const std::string& out) 
   const Scenario sc = load_scenario(spec.scenario_path, sweep_overrides(spec, p));
   const Trace t = simulate_point(sc);
   const Report r = compute_report(t, sc.report);
-  write_file_whole(out, format_sweep_point(spec, sc.source_text, p, format_report_json(r, t.meta),
-                                          format_run_figures_json(run_figures(r))));
+  write_file_whole(out, format_sweep_point(spec, sc.source_text, p, report_json(r, t.meta), run_figures_json(run_figures(r))));
   return 0;
 }
 

@@ -295,29 +295,31 @@ std::vector<stats::Interval> intervals(const std::vector<const EvalSample*>& run
   return out;
 }
 
-std::string figures_json(const EvalFigures& f, const std::vector<stats::Interval>& ci, const std::string& indent) {
-  std::string o = "{\n";
-  bool first = true;
+// {"value": v, "ci95": [lo, hi] | null, "n": n}.
+Json interval_json(const stats::Interval& iv) {
+  return Json{{"value", json_number(iv.value)},
+              {"ci95", iv.has_ci() ? Json{json_number(iv.lo), json_number(iv.hi)} : Json(nullptr)},
+              {"n", iv.n}};
+}
+
+Json figures_json(const EvalFigures& f, const std::vector<stats::Interval>& ci) {
+  Json o = Json::object();
   for (std::size_t i = 0; i < kNKeys; ++i) {
     const Key& k = kKeys[i];
-    if (!first) o += ",\n";
-    first = false;
     stats::Interval iv = i < ci.size() ? ci[i] : stats::Interval{};
     iv.value = k.get(f);  // the pooled figure exactly as eval_figures computes it
-    o += indent + "  \"" + k.name + "\": " + stats::interval_json(iv);
+    o[k.name] = interval_json(iv);
   }
   // Visibility figures (not gated): what of the latency tail and the misses the level cannot show.
-  o += ",\n" + indent + "  \"latency_p95_visible_s\": " + num(f.latency_p95_visible_s, "%.17g");
-  o += ",\n" + indent + "  \"post_latency_p95_visible_s\": " + num(f.post_latency_p95_visible_s, "%.17g");
-  o += ",\n" + indent + "  \"los_hidden_voids\": " + std::to_string(f.los_hidden_voids);
-  o += ",\n" + indent + "  \"recall_visible\": " + num(f.recall_visible, "%.17g");
+  o["latency_p95_visible_s"] = json_number(f.latency_p95_visible_s);
+  o["post_latency_p95_visible_s"] = json_number(f.post_latency_p95_visible_s);
+  o["los_hidden_voids"] = f.los_hidden_voids;
+  o["recall_visible"] = json_number(f.recall_visible);
   for (auto [name, v] : {std::pair{"voids_by_class", &f.voids_by_class}, std::pair{"misses_by_class", &f.misses_by_class}}) {
-    o += ",\n" + indent + "  \"" + name + "\": {";
-    for (std::size_t k = 0; k < v->size(); ++k)
-      o += std::string(k ? ", " : "") + "\"" + void_class_name(static_cast<VoidClass>(k)) + "\": " + std::to_string((*v)[k]);
-    o += "}";
+    Json& by = o[name] = Json::object();
+    for (std::size_t k = 0; k < v->size(); ++k) by[void_class_name(static_cast<VoidClass>(k))] = (*v)[k];
   }
-  return o + "\n" + indent + "}";
+  return o;
 }
 
 }  // namespace
@@ -357,24 +359,19 @@ EvalResult make_eval_result(const std::string& detector, std::vector<EvalRun> ru
 }
 
 std::string format_eval_json(const EvalResult& r) {
-  std::string o = "{\n  \"format\": 3,\n  \"detector\": \"" + json_escape(r.detector) + "\",\n  \"pooled\": " +
-                  figures_json(r.pooled, r.pooled_ci, "  ") + ",\n  \"scenarios\": {";
-  bool first = true;
-  for (std::size_t i = 0; i < r.scenarios.size(); ++i) {
-    o += first ? "\n" : ",\n";
-    first = false;
-    o += "    \"" + json_escape(r.scenarios[i].first) + "\": " +
-         figures_json(r.scenarios[i].second, i < r.scenario_ci.size() ? r.scenario_ci[i] : std::vector<stats::Interval>{}, "    ");
-  }
-  o += r.scenarios.empty() ? "},\n" : "\n  },\n";
+  Json scenarios = Json::object();
+  for (std::size_t i = 0; i < r.scenarios.size(); ++i)
+    scenarios[r.scenarios[i].first] =
+        figures_json(r.scenarios[i].second, i < r.scenario_ci.size() ? r.scenario_ci[i] : std::vector<stats::Interval>{});
   // Every run's raw sample (the eval-run hand-over text): a baseline for the paired gate.
-  o += "  \"runs\": [";
-  for (std::size_t i = 0; i < r.runs.size(); ++i) {
-    o += std::string(i ? ",\n" : "\n") + "    {\"scenario\": \"" + json_escape(r.runs[i].scenario) +
-         "\", \"seed\": " + std::to_string(r.runs[i].seed) + ", \"sample\": \"" +
-         json_escape(format_eval_sample(r.runs[i].sample)) + "\"}";
-  }
-  return o + (r.runs.empty() ? "]\n}\n" : "\n  ]\n}\n");
+  Json runs = Json::array();
+  for (const EvalRun& run : r.runs)
+    runs.push_back(Json{{"scenario", run.scenario}, {"seed", run.seed}, {"sample", format_eval_sample(run.sample)}});
+  return dump_json(Json{{"format", 3},
+                        {"detector", r.detector},
+                        {"pooled", figures_json(r.pooled, r.pooled_ci)},
+                        {"scenarios", std::move(scenarios)},
+                        {"runs", std::move(runs)}});
 }
 
 namespace {
@@ -385,46 +382,46 @@ constexpr int kEvalPointFormatVersion = 1;
 std::string eval_scenario_name(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 std::string format_eval_point(const EvalGrid& g, std::size_t index, const EvalSample& s) {
-  auto list = [](const std::vector<std::string>& v) {
-    std::string o = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) o += (i ? ", \"" : "\"") + json_escape(v[i]) + "\"";
-    return o + "]";
-  };
   std::string seeds;
   for (long x : g.seeds) seeds += (seeds.empty() ? "" : ",") + std::to_string(x);
   const std::size_t si = index / g.seeds.size();
-  return "{\n  \"format\": \"" + std::string(kEvalPointFormat) + "\",\n  \"format_version\": " +
-         std::to_string(kEvalPointFormatVersion) + ",\n  \"eval\": {\n    \"scenarios\": " + list(g.scenarios) +
-         ",\n    \"detector\": \"" + json_escape(g.detector) + "\",\n    \"seeds\": \"" + seeds +
-         "\",\n    \"set\": " + list(g.sets) + ",\n    \"points\": " + std::to_string(g.points()) +
-         ",\n    \"scenario_toml\": " + list(g.scenario_texts) + "\n  },\n  \"index\": " + std::to_string(index) +
-         ",\n  \"scenario\": \"" + json_escape(g.scenarios.at(si)) + "\",\n  \"seed\": " +
-         std::to_string(g.seeds.at(index % g.seeds.size())) + ",\n  \"sample\": \"" +
-         json_escape(format_eval_sample(s)) + "\"\n}\n";
+  return dump_json(Json{{"format", kEvalPointFormat},
+                        {"format_version", kEvalPointFormatVersion},
+                        {"eval",
+                         {{"scenarios", g.scenarios},
+                          {"detector", g.detector},
+                          {"seeds", seeds},
+                          {"set", g.sets},
+                          {"points", g.points()},
+                          {"scenario_toml", g.scenario_texts}}},
+                        {"index", index},
+                        {"scenario", g.scenarios.at(si)},
+                        {"seed", g.seeds.at(index % g.seeds.size())},
+                        {"sample", format_eval_sample(s)}});
 }
 
 EvalResult merge_eval_points(const std::vector<std::string>& texts, const std::vector<std::string>& names) {
   const GridPoints g = gather_grid_points(texts, names, kEvalPointFormat, kEvalPointFormatVersion, "eval", "eval");
-  const JsonValue* scenarios = g.grid.find("scenarios");
-  const JsonValue* detector = g.grid.find("detector");
-  if (!scenarios || scenarios->kind != JsonValue::Kind::kArray || scenarios->items.empty() || !detector ||
-      detector->kind != JsonValue::Kind::kString || g.points % scenarios->items.size() != 0)
+  const Json* scenarios = json_find(g.grid, "scenarios");
+  const Json* detector = json_find(g.grid, "detector");
+  if (!scenarios || !scenarios->is_array() || scenarios->empty() || !detector || !detector->is_string() ||
+      g.points % scenarios->size() != 0)
     throw std::runtime_error(names[g.files[0].file] + ": eval: expected scenarios (a list) and detector");
   std::vector<EvalRun> runs;  // scenario slowest, seed fastest: the grid's index order
   for (const GridPointFile& pf : g.files) {
-    const JsonValue* scenario = pf.doc.find("scenario");
-    const JsonValue* seed = pf.doc.find("seed");
-    const JsonValue* sample = pf.doc.find("sample");
-    if (!scenario || scenario->kind != JsonValue::Kind::kString || !seed || seed->kind != JsonValue::Kind::kNumber ||
-        !sample || sample->kind != JsonValue::Kind::kString)
+    const Json* scenario = json_find(pf.doc, "scenario");
+    const Json* seed = json_find(pf.doc, "seed");
+    const Json* sample = json_find(pf.doc, "sample");
+    if (!scenario || !scenario->is_string() || !seed || !seed->is_number_integer() || !sample || !sample->is_string())
       throw std::runtime_error(names[pf.file] + ": expected the members scenario, seed and sample (the run's eval sample)");
     try {
-      runs.push_back(EvalRun{eval_scenario_name(scenario->text), static_cast<long>(seed->num), parse_eval_sample(sample->text)});
+      runs.push_back(EvalRun{eval_scenario_name(scenario->get<std::string>()), seed->get<long>(),
+                             parse_eval_sample(sample->get<std::string>())});
     } catch (const std::runtime_error& e) {
       throw std::runtime_error(names[pf.file] + ": " + e.what());
     }
   }
-  return make_eval_result(detector->text, std::move(runs));
+  return make_eval_result(detector->get<std::string>(), std::move(runs));
 }
 
 std::string format_eval_table(const EvalResult& r) {
@@ -542,30 +539,24 @@ void compare_paired(const std::string& where, const std::vector<const EvalSample
 }  // namespace
 
 std::vector<EvalRun> parse_eval_baseline(const std::string& baseline_json, const std::string& bname) {
-  JsonValue root;
-  try {
-    root = parse_json(baseline_json);
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error(bname + ": " + e.what());
-  }
-  const JsonValue* runs = root.find("runs");
-  if (!root.find("pooled") || !runs || runs->kind != JsonValue::Kind::kArray)
+  const Json root = parse_json(baseline_json, bname);
+  const Json* runs = json_find(root, "runs");
+  if (!json_find(root, "pooled") || !runs || !runs->is_array())
     throw std::runtime_error(bname + ": expected an object with \"pooled\" and \"runs\" (a file written by peebot eval "
                                      "--json, format 3; an older baseline has no per-seed runs: regenerate it)");
   std::vector<EvalRun> base;
-  for (std::size_t i = 0; i < runs->items.size(); ++i) {
-    const JsonValue& o = runs->items[i];
-    const JsonValue* sc = o.find("scenario");
-    const JsonValue* seed = o.find("seed");
-    const JsonValue* smp = o.find("sample");
-    if (!sc || sc->kind != JsonValue::Kind::kString || !seed || seed->kind != JsonValue::Kind::kNumber || !smp ||
-        smp->kind != JsonValue::Kind::kString)
+  for (std::size_t i = 0; i < runs->size(); ++i) {
+    const Json& o = (*runs)[i];
+    const Json* sc = json_find(o, "scenario");
+    const Json* seed = json_find(o, "seed");
+    const Json* smp = json_find(o, "sample");
+    if (!sc || !sc->is_string() || !seed || !seed->is_number_integer() || !smp || !smp->is_string())
       throw std::runtime_error(bname + ": runs[" + std::to_string(i) + "]: expected {\"scenario\", \"seed\", \"sample\"}");
     EvalRun run;
-    run.scenario = sc->text;
-    run.seed = static_cast<long>(seed->num);
+    run.scenario = sc->get<std::string>();
+    run.seed = seed->get<long>();
     try {
-      run.sample = parse_eval_sample(smp->text);
+      run.sample = parse_eval_sample(smp->get<std::string>());
     } catch (const std::runtime_error& e) {
       throw std::runtime_error(bname + ": runs[" + std::to_string(i) + "] (" + run.scenario + ", seed " +
                                std::to_string(run.seed) + "): " + e.what());

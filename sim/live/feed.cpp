@@ -18,12 +18,6 @@ Field field_of(std::string_view n) {
   return Field::kUnknown;
 }
 
-std::string format_number(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
 namespace {
 template <class T>
 void assign_chars(std::string& out, T v) {

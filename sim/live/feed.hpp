@@ -25,8 +25,6 @@ struct FeedEvent {
   int item = 0;            // ItemId of a named item (0..4)
 };
 
-// Shortest decimal text that reads back as the same double ("42", "6846.85802749998").
-std::string format_number(double v);
 // A field's wire value for one event (nullopt: null).
 std::optional<std::string> field_value(const FeedEvent& e, Field f);
 // The same into `out` (replaced, its capacity reused); false (out untouched) for null.

@@ -71,8 +71,8 @@ LiveResult run_live(const LiveOptions& o) {
   auto log = [&](const char* level, const std::string& msg) {
     const std::string safe = printable(redact(msg));
     if (o.log_format == "json")
-      std::printf("{\"t\": \"%s\", \"level\": \"%s\", \"msg\": \"%s\"}\n", format_utc(wall_unix(), true).c_str(), level,
-                  json_escape(safe).c_str()), std::fflush(stdout);
+      std::fputs(dump_json(Json{{"t", format_utc(wall_unix(), true)}, {"level", level}, {"msg", safe}}, -1).c_str(), stdout),
+          std::fflush(stdout);
     else
       std::fprintf(stderr, "%speebot live: %s%s\n", o.status_line ? "\r\033[K" : "", level[0] == 'e' ? "error: " : "", safe.c_str());
   };

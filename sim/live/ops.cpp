@@ -1,11 +1,12 @@
 #include "ops.hpp"
 
-#include <charconv>
 #include <cmath>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "../util/text.hpp"
 
 namespace peebot::live {
 
@@ -40,10 +41,7 @@ void prometheus_metric(std::string& out, const char* name, const char* type, con
   metric_head(out, name, type, help);
   if (std::isnan(value)) out += "NaN";
   else if (std::isinf(value)) out += value > 0 ? "+Inf" : "-Inf";
-  else {
-    char b[32];
-    out.append(b, std::to_chars(b, b + sizeof b, value).ptr);
-  }
+  else out += shortest_number(value);
   out += '\n';
 }
 

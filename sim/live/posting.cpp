@@ -232,7 +232,7 @@ class XSink final : public PostSink {
     const std::string auth = oauth1_header("POST", url_, {}, c_, random_nonce(), ts);
     const HttpAnswer a =
         redacted(http_post(url_, {"Authorization: " + auth, "Content-Type: application/json", "Accept: application/json"},
-                           "{\"text\": \"" + json_escape(r.text) + "\"}", timeout_s_),
+                           dump_json(Json{{"text", r.text}}, -1, false), timeout_s_),
                  redact_);
     return from_answer(a, "X");
   }
@@ -445,7 +445,9 @@ Redactor::Redactor(const Credentials& c) {
       if (ch == '/') slash_escaped += '\\';
       slash_escaped += ch;
     }
-    for (const std::string& form : {value, oauth_percent_encode(value), json_escape(value), slash_escaped})
+    std::string json_escaped = dump_json(Json(value), -1, false);  // as a JSON string, without its quotes
+    json_escaped = json_escaped.substr(1, json_escaped.size() - 2);
+    for (const std::string& form : {value, oauth_percent_encode(value), json_escaped, slash_escaped})
       if (!form.empty()) needles_.emplace_back(form, mark);
   }
   std::sort(needles_.begin(), needles_.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
@@ -460,25 +462,28 @@ std::string Redactor::operator()(std::string s) const {
 }
 
 std::string created_id(const std::string& body) {
-  JsonValue v;
+  Json v;
   try {
-    v = parse_json(body);
+    v = parse_json(body, "the API's answer");
   } catch (const std::exception&) {
     return {};
   }
-  auto id_of = [](const JsonValue* o) -> std::string {
-    const JsonValue* id = o ? o->find("id") : nullptr;
+  auto id_of = [](const Json* o) -> std::string {
+    const Json* id = o ? json_find(*o, "id") : nullptr;
     if (!id) return {};
-    if (id->kind == JsonValue::Kind::kString) return id->text.substr(0, 64);
-    if (id->kind == JsonValue::Kind::kNumber && std::isfinite(id->num) && id->num >= 0 && id->num < 1e18) {
+    if (id->is_string()) return id->get_ref<const std::string&>().substr(0, 64);
+    if (id->is_number_unsigned() || (id->is_number_integer() && id->get<std::int64_t>() >= 0))
+      return std::to_string(id->get<std::uint64_t>());
+    const double x = json_double(*id);
+    if (id->is_number_float() && x >= 0 && x < 1e18) {
       char b[32];
-      std::snprintf(b, sizeof b, "%.0f", id->num);
+      std::snprintf(b, sizeof b, "%.0f", x);
       return b;
     }
     return {};
   };
   if (std::string id = id_of(&v); !id.empty()) return id;  // Mastodon: the status
-  return id_of(v.find("data"));                             // X: {"data": {"id": ...}}
+  return id_of(json_find(v, "data"));                       // X: {"data": {"id": ...}}
 }
 
 }  // namespace peebot::live

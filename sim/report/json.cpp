@@ -1,184 +1,153 @@
 #include "json.hpp"
 
-#include <cctype>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <stdexcept>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "../util/text.hpp"
 
 namespace peebot {
 
-const JsonValue* JsonValue::find(const std::string& k) const {
-  for (const auto& [name, v] : members)
-    if (name == k) return &v;
-  return nullptr;
-}
-
-double JsonValue::number() const {
-  if (kind == Kind::kNumber) return num;
-  if (kind == Kind::kBool) return boolean ? 1.0 : 0.0;
-  return NAN;
-}
-
 namespace {
 
-class Reader {
+// Builds the document from nlohmann's SAX events (its parser does the
+// tokenizing, number, escape and UTF-8 checks), adding what the DOM parser
+// lacks for untrusted input: a depth limit and duplicate names refused in
+// linear time (ordered_json's own insert searches the members, quadratic in
+// a hostile object's size).
+class Builder final : public nlohmann::json_sax<Json> {
  public:
-  explicit Reader(const std::string& s) : s_(s) {}
-  JsonValue parse() {
-    JsonValue v = value(0);
-    ws();
-    if (i_ != s_.size()) fail("trailing characters");
-    return v;
+  explicit Builder(int max_depth) : max_depth_(max_depth) {}
+
+  bool null() override { return put(Json(nullptr)); }
+  bool boolean(bool v) override { return put(Json(v)); }
+  bool number_integer(number_integer_t v) override { return put(Json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return put(Json(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return put(Json(v)); }
+  bool string(string_t& v) override { return put(Json(std::move(v))); }
+  bool binary(binary_t&) override { return fail("binary value"); }
+
+  bool start_object(std::size_t) override { return open(Json::object()); }
+  bool key(string_t& k) override {
+    Level& l = stack_.back();
+    if (!l.names.insert(k).second) return fail("duplicate member name \"" + printable(k, 80) + "\"");
+    // Appended without ordered_map's linear search: the set above already refused a second name.
+    auto& members = static_cast<Json::object_t::Container&>(l.value->get_ref<Json::object_t&>());
+    members.emplace_back(std::move(k), nullptr);
+    slot_ = &members.back().second;
+    return true;
   }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override { return open(Json::array()); }
+  bool end_array() override { return close(); }
+
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    // nlohmann's message without its "[json.exception.parse_error.101] " tag.
+    std::string what = e.what();
+    if (const auto p = what.find("] "); what.rfind("[json.exception", 0) == 0 && p != std::string::npos)
+      what.erase(0, p + 2);
+    error_ = printable(what, 400);
+    return false;
+  }
+
+  Json root;
+  std::string error_;
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("JSON: " + what + " at offset " + std::to_string(i_));
+  struct Level {
+    Json* value;
+    std::unordered_set<std::string> names;  // objects only
+  };
+
+  bool fail(std::string what) {
+    error_ = std::move(what);
+    return false;
   }
-  void ws() {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+  // Where the next value goes: the document, the next array element or the member just named.
+  Json* place(Json&& v) {
+    if (stack_.empty()) {
+      root = std::move(v);
+      return &root;
+    }
+    Json& top = *stack_.back().value;
+    if (top.is_array()) {
+      auto& items = top.get_ref<Json::array_t&>();
+      items.push_back(std::move(v));
+      return &items.back();
+    }
+    *slot_ = std::move(v);
+    return slot_;
   }
-  bool at(char c) const { return i_ < s_.size() && s_[i_] == c; }
-  void utf8(std::string& o, unsigned cp) {
-    if (cp < 0x80) {
-      o += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      o += static_cast<char>(0xC0 | (cp >> 6));
-      o += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      o += static_cast<char>(0xE0 | (cp >> 12));
-      o += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      o += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      o += static_cast<char>(0xF0 | (cp >> 18));
-      o += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      o += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      o += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+  bool put(Json&& v) {
+    place(std::move(v));
+    return true;
   }
-  unsigned hex4() {
-    if (i_ + 4 > s_.size()) fail("short \\u escape");
-    unsigned cp = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = s_[i_++];
-      cp <<= 4;
-      if (c >= '0' && c <= '9') cp |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') cp |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') cp |= static_cast<unsigned>(c - 'A' + 10);
-      else fail("bad \\u escape");
-    }
-    return cp;
+  bool open(Json&& container) {
+    if (static_cast<int>(stack_.size()) >= max_depth_)
+      return fail("nested deeper than " + std::to_string(max_depth_) + " arrays/objects");
+    stack_.push_back(Level{place(std::move(container)), {}});
+    return true;
   }
-  std::string string() {
-    if (!at('"')) fail("expected a string");
-    ++i_;
-    std::string o;
-    for (;;) {
-      if (i_ >= s_.size()) fail("unterminated string");
-      const char c = s_[i_++];
-      if (c == '"') return o;
-      if (c != '\\') { o += c; continue; }
-      if (i_ >= s_.size()) fail("unterminated string");
-      const char e = s_[i_++];
-      switch (e) {
-        case '"': case '\\': case '/': o += e; break;
-        case 'b': o += '\b'; break;
-        case 'f': o += '\f'; break;
-        case 'n': o += '\n'; break;
-        case 'r': o += '\r'; break;
-        case 't': o += '\t'; break;
-        case 'u': {
-          unsigned cp = hex4();
-          if (cp >= 0xD800 && cp < 0xDC00 && s_.compare(i_, 2, "\\u") == 0) {
-            i_ += 2;
-            const unsigned lo = hex4();
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          }
-          utf8(o, cp);
-          break;
-        }
-        default: fail("bad escape");
-      }
-    }
-  }
-  JsonValue value(int depth) {
-    if (depth > 200) fail("nested too deep");
-    ws();
-    if (i_ >= s_.size()) fail("unexpected end");
-    JsonValue v;
-    if (at('{')) {
-      v.kind = JsonValue::Kind::kObject;
-      ++i_;
-      ws();
-      if (at('}')) { ++i_; return v; }
-      for (;;) {
-        ws();
-        std::string k = string();
-        ws();
-        if (!at(':')) fail("expected ':'");
-        ++i_;
-        v.members.emplace_back(std::move(k), value(depth + 1));
-        ws();
-        if (at(',')) { ++i_; continue; }
-        if (at('}')) { ++i_; return v; }
-        fail("expected ',' or '}'");
-      }
-    }
-    if (at('[')) {
-      v.kind = JsonValue::Kind::kArray;
-      ++i_;
-      ws();
-      if (at(']')) { ++i_; return v; }
-      for (;;) {
-        v.items.push_back(value(depth + 1));
-        ws();
-        if (at(',')) { ++i_; continue; }
-        if (at(']')) { ++i_; return v; }
-        fail("expected ',' or ']'");
-      }
-    }
-    if (at('"')) {
-      v.kind = JsonValue::Kind::kString;
-      v.text = string();
-      return v;
-    }
-    if (s_.compare(i_, 4, "null") == 0) { i_ += 4; return v; }
-    if (s_.compare(i_, 4, "true") == 0) { i_ += 4; v.kind = JsonValue::Kind::kBool; v.boolean = true; return v; }
-    if (s_.compare(i_, 5, "false") == 0) { i_ += 5; v.kind = JsonValue::Kind::kBool; return v; }
-    const char c = s_[i_];
-    if (c != '-' && !std::isdigit(static_cast<unsigned char>(c))) fail("expected a value");
-    char* end = nullptr;
-    v.kind = JsonValue::Kind::kNumber;
-    v.num = std::strtod(s_.c_str() + i_, &end);
-    if (end == s_.c_str() + i_) fail("expected a value");
-    i_ = static_cast<std::size_t>(end - s_.c_str());
-    return v;
+  bool close() {
+    stack_.pop_back();
+    return true;
   }
 
-  const std::string& s_;
-  std::size_t i_ = 0;
+  int max_depth_;
+  std::vector<Level> stack_;
+  Json* slot_ = nullptr;
 };
 
 }  // namespace
 
-JsonValue parse_json(const std::string& text) { return Reader(text).parse(); }
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else {
-      o += c;
-    }
+Json parse_json(std::string_view text, std::string_view source, const JsonLimits& limits) {
+  const std::string src = printable(source, 400);
+  if (text.size() > limits.max_bytes)
+    throw std::runtime_error(src + ": " + std::to_string(text.size()) + " bytes of JSON (expected at most " +
+                             std::to_string(limits.max_bytes) + ")");
+  Builder b(limits.max_depth);
+  bool ok = false;
+  try {
+    ok = Json::sax_parse(text.begin(), text.end(), &b);
+  } catch (const std::exception& e) {  // allocation failures; the parser reports the rest through parse_error
+    throw std::runtime_error(src + ": JSON: " + printable(e.what(), 400));
   }
-  return o;
+  if (!ok) throw std::runtime_error(src + ": not valid JSON: " + (b.error_.empty() ? "parse error" : b.error_));
+  return std::move(b.root);
+}
+
+const Json* json_find(const Json& j, std::string_view k) {
+  if (!j.is_object()) return nullptr;
+  for (const auto& [name, v] : j.get_ref<const Json::object_t&>())
+    if (name == k) return &v;
+  return nullptr;
+}
+
+double json_double(const Json& j) {
+  if (j.is_number()) return j.get<double>();
+  if (j.is_boolean()) return j.get<bool>() ? 1.0 : 0.0;
+  return NAN;
+}
+
+Json json_number(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  const std::string s = shortest_number(v);
+  if (s.find_first_of(".e") == std::string::npos) {  // written as an integer: keep it one
+    std::int64_t i = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), i);
+    if (ec == std::errc() && end == s.data() + s.size()) return i;
+  }
+  return v;
+}
+
+std::string dump_json(const Json& j, int indent, bool newline) {
+  std::string s = j.dump(indent, ' ', false, Json::error_handler_t::replace);
+  if (newline) s += '\n';
+  return s;
 }
 
 }  // namespace peebot

@@ -1,9 +1,9 @@
 #include "report.hpp"
 
 #include "../util/text.hpp"
+#include "json.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -649,262 +649,104 @@ std::string format_report_text(const Report& r, const TraceMeta& meta) {
 
 namespace {
 
-// A minimal streaming JSON writer (2-space indentation).
-class JsonWriter {
- public:
-  void begin_object() { open('{'); }
-  void end_object() { close('}'); }
-  void begin_array() { open('['); }
-  void end_array() { close(']'); }
-  void key(std::string_view k) {
-    element();
-    string_literal(k);
-    out_ += ": ";
-    after_key_ = true;
-  }
-  void value(double v) {
-    element();
-    out_ += number(v);
-  }
-  template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
-  void value(T v) {
-    element();
-    out_ += std::to_string(v);
-  }
-  void value(bool v) {
-    element();
-    out_ += v ? "true" : "false";
-  }
-  void value(std::string_view v) {
-    element();
-    string_literal(v);
-  }
-  void value(const char* v) { value(std::string_view(v)); }
-  void null() {
-    element();
-    out_ += "null";
-  }
-  template <typename T>
-  void field(std::string_view k, const T& v) {
-    key(k);
-    value(v);
-  }
-  void null_field(std::string_view k) {
-    key(k);
-    null();
-  }
-  std::string str() const { return out_ + "\n"; }
-
- private:
-  void element() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
-    }
-    if (!first_.empty()) {
-      if (!first_.back()) out_ += ",";
-      first_.back() = false;
-      out_ += "\n" + std::string(2 * first_.size(), ' ');
-    }
-  }
-  void open(char c) {
-    element();
-    out_ += c;
-    first_.push_back(true);
-  }
-  void close(char c) {
-    const bool empty = first_.back();
-    first_.pop_back();
-    if (!empty) out_ += "\n" + std::string(2 * first_.size(), ' ');
-    out_ += c;
-  }
-  void string_literal(std::string_view s) {
-    out_ += '"';
-    for (char ch : s) {
-      const unsigned char c = static_cast<unsigned char>(ch);
-      switch (ch) {
-        case '"': out_ += "\\\""; break;
-        case '\\': out_ += "\\\\"; break;
-        case '\n': out_ += "\\n"; break;
-        case '\r': out_ += "\\r"; break;
-        case '\t': out_ += "\\t"; break;
-        case '\b': out_ += "\\b"; break;
-        case '\f': out_ += "\\f"; break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out_ += buf;
-          } else {
-            out_ += ch;  // UTF-8 passes through
-          }
-      }
-    }
-    out_ += '"';
-  }
-  // Shortest representation that round-trips; null for NaN and infinities.
-  static std::string number(double v) {
-    if (!std::isfinite(v)) return "null";
-    char buf[32];
-#if defined(__cpp_lib_to_chars) && __cpp_lib_to_chars >= 201611L
-    const auto res = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, res.ptr);
-#else
-    std::snprintf(buf, sizeof buf, "%.15g", v);
-    if (std::strtod(buf, nullptr) != v) std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-#endif
-  }
-
-  std::string out_;
-  std::vector<bool> first_;  // per open container: no element written yet
-  bool after_key_ = false;
-};
-
-void latency_object(JsonWriter& j, std::string_view k, const LatencyStats& s) {
-  j.key(k);
-  j.begin_object();
-  j.field("count", s.count);
-  j.field("p50_s", s.p50_s);
-  j.field("p95_s", s.p95_s);
-  j.field("p99_s", s.p99_s);
-  j.field("max_s", s.max_s);
-  j.field("mean_s", s.mean_s);
-  j.end_object();
+// Doubles through json_number (null for NaN, integers written as integers), counts as they are.
+Json latency_json(const LatencyStats& s) {
+  return Json{{"count", s.count},         {"p50_s", json_number(s.p50_s)}, {"p95_s", json_number(s.p95_s)},
+              {"p99_s", json_number(s.p99_s)}, {"max_s", json_number(s.max_s)}, {"mean_s", json_number(s.mean_s)}};
 }
 
 }  // namespace
 
-std::string format_report_json(const Report& r, const TraceMeta& meta) {
-  JsonWriter j;
-  j.begin_object();
-  j.field("scenario", meta.scenario_name);
-  j.field("mode", meta.mode);
-  j.field("seed", meta.seed);
-  j.field("duration_s", meta.duration_s);
-  j.field("duration_days", meta.duration_s / 86400.0);
-  j.field("detector", meta.detector);
-  j.field("has_truth", r.has_truth);
+std::string format_report_json(const Report& r, const TraceMeta& meta) { return dump_json(report_json(r, meta)); }
 
-  j.key("detections");
-  j.begin_object();
-  j.field("total", r.detections_total);
-  j.field("urination", r.detections_urination);
-  j.field("bulk_transfer", r.detections_bulk);
-  j.field("other", r.detections_other);
-  j.end_object();
-
+Json report_json(const Report& r, const TraceMeta& meta) {
+  Json j = Json::object();
+  j["scenario"] = meta.scenario_name;
+  j["mode"] = meta.mode;
+  j["seed"] = meta.seed;
+  j["duration_s"] = json_number(meta.duration_s);
+  j["duration_days"] = json_number(meta.duration_s / 86400.0);
+  j["detector"] = meta.detector;
+  j["has_truth"] = r.has_truth;
+  j["detections"] = Json{{"total", r.detections_total},
+                         {"urination", r.detections_urination},
+                         {"bulk_transfer", r.detections_bulk},
+                         {"other", r.detections_other}};
   if (r.has_truth) {
-    j.key("voids");
-    j.begin_object();
-    j.field("total", r.voids_total);
-    j.field("reaching_tank", r.voids_reaching_tank);
-    j.end_object();
-
-    j.key("matching");
-    j.begin_object();
-    j.field("match_before_s", r.match_before_s);
-    j.field("match_after_s", r.match_after_s);
-    j.field("tp", r.match.tp);
-    j.field("fp", r.match.fp);
-    j.field("fn", r.match.fn);
-    j.field("duplicates", r.match.duplicates.size());
-    j.field("false_alarms", r.match.false_alarms.size());
-    j.field("misses", r.match.misses.size());
-    j.field("precision", r.match.precision);
-    j.field("recall", r.match.recall);
-    j.field("f1", r.match.f1);
-    j.field("f05", r.match.f05);
-    j.end_object();
-
-    latency_object(j, "detection_latency", r.detection_latency);
+    j["voids"] = Json{{"total", r.voids_total}, {"reaching_tank", r.voids_reaching_tank}};
+    j["matching"] = Json{{"match_before_s", json_number(r.match_before_s)},
+                         {"match_after_s", json_number(r.match_after_s)},
+                         {"tp", r.match.tp},
+                         {"fp", r.match.fp},
+                         {"fn", r.match.fn},
+                         {"duplicates", r.match.duplicates.size()},
+                         {"false_alarms", r.match.false_alarms.size()},
+                         {"misses", r.match.misses.size()},
+                         {"precision", json_number(r.match.precision)},
+                         {"recall", json_number(r.match.recall)},
+                         {"f1", json_number(r.match.f1)},
+                         {"f05", json_number(r.match.f05)}};
+    j["detection_latency"] = latency_json(r.detection_latency);
   } else {
-    j.null_field("voids");
-    j.null_field("matching");
-    j.null_field("detection_latency");
+    j["voids"] = nullptr;
+    j["matching"] = nullptr;
+    j["detection_latency"] = nullptr;
   }
-
-  j.key("stage_latency");
-  j.begin_object();
-  for (const NamedLatency& s : r.stages) latency_object(j, s.name, s.stats);
-  j.end_object();
-
-  j.key("updates");
-  j.begin_object();
-  j.field("sampled", r.updates_sampled);
-  j.field("delivered", r.updates_delivered);
-  j.field("duplicate", r.updates_duplicate);
-  j.field("stale", r.updates_stale);
-  j.field("invalid", r.updates_invalid);
-  j.field("lost", r.updates_lost);
-  j.field("merged", r.updates_merged);
-  j.field("dropped_hwm", r.updates_dropped_hwm);
-  j.field("fault_lost", r.updates_fault_lost);
-  j.field("replayed", r.updates_replayed);
-  j.field("skipped", r.updates_skipped);
-  j.field("stored_twice", r.stored_duplicates);
-  j.field("unknown_fate", r.updates_other);
-  j.end_object();
-
-  j.key("posts");
-  j.begin_object();
-  j.field("total", r.posts_total);
-  j.field("sent", r.posts_sent);
-  j.field("failed", r.posts_failed);
-  j.field("suppressed", r.posts_suppressed);
-  j.field("skipped", r.posts_skipped);
-  j.field("mean_attempts", r.posts_mean_attempts);
-  j.field("duplicate", r.posts_duplicate);  // sent posts of an event that already had one (posted twice)
+  Json& stages = j["stage_latency"] = Json::object();
+  for (const NamedLatency& s : r.stages) stages[s.name] = latency_json(s.stats);
+  j["updates"] = Json{{"sampled", r.updates_sampled},
+                      {"delivered", r.updates_delivered},
+                      {"duplicate", r.updates_duplicate},
+                      {"stale", r.updates_stale},
+                      {"invalid", r.updates_invalid},
+                      {"lost", r.updates_lost},
+                      {"merged", r.updates_merged},
+                      {"dropped_hwm", r.updates_dropped_hwm},
+                      {"fault_lost", r.updates_fault_lost},
+                      {"replayed", r.updates_replayed},
+                      {"skipped", r.updates_skipped},
+                      {"stored_twice", r.stored_duplicates},
+                      {"unknown_fate", r.updates_other}};
+  Json& posts = j["posts"] = Json{{"total", r.posts_total},
+                                  {"sent", r.posts_sent},
+                                  {"failed", r.posts_failed},
+                                  {"suppressed", r.posts_suppressed},
+                                  {"skipped", r.posts_skipped},
+                                  {"mean_attempts", json_number(r.posts_mean_attempts)},
+                                  // sent posts of an event that already had one (posted twice)
+                                  {"duplicate", r.posts_duplicate}};
+  posts["sent_unmatched"] = r.has_truth ? Json(r.posts_sent_unmatched) : Json(nullptr);
+  posts["event_to_tweet_reference"] = r.event_to_tweet_from_truth ? "void_onset" : "detection_onset";
+  posts["event_to_tweet"] = latency_json(r.event_to_tweet);
   if (r.has_truth)
-    j.field("sent_unmatched", r.posts_sent_unmatched);
+    j["truth"] = Json{{"los_windows", r.los_windows},
+                      {"los_total_s", json_number(r.los_total_s)},
+                      {"tank_full_episodes", r.tank_full_episodes},
+                      {"tank_full_spilled_ml", json_number(r.tank_full_spilled_ml)},
+                      {"upa_state_changes", r.upa_state_changes},
+                      {"bulk_transfers", r.bulk_transfers},
+                      {"bulk_as_urination", r.bulk_as_urination}};
   else
-    j.null_field("sent_unmatched");
-  j.field("event_to_tweet_reference", r.event_to_tweet_from_truth ? "void_onset" : "detection_onset");
-  latency_object(j, "event_to_tweet", r.event_to_tweet);
-  j.end_object();
-
-  if (r.has_truth) {
-    j.key("truth");
-    j.begin_object();
-    j.field("los_windows", r.los_windows);
-    j.field("los_total_s", r.los_total_s);
-    j.field("tank_full_episodes", r.tank_full_episodes);
-    j.field("tank_full_spilled_ml", r.tank_full_spilled_ml);
-    j.field("upa_state_changes", r.upa_state_changes);
-    j.field("bulk_transfers", r.bulk_transfers);
-    j.field("bulk_as_urination", r.bulk_as_urination);
-    j.end_object();
-  } else {
-    j.null_field("truth");
-  }
-
-  j.key("targets");
-  j.begin_array();
+    j["truth"] = nullptr;
+  Json& targets = j["targets"] = Json::array();
   for (const TargetResult& t : r.targets) {
-    j.begin_object();
-    j.field("name", t.name);
-    j.field("description", t.description);
-    j.field("value_s", t.value_s);
-    j.field("target_s", t.target_s);
+    Json o = {{"name", t.name},
+              {"description", t.description},
+              {"value_s", json_number(t.value_s)},
+              {"target_s", json_number(t.target_s)}};
     if (!t.source.empty()) {
-      j.field("unit", t.unit);
-      j.field("source", t.source);
-      j.field("evidence", t.evidence);
+      o["unit"] = t.unit;
+      o["source"] = t.source;
+      o["evidence"] = t.evidence;
     }
-    if (t.verdict == Verdict::kNotApplicable)
-      j.null_field("met");
-    else
-      j.field("met", t.verdict == Verdict::kMet);
+    o["met"] = t.verdict == Verdict::kNotApplicable ? Json(nullptr) : Json(t.verdict == Verdict::kMet);
     // One run: n 1 and no interval (docs/statistics.md); pooled runs: peebot report of several traces.
-    j.field("n", std::size_t{1});
-    j.null_field("ci95");
-    j.field("verdict", verdict_name(t.verdict));
-    j.end_object();
+    o["n"] = 1;
+    o["ci95"] = nullptr;
+    o["verdict"] = verdict_name(t.verdict);
+    targets.push_back(std::move(o));
   }
-  j.end_array();
-
-  j.end_object();
-  return j.str();
+  return j;
 }
 
 }  // namespace peebot
@@ -994,49 +836,45 @@ std::vector<RunFigure> run_figures(const Report& r) {
   return out;
 }
 
-std::string format_run_figures_json(const std::vector<RunFigure>& figs) {
-  JsonWriter j;
-  j.begin_array();
+std::string format_run_figures_json(const std::vector<RunFigure>& figs) { return dump_json(run_figures_json(figs)); }
+
+Json run_figures_json(const std::vector<RunFigure>& figs) {
+  Json a = Json::array();
   for (const RunFigure& f : figs) {
-    j.begin_object();
-    j.field("name", f.name);
-    j.field("description", f.description);
-    j.field("unit", f.unit);
-    j.field("target", f.target);
-    j.field("direction", direction_name(f.direction));
-    j.field("source", f.source);
-    j.field("pool", pool_name(f.spec.pool));
-    j.field("pct", f.spec.pct);
-    j.field("empty", f.spec.empty);
-    j.field("x", f.rep.x);
-    j.field("num", f.rep.num);
-    j.field("den", f.rep.den);
-    j.key("samples");
-    j.begin_array();
-    for (double v : f.rep.samples) j.value(v);
-    j.end_array();
-    j.end_object();
+    Json samples = Json::array();
+    for (double v : f.rep.samples) samples.push_back(json_number(v));
+    a.push_back(Json{{"name", f.name},
+                     {"description", f.description},
+                     {"unit", f.unit},
+                     {"target", json_number(f.target)},
+                     {"direction", direction_name(f.direction)},
+                     {"source", f.source},
+                     {"pool", pool_name(f.spec.pool)},
+                     {"pct", json_number(f.spec.pct)},
+                     {"empty", json_number(f.spec.empty)},
+                     {"x", json_number(f.rep.x)},
+                     {"num", json_number(f.rep.num)},
+                     {"den", json_number(f.rep.den)},
+                     {"samples", std::move(samples)}});
   }
-  j.end_array();
-  return j.str();
+  return a;
 }
 
-std::vector<RunFigure> parse_run_figures(const JsonValue& v) {
+std::vector<RunFigure> parse_run_figures(const Json& v) {
   auto bad = [](const std::string& what) { return std::runtime_error("run figures: " + what); };
-  if (v.kind != JsonValue::Kind::kArray) throw bad("expected an array of figures");
+  if (!v.is_array()) throw bad("expected an array of figures");
   std::vector<RunFigure> out;
-  for (const JsonValue& o : v.items) {
+  for (const Json& o : v) {
     if (!o.is_object()) throw bad("expected an object per figure");
     auto text = [&](const char* k) {
-      const JsonValue* m = o.find(k);
-      if (!m || m->kind != JsonValue::Kind::kString) throw bad(std::string("`") + k + "` missing or not a string");
-      return m->text;
+      const Json* m = json_find(o, k);
+      if (!m || !m->is_string()) throw bad(std::string("`") + k + "` missing or not a string");
+      return m->get<std::string>();
     };
     auto number = [&](const char* k) {
-      const JsonValue* m = o.find(k);
-      if (!m || (m->kind != JsonValue::Kind::kNumber && m->kind != JsonValue::Kind::kNull))
-        throw bad(std::string("`") + k + "` missing or not a number");
-      return m->kind == JsonValue::Kind::kNull ? stats::kNaN : m->num;
+      const Json* m = json_find(o, k);
+      if (!m || (!m->is_number() && !m->is_null())) throw bad(std::string("`") + k + "` missing or not a number");
+      return m->is_null() ? stats::kNaN : m->get<double>();
     };
     RunFigure f;
     f.name = text("name");
@@ -1059,10 +897,13 @@ std::vector<RunFigure> parse_run_figures(const JsonValue& v) {
     f.rep.x = number("x");
     f.rep.num = number("num");
     f.rep.den = number("den");
-    const JsonValue* s = o.find("samples");
-    if (!s || s->kind != JsonValue::Kind::kArray) throw bad(f.name + ": `samples` missing or not an array");
-    f.rep.samples.reserve(s->items.size());
-    for (const JsonValue& x : s->items) f.rep.samples.push_back(x.kind == JsonValue::Kind::kNull ? stats::kNaN : x.num);
+    const Json* s = json_find(o, "samples");
+    if (!s || !s->is_array()) throw bad(f.name + ": `samples` missing or not an array");
+    f.rep.samples.reserve(s->size());
+    for (const Json& x : *s) {
+      if (!x.is_number() && !x.is_null()) throw bad(f.name + ": `samples`: expected numbers or null");
+      f.rep.samples.push_back(x.is_null() ? stats::kNaN : x.get<double>());
+    }
     out.push_back(std::move(f));
   }
   return out;
@@ -1131,42 +972,20 @@ std::string format_pooled_text(const PooledReport& p) {
 }
 
 std::string format_pooled_json(const PooledReport& p) {
-  JsonWriter j;
-  j.begin_object();
-  j.field("scenario", p.scenario);
-  j.field("n", p.seeds.size());
-  j.key("seeds");
-  j.begin_array();
-  for (long s : p.seeds) j.value(s);
-  j.end_array();
-  j.key("figures");
-  j.begin_object();
+  Json figures = Json::object();
   for (const PooledFigure& f : p.figures) {
-    j.key(f.name);
-    j.begin_object();
-    j.field("value", f.iv.value);
-    j.key("ci95");
-    if (f.iv.has_ci()) {
-      j.begin_array();
-      j.value(f.iv.lo);
-      j.value(f.iv.hi);
-      j.end_array();
-    } else {
-      j.null();
-    }
-    j.field("n", f.iv.n);
-    if (std::isnan(f.target)) j.null_field("verdict");
-    else j.field("verdict", verdict_name(f.verdict));
-    j.field("target", f.target);
-    j.field("direction", direction_name(f.direction));
-    j.field("unit", f.unit);
-    j.field("description", f.description);
-    if (!f.source.empty()) j.field("source", f.source);
-    j.end_object();
+    Json o = {{"value", json_number(f.iv.value)},
+              {"ci95", f.iv.has_ci() ? Json{json_number(f.iv.lo), json_number(f.iv.hi)} : Json(nullptr)},
+              {"n", f.iv.n},
+              {"verdict", std::isnan(f.target) ? Json(nullptr) : Json(verdict_name(f.verdict))},
+              {"target", json_number(f.target)},
+              {"direction", direction_name(f.direction)},
+              {"unit", f.unit},
+              {"description", f.description}};
+    if (!f.source.empty()) o["source"] = f.source;
+    figures[f.name] = std::move(o);
   }
-  j.end_object();
-  j.end_object();
-  return j.str();
+  return dump_json(Json{{"scenario", p.scenario}, {"n", p.seeds.size()}, {"seeds", p.seeds}, {"figures", std::move(figures)}});
 }
 
 }  // namespace peebot

@@ -10,10 +10,13 @@
 #include "../pipeline/records.hpp"
 #include "../scenario/scenario.hpp"
 #include "../stats/stats.hpp"
-#include "json.hpp"
 #include "../trace/trace.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace peebot {
+
+using Json = nlohmann::ordered_json;  // json.hpp: the reader and the writers' conventions
 
 // ---------------------------------------------------------------------------
 // Truth matching
@@ -228,7 +231,8 @@ std::string format_report_text(const Report& report, const TraceMeta& meta);
 
 // The same figures as one JSON object (snake_case keys with units; NaN and
 // infinities written as null; truth-only sections are null without truth).
-std::string format_report_json(const Report& report, const TraceMeta& meta);
+Json report_json(const Report& report, const TraceMeta& meta);
+std::string format_report_json(const Report& report, const TraceMeta& meta);  // dump_json of the above
 
 
 // ---------------------------------------------------------------------------
@@ -255,8 +259,9 @@ std::vector<RunFigure> run_figures(const Report& r);
 // The hand-over of a run's figures between processes (sweep point files):
 // a JSON array, numbers written to round-trip; parse_run_figures reads it back
 // (throws std::runtime_error saying what is malformed).
-std::string format_run_figures_json(const std::vector<RunFigure>& figs);
-std::vector<RunFigure> parse_run_figures(const JsonValue& v);
+Json run_figures_json(const std::vector<RunFigure>& figs);
+std::string format_run_figures_json(const std::vector<RunFigure>& figs);  // dump_json of the above
+std::vector<RunFigure> parse_run_figures(const Json& v);
 
 struct PooledFigure {
   std::string name, description, unit, source;

@@ -1,7 +1,6 @@
 #include "stats.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -271,27 +270,12 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[32];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, res.ptr);
-}
-
 }  // namespace
 
 std::string format_interval(const Interval& iv, const char* f) {
   std::string s = fmt(f, iv.value);
   if (iv.has_ci()) s += " [" + fmt(f, iv.lo) + ", " + fmt(f, iv.hi) + "]";
   return s + " n " + std::to_string(iv.n);
-}
-
-std::string interval_json(const Interval& iv, const char* verdict) {
-  std::string s = "{\"value\": " + json_number(iv.value) + ", \"ci95\": ";
-  s += iv.has_ci() ? "[" + json_number(iv.lo) + ", " + json_number(iv.hi) + "]" : std::string("null");
-  s += ", \"n\": " + std::to_string(iv.n);
-  if (verdict) s += std::string(", \"verdict\": \"") + verdict + "\"";
-  return s + "}";
 }
 
 }  // namespace stats

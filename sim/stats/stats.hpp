@@ -107,9 +107,5 @@ Verdict judge(const Interval& iv, double target, Direction dir);
 // "-" for no value, no brackets without an interval).
 std::string format_interval(const Interval& iv, const char* fmt = "%.3g");
 
-// A JSON object {"value": v, "ci95": [lo, hi] | null, "n": n} (and
-// "verdict" when given), numbers written to round-trip, NaN as null.
-std::string interval_json(const Interval& iv, const char* verdict = nullptr);
-
 }  // namespace stats
 }  // namespace peebot

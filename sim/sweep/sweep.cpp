@@ -3,7 +3,6 @@
 #include <hdf5.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
@@ -17,6 +16,7 @@
 
 #include "../scenario/scenario.hpp"
 #include "../util/files.hpp"
+#include "../util/text.hpp"
 
 namespace peebot {
 
@@ -26,13 +26,6 @@ constexpr const char* kPointFormat = "peebot-sweep-point";
 constexpr int kPointFormatVersion = 1;
 constexpr const char* kTableFormat = "peebot-sweep";
 constexpr int kTableFormatVersion = 1;
-
-// The shortest text that reads back to the same double.
-std::string shortest(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
 
 // A --vary value that is a plain decimal number (no hex, inf or nan).
 bool plain_number(const std::string& s, double& out) {
@@ -165,21 +158,21 @@ void validate_sweep(const SweepSpec& s) {
 // Points, rows, table
 // ---------------------------------------------------------------------------
 
-void flatten_json(const JsonValue& v, const std::string& prefix, SweepCells& out) {
+void flatten_json(const Json& v, const std::string& prefix, SweepCells& out) {
   auto join_key = [&](const std::string& k) { return prefix.empty() ? k : prefix + "." + k; };
-  if (v.kind == JsonValue::Kind::kObject) {
-    for (const auto& [k, m] : v.members) flatten_json(m, join_key(k), out);
-  } else if (v.kind == JsonValue::Kind::kArray) {
-    bool named = !v.items.empty();
-    for (const JsonValue& e : v.items) {
-      const JsonValue* n = e.find("name");
-      named = named && n && n->kind == JsonValue::Kind::kString && !n->text.empty();
+  if (v.is_object()) {
+    for (const auto& [k, m] : v.get_ref<const Json::object_t&>()) flatten_json(m, join_key(k), out);
+  } else if (v.is_array()) {
+    bool named = !v.empty();
+    for (const Json& e : v) {
+      const Json* n = json_find(e, "name");
+      named = named && n && n->is_string() && !n->get_ref<const std::string&>().empty();
     }
-    for (std::size_t i = 0; i < v.items.size(); ++i) {
-      const JsonValue& e = v.items[i];
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const Json& e = v[i];
       if (named) {
-        const std::string p = join_key(e.find("name")->text);
-        for (const auto& [k, m] : e.members)
+        const std::string p = join_key(json_find(e, "name")->get<std::string>());
+        for (const auto& [k, m] : e.get_ref<const Json::object_t&>())
           if (k != "name") flatten_json(m, p + "." + k, out);
       } else {
         flatten_json(e, join_key(std::to_string(i)), out);
@@ -191,28 +184,29 @@ void flatten_json(const JsonValue& v, const std::string& prefix, SweepCells& out
 }
 
 std::string format_sweep_point(const SweepSpec& s, const std::string& scenario_text, const SweepPoint& p,
-                               const std::string& report_json, const std::string& run_figures_json) {
-  std::string o = "{\n  \"format\": \"" + std::string(kPointFormat) + "\",\n  \"format_version\": " +
-                  std::to_string(kPointFormatVersion) + ",\n  \"sweep\": {\n    \"scenario\": \"" +
-                  json_escape(s.scenario_path) + "\",\n    \"vary\": [";
-  for (std::size_t i = 0; i < s.axes.size(); ++i) o += (i ? ", \"" : "\"") + json_escape(vary_text(s.axes[i])) + "\"";
-  o += "],\n    \"seeds\": \"" + seeds_text(s.seeds) + "\",\n    \"set\": [";
-  for (std::size_t i = 0; i < s.sets.size(); ++i) o += (i ? ", \"" : "\"") + json_escape(s.sets[i]) + "\"";
-  o += "],\n    \"points\": " + std::to_string(sweep_size(s)) + ",\n    \"scenario_toml\": \"" +
-       json_escape(scenario_text) + "\"\n  },\n  \"index\": " + std::to_string(p.index) +
-       ",\n  \"inputs\": {\n    \"point\": " + std::to_string(p.index);
+                               const Json& report, const Json& run_figures) {
+  Json vary = Json::array();
+  for (const SweepAxis& a : s.axes) vary.push_back(vary_text(a));
+  Json inputs = {{"point", p.index}};
   for (std::size_t i = 0; i < s.axes.size(); ++i) {
     double x = 0;
-    o += ",\n    \"" + json_escape(s.axes[i].key) + "\": " +
-         (plain_number(p.values[i], x) ? shortest(x) : "\"" + json_escape(p.values[i]) + "\"");
+    inputs[s.axes[i].key] = plain_number(p.values[i], x) ? json_number(x) : Json(p.values[i]);
   }
-  o += ",\n    \"seed\": " + std::to_string(p.seed) + "\n  },\n  \"report\": " + report_json;
-  while (!o.empty() && (o.back() == '\n' || o.back() == ' ')) o.pop_back();
-  if (!run_figures_json.empty()) {
-    o += ",\n  \"replication\": " + run_figures_json;
-    while (!o.empty() && (o.back() == '\n' || o.back() == ' ')) o.pop_back();
-  }
-  return o + "\n}\n";
+  inputs["seed"] = p.seed;
+  Json o = {{"format", kPointFormat},
+            {"format_version", kPointFormatVersion},
+            {"sweep",
+             {{"scenario", s.scenario_path},
+              {"vary", std::move(vary)},
+              {"seeds", seeds_text(s.seeds)},
+              {"set", s.sets},
+              {"points", sweep_size(s)},
+              {"scenario_toml", scenario_text}}},
+            {"index", p.index},
+            {"inputs", std::move(inputs)},
+            {"report", report}};
+  if (!run_figures.is_null()) o["replication"] = run_figures;
+  return dump_json(o);
 }
 
 const SweepColumn* SweepTable::column(const std::string& name) const {
@@ -230,42 +224,37 @@ GridPoints gather_grid_points(const std::vector<std::string>& texts, const std::
   std::string identity_file;
   for (std::size_t f = 0; f < texts.size(); ++f) {
     const std::string& name = names.at(f);
-    JsonValue v;
-    try {
-      v = parse_json(texts[f]);
-    } catch (const std::runtime_error& e) {
-      throw std::runtime_error(name + ": " + e.what());
-    }
-    const JsonValue* fmt = v.find("format");
-    if (!fmt || fmt->text != format)
+    Json v = parse_json(texts[f], name);
+    const Json* fmt = json_find(v, "format");
+    if (!fmt || !fmt->is_string() || fmt->get_ref<const std::string&>() != format)
       throw std::runtime_error(name + ": not a " + what + " point (expected \"format\": \"" + format +
                                "\", written by peebot " + what + " --point)");
-    const JsonValue* ver = v.find("format_version");
-    if (!ver || ver->number() != format_version)
+    const Json* ver = json_find(v, "format_version");
+    if (!ver || json_double(*ver) != format_version)
       throw std::runtime_error(name + ": format_version: expected " + std::to_string(format_version));
-    const JsonValue* grid = v.find(grid_member);
-    const JsonValue* idx = v.find("index");
-    if (!grid || !grid->is_object() || !idx || idx->kind != JsonValue::Kind::kNumber)
+    const Json* grid = json_find(v, grid_member);
+    const Json* idx = json_find(v, "index");
+    if (!grid || !grid->is_object() || !idx || !idx->is_number())
       throw std::runtime_error(name + ": expected the members " + grid_member + " and index");
-    const JsonValue* pts = grid->find("points");
-    if (!pts || pts->kind != JsonValue::Kind::kNumber || !(pts->num >= 1) || pts->num != std::floor(pts->num) ||
-        pts->num > 1e9)
+    const Json* pts = json_find(*grid, "points");
+    const double n_points = pts && pts->is_number() ? json_double(*pts) : NAN;
+    if (!(n_points >= 1) || n_points != std::floor(n_points) || n_points > 1e9)
       throw std::runtime_error(name + ": " + grid_member + ".points: expected a count of points");
     // The grid a point belongs to: every member of GRID.
     std::vector<std::pair<std::string, std::string>> id;
-    for (const auto& [k, m] : grid->members) {
+    for (const auto& [k, m] : grid->get_ref<const Json::object_t&>()) {
       std::string val;
-      if (m.kind == JsonValue::Kind::kArray)
-        for (const JsonValue& e : m.items) val += (e.kind == JsonValue::Kind::kString ? e.text : shortest(e.number())) + "\n";
+      if (m.is_array())
+        for (const Json& e : m) val += (e.is_string() ? e.get<std::string>() : shortest_number(json_double(e))) + "\n";
       else
-        val = m.kind == JsonValue::Kind::kString ? m.text : shortest(m.number());
+        val = m.is_string() ? m.get<std::string>() : shortest_number(json_double(m));
       id.emplace_back(k, std::move(val));
     }
     if (f == 0) {
       identity = id;
       identity_file = name;
       g.grid = *grid;
-      g.points = static_cast<std::size_t>(pts->num);
+      g.points = static_cast<std::size_t>(n_points);
     } else if (id != identity) {
       std::string differ;
       for (std::size_t i = 0; i < std::max(id.size(), identity.size()) && differ.empty(); ++i)
@@ -274,9 +263,9 @@ GridPoints gather_grid_points(const std::vector<std::string>& texts, const std::
       throw std::runtime_error(name + ": a point of another " + what + " than " + identity_file + " (" + grid_member +
                                "." + differ + " differs: the scenario, --vary, --seeds or --set are not the same)");
     }
-    const double k = idx->num;
+    const double k = json_double(*idx);
     if (!(k >= 0) || k != std::floor(k) || k >= static_cast<double>(g.points))
-      throw std::runtime_error(name + ": index " + shortest(k) + ": expected 0 .. " + std::to_string(g.points - 1));
+      throw std::runtime_error(name + ": index " + shortest_number(k) + ": expected 0 .. " + std::to_string(g.points - 1));
     g.files.push_back(GridPointFile{static_cast<std::size_t>(k), f, std::move(v)});
   }
   std::sort(g.files.begin(), g.files.end(),
@@ -307,23 +296,25 @@ SweepTable merge_sweep_points(const std::vector<std::string>& texts, const std::
 }
 
 SweepTable merge_sweep_points(const GridPoints& g, const std::vector<std::string>& names) {
-  const JsonValue& sw = g.grid;
+  const Json& sw = g.grid;
   for (const char* k : {"scenario", "seeds", "scenario_toml"}) {
-    const JsonValue* m = sw.find(k);
-    if (!m || m->kind != JsonValue::Kind::kString)
+    const Json* m = json_find(sw, k);
+    if (!m || !m->is_string())
       throw std::runtime_error(names[g.files[0].file] + ": sweep." + k + ": expected a text");
   }
   for (const char* k : {"vary", "set"}) {
-    const JsonValue* m = sw.find(k);
-    if (!m || m->kind != JsonValue::Kind::kArray)
-      throw std::runtime_error(names[g.files[0].file] + ": sweep." + k + ": expected a list");
+    const Json* m = json_find(sw, k);
+    bool texts_only = m && m->is_array();
+    for (std::size_t i = 0; texts_only && i < m->size(); ++i) texts_only = (*m)[i].is_string();
+    if (!texts_only)
+      throw std::runtime_error(names[g.files[0].file] + ": sweep." + k + ": expected a list of texts");
   }
   SweepTable t;
   const auto str = [&](const char* k) {
     std::string o;
-    const JsonValue* m = sw.find(k);
-    if (m->kind == JsonValue::Kind::kString) return m->text;
-    for (const JsonValue& e : m->items) o += (o.empty() ? "" : "\n") + e.text;
+    const Json* m = json_find(sw, k);
+    if (m->is_string()) return m->get<std::string>();
+    for (const Json& e : *m) o += (o.empty() ? "" : "\n") + e.get<std::string>();
     return o;
   };
   t.attributes = {{"format", kTableFormat},
@@ -332,15 +323,18 @@ SweepTable merge_sweep_points(const GridPoints& g, const std::vector<std::string
                   {"vary", str("vary")},
                   {"seeds", str("seeds")},
                   {"set", str("set")},
-                  {"points", shortest(static_cast<double>(g.points))}};
-  for (const JsonValue& e : sw.find("vary")->items) t.axis_keys.push_back(e.text.substr(0, e.text.find('=')));
+                  {"points", shortest_number(static_cast<double>(g.points))}};
+  for (const Json& e : *json_find(sw, "vary")) {
+    const std::string& text = e.get_ref<const std::string&>();
+    t.axis_keys.push_back(text.substr(0, text.find('=')));
+  }
   struct Parsed {
     SweepCells cells;
   };
   std::vector<Parsed> rows;
   for (const GridPointFile& pf : g.files) {
-    const JsonValue* in = pf.doc.find("inputs");
-    const JsonValue* rep = pf.doc.find("report");
+    const Json* in = json_find(pf.doc, "inputs");
+    const Json* rep = json_find(pf.doc, "report");
     if (!in || !in->is_object() || !rep || !rep->is_object())
       throw std::runtime_error(names[pf.file] + ": expected the members sweep, index, inputs and report");
     Parsed p;
@@ -358,7 +352,7 @@ SweepTable merge_sweep_points(const GridPoints& g, const std::vector<std::string
 
   // Columns in order of first appearance; each row's cell by column.
   std::map<std::string, std::size_t> col_of;
-  std::vector<std::vector<const JsonValue*>> cells;  // [column][row]
+  std::vector<std::vector<const Json*>> cells;  // [column][row]
   for (std::size_t r = 0; r < rows.size(); ++r)
     for (const auto& [name, val] : rows[r].cells) {
       auto it = col_of.find(name);
@@ -373,21 +367,21 @@ SweepTable merge_sweep_points(const GridPoints& g, const std::vector<std::string
   for (std::size_t c = 0; c < t.columns.size(); ++c) {
     SweepColumn& col = t.columns[c];
     bool any_string = false, all_int = true;
-    for (const JsonValue* v : cells[c]) {
-      if (!v || v->kind == JsonValue::Kind::kNull) { all_int = false; continue; }
-      if (v->kind == JsonValue::Kind::kString) any_string = true;
-      const double x = v->number();
+    for (const Json* v : cells[c]) {
+      if (!v || v->is_null()) { all_int = false; continue; }
+      if (v->is_string()) any_string = true;
+      const double x = json_double(*v);
       if (!(std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 9.0e15)) all_int = false;
     }
     if (any_string) {
       col.type = SweepColumn::Type::kString;
-      for (const JsonValue* v : cells[c])
-        col.text.push_back(!v || v->kind == JsonValue::Kind::kNull ? ""
-                           : v->kind == JsonValue::Kind::kString ? v->text
-                           : shortest(v->number()));
+      for (const Json* v : cells[c])
+        col.text.push_back(!v || v->is_null() ? ""
+                           : v->is_string() ? v->get<std::string>()
+                           : shortest_number(json_double(*v)));
     } else {
       col.type = all_int ? SweepColumn::Type::kInt : SweepColumn::Type::kFloat;
-      for (const JsonValue* v : cells[c]) col.num.push_back(v ? v->number() : NAN);
+      for (const Json* v : cells[c]) col.num.push_back(v ? json_double(*v) : NAN);
     }
   }
   return t;
@@ -416,7 +410,7 @@ std::string cell_text(const SweepColumn& c, std::size_t r) {
   const double v = c.num[r];
   if (std::isnan(v)) return "";
   if (c.type == SweepColumn::Type::kInt) return std::to_string(static_cast<long long>(v));
-  return shortest(v);
+  return shortest_number(v);
 }
 
 struct H5 {
@@ -758,8 +752,8 @@ std::string sweep_chart(const SweepTable& t, const std::string& figure, bool htm
 
 namespace {
 
-std::string input_text(const JsonValue& v) {
-  return v.kind == JsonValue::Kind::kString ? v.text : v.kind == JsonValue::Kind::kNumber ? shortest(v.num) : std::string();
+std::string input_text(const Json& v) {
+  return v.is_string() ? v.get<std::string>() : v.is_number() ? shortest_number(json_double(v)) : std::string();
 }
 
 }  // namespace
@@ -775,19 +769,23 @@ SweepSummary summarize_sweep_points(const GridPoints& g, const std::vector<std::
   SweepSummary out;
   for (const GridPointFile& pf : g.files) {
     const std::size_t f = pf.file;
-    const JsonValue& v = pf.doc;
-    const JsonValue* rep = v.find("replication");
-    const JsonValue* in = v.find("inputs");
-    const JsonValue* idx = v.find("index");
+    const Json& v = pf.doc;
+    const Json* rep = json_find(v, "replication");
+    const Json* in = json_find(v, "inputs");
+    const Json* idx = json_find(v, "index");
     if (!rep) continue;  // written without run figures
     if (!in || !in->is_object() || !idx) throw std::runtime_error(names.at(f) + ": expected the members index and inputs");
     Run r;
-    r.index = static_cast<std::size_t>(idx->number());
+    r.index = static_cast<std::size_t>(json_double(*idx));
     r.seed = 0;
     std::vector<std::string> keys;
-    for (const auto& [k, val] : in->members) {
+    for (const auto& [k, val] : in->get_ref<const Json::object_t&>()) {
       if (k == "point") continue;
-      if (k == "seed") { r.seed = static_cast<long>(val.number()); continue; }
+      if (k == "seed") {
+        if (!val.is_number_integer()) throw std::runtime_error(names.at(f) + ": inputs.seed: expected an integer");
+        r.seed = val.get<long>();
+        continue;
+      }
       keys.push_back(k);
       r.values.push_back(input_text(val));
     }
@@ -827,7 +825,7 @@ std::string format_sweep_summary_csv(const SweepSummary& s) {
   std::string o;
   for (const auto& k : s.axis_keys) o += csv_field(k) + ",";
   o += "figure,value,ci95_lo,ci95_hi,n,target,direction,verdict,unit,description\n";
-  auto num = [](double v) { return std::isfinite(v) ? shortest(v) : std::string(); };
+  auto num = [](double v) { return std::isfinite(v) ? shortest_number(v) : std::string(); };
   for (const SweepGroup& g : s.groups)
     for (const PooledFigure& f : g.pooled.figures) {
       for (const auto& v : g.values) o += csv_field(v) + ",";
@@ -852,7 +850,7 @@ std::string format_sweep_summary_text(const SweepSummary& s) {
       if (std::isnan(f.target)) continue;
       o += "  " + f.name + ": " + stats::format_interval(f.iv, "%.4g") + ", target " +
            (f.direction == stats::Direction::kAtLeast ? ">= " : f.direction == stats::Direction::kAtMost ? "<= " : "< ") +
-           shortest(f.target) + ": " + verdict_name(f.verdict) + "\n";
+           shortest_number(f.target) + ": " + verdict_name(f.verdict) + "\n";
     }
   }
   return o;

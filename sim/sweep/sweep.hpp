@@ -59,12 +59,12 @@ std::string describe_point(const SweepSpec& s, const SweepPoint& p);
 // Rows and the table
 // ---------------------------------------------------------------------------
 
-using SweepCells = std::vector<std::pair<std::string, JsonValue>>;  // (column, scalar), in column order
+using SweepCells = std::vector<std::pair<std::string, Json>>;  // (column, scalar), in column order
 
 // Flattens a JSON value into scalar cells: object keys join with '.', an
 // array whose elements are all objects with a string "name" member uses that
 // name ("targets.event_to_tweet_p95.met"), any other array the element index.
-void flatten_json(const JsonValue& v, const std::string& prefix, SweepCells& out);
+void flatten_json(const Json& v, const std::string& prefix, SweepCells& out);
 
 // Point files of a grid split into independent points (peebot sweep --point,
 // peebot eval --point): JSON objects {"format": F, "format_version": V,
@@ -74,10 +74,10 @@ void flatten_json(const JsonValue& v, const std::string& prefix, SweepCells& out
 struct GridPointFile {
   std::size_t index = 0;
   std::size_t file = 0;  // its position in the texts given
-  JsonValue doc;         // the whole point file
+  Json doc;              // the whole point file
 };
 struct GridPoints {
-  JsonValue grid;                    // GRID of the first file
+  Json grid;                         // GRID of the first file
   std::size_t points = 0;            // GRID.points
   std::vector<GridPointFile> files;  // one per index 0 .. points-1, in index order
 };
@@ -92,9 +92,9 @@ GridPoints gather_grid_points(const std::vector<std::string>& texts, const std::
 // A point's result as the text `peebot sweep --point` writes and --merge reads
 // (JSON): the sweep it belongs to, its index, its inputs and its report, and
 // (when given) the run's verdict figures with their raw material
-// (format_run_figures_json), which --merge pools per grid point.
+// (run_figures_json; null: none), which --merge pools per grid point.
 std::string format_sweep_point(const SweepSpec& s, const std::string& scenario_text, const SweepPoint& p,
-                               const std::string& report_json, const std::string& run_figures_json = "");
+                               const Json& report, const Json& run_figures = nullptr);
 
 struct SweepColumn {
   std::string name;

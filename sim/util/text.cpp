@@ -1,5 +1,6 @@
 #include "text.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 namespace peebot {
@@ -49,6 +50,12 @@ std::string printable(std::string_view s, std::size_t max_bytes, bool keep_newli
   }
   if (shown < s.size()) out += "...(" + std::to_string(s.size() - shown) + " more bytes)";
   return out;
+}
+
+std::string shortest_number(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
 }
 
 }  // namespace peebot

@@ -20,4 +20,10 @@ std::string printable(std::string_view s, std::size_t max_bytes = 4096, bool kee
 // For error messages as a whole (main's handlers): newlines kept, 64 KiB at most.
 inline std::string printable_message(std::string_view s) { return printable(s, 64 * 1024, true); }
 
+// The shortest decimal text that reads back to the same double (std::to_chars:
+// "42", "0.1", "1e+20"; "inf", "-inf", "nan" as to_chars spells them). Every
+// number peebot prints for another program (JSON, CSV, TLCP fields) goes
+// through it.
+std::string shortest_number(double v);
+
 }  // namespace peebot
