@@ -3,8 +3,10 @@
 #   tlcp   the TLCP parser (sim/live/tlcp.cpp): tests/fuzz/fuzz_tlcp.cpp
 #   trace  the trace reader and every consumer of a trace (report, feed
 #          statistics, the viewer's model): tests/fuzz/fuzz_trace.cpp
+#   json   the JSON reader (baselines, point files, API answers) and the
+#          writer's round trip: tests/fuzz/fuzz_json.cpp
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (default 30 s, target tlcp;
-# CI runs both from .ci/run). Needs clang (scripts/setup.sh installs it).
+# CI runs each from .ci/run). Needs clang (scripts/setup.sh installs it).
 # Exit status: 0 no finding; non-zero (libFuzzer: 77, 70 for a timeout) a crash, leak, timeout or runaway allocation
 # (the reproducer is left in build/fuzz/; replay it with build/fuzz/fuzz_TARGET FILE).
 set -euo pipefail
@@ -26,6 +28,17 @@ fuzz_tlcp() {
   printf 'CONOK,S1,50000,5000,*\r\nSUBOK,1,3,4\r\nU,1,1,6846.5|42|24|#\r\nU,1,1,||^2\r\nU,1,2,$|a%%2Cb|1|2\r\nLOOP,0\r\nEND,48,x\r\n' > "$out/corpus/seed1"
   printf 'wsok\r\ncreate_session\r\nLS_cid=a&LS_adapter_set=ISSLIVE\r\ncontrol\r\nLS_op=add&LS_group=A%%20B' > "$out/corpus/seed2"
   (cd "$out" && ./fuzz_tlcp -max_total_time="$secs" -max_len=4096 -timeout=5 -print_final_stats=1 corpus)
+}
+
+fuzz_json() {
+  "${cxx[@]}" "${flags[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_json.cpp sim/report/json.cpp sim/util/text.cpp -o "$out/fuzz_json"
+  # Seeds: what peebot reads (a report's shape, a point file's, an API answer), a fresh corpus per run.
+  rm -rf "$out/corpus_json" && mkdir -p "$out/corpus_json"
+  printf '{"format": "peebot-sweep-point", "format_version": 1, "sweep": {"vary": ["crew.size=2,3"], "points": 4}, "index": 2, "inputs": {"point": 2, "seed": 5}}' > "$out/corpus_json/point"
+  printf '{"data": {"id": "1445880548472328192", "text": "ok \u00e9\ud83d\ude00"}, "n": [1, -2.5e-3, 1e300, true, false, null]}' > "$out/corpus_json/answer"
+  printf '[[[[[[[[1]]]]]]]]' > "$out/corpus_json/deep"
+  (cd "$out" && ./fuzz_json -seed="${PEEBOT_FUZZ_SEED:-1}" -max_total_time="$secs" -max_len=2048 -timeout=5 \
+     -rss_limit_mb=2048 -print_final_stats=1 corpus_json)
 }
 
 fuzz_trace() {
@@ -72,6 +85,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     tlcp) fuzz_tlcp ;;
     trace) fuzz_trace ;;
-    *) echo "fuzz.sh: unknown target '$t' (tlcp, trace)" >&2; exit 2 ;;
+    json) fuzz_json ;;
+    *) echo "fuzz.sh: unknown target '$t' (tlcp, trace, json)" >&2; exit 2 ;;
   esac
 done

@@ -68,7 +68,7 @@ TEST_CASE("JSON refuses what is not finite, not paired, not UTF-8, repeated or t
   CHECK(esc.find('\x07') == std::string::npos);
 }
 
-TEST_CASE("JSON nested deeper than the limit, or longer than it, is refused before it costs memory", "[json]") {
+TEST_CASE("JSON nested deeper than the limit, longer than it or with more values is refused before it costs memory", "[json]") {
   const std::string deep_ok = std::string(64, '[') + std::string(64, ']');
   CHECK(refusal(deep_ok).empty());
   const std::string deep = std::string(65, '[') + std::string(65, ']');
@@ -84,6 +84,11 @@ TEST_CASE("JSON nested deeper than the limit, or longer than it, is refused befo
   CHECK(refusal("[1, 2, 3]", small).empty());
   small.max_depth = 2;
   CHECK_THAT(refusal("[[[]]]", small), Catch::Contains("nested deeper than 2"));
+  JsonLimits few;
+  few.max_values = 4;  // the array and three elements
+  CHECK(refusal("[1, [], 3]", few).empty());
+  CHECK_THAT(refusal("[1, [], 3, 4]", few), Catch::Contains("in.json") && Catch::Contains("more than 4 values"));
+  CHECK_THAT(refusal(R"({"a": {}, "b": 1, "c": 2, "d": 3})", few), Catch::Contains("more than 4 values"));
 }
 
 TEST_CASE("a JSON file longer than the bound is refused while it is read, naming the file", "[json]") {

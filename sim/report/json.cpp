@@ -1,5 +1,6 @@
 #include "json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -21,7 +22,7 @@ namespace {
 // a hostile object's size).
 class Builder final : public nlohmann::json_sax<Json> {
  public:
-  explicit Builder(int max_depth) : max_depth_(max_depth) {}
+  explicit Builder(const JsonLimits& limits) : limits_(limits) {}
 
   bool null() override { return put(Json(nullptr)); }
   bool boolean(bool v) override { return put(Json(v)); }
@@ -82,13 +83,19 @@ class Builder final : public nlohmann::json_sax<Json> {
     *slot_ = std::move(v);
     return slot_;
   }
+  bool counted() {
+    if (++values_ <= limits_.max_values) return true;
+    return fail("more than " + std::to_string(limits_.max_values) + " values (expected a smaller document)");
+  }
   bool put(Json&& v) {
+    if (!counted()) return false;
     place(std::move(v));
     return true;
   }
   bool open(Json&& container) {
-    if (static_cast<int>(stack_.size()) >= max_depth_)
-      return fail("nested deeper than " + std::to_string(max_depth_) + " arrays/objects");
+    if (stack_.size() >= static_cast<std::size_t>(std::max(limits_.max_depth, 0)))
+      return fail("nested deeper than " + std::to_string(limits_.max_depth) + " arrays/objects");
+    if (!counted()) return false;
     stack_.push_back(Level{place(std::move(container)), {}});
     return true;
   }
@@ -97,7 +104,8 @@ class Builder final : public nlohmann::json_sax<Json> {
     return true;
   }
 
-  int max_depth_;
+  const JsonLimits& limits_;
+  std::size_t values_ = 0;
   std::vector<Level> stack_;
   Json* slot_ = nullptr;
 };
@@ -109,7 +117,7 @@ Json parse_json(std::string_view text, std::string_view source, const JsonLimits
   if (text.size() > limits.max_bytes)
     throw std::runtime_error(src + ": " + std::to_string(text.size()) + " bytes of JSON (expected at most " +
                              std::to_string(limits.max_bytes) + ")");
-  Builder b(limits.max_depth);
+  Builder b(limits);
   bool ok = false;
   try {
     ok = Json::sax_parse(text.begin(), text.end(), &b);

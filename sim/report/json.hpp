@@ -17,11 +17,14 @@ using Json = nlohmann::ordered_json;
 struct JsonLimits {
   std::size_t max_bytes = 16u << 20;  // longer text is refused before parsing
   int max_depth = 64;                 // arrays and objects nested deeper are refused while parsing
+  std::size_t max_values = 1000000;   // values (members and elements, containers included) in all: the
+                                      // document's memory is bounded by this, not by 16 MiB x ~20
 };
 
 // Parses one JSON document (RFC 8259) from untrusted text. Refuses, with a
 // std::runtime_error "<source>: <what> (expected ...)": text over
-// limits.max_bytes, nesting deeper than limits.max_depth, a number that is not
+// limits.max_bytes, nesting deeper than limits.max_depth, more than
+// limits.max_values values, a number that is not
 // finite once read (1e999) or not JSON (-inf, NaN), an unpaired UTF-16
 // surrogate, invalid UTF-8, a duplicate member name, anything after the
 // value. Quoted input in the message is made printable (util/text).
