@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/report/misses.hpp"
 #include "sim/report/report.hpp"
 
 using namespace peebot;
@@ -598,4 +599,44 @@ TEST_CASE("updates lost in LOS and suppressed by MERGE are counted apart and lef
   CHECK(r.updates_other == 0);
   CHECK(r.updates_delivered == 0);
   REQUIRE_THAT(format_report_json(r, t.meta), Catch::Contains("\"lost\": 2") && Catch::Contains("\"merged\": 1"));
+}
+
+TEST_CASE("each miss names its likely causes: LOS, tank full, UPA state, neighbours, bulk, a late detection, small volume", "[report]") {
+  Trace t;
+  t.meta.has_truth = true;
+  // v0 at 1000: under LOS, in UPA STANDBY, a bulk transfer 5 min later, a false alarm 40 min after its onset.
+  // v1 at 20000: the tank full, another void 10 min later (v2, found), a small volume.
+  // v3 at 40000: nothing to blame.
+  t.voids = {void_at(1000), void_at(20000), void_at(20600), void_at(40000)};
+  t.voids[1].urine_ml = 150;
+  t.voids[1].flush_ml = 100;
+  t.detections = {det_at(1, 3400, 3400), det_at(2, 20600, 20630)};
+  t.los = {{990, 1020}};
+  t.upa_states = {{0, 32}, {5000, 16}};
+  t.tank_full = {{19990, 20100, 80}};
+  t.bulk = {{1300, 1400, 5000}};
+  ReportParams params;  // match window 60 s before to 1800 s after
+  const Report r = compute_report(t, params);
+  REQUIRE(r.match.misses == Idx{0, 1, 3});
+  const std::vector<MissCauses> c = explain_misses(t, r.match, params);
+  REQUIRE(c.size() == 3);
+  CHECK(c[0].void_index == 0);
+  CHECK(c[0].los);
+  CHECK(c[0].upa_state == 32);
+  CHECK(c[0].bulk_nearby);
+  CHECK(c[0].late_by_s == 2400);
+  CHECK_FALSE(c[0].tank_full);
+  CHECK_FALSE(c[0].neighbour_void);
+  CHECK_FALSE(c[0].small_volume);
+  CHECK(c[1].void_index == 1);
+  CHECK(c[1].tank_full);
+  CHECK(c[1].neighbour_void);
+  CHECK(c[1].small_volume);
+  CHECK(c[1].volume_ml == 250);
+  CHECK(c[1].upa_state == 0);  // NORMAL since 5000
+  CHECK_FALSE(c[1].los);
+  CHECK(std::isnan(c[1].late_by_s));
+  CHECK(c[2].void_index == 3);
+  CHECK_FALSE((c[2].los || c[2].tank_full || c[2].upa_state != 0 || c[2].neighbour_void || c[2].bulk_nearby || c[2].small_volume));
+  CHECK(std::isnan(c[2].late_by_s));
 }

@@ -10,6 +10,8 @@
 
 #include <sys/stat.h>
 
+#include "models/iss_time.hpp"
+
 namespace peebot::viz {
 
 App::App(Model model) : m_(std::move(model)) {
@@ -311,7 +313,7 @@ void App::transport_bar(double wall_dt) {
   const double unix_c = m_.meta.epoch_unix_s + view.cursor;
   ImGui::TextColored(col4(kCursorCol), "t %s", rel_time(view.cursor - m_.t_begin).c_str());
   ImGui::SameLine();
-  ImGui::Text("| %s | ISS TimeStamp %.5f h", format_utc(unix_c, true).c_str(), iss_timestamp_h(unix_c));
+  ImGui::Text("| %s | ISS TimeStamp %.5f h", format_utc_ms(unix_c).c_str(), iss_timestamp_hours(unix_c));
   ImGui::SameLine();
   ImGui::TextDisabled("| window %s", format_duration(view.t1 - view.t0).c_str());
   const float right = ImGui::GetWindowContentRegionMax().x;

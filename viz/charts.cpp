@@ -184,7 +184,7 @@ void App::chart_interaction(const ImVec2& a, const ImVec2& b) {
 void App::tooltip(double t) {
   ImGui::BeginTooltip();
   const double ep = m_.meta.epoch_unix_s;
-  ImGui::Text("%s   t = %s", format_utc(ep + t, true).c_str(), rel_time(t - m_.t_begin).c_str());
+  ImGui::Text("%s   t = %s", format_utc_ms(ep + t).c_str(), rel_time(t - m_.t_begin).c_str());
   ImGui::Separator();
   double v = 0, st = 0;
   if (m_.tank.value_at(t, v, st))

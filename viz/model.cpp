@@ -72,10 +72,19 @@ std::vector<Interval> spans_of(const Series& s, double t_end) {
   return out;
 }
 
-bool overlaps(const std::vector<Interval>& iv, double a, double b) {
-  for (const Interval& x : iv)
-    if (x.t0 <= b && x.t1 >= a) return true;
-  return false;
+// The report's causes of a miss, as the tooltip and events table say them.
+std::string miss_text(const MissCauses& c) {
+  std::string why;
+  auto add = [&why](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
+  if (c.los) add("loss of signal during the void");
+  if (c.tank_full) add("tank full: inflow spilled");
+  if (c.upa_state) add(std::string("UPA ") + upa_state_name(c.upa_state));
+  if (c.neighbour_void) add("another void within 15 min (rises merged)");
+  if (c.bulk_nearby) add("bulk transfer nearby");
+  if (!std::isnan(c.late_by_s)) add("detected too late (" + format_duration(c.late_by_s) + " after onset)");
+  if (c.small_volume) add(printf_str("small volume (%.0f mL, under the 1%% level quantum?)", c.volume_ml));
+  if (why.empty()) add("no rise recognised by the detector");
+  return why;
 }
 
 Histogram make_hist(std::vector<double> v, const LatencyStats& st) {
@@ -179,7 +188,10 @@ Model load_model(const std::string& path, bool with_latency) {
 namespace {
 
 void derive(Model& m, Trace& tr) {
-  m.match = match_detections(tr.voids, tr.detections, m.params.match_before_s, m.params.match_after_s);
+  // The report's figures (matching, event -> tweet, why voids were missed), as `peebot report` computes them.
+  const Report report = compute_report(tr, m.params);
+  m.match = report.match;
+  const std::vector<MissCauses> misses = m.meta.has_truth ? explain_misses(tr, m.match, m.params) : std::vector<MissCauses>{};
   m.los.clear();
   m.upa_states.clear();
   m.tank_full.clear();
@@ -236,7 +248,7 @@ void derive(Model& m, Trace& tr) {
   m.posts = std::move(tr.posts);
   m.bulk = std::move(tr.bulk);
 
-  // Scoring: the report's matching, once more to know who matched whom.
+  // Scoring: who matched whom in the report's matching.
   const MatchResult& mr = m.match;
   m.det_void.assign(m.detections.size(), SIZE_MAX);
   m.void_kind.assign(m.voids.size(), EventKind::kVoidNoTank);
@@ -256,38 +268,8 @@ void derive(Model& m, Trace& tr) {
     }
     for (std::size_t dj : mr.false_alarms) m.det_kind[dj] = EventKind::kDetFalseAlarm;
     for (std::size_t dj : mr.duplicates) m.det_kind[dj] = EventKind::kDetDuplicate;
-    for (std::size_t vi : mr.misses) {
-      m.void_kind[vi] = EventKind::kVoidMissed;
-      const VoidEvent& v = m.voids[vi];
-      std::string why;
-      auto add = [&why](const std::string& s) { why += (why.empty() ? "" : "; ") + s; };
-      if (overlaps(m.los, v.onset_s - 60, v.end_s + 60)) add("loss of signal during the void");
-      if (overlaps(m.tank_full, v.onset_s, v.end_s)) add("tank full: inflow spilled");
-      for (const Interval& u : m.upa_states)
-        if (u.t0 <= v.end_s && u.t1 >= v.onset_s && u.value != 16) {
-          add(std::string("UPA ") + upa_state_name(u.value));
-          break;
-        }
-      for (std::size_t k = 0; k < m.voids.size(); ++k)
-        if (k != vi && m.voids[k].reaches_tank && std::fabs(m.voids[k].onset_s - v.onset_s) < 900) {
-          add("another void within 15 min (rises merged)");
-          break;
-        }
-      for (const BulkTransfer& b : m.bulk)
-        if (b.onset_s <= v.end_s + 600 && b.end_s >= v.onset_s - 600) { add("bulk transfer nearby"); break; }
-      for (std::size_t j = 0; j < m.detections.size(); ++j) {
-        const double e = m.detections[j].emitted_s;
-        if (e > v.onset_s + m.params.match_after_s && e < v.onset_s + 4 * m.params.match_after_s &&
-            m.det_kind[j] == EventKind::kDetFalseAlarm) {
-          add("detected too late (" + format_duration(e - v.onset_s) + " after onset)");
-          break;
-        }
-      }
-      const double ml = v.urine_ml + v.flush_ml;
-      if (ml < 400) add(printf_str("small volume (%.0f mL, under the 1%% level quantum?)", ml));
-      if (why.empty()) add("no rise recognised by the detector");
-      m.miss_reason[vi] = why;
-    }
+    for (std::size_t vi : mr.misses) m.void_kind[vi] = EventKind::kVoidMissed;
+    for (const MissCauses& c : misses) m.miss_reason[c.void_index] = miss_text(c);
   }
   m.post_kind.resize(m.posts.size());
   for (std::size_t i = 0; i < m.posts.size(); ++i) {
@@ -299,27 +281,10 @@ void derive(Model& m, Trace& tr) {
     }
   }
 
-  // Event -> tweet, as the report computes it (truth: from the matched void's onset).
-  {
-    std::vector<double> tweet;
-    std::unordered_map<std::uint64_t, std::size_t> det_by_id;
-    for (std::size_t j = 0; j < m.detections.size(); ++j) det_by_id.emplace(m.detections[j].id, j);
-    for (const Post& p : m.posts) {
-      if (p.outcome != PostOutcome::kSent) continue;
-      const auto it = det_by_id.find(p.detection_id);
-      if (it == det_by_id.end()) continue;
-      if (m.meta.has_truth) {
-        if (m.det_void[it->second] == SIZE_MAX) continue;
-        tweet.push_back(p.t_done_s - m.voids[m.det_void[it->second]].onset_s);
-      } else {
-        tweet.push_back(p.t_done_s - m.detections[it->second].onset_s);
-      }
-    }
-    const LatencyStats st = latency_stats(tweet);
-    m.hist[6] = make_hist(std::move(tweet), st);
-    m.hist[6].target_s = m.params.target_tweet_p95_s;
-    m.hist[6].target_label = "target p95";
-  }
+  // Event -> tweet: the report's samples (truth: from the matched void's onset; else the detection's).
+  m.hist[6] = make_hist(report.event_to_tweet_s, report.event_to_tweet);
+  m.hist[6].target_s = m.params.target_tweet_p95_s;
+  m.hist[6].target_label = "target p95";
   m.hist[4].target_s = m.params.target_dashboard_p99_s;
   m.hist[4].target_label = "target p99";
   m.hist[5].target_s = m.params.target_persist_p99_s;
@@ -689,7 +654,7 @@ void export_csv(const Model& m, double t0, double t1, const std::string& out_pat
   char buf[64];
   for (const Row& r : rows) {
     std::snprintf(buf, sizeof buf, "%.6f", r.t);
-    f << buf << ',' << format_utc(m.meta.epoch_unix_s + r.t, true) << ',' << r.series << ',';
+    f << buf << ',' << format_utc_ms(m.meta.epoch_unix_s + r.t) << ',' << r.series << ',';
     if (!std::isnan(r.value)) {
       std::snprintf(buf, sizeof buf, "%.17g", r.value);
       f << buf;
@@ -731,33 +696,6 @@ std::string format_duration(double s) {
   else
     std::snprintf(buf, sizeof buf, "%s%dd %02dh", sign, static_cast<int>(a / 86400), static_cast<int>(std::fmod(a, 86400) / 3600));
   return buf;
-}
-
-std::string format_utc(double unix_s, bool with_ms) {
-  if (std::isnan(unix_s)) return "-";
-  const double fl = std::floor(unix_s);
-  const std::time_t tt = static_cast<std::time_t>(fl);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  if (with_ms)
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, std::min(999, static_cast<int>((unix_s - fl) * 1000)));
-  else
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return buf;
-}
-
-double iss_timestamp_h(double unix_s) {
-  const std::time_t tt = static_cast<std::time_t>(std::floor(unix_s));
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::tm base{};
-  base.tm_year = tm.tm_year - 1;
-  base.tm_mon = 11;
-  base.tm_mday = 31;
-  return (unix_s - static_cast<double>(timegm(&base))) / 3600.0;
 }
 
 }  // namespace peebot::viz

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "series.hpp"
+#include "sim/report/misses.hpp"
 #include "sim/report/report.hpp"
 #include "sim/scenario/scenario.hpp"
 #include "sim/trace/trace.hpp"
@@ -98,7 +99,7 @@ struct Model {
   std::string path;
   TraceMeta meta;
   ReportParams params;
-  MatchResult match;  // match_detections with the scenario's report windows (as the report scores)
+  MatchResult match;  // the report's matching (compute_report with the scenario's report parameters)
   double t_begin = 0.0, t_end = 0.0;  // span to show (s since epoch)
   double open_seconds = 0.0;          // wall time load_model took
   double pyramid_seconds = 0.0;       // of which building the telemetry series' min/max pyramids
@@ -119,7 +120,7 @@ struct Model {
   std::vector<Post> posts;
   std::vector<BulkTransfer> bulk;
   std::vector<EventKind> void_kind, det_kind, post_kind;
-  std::vector<std::string> miss_reason;  // per void: why it was missed ("" unless missed)
+  std::vector<std::string> miss_reason;  // per void: why it was missed, from the report's explain_misses ("" unless missed)
   std::vector<std::size_t> det_void;     // per detection: matched void index or SIZE_MAX
   std::vector<Event> events;             // sorted by t
   std::uint64_t rows_total = 0;          // rows of the tables read
@@ -174,8 +175,6 @@ void export_csv(const Model& m, double t0, double t1, const std::string& out_pat
 // was expected.
 double parse_duration(const std::string& s);
 std::string format_duration(double s);          // "2d 03:00:00", "5m 12.3s", "850 ms"
-std::string format_utc(double unix_s, bool with_ms = false);  // "2025-01-06 03:00:00Z"
-double iss_timestamp_h(double unix_s);  // the feed's TimeStamp: hours since 00:00 UTC Dec 31 of the previous year
 const char* upa_state_name(int code);
 
 }  // namespace peebot::viz

@@ -72,7 +72,7 @@ void App::events_tab() {
         view.center_on(e.t);
         table_cursor_ = view.cursor;  // clicked here: do not scroll away
       }
-      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s\n%s", format_utc(m_.meta.epoch_unix_s + e.t, true).c_str(), e.detail.c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s\n%s", format_utc_ms(m_.meta.epoch_unix_s + e.t).c_str(), e.detail.c_str());
       ImGui::PopID();
       ImGui::TableNextColumn();
       ImGui::TextColored(col4(event_color(e.kind)), "%s", event_kind_name(e.kind));

@@ -170,7 +170,10 @@ double parse_utc(const std::string& text) {
   return days * 86400.0 + h * 3600.0 + mi * 60.0 + s + frac;
 }
 
-std::string format_utc(double unix_s, bool millis) {
+namespace {
+
+// always_millis: ".mmm" even on a whole second (fixed width).
+std::string utc_text(double unix_s, bool millis, bool always_millis) {
   if (!std::isfinite(unix_s)) return fmt_num(unix_s);
   std::int64_t total_ms = 0;
   if (millis) {
@@ -192,7 +195,7 @@ std::string format_utc(double unix_s, bool millis) {
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
   char buf[64];
-  if (millis && ms != 0)
+  if (millis && (ms != 0 || always_millis))
     std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d,
                   static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60),
                   static_cast<int>(ms));
@@ -201,6 +204,11 @@ std::string format_utc(double unix_s, bool millis) {
                   static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60));
   return buf;
 }
+
+}  // namespace
+
+std::string format_utc(double unix_s, bool millis) { return utc_text(unix_s, millis, false); }
+std::string format_utc_ms(double unix_s) { return utc_text(unix_s, true, true); }
 
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds)) return fmt_num(seconds);

@@ -75,6 +75,8 @@ double parse_time_of_day(const std::string& text);
 double parse_utc(const std::string& text);
 // Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (or with .mmm when fractional and millis=true).
 std::string format_utc(double unix_s, bool millis = false);
+// The same with ".mmm" always written: a fixed width for running clocks and CSV columns.
+std::string format_utc_ms(double unix_s);
 // Formats seconds as a short duration ("3d4h", "15min", "2.5s").
 std::string format_duration(double seconds);
 
