@@ -519,6 +519,81 @@ TEST_CASE("trace: hundreds of thousands of records spanning many chunks round-tr
   CHECK(t.telemetry[kUpaState].empty());
 }
 
+namespace {
+// Every chunk of every dataset in a file: its row offset, filter mask, file
+// address, size and stored (compressed) bytes, in the library's chunk order.
+std::vector<std::string> chunk_layout(const std::string& path) {
+  std::vector<std::string> out;
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  for (const char* name : {"/telemetry/NODE3000005", "/telemetry/NODE3000004", "/telemetry/NODE3000008",
+                           "/telemetry/NODE3000009", "/telemetry/TIME_000001", "/pipeline/stages",
+                           "/pipeline/detections", "/pipeline/posts", "/pipeline/queues", "/pipeline/stage_hist",
+                           "/pipeline/stage_series", "/truth/voids", "/truth/tank", "/items"}) {
+    const hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    REQUIRE(d >= 0);
+    const hid_t sp = H5Dget_space(d);
+    hsize_t n = 0;
+    REQUIRE(H5Dget_num_chunks(d, sp, &n) >= 0);
+    for (hsize_t i = 0; i < n; ++i) {
+      hsize_t offset = 0, size = 0;
+      unsigned mask = 0;
+      haddr_t addr = 0;
+      REQUIRE(H5Dget_chunk_info(d, sp, i, &offset, &mask, &addr, &size) >= 0);
+      std::string bytes(static_cast<std::size_t>(size), '\0');
+      std::uint32_t read_mask = 0;
+      REQUIRE(H5Dread_chunk(d, H5P_DEFAULT, &offset, &read_mask, bytes.data()) >= 0);
+      out.push_back(std::string(name) + " row " + std::to_string(offset) + " mask " + std::to_string(mask) + " at " +
+                    std::to_string(addr) + " size " + std::to_string(size) + " " + bytes);
+    }
+    H5Sclose(sp);
+    H5Dclose(d);
+  }
+  H5Fclose(f);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("trace: chunks deflated on the compressor thread are the synchronous writer's, at the same addresses",
+          "[trace]") {
+  TempDir tmp;
+  std::vector<std::string> layout[2];
+  std::uintmax_t size[2] = {};
+  for (int background = 0; background < 2; ++background) {
+    const std::string path = tmp.file("chunks" + std::to_string(background) + ".h5");
+    TraceWriter::Options opt;
+    opt.chunk_bytes = 32 * 1024;  // many chunks: more than the compressor's 16 slots at once
+    opt.background = background == 1;
+    {
+      TraceWriter w(path, sample_meta(), opt);
+      for (std::size_t i = 0; i < 120000; ++i) {
+        const TelemetryRow r = many_row(i);
+        w.telemetry(static_cast<ItemId>(i % 7 == 0 ? kSignal : kUrineTank), r);
+        StageTimes s;
+        s.seq = i;
+        s.item = static_cast<ItemId>(i % 300);
+        s.t_emit_s = r.t_emit_s;
+        s.t_received_s = r.t_s;
+        s.t_ingested_s = r.t_s + 0.002;
+        s.t_stored_s = (i % 2) ? r.t_s + 0.01 : kNaN;
+        w.stage(s);
+        if (i % 1000 == 0) w.truth_tank(TankPoint{r.t_s, 1000.0 + i, 50.0});
+        if (i == 555 || i == 556 || i == 70001) w.flush();  // partial chunks, rewritten when complete
+      }
+      w.finish();
+    }
+    layout[background] = chunk_layout(path);
+    size[background] = fs::file_size(path);
+  }
+  REQUIRE(layout[0].size() > 40);
+  CHECK(size[0] == size[1]);
+  REQUIRE(layout[0].size() == layout[1].size());
+  for (std::size_t i = 0; i < layout[0].size(); ++i) {
+    INFO("chunk " << i << ": " << layout[0][i].substr(0, 80));
+    CHECK(layout[0][i] == layout[1][i]);
+  }
+}
+
 // Run by the SWMR test in a separate process (HDF5 shares an open file within
 // one process, so a reader must live elsewhere to be a real SWMR reader).
 TEST_CASE("trace: SWMR reader child process", "[.][trace-swmr-child]") {

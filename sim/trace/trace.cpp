@@ -5,20 +5,30 @@
 // one buffer per table, sized to one chunk, and writes it with one direct
 // chunk write (H5Dwrite_chunk, shuffled and deflated here) whenever it
 // completes a chunk; flush() also writes the partial current chunk.
+// With deflate on and SWMR off, a second thread (the compressor) shuffles
+// and deflates the chunks while the caller goes on filling the next ones;
+// the caller's thread makes every HDF5 call, in the order it completed the
+// chunks, so the file is the same bit for bit whatever the threads' timing.
 #include "trace.hpp"
 
 #include <hdf5.h>
 #include <zlib.h>
 
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <mutex>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -636,6 +646,7 @@ struct TraceWriter::Impl {
                                            a.mn, a.mx, a.sum / a.n, bu.row_first, bu.row_last});
       }
     }
+    drain();
     write_attr(file.get(), "stage_summary_rows", H5T_NATIVE_UINT64, &stage_rows, tmp);
   }
 
@@ -652,8 +663,10 @@ struct TraceWriter::Impl {
   }
 
   ~Impl() {
+    stop_compressor();
     if (!finished) discard();
     if (z_ready) deflateEnd(&z);
+    if (wz_ready) deflateEnd(&wz);
   }
 
   void open(const TraceMeta& meta) {
@@ -701,6 +714,8 @@ struct TraceWriter::Impl {
     }
 
     const std::size_t chunk_bytes = std::clamp<std::size_t>(opt.chunk_bytes, 32 * 1024, 256 * 1024);
+    // SWMR (live mode) writes each chunk where readers see it at once: no compressor.
+    const bool compress_behind = opt.deflate > 0 && opt.background && !opt.swmr;
     {
       Handle st = fixed_string_type(kItemNameBytes, H5T_CSET_ASCII, tmp);
       items = create_dataset("/items", st.get(), std::max<std::size_t>(1, chunk_bytes / kItemNameBytes));
@@ -716,8 +731,10 @@ struct TraceWriter::Impl {
       t.dset = create_dataset(sch[i].path, t.type.get(), t.chunk_rows);
       write_str_attr(t.dset.get(), "units", sch[i].units, tmp);
       if (i == kStageSeriesT) write_attr(t.dset.get(), "bucket_s", H5T_NATIVE_DOUBLE, &kStageBucketS, tmp);
-      t.buf.resize(t.chunk_rows * t.rec);
-      if (opt.deflate > 0) {
+      // chunk_bytes long (a chunk's rows fill chunk_rows * rec of it), so the
+      // compressor's slots and the tables can swap buffers.
+      t.buf.resize(chunk_bytes);
+      if (opt.deflate > 0 && !compress_behind) {
         t.shuf.resize(t.buf.size());
         t.zbuf.resize(compressBound(static_cast<uLong>(t.buf.size())));
       }
@@ -725,6 +742,7 @@ struct TraceWriter::Impl {
     if (opt.swmr) {
       if (H5Fstart_swmr_write(f) < 0) fail(tmp, "H5Fstart_swmr_write failed");
     }
+    if (compress_behind) start_compressor(chunk_bytes);
   }
 
   Handle create_dataset(const char* name, hid_t type, std::size_t chunk_rows) {
@@ -743,6 +761,7 @@ struct TraceWriter::Impl {
 
   void require_open() const {
     if (finished) throw TraceError("trace '" + path + "': writer already finished");
+    if (!broken.empty()) throw TraceError(broken + " (an earlier chunk failed to write)");
     if (!file.valid()) throw TraceError("trace '" + tmp + "': writer is not open (an earlier error closed it)");
   }
 
@@ -760,43 +779,29 @@ struct TraceWriter::Impl {
   }
 
   // Writes the current chunk (whole, or partial on flush) with one direct
-  // chunk write: the rows are shuffled and deflated here exactly as HDF5's
+  // chunk write: the rows are shuffled and deflated exactly as HDF5's
   // shuffle + deflate filters would, into buffers allocated once. (Going
   // through H5Dwrite costs several malloc/free of chunk-sized buffers per
   // chunk; on some hosts each one trims the heap with a slow brk call.)
+  // With the compressor running, the chunk goes to it instead, and the
+  // chunks it has finished are stored (store_done) first, oldest first.
   void write_chunk(Table& t) {
     if (t.n == t.on_disk) return;
-    QuietHdf5 quiet;
-    const char* name = t.schema->path;
-    const hsize_t rows = t.chunk_start + t.n;
-    if (H5Dset_extent(t.dset.get(), &rows) < 0) fail(tmp, std::string("cannot extend ") + name);
     const std::size_t bytes = t.chunk_rows * t.rec;
     if (t.n < t.chunk_rows) std::memset(t.buf.data() + t.n * t.rec, 0, bytes - t.n * t.rec);  // deterministic tail
-    const void* data = t.buf.data();
-    std::size_t size = bytes;
-    if (opt.deflate > 0) {
-      // Shuffle: byte j of element i goes to j * elements + i.
-      const std::size_t e = t.chunk_rows, r = t.rec;
-      const unsigned char* in = t.buf.data();
-      unsigned char* out = t.shuf.data();
-      for (std::size_t j = 0; j < r; ++j)
-        for (std::size_t i = 0; i < e; ++i) out[j * e + i] = in[i * r + j];
-      // One zlib stream for the writer, reset per chunk (compress2 would
-      // allocate and free ~300 KiB of state every time).
-      z_stream& z = zstream();
-      if (deflateReset(&z) != Z_OK) fail(tmp, std::string("deflate failed for ") + name, false);
-      z.next_in = t.shuf.data();
-      z.avail_in = static_cast<uInt>(bytes);
-      z.next_out = t.zbuf.data();
-      z.avail_out = static_cast<uInt>(t.zbuf.size());
-      if (deflate(&z, Z_FINISH) != Z_STREAM_END) fail(tmp, std::string("deflate failed for ") + name, false);
-      data = t.zbuf.data();
-      size = t.zbuf.size() - z.avail_out;
+    const hsize_t rows = t.chunk_start + t.n;
+    if (worker.joinable()) {
+      submit(t, rows);
+    } else {
+      const void* data = t.buf.data();
+      std::size_t size = bytes;
+      if (opt.deflate > 0) {
+        const char* err = compress_chunk(zstream(), t.buf.data(), t.chunk_rows, t.rec, t.shuf.data(), t.zbuf, size);
+        if (err) fail(tmp, std::string(err) + " for " + t.schema->path, false);
+        data = t.zbuf.data();
+      }
+      store(t, rows, data, size);
     }
-    const hsize_t offset = t.chunk_start;
-    if (H5Dwrite_chunk(t.dset.get(), H5P_DEFAULT, 0, &offset, size, data) < 0)
-      fail(tmp, std::string("cannot write ") + name);
-    if (opt.swmr && H5Dflush(t.dset.get()) < 0) fail(tmp, std::string("cannot flush ") + name);
     t.on_disk = t.n;
     if (t.n == t.chunk_rows) {
       t.chunk_start += t.chunk_rows;
@@ -804,20 +809,182 @@ struct TraceWriter::Impl {
     }
   }
 
+  // The HDF5 half of a chunk write: extend the table to `rows` and write the
+  // (compressed) chunk that starts at row chunk_start.
+  void store_chunk(Table& t, hsize_t rows, hsize_t chunk_start, const void* data, std::size_t size) {
+    QuietHdf5 quiet;
+    const char* name = t.schema->path;
+    if (H5Dset_extent(t.dset.get(), &rows) < 0) fail(tmp, std::string("cannot extend ") + name);
+    if (H5Dwrite_chunk(t.dset.get(), H5P_DEFAULT, 0, &chunk_start, size, data) < 0)
+      fail(tmp, std::string("cannot write ") + name);
+    if (opt.swmr && H5Dflush(t.dset.get()) < 0) fail(tmp, std::string("cannot flush ") + name);
+  }
+  void store(Table& t, hsize_t rows, const void* data, std::size_t size) { store_chunk(t, rows, t.chunk_start, data, size); }
+
+  // Shuffles `elements` rows of `rec` bytes (byte j of row i goes to
+  // j * elements + i) and deflates them with `z` (reset first) into `out`.
+  // Returns nullptr, or what failed. Touches nothing but its arguments: the
+  // compressor thread runs it.
+  static const char* compress_chunk(z_stream& z, const unsigned char* in, std::size_t elements, std::size_t rec,
+                                    unsigned char* shuf, std::vector<unsigned char>& out, std::size_t& size) {
+    const std::size_t e = elements, r = rec, bytes = e * r;
+    for (std::size_t j = 0; j < r; ++j)
+      for (std::size_t i = 0; i < e; ++i) shuf[j * e + i] = in[i * r + j];
+    // One zlib stream per thread, reset per chunk (compress2 would allocate
+    // and free ~300 KiB of state every time); the same output as compress2.
+    if (deflateReset(&z) != Z_OK) return "deflate failed";
+    z.next_in = shuf;
+    z.avail_in = static_cast<uInt>(bytes);
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(out.size());
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END) return "deflate failed";
+    size = out.size() - z.avail_out;
+    return nullptr;
+  }
+
   z_stream& zstream() {
-    if (!z_ready) {
-      z = z_stream{};
-      if (deflateInit(&z, std::min(opt.deflate, 9)) != Z_OK) fail(tmp, "deflateInit failed", false);
-      z_ready = true;
-    }
+    if (!z_ready) z_ready = init_zstream(z);
     return z;
+  }
+  bool init_zstream(z_stream& s) {
+    s = z_stream{};
+    if (deflateInit(&s, std::min(opt.deflate, 9)) != Z_OK) fail(tmp, "deflateInit failed", false);
+    return true;
+  }
+
+  // ---- The compressor: a ring of kSlots chunk jobs. The caller fills a
+  // slot (swapping its chunk buffer with the slot's for a full chunk, copying
+  // it for a partial one), the compressor deflates slots in order, and the
+  // caller stores finished slots in order. Counters only grow; a slot is
+  // free when stored; the caller waits when every slot is taken (bounded
+  // memory: kSlots x 3 chunk buffers).
+  static constexpr std::size_t kSlots = 16;
+  struct Job {
+    int table = 0;
+    hsize_t rows = 0, chunk_start = 0;
+    std::size_t elements = 0, rec = 0;
+    std::vector<unsigned char> raw, shuf, zbuf;
+    std::size_t size = 0;
+    const char* error = nullptr;
+  };
+  Job jobs[kSlots];
+  std::uint64_t submitted = 0;  // written by the caller, under mu
+  std::uint64_t compressed = 0;  // written by the compressor, under mu
+  std::uint64_t stored = 0;      // the caller's only
+  bool stop = false;             // under mu
+  std::mutex mu;
+  std::condition_variable work_cv, done_cv;
+  std::thread worker;
+  z_stream wz{};  // the compressor's stream
+  bool wz_ready = false;
+  std::string broken;  // set when storing a chunk failed: every later call fails with it
+
+  void start_compressor(std::size_t chunk_bytes) {
+    for (Job& j : jobs) {
+      j.raw.resize(chunk_bytes);
+      j.shuf.resize(chunk_bytes);
+      j.zbuf.resize(compressBound(static_cast<uLong>(chunk_bytes)));
+    }
+    wz_ready = init_zstream(wz);
+    // The compressor takes no signals: SIGINT and SIGTERM go to the caller's
+    // thread, whose handler removes the temporary (install_interrupt_cleanup).
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    try {
+      worker = std::thread([this] { compressor(); });
+    } catch (...) {
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
+
+  void compressor() {
+    std::uint64_t next = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu);
+        work_cv.wait(lk, [&] { return stop || next < submitted; });
+        if (next == submitted) return;  // stopped with nothing left
+      }
+      Job& j = jobs[next % kSlots];
+      j.error = compress_chunk(wz, j.raw.data(), j.elements, j.rec, j.shuf.data(), j.zbuf, j.size);
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        compressed = ++next;
+      }
+      done_cv.notify_one();
+    }
+  }
+
+  void stop_compressor() noexcept {
+    if (!worker.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      stop = true;
+    }
+    work_cv.notify_one();
+    worker.join();
+  }
+
+  // Stores compressed chunks, oldest first: every finished one, or (wait)
+  // until `until` chunks are stored.
+  void store_done(std::uint64_t until, bool wait) {
+    while (stored < submitted) {
+      std::uint64_t have;
+      {
+        std::unique_lock<std::mutex> lk(mu);
+        if (wait && compressed <= stored && stored < until) done_cv.wait(lk, [&] { return compressed > stored; });
+        have = compressed;
+      }
+      if (have <= stored) return;
+      for (; stored < have; ++stored) {
+        Job& j = jobs[stored % kSlots];
+        try {
+          if (j.error) fail(tmp, std::string(j.error) + " for " + tables[j.table].schema->path, false);
+          store_chunk(tables[j.table], j.rows, j.chunk_start, j.zbuf.data(), j.size);
+        } catch (const TraceError& e) {
+          broken = e.what();
+          throw;
+        }
+      }
+      if (!wait || stored >= until) return;
+    }
+  }
+
+  // Waits for the compressor and stores every chunk handed to it: before any
+  // other HDF5 call, so the calls come in the order of the synchronous writer.
+  void drain() {
+    if (worker.joinable()) store_done(submitted, true);
+  }
+
+  void submit(Table& t, hsize_t rows) {
+    if (submitted - stored == kSlots) store_done(stored + 1, true);  // every slot taken: free the oldest
+    Job& j = jobs[submitted % kSlots];
+    j.table = static_cast<int>(&t - tables);
+    j.rows = rows;
+    j.chunk_start = t.chunk_start;
+    j.elements = t.chunk_rows;
+    j.rec = t.rec;
+    j.error = nullptr;
+    if (t.n == t.chunk_rows)
+      j.raw.swap(t.buf);  // both chunk_bytes long; the table fills the slot's old buffer next
+    else
+      std::memcpy(j.raw.data(), t.buf.data(), t.chunk_rows * t.rec);  // a partial chunk the table keeps filling
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      ++submitted;
+    }
+    work_cv.notify_one();
+    store_done(submitted, false);  // what is finished already, without waiting
   }
 
   template <class Row>
   void put(int id, const Row& row) {
     Table& t = tables[id];
     static_assert(std::is_trivially_copyable<Row>::value && sizeof(Row) > 0, "packed row");
-    if (t.n >= t.chunk_rows || !file.valid()) {  // finished, or an earlier chunk failed to write
+    if (t.n >= t.chunk_rows || !file.valid() || !broken.empty()) {  // finished, or an earlier chunk failed to write
       require_open();
       write_chunk(t);
     }
@@ -844,6 +1011,7 @@ struct TraceWriter::Impl {
   void flush_all() {
     QuietHdf5 quiet;
     for (Table& t : tables) write_chunk(t);
+    drain();
     write_items();
     write_attr(file.get(), "duration_s", H5T_NATIVE_DOUBLE, &duration_s, tmp);
     if (H5Fflush(file.get(), H5F_SCOPE_LOCAL) < 0) fail(tmp, "H5Fflush failed");
@@ -864,6 +1032,7 @@ struct TraceWriter::Impl {
 
   // Drops the temp file (unfinished writer or failed creation). Never throws.
   void discard() noexcept {
+    stop_compressor();
     QuietHdf5 quiet;
     close_all();
     H5Eclear2(H5E_DEFAULT);

@@ -67,6 +67,10 @@ class TraceWriter {
     bool swmr = false;                 // single-writer/multiple-reader (live mode)
     std::size_t chunk_bytes = 64 * 1024;  // target chunk size (32..256 KiB)
     int deflate = 1;                   // 0 disables compression
+    // Deflate on a second thread while the caller fills the next chunks (not
+    // with swmr). The file is the same bit for bit either way; HDF5 is only
+    // called from the caller's thread.
+    bool background = true;
   };
   // Creates `path + ".tmp"` with every group and dataset declared; finish()
   // renames it to `path`. Destroying an unfinished writer removes the temp file.
