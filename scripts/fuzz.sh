@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libFuzzer, for a bounded time per target:
-#   tlcp   the TLCP parser (sim/live/tlcp.cpp): tests/fuzz/fuzz_tlcp.cpp
+#   tlcp   the TLCP parser (sim/tlcp/tlcp.cpp): tests/fuzz/fuzz_tlcp.cpp
 #   trace  the trace reader and every consumer of a trace (report, feed
 #          statistics, the viewer's model): tests/fuzz/fuzz_trace.cpp
 #   json   the JSON reader (baselines, point files, API answers) and the
@@ -23,7 +23,7 @@ flags=(-std=c++17 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=unde
 
 fuzz_tlcp() {
   mkdir -p "$out/corpus"
-  "${cxx[@]}" "${flags[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_tlcp.cpp sim/live/tlcp.cpp sim/util/text.cpp -o "$out/fuzz_tlcp"
+  "${cxx[@]}" "${flags[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_tlcp.cpp sim/tlcp/tlcp.cpp sim/util/text.cpp -o "$out/fuzz_tlcp"
   # Seeds: a real-looking session.
   printf 'CONOK,S1,50000,5000,*\r\nSUBOK,1,3,4\r\nU,1,1,6846.5|42|24|#\r\nU,1,1,||^2\r\nU,1,2,$|a%%2Cb|1|2\r\nLOOP,0\r\nEND,48,x\r\n' > "$out/corpus/seed1"
   printf 'wsok\r\ncreate_session\r\nLS_cid=a&LS_adapter_set=ISSLIVE\r\ncontrol\r\nLS_op=add&LS_group=A%%20B' > "$out/corpus/seed2"

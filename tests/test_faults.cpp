@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/pipeline/faults.hpp"
+#include "models/env/faults.hpp"
 #include "sim/pipeline/ingest.hpp"
 #include "sim/scenario/scenario.hpp"
 

@@ -28,11 +28,11 @@
 #include <boost/beast/websocket.hpp>
 
 #include "live_fixtures.hpp"
-#include "sim/live/live.hpp"
-#include "sim/live/ops.hpp"
-#include "sim/live/server.hpp"
-#include "sim/live/tlcp.hpp"
 #include "sim/report/json.hpp"
+#include "sim/tlcp/server.hpp"
+#include "sim/tlcp/tlcp.hpp"
+#include "sim/wallclock/live.hpp"
+#include "sim/wallclock/ops.hpp"
 
 using namespace peebot;
 using namespace peebot::testing;

@@ -1,4 +1,4 @@
-// Our TLCP client (sim/live/client.*) against a scripted server that sends
+// Our TLCP client (sim/tlcp/client.*) against a scripted server that sends
 // what `peebot serve` never does: malformed lines, truncated updates, a wrong
 // SUBOK count, REQERR, CONERR and END codes, SYNC, bad HTTP statuses. Each
 // gives a logged error and a defined reaction (a new session, a retry with
@@ -18,9 +18,9 @@
 #include <boost/beast/websocket.hpp>
 
 #include "live_fixtures.hpp"
-#include "sim/live/client.hpp"
-#include "sim/live/live.hpp"
-#include "sim/live/tlcp.hpp"
+#include "sim/tlcp/client.hpp"
+#include "sim/wallclock/live.hpp"
+#include "sim/tlcp/tlcp.hpp"
 
 using namespace peebot;
 namespace net = boost::asio;

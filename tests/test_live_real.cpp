@@ -16,7 +16,7 @@
 #include <string>
 
 #include "cli_support.hpp"
-#include "sim/live/feed.hpp"
+#include "sim/tlcp/feed.hpp"
 #include "sim/trace/trace.hpp"
 
 using namespace peebot;

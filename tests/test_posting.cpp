@@ -1,4 +1,4 @@
-// Posting in live mode (sim/live/posting, post_state, runner) and the
+// Posting in live mode (sim/wallclock/posting, post_state, runner) and the
 // operations endpoints: OAuth 1.0a against the published examples, the
 // Mastodon and X clients against a local HTTP server that imitates each API
 // (its error and rate-limit answers included), at-most-once posting across a
@@ -32,11 +32,11 @@
 
 #include "cli_support.hpp"
 #include "live_fixtures.hpp"
-#include "sim/live/feed.hpp"
-#include "sim/live/post_state.hpp"
-#include "sim/live/posting.hpp"
-#include "sim/live/runner.hpp"
-#include "sim/live/server.hpp"
+#include "sim/tlcp/feed.hpp"
+#include "sim/wallclock/post_state.hpp"
+#include "sim/wallclock/posting.hpp"
+#include "sim/wallclock/runner.hpp"
+#include "sim/tlcp/server.hpp"
 
 using namespace peebot;
 namespace fs = std::filesystem;

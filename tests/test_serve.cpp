@@ -20,7 +20,7 @@
 #include <string>
 #include <thread>
 
-#include "sim/live/server.hpp"
+#include "sim/tlcp/server.hpp"
 #include "sim/trace/trace.hpp"
 #include "live_fixtures.hpp"
 

@@ -1,10 +1,10 @@
-// The TLCP codec (sim/live/tlcp.hpp): requests, notifications, update decoding.
+// The TLCP codec (sim/tlcp/tlcp.hpp): requests, notifications, update decoding.
 #include <catch2/catch.hpp>
 
 #include <random>
 
-#include "sim/live/feed.hpp"
-#include "sim/live/tlcp.hpp"
+#include "sim/tlcp/feed.hpp"
+#include "sim/tlcp/tlcp.hpp"
 #include "sim/pipeline/ingest.hpp"
 #include "sim/util/text.hpp"
 

@@ -1,5 +1,5 @@
 // The runtime-free transport models of the host architectures
-// (sim/pipeline/transport.hpp) against closed-form or hand-worked behaviour.
+// (models/env/transport.hpp) against closed-form or hand-worked behaviour.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "models/rng.hpp"
-#include "sim/pipeline/transport.hpp"
+#include "models/env/transport.hpp"
 
 using namespace peebot;
 

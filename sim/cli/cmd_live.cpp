@@ -2,8 +2,8 @@
 #include <cmath>
 #include <iostream>
 
-#include "../live/live.hpp"
-#include "../live/post_state.hpp"
+#include "../wallclock/live.hpp"
+#include "../wallclock/post_state.hpp"
 #include "../pipeline/detector.hpp"
 #include "../scenario/scenario.hpp"
 #include "cli.hpp"

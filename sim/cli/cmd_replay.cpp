@@ -5,9 +5,9 @@
 #include <iostream>
 
 #include "../../models/iss_time.hpp"
-#include "../live/feed.hpp"
-#include "../live/runner.hpp"
 #include "../report/json.hpp"
+#include "../tlcp/feed.hpp"
+#include "../wallclock/runner.hpp"
 #include "cli.hpp"
 #include "import_options.hpp"
 #include "report_common.hpp"

@@ -2,7 +2,7 @@
 #include <cmath>
 #include <iostream>
 
-#include "../live/server.hpp"
+#include "../tlcp/server.hpp"
 #include "cli.hpp"
 #include "import_options.hpp"
 #include "report_common.hpp"

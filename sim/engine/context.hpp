@@ -17,7 +17,7 @@
 #include "../../models/iss_time.hpp"
 #include "../../models/world.hpp"
 #include "../pipeline/detector.hpp"
-#include "../pipeline/faults.hpp"
+#include "../../models/env/faults.hpp"
 #include "../pipeline/ingest.hpp"
 #include "../pipeline/poster.hpp"
 #include "../pipeline/store.hpp"

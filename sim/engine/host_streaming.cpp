@@ -26,7 +26,7 @@
 #include <deque>
 
 #include "../../models/iss_time.hpp"
-#include "../pipeline/transport.hpp"
+#include "../../models/env/transport.hpp"
 #include "context.hpp"
 
 namespace peebot::engine {

@@ -21,7 +21,7 @@
 #include <cmath>
 
 #include "../../models/iss_time.hpp"
-#include "../pipeline/transport.hpp"
+#include "../../models/env/transport.hpp"
 #include "context.hpp"
 
 namespace peebot::engine {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "../../models/params.hpp"
-#include "../pipeline/faults.hpp"
+#include "../../models/env/faults.hpp"
 #include "../pipeline/params.hpp"
 
 namespace peebot {

@@ -1,4 +1,4 @@
-// Micro-benchmark of the TLCP client's decode path (sim/live/tlcp.cpp), as
+// Micro-benchmark of the TLCP client's decode path (sim/tlcp/tlcp.cpp), as
 // `peebot live` runs it per WebSocket message: line splitting, notification
 // parsing, MERGE update decoding (unchanged/^N/#/$/percent) and reading the
 // TimeStamp and Value fields as numbers. No I/O, no pipeline: the decoder's
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/live/tlcp.hpp"
+#include "sim/tlcp/tlcp.hpp"
 
 using namespace peebot::tlcp;
 

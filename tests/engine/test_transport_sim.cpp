@@ -1,6 +1,6 @@
 // The transport models in SimGrid virtual time: a single-server queue run by
 // actors (a generator and a server on a SimQueue) has the M/D/1 mean wait,
-// and FifoServer (sim/pipeline/transport.hpp), which the host architectures
+// and FifoServer (models/env/transport.hpp), which the host architectures
 // use to schedule LiveTrack and the Kafka broker, gives exactly the same
 // departure times as the actors do.
 #include <catch2/catch.hpp>
@@ -13,7 +13,7 @@
 #include "child.hpp"
 #include "models/rng.hpp"
 #include "sim/engine/context.hpp"
-#include "sim/pipeline/transport.hpp"
+#include "models/env/transport.hpp"
 
 using namespace peebot;
 using peebot::test::in_child;

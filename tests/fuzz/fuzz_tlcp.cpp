@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "sim/live/tlcp.hpp"
+#include "sim/tlcp/tlcp.hpp"
 
 using namespace peebot::tlcp;
 

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../models/items.hpp"
+#include "../items.hpp"
 
 namespace peebot {
 

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "../../models/records.hpp"
-#include "../../models/rng.hpp"
+#include "../records.hpp"
+#include "../rng.hpp"
 
 namespace peebot {
 

@@ -18,7 +18,7 @@
 #include "../report/json.hpp"
 #include "../scenario/scenario.hpp"
 #include "../util/text.hpp"
-#include "feed.hpp"
+#include "../tlcp/feed.hpp"
 #include "ops.hpp"
 #include "post_state.hpp"
 #include "runner.hpp"

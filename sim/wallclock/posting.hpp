@@ -2,7 +2,7 @@
 // libcurl), OAuth 1.0a signing for X, credentials (environment or a private
 // file, never anything else), and the classification of API answers into
 // sent / retry later / give up. The decisions (cooldown, backoff, at most once)
-// stay in sim/pipeline/poster and sim/live/runner.
+// stay in sim/pipeline/poster and sim/wallclock/runner.
 #pragma once
 #include <map>
 #include <memory>

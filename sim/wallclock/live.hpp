@@ -6,7 +6,7 @@
 #include <string>
 
 #include "../pipeline/params.hpp"
-#include "client.hpp"
+#include "../tlcp/client.hpp"
 #include "posting.hpp"
 
 namespace peebot::live {
