@@ -35,7 +35,6 @@ class World {
   const std::vector<UpaOutage>& outages() const { return outages_; }
   const WaterSystem& water() const { return water_; }
   const std::vector<LosWindow>& los() const { return los_; }
-  int last_reading_pct() const { return last_reading_; }
 
  private:
   void step_water(double t_s, std::vector<Update>& out, std::uint64_t& next_seq);

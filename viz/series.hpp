@@ -28,7 +28,6 @@ class Series {
   std::size_t size() const { return t_->size(); }
   bool empty() const { return t_->empty(); }
   const std::vector<double>& t() const { return *t_; }
-  const std::shared_ptr<const std::vector<double>>& t_shared() const { return t_; }
   const std::vector<double>& v() const { return v_; }
 
   // First index with t >= time.

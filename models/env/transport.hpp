@@ -40,7 +40,6 @@ class FifoServer {
   Batch offer(double t_s, std::size_t n, double per_item_s, double overhead_s = 0.0);
   // Items not yet departed at t (t must not go backwards between calls).
   std::size_t in_system(double t_s);
-  double free_at_s() const { return free_at_; }   // when the last accepted item departs
   double busy_s() const { return busy_; }         // total service time so far
   std::uint64_t accepted() const { return accepted_; }
   std::uint64_t dropped() const { return dropped_; }

@@ -23,7 +23,6 @@ class PostState {
   // when it cannot be written (the old file is then left as it was).
   void record(const std::string& key, double onset_unix, double sent_unix, const std::string& remote_id);
   const std::string& last_key() const { return key_; }
-  double last_onset_unix() const { return onset_unix_; }
   double last_sent_unix() const { return sent_unix_; }
   std::uint64_t posted() const { return posted_; }
 
