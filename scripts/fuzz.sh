@@ -48,8 +48,8 @@ fuzz_trace() {
   # text) is built by g++ without instrumentation: clang 14 cannot capture
   # structured bindings in lambdas, which it does.
   local srcs=(sim/trace/trace.cpp sim/util/files.cpp sim/util/text.cpp sim/analysis/feed_stats.cpp
-              sim/report/report.cpp sim/report/json.cpp viz/model.cpp viz/series.cpp
-              models/*.cpp sim/pipeline/*.cpp sim/stats/*.cpp)
+              sim/report/*.cpp viz/model.cpp viz/series.cpp
+              models/*.cpp models/env/*.cpp sim/pipeline/*.cpp sim/stats/*.cpp)
   local objs=() s o running=0
   rm -rf "$out/corpus_trace"
   mkdir -p "$out/obj" "$out/corpus_trace"

@@ -165,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     viz::Model vm = viz::load_model(path, false);  // latency from the stored stage summaries ...
     (void)viz::range_stats(vm, vm.t_begin, (vm.t_begin + vm.t_end) / 2);
-    (void)viz::format_utc(vm.meta.epoch_unix_s + vm.t_end);
+    (void)format_utc(vm.meta.epoch_unix_s + vm.t_end);
     try {
       viz::install(vm, viz::load_latency(path));  // ... and from the stage rows
     } catch (const TraceError&) {
