@@ -52,11 +52,7 @@ void Runner::on_update(ItemId item, double now_s, double t_emit_s, double iss_ti
     detector_->on_sample(Sample{t_emit_s, value, item, static_cast<std::int16_t>(status)}, out_);
     st.t_detected_s = now_s;
     for (auto& d : out_) {
-      d.emitted_s = now_s;
-      ++c_.detections;
-      all_detections_.push_back(d);
-      if (trace_) trace_->detection(d);
-      if (on_detection) on_detection(d);
+      record_detection(d, now_s);
       Pending pd{d, Post{}, 0.0};
       pd.p.detection_id = d.id;
       pd.p.t_detected_s = now_s;
@@ -197,6 +193,15 @@ void Runner::on_result(Pending pd, const PostResult& r, double now_s) {
   if (on_post) on_post(pd.p);
 }
 
+// A detection the detector emitted at now_s: stamped, counted, kept, recorded and announced.
+void Runner::record_detection(Detection& d, double now_s) {
+  d.emitted_s = now_s;
+  ++c_.detections;
+  all_detections_.push_back(d);
+  if (trace_) trace_->detection(d);
+  if (on_detection) on_detection(d);
+}
+
 void Runner::tick(double now_s) {
   if (store_.pending() && now_s >= store_.deadline_s()) commit(now_s);
   else if (trace_ && flush_every_s_ > 0 && now_s - last_flush_s_ >= flush_every_s_ && store_.pending() == 0 && c_.updates) {
@@ -210,13 +215,7 @@ void Runner::tick(double now_s) {
 void Runner::finish(double now_s) {
   out_.clear();
   detector_->finish(out_);
-  for (auto& d : out_) {
-    d.emitted_s = now_s;
-    ++c_.detections;
-    all_detections_.push_back(d);
-    if (trace_) trace_->detection(d);
-    if (on_detection) on_detection(d);
-  }
+  for (auto& d : out_) record_detection(d, now_s);
   while (store_.pending()) {
     double service = 0;
     store_.take(service);

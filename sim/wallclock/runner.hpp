@@ -65,6 +65,7 @@ class Runner {
   void post_due(double now_s);
   struct Pending;
   void on_result(Pending pd, const PostResult& r, double now_s);
+  void record_detection(Detection& d, double now_s);
   void log(const char* level, const std::string& msg) { if (on_log) on_log(level, msg); }
 
   PipelineParams p_;
