@@ -82,7 +82,7 @@ items = 10
 )";
 
 // Where the real recordings (../shared/data/real) should be: PEEBOT_SHARED_DATA
-// (set by ctest), else next to the source tree.
+// when set, else next to the source tree.
 inline std::string shared_data_path() {
   const char* env = std::getenv("PEEBOT_SHARED_DATA");
   return env && *env ? env : std::string(PEEBOT_SOURCE_DIR) + "/../shared/data/real";
