@@ -47,7 +47,7 @@ fuzz_trace() {
   # scenario.cpp (not under test here: the fuzzed traces carry no scenario
   # text) is built by g++ without instrumentation: clang 14 cannot capture
   # structured bindings in lambdas, which it does.
-  local srcs=(sim/trace/trace.cpp sim/util/files.cpp sim/util/text.cpp sim/analysis/feed_stats.cpp
+  local srcs=(sim/trace/*.cpp sim/util/files.cpp sim/util/text.cpp sim/analysis/feed_stats.cpp
               sim/report/*.cpp viz/model.cpp viz/series.cpp
               models/*.cpp models/env/*.cpp sim/pipeline/*.cpp sim/stats/*.cpp)
   local objs=() s o running=0

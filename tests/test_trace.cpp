@@ -13,10 +13,13 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "sim/trace/schema.hpp"
 #include "sim/trace/trace.hpp"
 
 namespace fs = std::filesystem;
@@ -726,6 +729,54 @@ TEST_CASE("trace: an enumerated value that has no name reads back as written, no
   CHECK(t.queues.at(0).stage == (1 << 30));
   CHECK(t.upa_states.at(0).state == 3);
   CHECK(read_stage_rows(path, 0, 1).at(0).fate == 200);
+}
+
+TEST_CASE("trace: docs/trace-format.md's field tables are the record descriptions, field by field", "[trace]") {
+  // Every table's field names, order and types in the docs are those the
+  // writer and reader take from the record traits (sim/trace/schema.hpp).
+  std::ifstream in(std::string(PEEBOT_SOURCE_DIR) + "/docs/trace-format.md");
+  REQUIRE(in);
+  const std::regex path_re("/(telemetry|pipeline|truth)/[A-Za-z0-9_]+");
+  std::map<std::string, std::vector<std::string>> docs;  // path -> "name: type" per field
+  std::vector<std::string> current;
+  bool in_table = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind('#', 0) == 0 || line.rfind("**", 0) == 0) {
+      current.clear();
+      for (std::sregex_iterator m(line.begin(), line.end(), path_re), end; m != end; ++m) {
+        if (m->str() == "/telemetry/ITEM")
+          for (const char* p : trace_schema::kTelemetryPaths) current.push_back(p);
+        else
+          current.push_back(m->str());
+      }
+    }
+    if (line.rfind("| field", 0) == 0) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table) continue;
+    if (line.rfind('|', 0) != 0) {
+      in_table = false;
+      current.clear();  // one field table per heading
+      continue;
+    }
+    if (line.rfind("|--", 0) == 0) continue;
+    std::vector<std::string> cells;
+    std::stringstream ss(line.substr(1));
+    for (std::string c; std::getline(ss, c, '|');) {
+      c.erase(0, c.find_first_not_of(" `"));
+      c.erase(c.find_last_not_of(" `") + 1);
+      cells.push_back(c);
+    }
+    REQUIRE(cells.size() >= 2);
+    for (const std::string& p : current) docs[p].push_back(cells[0] + ": " + cells[1]);
+  }
+  for (const trace_schema::Schema& s : trace_schema::schemas()) {
+    INFO("table " << s.path);
+    std::vector<std::string> want;
+    for (const trace_schema::Field& f : s.fields) want.push_back(std::string(f.name) + ": " + trace_schema::type_text(f));
+    CHECK(docs[s.path] == want);
+  }
 }
 
 TEST_CASE("trace: h5dump -H reads the file", "[trace]") {

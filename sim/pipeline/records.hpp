@@ -26,6 +26,27 @@ struct StageTimes {
   double t_stored_s = kNoTime;    // committed by the store
 };
 
+// The six stage latencies of an update, defined once (the report's names and
+// the trace's stage summaries): `to - from`, s, NaN where a stage was not reached.
+struct StageLatencyDef {
+  const char* name;
+  const char* formula;
+  double StageTimes::*to;
+  double StageTimes::*from;
+};
+inline constexpr int kStageQuantities = 6;
+inline constexpr StageLatencyDef kStageLatencies[kStageQuantities] = {
+    {"feed", "t_received - t_emit", &StageTimes::t_received_s, &StageTimes::t_emit_s},
+    {"ingest", "t_ingested - t_received", &StageTimes::t_ingested_s, &StageTimes::t_received_s},
+    {"detector", "t_detected - t_ingested", &StageTimes::t_detected_s, &StageTimes::t_ingested_s},
+    {"store", "t_stored - t_ingested", &StageTimes::t_stored_s, &StageTimes::t_ingested_s},
+    {"ingest_to_dashboard", "t_detected - t_received", &StageTimes::t_detected_s, &StageTimes::t_received_s},
+    {"ingest_to_persisted", "t_stored - t_received", &StageTimes::t_stored_s, &StageTimes::t_received_s},
+};
+inline void stage_latencies(const StageTimes& s, double out[kStageQuantities]) {
+  for (int k = 0; k < kStageQuantities; ++k) out[k] = s.*(kStageLatencies[k].to) - s.*(kStageLatencies[k].from);
+}
+
 enum class UpdateFate : std::uint8_t {
   kDelivered = 0,   // went through every stage it was meant for
   kDuplicate = 1,   // dropped by ingest: already seen

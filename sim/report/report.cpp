@@ -382,23 +382,8 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
     r.bulk_transfers = trace.bulk.size();
   }
 
-  // Stages and update fates.
-  struct StageDef {
-    const char* name;
-    const char* description;
-    double StageTimes::*to;
-    double StageTimes::*from;
-  };
-  static const StageDef kStages[] = {
-      {"feed", "t_received - t_emit", &StageTimes::t_received_s, &StageTimes::t_emit_s},
-      {"ingest", "t_ingested - t_received", &StageTimes::t_ingested_s, &StageTimes::t_received_s},
-      {"detector", "t_detected - t_ingested", &StageTimes::t_detected_s, &StageTimes::t_ingested_s},
-      {"store", "t_stored - t_ingested", &StageTimes::t_stored_s, &StageTimes::t_ingested_s},
-      {"ingest_to_dashboard", "t_detected - t_received", &StageTimes::t_detected_s, &StageTimes::t_received_s},
-      {"ingest_to_persisted", "t_stored - t_received", &StageTimes::t_stored_s, &StageTimes::t_received_s},
-  };
-  constexpr std::size_t kNStages = sizeof(kStages) / sizeof(kStages[0]);
-  std::vector<double> samples[kNStages];
+  // Stages (kStageLatencies, pipeline/records.hpp) and update fates.
+  std::vector<double> samples[kStageQuantities];
   r.updates_sampled = trace.stages.size();
   for (const StageTimes& s : trace.stages) {
     switch (static_cast<UpdateFate>(s.fate)) {
@@ -416,13 +401,13 @@ Report compute_report(const Trace& trace, const ReportParams& params) {
     }
     // Skipped rows went through ingest and store like delivered ones (only the analytics never read them).
     if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered && static_cast<UpdateFate>(s.fate) != UpdateFate::kSkipped) continue;
-    for (std::size_t k = 0; k < kNStages; ++k) {
-      const double d = s.*(kStages[k].to) - s.*(kStages[k].from);
-      if (!std::isnan(d)) samples[k].push_back(d);
-    }
+    double d[kStageQuantities];
+    stage_latencies(s, d);
+    for (int k = 0; k < kStageQuantities; ++k)
+      if (!std::isnan(d[k])) samples[k].push_back(d[k]);
   }
-  for (std::size_t k = 0; k < kNStages; ++k)
-    r.stages.push_back({kStages[k].name, kStages[k].description, latency_stats(samples[k])});
+  for (int k = 0; k < kStageQuantities; ++k)
+    r.stages.push_back({kStageLatencies[k].name, kStageLatencies[k].formula, latency_stats(samples[k])});
 
   // Posts.
   std::unordered_map<std::uint64_t, std::size_t> det_by_id;

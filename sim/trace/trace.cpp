@@ -1,7 +1,9 @@
 // HDF5 trace writer and reader. Layout, dtypes and units: docs/trace-format.md.
 //
-// Every table is a 1-D chunked dataset of a packed compound type whose memory
-// and file layouts are identical (no conversion on write). The writer keeps
+// Every table is a 1-D chunked dataset of a packed compound type, described
+// once per record (RecordTraits, schema.hpp): the writer packs each record
+// into the chunk buffer as its description says (no conversion on write), the
+// reader validates and unpacks the rows the same way. The writer keeps
 // one buffer per table, sized to one chunk, and writes it with one direct
 // chunk write (H5Dwrite_chunk, shuffled and deflated here) whenever it
 // completes a chunk; flush() also writes the partial current chunk.
@@ -29,413 +31,21 @@
 #include <ctime>
 #include <mutex>
 #include <thread>
-#include <type_traits>
 #include <utility>
 
 #include "../util/files.hpp"
+#include "h5.hpp"
+#include "schema.hpp"
 
 namespace peebot {
 namespace {
 
+using namespace h5;
+using namespace trace_schema;
+
 constexpr const char* kFormatName = "peebot-trace";
-constexpr std::size_t kPostTextBytes = 320;
 constexpr std::size_t kItemNameBytes = 16;
-
-// ---------------------------------------------------------------- packed rows
-#pragma pack(push, 1)
-struct TelemetryDisk {
-  double t_s, t_emit_s, iss_time_h, value;
-  std::uint64_t seq;
-  std::int32_t status;
-};
-struct StageDisk {
-  std::uint64_t seq;
-  std::uint16_t item;
-  std::uint8_t fate;
-  double t_emit_s, t_published_s, t_received_s, t_ingested_s, t_detected_s, t_stored_s;
-};
-struct DetectionDisk {
-  std::uint64_t id;
-  double onset_s, onset_lo_s, end_s, emitted_s, size_pct, size_ml;
-  std::int32_t kind;
-  float confidence;
-};
-struct PostDisk {
-  std::uint64_t detection_id;
-  double t_detected_s, t_first_attempt_s, t_done_s;
-  std::int32_t attempts, outcome;
-  char text[kPostTextBytes];
-};
-struct QueueDisk {
-  double t_s;
-  std::int32_t stage, depth, depth_max;
-};
-struct VoidDisk {
-  double onset_s, end_s;
-  std::int32_t crew;
-  double urine_ml, flush_ml;
-  std::uint8_t reaches_tank;
-};
-struct UpaDisk {
-  double t_s;
-  std::int32_t state;
-};
-struct LosDisk {
-  double start_s, end_s;
-};
-struct TankFullDisk {
-  double start_s, end_s, spilled_ml;
-};
-struct TankDisk {
-  double t_s, volume_ml, level_pct;
-};
-struct CrewDisk {
-  double t_s;
-  std::int32_t crew, awake;
-};
-struct BulkDisk {
-  double onset_s, end_s, volume_ml;
-};
-struct StageHistDisk {
-  std::uint8_t quantity;
-  double lo_s, hi_s;
-  std::uint64_t count;
-};
-struct StageBucketDisk {
-  double t_s;
-  std::uint8_t quantity;
-  std::uint32_t count;
-  double min_s, max_s, mean_s;
-  std::uint64_t row_first, row_last;
-};
-#pragma pack(pop)
-
-// ---------------------------------------------------------------- schema
-// e8 / e32: an enumeration stored as an HDF5 enum type over uint8 / int32
-// (format 1.2), so h5py, h5dump and HDFView show names; older traces hold the
-// bare integer and are read as such.
-enum class F { f64, f32, u64, u32, u16, u8, i32, text320, e8, e32 };
-
-struct EnumMember {
-  const char* name;
-  std::int32_t value;
-};
-using EnumDef = std::vector<EnumMember>;
-
-// The names of the enumerated columns (pipeline/records.hpp, models/items.hpp).
-const EnumDef kUpdateFateEnum = {{"delivered", 0},     {"duplicate", 1},  {"stale", 2},    {"invalid", 3},
-                                 {"lost", 4},          {"merged", 5},     {"reordered", 6}, {"dropped_hwm", 7},
-                                 {"fault_lost", 8},    {"replayed", 9},   {"skipped", 10}};
-const EnumDef kDetectionKindEnum = {{"urination", 1},       {"bulk_transfer", 2}, {"other", 3},
-                                    {"water_low_alert", 4}, {"manual_flush", 5},  {"manual_refill", 6}};
-const EnumDef kPostOutcomeEnum = {{"sent", 0}, {"failed", 1}, {"suppressed", 2}, {"skipped", 3}};
-const EnumDef kStageEnum = {{"ingest", 0}, {"detector", 1}, {"store", 2}, {"tweet", 3}};
-const EnumDef kUpaStateEnum = {{"STOP", 2},    {"SHUTDOWN", 4}, {"MAINTENANCE", 8},   {"NORMAL", 16},
-                               {"STANDBY", 32}, {"IDLE", 64},    {"INITIALIZED", 128}};
-
-// What the reader demands of a field's values (validate_rows): a trace is
-// input like any other file, and its consumers size bins, lanes and axes by
-// these numbers.
-enum class Check : std::uint8_t {
-  none,
-  time,         // a time since the epoch: finite, |t| <= kTraceMaxSpanS
-  time_or_nan,  // the same, or NaN (a stage not reached, a time not known)
-  not_inf,      // a measured value: finite or NaN
-  crew,         // a crew member's index: 0 .. kTraceMaxCrew - 1
-};
-
-struct Field {
-  const char* name;
-  std::size_t offset;
-  F type;
-  Check check = Check::none;
-  const EnumDef* names = nullptr;  // for e8 / e32
-};
-
-struct Schema {
-  const char* path;  // absolute dataset path
-  std::size_t rec_size;
-  std::vector<Field> fields;
-  const char* units;  // the dataset's `units` attribute
-};
-
-#define PB_FIELD(S, m, t) Field{#m, offsetof(S, m), F::t}
-#define PB_FIELD_C(S, m, t, c) Field{#m, offsetof(S, m), F::t, Check::c}
-#define PB_ENUM(S, m, t, names) Field{#m, offsetof(S, m), F::t, Check::none, &names}
-
-enum TableId : int {
-  kTelemetry0 = 0,  // + ItemId, kNamedItems of them
-  kStagesT = kNamedItems,
-  kDetectionsT,
-  kPostsT,
-  kQueuesT,
-  kVoidsT,
-  kUpaT,
-  kLosT,
-  kTankFullT,
-  kTankT,
-  kCrewT,
-  kBulkT,
-  kStageHistT,    // format 1.1: per-stage latency summaries (written by finish())
-  kStageSeriesT,
-  kTableCount
-};
-
-const char* const kTelemetryPaths[kNamedItems] = {
-    "/telemetry/NODE3000005", "/telemetry/NODE3000004", "/telemetry/NODE3000008",
-    "/telemetry/NODE3000009", "/telemetry/TIME_000001"};
-
-const std::vector<Schema>& schemas() {
-  static const std::vector<Schema> all = [] {
-    std::vector<Schema> s;
-    const std::vector<Field> tel = {
-        PB_FIELD_C(TelemetryDisk, t_s, f64, time),        PB_FIELD_C(TelemetryDisk, t_emit_s, f64, time_or_nan),
-        PB_FIELD_C(TelemetryDisk, iss_time_h, f64, not_inf), PB_FIELD_C(TelemetryDisk, value, f64, not_inf),
-        PB_FIELD(TelemetryDisk, seq, u64),        PB_FIELD(TelemetryDisk, status, i32)};
-    for (int i = 0; i < kNamedItems; ++i)
-      s.push_back({kTelemetryPaths[i], sizeof(TelemetryDisk), tel,
-                   "t_s: s; t_emit_s: s; iss_time_h: h; value: item unit; seq: 1; status: Status.Class"});
-    s.push_back({"/pipeline/stages", sizeof(StageDisk),
-                 {PB_FIELD(StageDisk, seq, u64), PB_FIELD(StageDisk, item, u16), PB_ENUM(StageDisk, fate, e8, kUpdateFateEnum),
-                  PB_FIELD_C(StageDisk, t_emit_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_published_s, f64, time_or_nan),
-                  PB_FIELD_C(StageDisk, t_received_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_ingested_s, f64, time_or_nan),
-                  PB_FIELD_C(StageDisk, t_detected_s, f64, time_or_nan), PB_FIELD_C(StageDisk, t_stored_s, f64, time_or_nan)},
-                 "seq: 1; item: ItemId; fate: UpdateFate; t_*_s: s (NaN: stage not reached)"});
-    s.push_back({"/pipeline/detections", sizeof(DetectionDisk),
-                 {PB_FIELD(DetectionDisk, id, u64), PB_FIELD_C(DetectionDisk, onset_s, f64, time),
-                  PB_FIELD_C(DetectionDisk, onset_lo_s, f64, time_or_nan), PB_FIELD_C(DetectionDisk, end_s, f64, time_or_nan),
-                  PB_FIELD_C(DetectionDisk, emitted_s, f64, time_or_nan), PB_FIELD_C(DetectionDisk, size_pct, f64, not_inf),
-                  PB_FIELD_C(DetectionDisk, size_ml, f64, not_inf), PB_ENUM(DetectionDisk, kind, e32, kDetectionKindEnum),
-                  PB_FIELD(DetectionDisk, confidence, f32)},
-                 "id: 1; *_s: s; size_pct: %; size_ml: mL; kind: DetectionKind; confidence: 0..1"});
-    s.push_back({"/pipeline/posts", sizeof(PostDisk),
-                 {PB_FIELD(PostDisk, detection_id, u64), PB_FIELD_C(PostDisk, t_detected_s, f64, time_or_nan),
-                  PB_FIELD_C(PostDisk, t_first_attempt_s, f64, time_or_nan), PB_FIELD_C(PostDisk, t_done_s, f64, time_or_nan),
-                  PB_FIELD(PostDisk, attempts, i32), PB_ENUM(PostDisk, outcome, e32, kPostOutcomeEnum),
-                  PB_FIELD(PostDisk, text, text320)},
-                 "detection_id: 1; t_*_s: s; attempts: 1; outcome: PostOutcome; text: UTF-8, 320 bytes null-padded"});
-    s.push_back({"/pipeline/queues", sizeof(QueueDisk),
-                 {PB_FIELD_C(QueueDisk, t_s, f64, time), PB_ENUM(QueueDisk, stage, e32, kStageEnum), PB_FIELD(QueueDisk, depth, i32),
-                  PB_FIELD(QueueDisk, depth_max, i32)},
-                 "t_s: s; stage: Stage; depth: messages; depth_max: messages"});
-    s.push_back({"/truth/voids", sizeof(VoidDisk),
-                 {PB_FIELD_C(VoidDisk, onset_s, f64, time), PB_FIELD_C(VoidDisk, end_s, f64, time_or_nan), PB_FIELD(VoidDisk, crew, i32),
-                  PB_FIELD_C(VoidDisk, urine_ml, f64, not_inf), PB_FIELD_C(VoidDisk, flush_ml, f64, not_inf),
-                  PB_FIELD(VoidDisk, reaches_tank, u8)},
-                 "onset_s: s; end_s: s; crew: index; urine_ml: mL; flush_ml: mL; reaches_tank: 0/1"});
-    s.push_back({"/truth/upa_states", sizeof(UpaDisk), {PB_FIELD_C(UpaDisk, t_s, f64, time), PB_ENUM(UpaDisk, state, e32, kUpaStateEnum)},
-                 "t_s: s; state: UpaState"});
-    s.push_back({"/truth/los", sizeof(LosDisk), {PB_FIELD_C(LosDisk, start_s, f64, time), PB_FIELD_C(LosDisk, end_s, f64, time)},
-                 "start_s: s; end_s: s"});
-    s.push_back({"/truth/tank_full", sizeof(TankFullDisk),
-                 {PB_FIELD_C(TankFullDisk, start_s, f64, time), PB_FIELD_C(TankFullDisk, end_s, f64, time_or_nan),
-                  PB_FIELD_C(TankFullDisk, spilled_ml, f64, not_inf)},
-                 "start_s: s; end_s: s; spilled_ml: mL"});
-    s.push_back({"/truth/tank", sizeof(TankDisk),
-                 {PB_FIELD_C(TankDisk, t_s, f64, time), PB_FIELD_C(TankDisk, volume_ml, f64, not_inf), PB_FIELD_C(TankDisk, level_pct, f64, not_inf)},
-                 "t_s: s; volume_ml: mL; level_pct: %"});
-    s.push_back({"/truth/crew", sizeof(CrewDisk),
-                 {PB_FIELD_C(CrewDisk, t_s, f64, time), PB_FIELD_C(CrewDisk, crew, i32, crew), PB_FIELD(CrewDisk, awake, i32)},
-                 "t_s: s; crew: index; awake: 1 awake, 0 asleep"});
-    s.push_back({"/truth/bulk_transfers", sizeof(BulkDisk),
-                 {PB_FIELD_C(BulkDisk, onset_s, f64, time), PB_FIELD_C(BulkDisk, end_s, f64, time_or_nan), PB_FIELD_C(BulkDisk, volume_ml, f64, not_inf)},
-                 "onset_s: s; end_s: s; volume_ml: mL"});
-    s.push_back({"/pipeline/stage_hist", sizeof(StageHistDisk),
-                 {PB_FIELD(StageHistDisk, quantity, u8), PB_FIELD(StageHistDisk, lo_s, f64),
-                  PB_FIELD(StageHistDisk, hi_s, f64), PB_FIELD(StageHistDisk, count, u64)},
-                 "quantity: stage latency index (feed, ingest, detector, store, ingest_to_dashboard, "
-                 "ingest_to_persisted); lo_s, hi_s: s (bin [lo, hi)); count: delivered updates"});
-    s.push_back({"/pipeline/stage_series", sizeof(StageBucketDisk),
-                 {PB_FIELD_C(StageBucketDisk, t_s, f64, time), PB_FIELD(StageBucketDisk, quantity, u8),
-                  PB_FIELD(StageBucketDisk, count, u32), PB_FIELD_C(StageBucketDisk, min_s, f64, not_inf),
-                  PB_FIELD_C(StageBucketDisk, max_s, f64, not_inf), PB_FIELD_C(StageBucketDisk, mean_s, f64, not_inf),
-                  PB_FIELD(StageBucketDisk, row_first, u64), PB_FIELD(StageBucketDisk, row_last, u64)},
-                 "t_s: s (bucket start, by t_received; bucket_s wide); quantity: as stage_hist; count: 1; "
-                 "min_s, max_s, mean_s: s; row_first, row_last: /pipeline/stages row indices"});
-    return s;
-  }();
-  return all;
-}
-#undef PB_FIELD
-#undef PB_FIELD_C
-
 const char* const kGroups[] = {"/telemetry", "/pipeline", "/truth"};
-
-// ---------------------------------------------------------------- HDF5 helpers
-// Silences HDF5's automatic error printing for the scope, restoring the
-// previous handler afterwards (other HDF5 users in the process keep theirs).
-class QuietHdf5 {
- public:
-  QuietHdf5() {
-    H5Eget_auto2(H5E_DEFAULT, &func_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
-  QuietHdf5(const QuietHdf5&) = delete;
-  QuietHdf5& operator=(const QuietHdf5&) = delete;
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-};
-
-// The current HDF5 error stack as one line (then cleared).
-std::string hdf5_stack() {
-  std::string out;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_DOWNWARD,
-      [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
-        auto* s = static_cast<std::string*>(data);
-        if (e->desc && *e->desc) {
-          if (!s->empty()) *s += "; ";
-          if (e->func_name) *s += std::string(e->func_name) + ": ";
-          for (const char* c = e->desc; *c; ++c) *s += (*c == '\n') ? ' ' : *c;
-        }
-        return 0;
-      },
-      &out);
-  H5Eclear2(H5E_DEFAULT);
-  return out;
-}
-
-[[noreturn]] void fail(const std::string& file, const std::string& what, bool with_stack = true) {
-  std::string msg = "trace '" + file + "': " + what;
-  if (with_stack) {
-    const std::string st = hdf5_stack();
-    if (!st.empty()) msg += " [HDF5: " + st + "]";
-  }
-  throw TraceError(msg);
-}
-
-// An owned hid_t with its close function.
-class Handle {
- public:
-  Handle() = default;
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
-  Handle& operator=(Handle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = std::exchange(o.id_, H5I_INVALID_HID);
-      close_ = o.close_;
-    }
-    return *this;
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() { reset(); }
-  // Closes; returns false when the close failed.
-  bool reset() {
-    bool ok = true;
-    if (id_ >= 0 && close_) ok = close_(id_) >= 0;
-    id_ = H5I_INVALID_HID;
-    return ok;
-  }
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  herr_t (*close_)(hid_t) = nullptr;
-};
-
-// Checks an HDF5 call's result (negative = failure).
-template <class T>
-T check(T r, const std::string& file, const char* what) {
-  if (r < 0) fail(file, what);
-  return r;
-}
-
-// An HDF5 enum type over `base` (uint8 or int32) with `names`.
-Handle enum_type(hid_t base, const EnumDef& names, const std::string& file) {
-  Handle t(check(H5Tenum_create(base), file, "H5Tenum_create"), H5Tclose);
-  for (const EnumMember& m : names) {
-    const auto u8 = static_cast<std::uint8_t>(m.value);
-    const void* v = H5Tget_size(base) == 1 ? static_cast<const void*>(&u8) : static_cast<const void*>(&m.value);
-    check(H5Tenum_insert(t.get(), m.name, v), file, "H5Tenum_insert");
-  }
-  return t;
-}
-
-// The compound type of a table. With `file_type` (a table being read), an
-// enumerated field that the file holds as a bare integer (format < 1.2) is
-// read as that integer.
-Handle make_type(const Schema& s, const std::string& file, hid_t file_type = H5I_INVALID_HID) {
-  Handle t(check(H5Tcreate(H5T_COMPOUND, s.rec_size), file, "H5Tcreate"), H5Tclose);
-  for (const Field& f : s.fields) {
-    hid_t ft = H5I_INVALID_HID;
-    Handle owned;
-    const bool is_enum = f.type == F::e8 || f.type == F::e32;
-    bool bare_int = false;
-    if (is_enum && file_type != H5I_INVALID_HID) {
-      const int idx = H5Tget_member_index(file_type, f.name);
-      bare_int = idx >= 0 && H5Tget_member_class(file_type, static_cast<unsigned>(idx)) != H5T_ENUM;
-    }
-    switch (f.type) {
-      case F::f64: ft = H5T_NATIVE_DOUBLE; break;
-      case F::f32: ft = H5T_NATIVE_FLOAT; break;
-      case F::u64: ft = H5T_NATIVE_UINT64; break;
-      case F::u32: ft = H5T_NATIVE_UINT32; break;
-      case F::u16: ft = H5T_NATIVE_UINT16; break;
-      case F::u8: ft = H5T_NATIVE_UINT8; break;
-      case F::i32: ft = H5T_NATIVE_INT32; break;
-      case F::text320:
-        owned = Handle(check(H5Tcopy(H5T_C_S1), file, "H5Tcopy"), H5Tclose);
-        check(H5Tset_size(owned.get(), kPostTextBytes), file, "H5Tset_size");
-        check(H5Tset_strpad(owned.get(), H5T_STR_NULLPAD), file, "H5Tset_strpad");
-        check(H5Tset_cset(owned.get(), H5T_CSET_UTF8), file, "H5Tset_cset");
-        ft = owned.get();
-        break;
-      case F::e8:
-      case F::e32: {
-        const hid_t base = f.type == F::e8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_INT32;
-        if (bare_int) {
-          ft = base;
-        } else {
-          owned = enum_type(base, *f.names, file);
-          ft = owned.get();
-        }
-        break;
-      }
-    }
-    if (H5Tinsert(t.get(), f.name, f.offset, ft) < 0) fail(file, std::string("cannot build type of ") + s.path);
-  }
-  return t;
-}
-
-Handle fixed_string_type(std::size_t n, H5T_cset_t cset, const std::string& file) {
-  Handle t(check(H5Tcopy(H5T_C_S1), file, "H5Tcopy"), H5Tclose);
-  check(H5Tset_size(t.get(), n), file, "H5Tset_size");
-  check(H5Tset_strpad(t.get(), H5T_STR_NULLPAD), file, "H5Tset_strpad");
-  check(H5Tset_cset(t.get(), cset), file, "H5Tset_cset");
-  return t;
-}
-
-Handle vlen_string_type(const std::string& file) {
-  Handle t(check(H5Tcopy(H5T_C_S1), file, "H5Tcopy"), H5Tclose);
-  check(H5Tset_size(t.get(), H5T_VARIABLE), file, "H5Tset_size");
-  check(H5Tset_cset(t.get(), H5T_CSET_UTF8), file, "H5Tset_cset");
-  return t;
-}
-
-// Creates (or, when it exists, overwrites) a scalar attribute.
-void write_attr(hid_t obj, const char* name, hid_t type, const void* value, const std::string& file) {
-  Handle attr;
-  if (H5Aexists(obj, name) > 0) {
-    attr = Handle(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
-  } else {
-    Handle space(check(H5Screate(H5S_SCALAR), file, "H5Screate"), H5Sclose);
-    attr = Handle(H5Acreate2(obj, name, type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  }
-  if (!attr.valid()) fail(file, std::string("cannot create attribute '") + name + "'");
-  if (H5Awrite(attr.get(), type, value) < 0) fail(file, std::string("cannot write attribute '") + name + "'");
-}
-
-void write_str_attr(hid_t obj, const char* name, const std::string& value, const std::string& file) {
-  Handle t = vlen_string_type(file);
-  const char* p = value.c_str();
-  write_attr(obj, name, t.get(), &p, file);
-}
 
 std::string utc_now() {
   std::time_t now = std::time(nullptr);
@@ -455,73 +65,6 @@ std::string join_lines(const std::vector<std::string>& v) {
   return s;
 }
 
-// Copies `text` into a fixed field, cutting at a UTF-8 character boundary.
-void copy_utf8(char* dst, std::size_t cap, const std::string& text) {
-  std::size_t n = text.size();
-  if (n > cap) {
-    n = cap;
-    // Back up over continuation bytes (10xxxxxx) so the cut falls before a lead byte.
-    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  }
-  std::memcpy(dst, text.data(), n);
-  std::memset(dst + n, 0, cap - n);
-}
-
-std::string from_fixed(const char* src, std::size_t cap) {
-  std::size_t n = 0;
-  while (n < cap && src[n] != '\0') ++n;
-  return std::string(src, n);
-}
-
-std::string number_text(double x) {
-  char b[40];
-  std::snprintf(b, sizeof b, "%.17g", x);
-  return b;
-}
-
-// What is wrong with one field's value (nullptr: nothing).
-const char* field_problem(const Field& f, const unsigned char* p, std::string& value) {
-  if (f.check == Check::crew) {
-    std::int32_t c = 0;
-    std::memcpy(&c, p, sizeof c);
-    value = std::to_string(c);
-    return c >= 0 && c < kTraceMaxCrew ? nullptr : "a crew index 0 .. 63";
-  }
-  if (f.type != F::f64) return nullptr;
-  double x = 0;
-  std::memcpy(&x, p, sizeof x);
-  if (std::isnan(x) && f.check != Check::time) return nullptr;
-  value = number_text(x);
-  switch (f.check) {
-    case Check::time:
-    case Check::time_or_nan:
-      if (std::fabs(x) <= kTraceMaxSpanS) return nullptr;  // false for NaN too
-      return f.check == Check::time ? "a finite time in seconds since the epoch, |t| <= 316224000 (10 years)"
-                                    : "NaN or a finite time in seconds since the epoch, |t| <= 316224000 (10 years)";
-    case Check::not_inf:
-      return std::isinf(x) ? "a finite number (or NaN where unknown)" : nullptr;
-    default:
-      return nullptr;
-  }
-}
-
-// Checks rows [first, first + count) of a table, read into `rows` (packed as
-// `s` describes): every field with a Check. Throws naming dataset, row and field.
-void validate_rows(const Schema& s, const void* rows, std::uint64_t first, std::size_t count,
-                   const std::string& file) {
-  const auto* base = static_cast<const unsigned char*>(rows);
-  std::string value;
-  for (const Field& f : s.fields) {
-    if (f.check == Check::none) continue;
-    for (std::size_t i = 0; i < count; ++i)
-      if (const char* want = field_problem(f, base + i * s.rec_size + f.offset, value))
-        fail(file,
-             std::string(s.path) + " row " + std::to_string(first + i) + ": " + f.name + " = " + value +
-                 "; expected " + want,
-             false);
-  }
-}
-
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
@@ -530,18 +73,6 @@ bool file_exists(const std::string& path) {
 }  // namespace
 
 // ================================================================== stage summaries
-const char* const kStageQuantityNames[kStageQuantities] = {"feed",  "ingest", "detector", "store",
-                                                           "ingest_to_dashboard", "ingest_to_persisted"};
-
-void stage_latencies(const StageTimes& s, double out[kStageQuantities]) {
-  out[0] = s.t_received_s - s.t_emit_s;
-  out[1] = s.t_ingested_s - s.t_received_s;
-  out[2] = s.t_detected_s - s.t_ingested_s;
-  out[3] = s.t_stored_s - s.t_ingested_s;
-  out[4] = s.t_detected_s - s.t_received_s;
-  out[5] = s.t_stored_s - s.t_received_s;
-}
-
 int stage_hist_bin(double seconds) {
   if (!(seconds >= 1e-6)) return 0;
   const double x = (std::log10(seconds) - kStageHistLog10Lo) * kStageHistBinsPerDecade;
@@ -635,15 +166,15 @@ struct TraceWriter::Impl {
       for (std::size_t i = 0; i < hist[k].size(); ++i)
         if (hist[k][i]) {
           const double lo = stage_hist_edge(static_cast<int>(i)), hi = stage_hist_edge(static_cast<int>(i) + 1);
-          put(kStageHistT, StageHistDisk{static_cast<std::uint8_t>(k), lo, hi, hist[k][i]});
+          put(kStageHistT, StageHistBin{k, lo, hi, hist[k][i]});
         }
     for (std::size_t i = 0; i < buckets.size(); ++i) {
       const Bucket& bu = buckets[i];
       for (int k = 0; k < kStageQuantities && bu.any; ++k) {
         const Acc& a = bu.q[k];
         if (a.n == 0) continue;
-        put(kStageSeriesT, StageBucketDisk{static_cast<double>(i) * kStageBucketS, static_cast<std::uint8_t>(k), a.n,
-                                           a.mn, a.mx, a.sum / a.n, bu.row_first, bu.row_last});
+        put(kStageSeriesT, StageBucket{static_cast<double>(i) * kStageBucketS, k, a.n, a.mn, a.mx, a.sum / a.n,
+                                       bu.row_first, bu.row_last});
       }
     }
     drain();
@@ -980,15 +511,15 @@ struct TraceWriter::Impl {
     store_done(submitted, false);  // what is finished already, without waiting
   }
 
-  template <class Row>
-  void put(int id, const Row& row) {
+  // Appends one record, packed as its RecordTraits describe, to table `id`.
+  template <class Rec>
+  void put(int id, const Rec& rec) {
     Table& t = tables[id];
-    static_assert(std::is_trivially_copyable<Row>::value && sizeof(Row) > 0, "packed row");
     if (t.n >= t.chunk_rows || !file.valid() || !broken.empty()) {  // finished, or an earlier chunk failed to write
       require_open();
       write_chunk(t);
     }
-    std::memcpy(t.buf.data() + t.n * sizeof(Row), &row, sizeof(Row));
+    pack(rec, t.buf.data() + t.n * t.rec);
     if (++t.n == t.chunk_rows) write_chunk(t);
   }
 
@@ -1059,50 +590,22 @@ TraceWriter::TraceWriter(const std::string& path, const TraceMeta& meta, const O
 TraceWriter::~TraceWriter() = default;
 
 void TraceWriter::telemetry(ItemId item, const TelemetryRow& r) {
-  if (item >= kNamedItems) return;
-  impl_->put(kTelemetry0 + item, TelemetryDisk{r.t_s, r.t_emit_s, r.iss_time_h, r.value, r.seq, r.status});
+  if (item < kNamedItems) impl_->put(kTelemetry0 + item, r);
 }
-
 void TraceWriter::stage(const StageTimes& s) {
   impl_->summarize(s);
-  impl_->put(kStagesT, StageDisk{s.seq, s.item, s.fate, s.t_emit_s, s.t_published_s, s.t_received_s,
-                                 s.t_ingested_s, s.t_detected_s, s.t_stored_s});
+  impl_->put(kStagesT, s);
 }
-
-void TraceWriter::detection(const Detection& d) {
-  impl_->put(kDetectionsT, DetectionDisk{d.id, d.onset_s, d.onset_lo_s, d.end_s, d.emitted_s, d.size_pct,
-                                         d.size_ml, static_cast<std::int32_t>(d.kind), d.confidence});
-}
-
-void TraceWriter::post(const Post& p) {
-  PostDisk row;
-  row.detection_id = p.detection_id;
-  row.t_detected_s = p.t_detected_s;
-  row.t_first_attempt_s = p.t_first_attempt_s;
-  row.t_done_s = p.t_done_s;
-  row.attempts = p.attempts;
-  row.outcome = static_cast<std::int32_t>(p.outcome);
-  copy_utf8(row.text, kPostTextBytes, p.text);
-  impl_->put(kPostsT, row);
-}
-
-void TraceWriter::queue(const QueueSample& q) {
-  impl_->put(kQueuesT, QueueDisk{q.t_s, q.stage, q.depth, q.depth_max});
-}
-
-void TraceWriter::truth_void(const VoidEvent& v) {
-  impl_->put(kVoidsT, VoidDisk{v.onset_s, v.end_s, v.crew, v.urine_ml, v.flush_ml,
-                               static_cast<std::uint8_t>(v.reaches_tank ? 1 : 0)});
-}
-
-void TraceWriter::truth_upa(const UpaStateChange& u) { impl_->put(kUpaT, UpaDisk{u.t_s, u.state}); }
-void TraceWriter::truth_los(const LosWindow& w) { impl_->put(kLosT, LosDisk{w.start_s, w.end_s}); }
-void TraceWriter::truth_tank_full(const TankFullEpisode& e) {
-  impl_->put(kTankFullT, TankFullDisk{e.start_s, e.end_s, e.spilled_ml});
-}
-void TraceWriter::truth_tank(const TankPoint& p) { impl_->put(kTankT, TankDisk{p.t_s, p.volume_ml, p.level_pct}); }
-void TraceWriter::truth_crew(const CrewStateChange& c) { impl_->put(kCrewT, CrewDisk{c.t_s, c.crew, c.awake}); }
-void TraceWriter::truth_bulk(const BulkTransfer& b) { impl_->put(kBulkT, BulkDisk{b.onset_s, b.end_s, b.volume_ml}); }
+void TraceWriter::detection(const Detection& d) { impl_->put(kDetectionsT, d); }
+void TraceWriter::post(const Post& p) { impl_->put(kPostsT, p); }
+void TraceWriter::queue(const QueueSample& q) { impl_->put(kQueuesT, q); }
+void TraceWriter::truth_void(const VoidEvent& v) { impl_->put(kVoidsT, v); }
+void TraceWriter::truth_upa(const UpaStateChange& u) { impl_->put(kUpaT, u); }
+void TraceWriter::truth_los(const LosWindow& w) { impl_->put(kLosT, w); }
+void TraceWriter::truth_tank_full(const TankFullEpisode& e) { impl_->put(kTankFullT, e); }
+void TraceWriter::truth_tank(const TankPoint& p) { impl_->put(kTankT, p); }
+void TraceWriter::truth_crew(const CrewStateChange& c) { impl_->put(kCrewT, c); }
+void TraceWriter::truth_bulk(const BulkTransfer& b) { impl_->put(kBulkT, b); }
 
 void TraceWriter::set_item_names(const std::vector<std::string>& names) {
   impl_->require_open();
@@ -1271,11 +774,12 @@ struct Reader {
     return n;
   }
 
-  // Reads a table block by block into packed rows, appending conv(row) to out.
-  // Rows [first, first + limit) only (clamped to the table), when given.
-  template <class Row, class Out, class Conv>
-  void read_table(const Schema& s, std::vector<Out>& out, Conv conv, hsize_t first = 0,
-                  hsize_t limit = ~hsize_t{0}) {
+  // Reads rows [first, first + limit) of a table (clamped to it) block by
+  // block as the packed rows `s` describes, validates them (validate_rows) and
+  // calls each(rows, count, all) per block (all: the rows to be read in all).
+  // Returns that number.
+  template <class Each>
+  hsize_t read_packed(const Schema& s, hsize_t first, hsize_t limit, Each each) {
     Handle d = open_dataset(s.path);
     Handle ft(H5Dget_type(d.get()), H5Tclose);
     if (!ft.valid() || H5Tget_class(ft.get()) != H5T_COMPOUND) fail(path, std::string(s.path) + " is not a table");
@@ -1284,15 +788,12 @@ struct Reader {
         H5Eclear2(H5E_DEFAULT);
         fail(path, std::string(s.path) + " lacks field '" + f.name + "'", false);
       }
-    static_assert(std::is_trivially_copyable<Row>::value, "packed row");
-    if (sizeof(Row) != s.rec_size) fail(path, std::string("internal: row size of ") + s.path, false);
     Handle mt = make_type(s, path, ft.get());
     const hsize_t total = rows(d.get(), s.path);
     first = std::min(first, total);
     const hsize_t n = first + std::min(limit, total - first);
-    out.reserve(out.size() + static_cast<std::size_t>(n - first));
     constexpr hsize_t kBlock = 1 << 16;
-    std::vector<Row> buf(static_cast<std::size_t>(std::min(n - first, kBlock)));
+    std::vector<unsigned char> buf(static_cast<std::size_t>(std::min(n - first, kBlock)) * s.rec_size);
     Handle fs(H5Dget_space(d.get()), H5Sclose);
     for (hsize_t start = first; start < n; start += kBlock) {
       const hsize_t count = std::min(kBlock, n - start);
@@ -1301,7 +802,46 @@ struct Reader {
           H5Dread(d.get(), mt.get(), ms.get(), fs.get(), H5P_DEFAULT, buf.data()) < 0)
         fail(path, std::string("cannot read ") + s.path);
       validate_rows(s, buf.data(), start, static_cast<std::size_t>(count), path);
-      for (hsize_t i = 0; i < count; ++i) out.push_back(conv(buf[static_cast<std::size_t>(i)]));
+      each(buf.data(), static_cast<std::size_t>(count), static_cast<std::size_t>(n - first));
+    }
+    return n - first;
+  }
+
+  // Appends the records of rows [first, first + limit) of table `id` to out.
+  template <class Rec>
+  void read_rows(int id, std::vector<Rec>& out, hsize_t first = 0, hsize_t limit = ~hsize_t{0}) {
+    const Schema& s = schemas()[static_cast<std::size_t>(id)];
+    const std::size_t had = out.size();
+    read_packed(s, first, limit, [&](const unsigned char* p, std::size_t count, std::size_t all) {
+      out.reserve(had + all);
+      for (std::size_t i = 0; i < count; ++i) out.push_back(unpack<Rec>(p + i * s.rec_size));
+    });
+  }
+
+  // Appends the t_s and value columns of telemetry rows [first, first + limit) to t and v.
+  std::uint64_t read_time_value(ItemId item, std::vector<double>& t, std::vector<double>& v, hsize_t first,
+                                hsize_t limit) {
+    static const Schema* const kCols = [] {
+      static std::vector<Schema> cols;
+      for (int i = 0; i < kNamedItems; ++i) cols.push_back(subset(schemas()[kTelemetry0 + i], {"t_s", "value"}));
+      return cols.data();
+    }();
+    const std::size_t had = t.size(), had_v = v.size();
+    try {
+      return read_packed(kCols[item], first, limit, [&](const unsigned char* p, std::size_t count, std::size_t all) {
+      t.reserve(had + all);
+      v.reserve(had_v + all);
+      for (std::size_t i = 0; i < count; ++i) {
+        double x[2];
+        std::memcpy(x, p + i * 2 * sizeof(double), sizeof x);
+        t.push_back(x[0]);
+        v.push_back(x[1]);
+      }
+      });
+    } catch (...) {  // nothing half-appended
+      t.resize(had);
+      v.resize(had_v);
+      throw;
     }
   }
 
@@ -1339,61 +879,19 @@ std::uint64_t trace_table_rows(const std::string& path, const std::string& table
   return r.rows(d.get(), table);
 }
 
-namespace {
-struct TimeValueDisk {
-  double t_s, value;
-};
-
-Schema telemetry_columns_schema(ItemId item) {
-  const Schema& full = schemas()[kTelemetry0 + item];
-  return Schema{full.path, sizeof(TimeValueDisk),
-                {Field{"t_s", offsetof(TimeValueDisk, t_s), F::f64, Check::time},
-                 Field{"value", offsetof(TimeValueDisk, value), F::f64, Check::not_inf}},
-                full.units};
-}
-
-std::uint64_t append_columns(const std::vector<TimeValueDisk>& rows, std::vector<double>& t, std::vector<double>& v) {
-  t.reserve(t.size() + rows.size());
-  v.reserve(v.size() + rows.size());
-  for (const TimeValueDisk& d : rows) {
-    t.push_back(d.t_s);
-    v.push_back(d.value);
-  }
-  return rows.size();
-}
-}  // namespace
-
 std::uint64_t read_telemetry_columns(const std::string& path, ItemId item, std::vector<double>& t,
                                      std::vector<double>& v, std::uint64_t first, std::uint64_t count) {
   if (item >= kNamedItems) throw TraceError("trace '" + path + "': item id " + std::to_string(item) + " is not stored");
   QuietHdf5 quiet;
   Reader r(path);
-  std::vector<TimeValueDisk> rows;
-  r.read_table<TimeValueDisk>(telemetry_columns_schema(item), rows, [](const TimeValueDisk& d) { return d; }, first, count);
-  return append_columns(rows, t, v);
+  return r.read_time_value(item, t, v, first, count);
 }
-
-namespace {
-StageTimes stage_of_disk(const StageDisk& d) {
-  StageTimes x;
-  x.seq = d.seq;
-  x.item = d.item;
-  x.fate = d.fate;
-  x.t_emit_s = d.t_emit_s;
-  x.t_published_s = d.t_published_s;
-  x.t_received_s = d.t_received_s;
-  x.t_ingested_s = d.t_ingested_s;
-  x.t_detected_s = d.t_detected_s;
-  x.t_stored_s = d.t_stored_s;
-  return x;
-}
-}  // namespace
 
 std::vector<StageTimes> read_stage_rows(const std::string& path, std::uint64_t first, std::uint64_t count) {
   QuietHdf5 quiet;
   Reader r(path);
   std::vector<StageTimes> out;
-  r.read_table<StageDisk>(schemas()[kStagesT], out, stage_of_disk, first, count);
+  r.read_rows(kStagesT, out, first, count);
   return out;
 }
 
@@ -1413,13 +911,8 @@ StageSummary read_stage_summary(const std::string& path) {
     Handle d = r.open_dataset("/pipeline/stages");
     if (r.rows(d.get(), "/pipeline/stages") != out.stage_rows) return out;  // an unfinished writer's file
   }
-  const auto& s = schemas();
-  r.read_table<StageHistDisk>(s[kStageHistT], out.hist, [](const StageHistDisk& d) {
-    return StageHistBin{d.quantity, d.lo_s, d.hi_s, d.count};
-  });
-  r.read_table<StageBucketDisk>(s[kStageSeriesT], out.buckets, [](const StageBucketDisk& d) {
-    return StageBucket{d.t_s, d.quantity, d.count, d.min_s, d.max_s, d.mean_s, d.row_first, d.row_last};
-  });
+  r.read_rows(kStageHistT, out.hist);
+  r.read_rows(kStageSeriesT, out.buckets);
   {
     Handle d = r.open_dataset("/pipeline/stage_series");
     if (H5Aexists(d.get(), "bucket_s") > 0) {
@@ -1436,58 +929,20 @@ Trace read_tables(Reader& r, const TraceSelection& which) {
   Trace t;
   t.meta = r.meta();
   t.item_names = r.item_names();
-  const auto& s = schemas();
   for (int i = 0; i < kNamedItems; ++i)
-    if (which.telemetry[i]) r.read_table<TelemetryDisk>(s[kTelemetry0 + i], t.telemetry[i], [](const TelemetryDisk& d) {
-      TelemetryRow x;
-      x.t_s = d.t_s;
-      x.t_emit_s = d.t_emit_s;
-      x.iss_time_h = d.iss_time_h;
-      x.value = d.value;
-      x.seq = d.seq;
-      x.status = d.status;
-      return x;
-    });
-  if (which.stages) r.read_table<StageDisk>(s[kStagesT], t.stages, stage_of_disk);
-  if (which.detections) r.read_table<DetectionDisk>(s[kDetectionsT], t.detections, [](const DetectionDisk& d) {
-    Detection x;
-    x.id = d.id;
-    x.onset_s = d.onset_s;
-    x.onset_lo_s = d.onset_lo_s;
-    x.end_s = d.end_s;
-    x.emitted_s = d.emitted_s;
-    x.size_pct = d.size_pct;
-    x.size_ml = d.size_ml;
-    x.kind = static_cast<DetectionKind>(d.kind);
-    x.confidence = d.confidence;
-    return x;
-  });
-  if (which.posts) r.read_table<PostDisk>(s[kPostsT], t.posts, [](const PostDisk& d) {
-    Post x;
-    x.detection_id = d.detection_id;
-    x.t_detected_s = d.t_detected_s;
-    x.t_first_attempt_s = d.t_first_attempt_s;
-    x.t_done_s = d.t_done_s;
-    x.attempts = d.attempts;
-    x.outcome = static_cast<PostOutcome>(d.outcome);
-    x.text = from_fixed(d.text, kPostTextBytes);
-    return x;
-  });
-  if (which.queues) r.read_table<QueueDisk>(s[kQueuesT], t.queues,
-                          [](const QueueDisk& d) { return QueueSample{d.t_s, d.stage, d.depth, d.depth_max}; });
-  if (which.truth) r.read_table<VoidDisk>(s[kVoidsT], t.voids, [](const VoidDisk& d) {
-    return VoidEvent{d.onset_s, d.end_s, d.crew, d.urine_ml, d.flush_ml, d.reaches_tank != 0};
-  });
-  if (which.truth) r.read_table<UpaDisk>(s[kUpaT], t.upa_states, [](const UpaDisk& d) { return UpaStateChange{d.t_s, d.state}; });
-  if (which.truth) r.read_table<LosDisk>(s[kLosT], t.los, [](const LosDisk& d) { return LosWindow{d.start_s, d.end_s}; });
-  if (which.truth) r.read_table<TankFullDisk>(s[kTankFullT], t.tank_full, [](const TankFullDisk& d) {
-    return TankFullEpisode{d.start_s, d.end_s, d.spilled_ml};
-  });
-  if (which.truth) r.read_table<TankDisk>(s[kTankT], t.tank,
-                         [](const TankDisk& d) { return TankPoint{d.t_s, d.volume_ml, d.level_pct}; });
-  if (which.truth) r.read_table<CrewDisk>(s[kCrewT], t.crew, [](const CrewDisk& d) { return CrewStateChange{d.t_s, d.crew, d.awake}; });
-  if (which.truth) r.read_table<BulkDisk>(s[kBulkT], t.bulk,
-                         [](const BulkDisk& d) { return BulkTransfer{d.onset_s, d.end_s, d.volume_ml}; });
+    if (which.telemetry[i]) r.read_rows(kTelemetry0 + i, t.telemetry[i]);
+  if (which.stages) r.read_rows(kStagesT, t.stages);
+  if (which.detections) r.read_rows(kDetectionsT, t.detections);
+  if (which.posts) r.read_rows(kPostsT, t.posts);
+  if (which.queues) r.read_rows(kQueuesT, t.queues);
+  if (!which.truth) return t;
+  r.read_rows(kVoidsT, t.voids);
+  r.read_rows(kUpaT, t.upa_states);
+  r.read_rows(kLosT, t.los);
+  r.read_rows(kTankFullT, t.tank_full);
+  r.read_rows(kTankT, t.tank);
+  r.read_rows(kCrewT, t.crew);
+  r.read_rows(kBulkT, t.bulk);
   return t;
 }
 
@@ -1554,10 +1009,7 @@ std::uint64_t TraceTail::telemetry_columns(ItemId item, std::vector<double>& t, 
   const std::uint64_t n = impl_->n[kTelemetry0 + item];
   first = std::min(first, n);
   count = std::min(count, n - first);
-  std::vector<TimeValueDisk> rows;
-  impl_->r.read_table<TimeValueDisk>(telemetry_columns_schema(item), rows, [](const TimeValueDisk& d) { return d; },
-                                     first, count);
-  return append_columns(rows, t, v);
+  return impl_->r.read_time_value(item, t, v, first, count);
 }
 
 std::vector<StageTimes> TraceTail::stage_rows(std::uint64_t first, std::uint64_t count) {
@@ -1566,7 +1018,7 @@ std::vector<StageTimes> TraceTail::stage_rows(std::uint64_t first, std::uint64_t
   first = std::min(first, n);
   count = std::min(count, n - first);
   std::vector<StageTimes> out;
-  impl_->r.read_table<StageDisk>(schemas()[kStagesT], out, stage_of_disk, first, count);
+  impl_->r.read_rows(kStagesT, out, first, count);
   return out;
 }
 

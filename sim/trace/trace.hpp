@@ -183,13 +183,7 @@ class TraceTail {
 // TraceWriter keeps them as stage rows are written and stores them at
 // finish(), so a reader gets every stage's latency distribution and its
 // course over time without reading /pipeline/stages.
-inline constexpr int kStageQuantities = 6;
-// feed, ingest, detector, store, ingest_to_dashboard, ingest_to_persisted (the report's names).
-extern const char* const kStageQuantityNames[kStageQuantities];
-// The six latencies of one update, s (NaN where a stage was not reached):
-// received-emit, ingested-received, detected-ingested, stored-ingested,
-// detected-received, stored-received.
-void stage_latencies(const StageTimes& s, double out[kStageQuantities]);
+// The quantities are the six stage latencies (kStageLatencies, pipeline/records.hpp).
 inline constexpr double kStageBucketS = 60.0;       // stage_series bucket width (by t_received)
 inline constexpr int kStageHistBinsPerDecade = 50;  // stage_hist: 1 us .. 1e5 s, plus under/overflow
 inline constexpr int kStageHistLog10Lo = -6, kStageHistLog10Hi = 5;
