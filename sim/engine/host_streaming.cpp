@@ -27,6 +27,7 @@
 
 #include "../../models/iss_time.hpp"
 #include "../../models/env/transport.hpp"
+#include "../pipeline/architecture.hpp"
 #include "context.hpp"
 
 namespace peebot::engine {
@@ -365,7 +366,7 @@ class StreamingHost final : public HostPipeline {
   // A detection of the Pee-Bot at now: posted unless its last decision covers it.
   void decide(Context* c, Detection& d, double now) {
     // A replay re-detects what the durable last decision covers: already decided, dropped.
-    if (d.kind == DetectionKind::kUrination && d.onset_s <= durable_onset_s_ + kSameEventS) return;
+    if (d.kind == DetectionKind::kUrination && d.onset_s <= durable_onset_s_ + kSameEventWindowS) return;
     d.id += id_base_;
     c->emit_detection(d, now);
     tweet_q_.push(d);
@@ -449,8 +450,6 @@ class StreamingHost final : public HostPipeline {
       while (log.base < low && !log.recs.empty()) { log.recs.pop(); ++log.base; }
     }
   }
-
-  static constexpr double kSameEventS = 30.0;  // a replayed detection this close to the last decision is that decision
 
   StreamingParams p_;
   ProducerAccumulator acc_;

@@ -25,6 +25,7 @@
 #include <simgrid/s4u.hpp>
 
 #include "../../models/iss_time.hpp"
+#include "../pipeline/architecture.hpp"
 #include "../util/files.hpp"
 #include "context.hpp"
 #include "feed.hpp"
@@ -181,7 +182,7 @@ long peak_rss_kb() {
 }
 
 std::string event_engine_unsupported(const Scenario& sc) {
-  if (sc.pipeline.architecture != "direct")
+  if (!architecture(sc.pipeline.architecture).event_engine)
     return "pipeline.architecture \"" + sc.pipeline.architecture + "\" runs on the actors engine only";
   return FeedPath::unsupported(sc);
 }

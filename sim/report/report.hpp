@@ -212,10 +212,12 @@ struct Report {
   std::size_t bulk_transfers = 0;
 
   // Seed targets, in this order: ingest_to_dashboard_p99,
-  // ingest_to_persisted_p99, event_to_tweet_p95; for a host architecture
-  // other than "direct" then: throughput, no_duplicates, per_item_order,
-  // detection_to_tweet_p95 (streaming, polling), event_to_detection_p95
-  // (polling), each with its source and evidence (docs/architectures.md).
+  // ingest_to_persisted_p99, event_to_tweet_p95; then the others the
+  // architecture's seed states (sim/pipeline/architecture.hpp: throughput,
+  // no_duplicates, per_item_order, detection_to_tweet_p95,
+  // event_to_detection_p95), each with its source and evidence
+  // (docs/architectures.md). The counts below are made only for an
+  // architecture that states no_duplicates or per_item_order (0 otherwise).
   std::string architecture = "direct";
   double offered_rate_per_s = kNoTime;  // the scenario's background.rate
   std::size_t posts_duplicate = 0;      // sent posts of an event that already had a sent post

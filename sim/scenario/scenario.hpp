@@ -24,6 +24,10 @@ struct ReportParams {
   double target_dashboard_p99_s = 1.0; // report.target_dashboard_p99: ingest -> dashboard-ready, P99
   double target_persist_p99_s = 5.0;   // report.target_persist_p99: ingest -> persisted, P99
   double target_tweet_p95_s = 120.0;   // report.target_tweet_p95: event onset -> tweet, P95
+  // Targets only some architectures' seeds state (sim/pipeline/architecture.hpp):
+  double target_throughput = 0.999;                // report.target_throughput: persisted share of the received updates, at least
+  double target_detection_to_tweet_p95_s = 120.0;  // report.target_detection_to_tweet_p95: detection -> tweet, P95
+  double target_event_to_detection_p95_s = 120.0;  // report.target_event_to_detection_p95: event onset -> detection, P95
   std::string architecture = "direct"; // taken from pipeline.architecture: which seed's targets the report states
   double offered_rate_per_s = 70;      // taken from background.rate: the load the throughput target is judged at
 };

@@ -1,0 +1,171 @@
+// The architecture table (sim/pipeline/architecture.hpp) is what the engine,
+// the scenario loader and the report go by: its honoured faults are the ones a
+// run accepts, its event_engine flag decides the engine, and its stated
+// targets are the ones the report states, with their sources, at the
+// report.* target values.
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <string>
+
+#include "cli_support.hpp"
+#include "sim/engine/context.hpp"
+#include "sim/engine/run.hpp"
+#include "sim/pipeline/architecture.hpp"
+#include "sim/report/report.hpp"
+
+using namespace peebot;
+using namespace peebot::test;
+
+namespace {
+
+bool host_side(FaultKind k) {
+  return k == FaultKind::kCrash || k == FaultKind::kOutage || k == FaultKind::kSlowDisk || k == FaultKind::kTweetOutage ||
+         k == FaultKind::kRateLimit;
+}
+
+Scenario with_fault(const std::string& arch, FaultKind k, const std::string& target) {
+  Scenario sc;
+  sc.pipeline.architecture = arch;
+  FaultSpec f;
+  f.kind = k;
+  f.target = target;
+  f.start_s = 60;
+  f.end_s = 120;
+  f.where = "arch.toml:7";
+  sc.faults.push_back(f);
+  return sc;
+}
+
+const char* target_name(TargetId id) {
+  switch (id) {
+    case TargetId::kDashboardP99: return "ingest_to_dashboard_p99";
+    case TargetId::kPersistedP99: return "ingest_to_persisted_p99";
+    case TargetId::kEventToTweetP95: return "event_to_tweet_p95";
+    case TargetId::kThroughput: return "throughput";
+    case TargetId::kNoDuplicates: return "no_duplicates";
+    case TargetId::kPerItemOrder: return "per_item_order";
+    case TargetId::kDetectionToTweetP95: return "detection_to_tweet_p95";
+    case TargetId::kEventToDetectionP95: return "event_to_detection_p95";
+  }
+  return "?";
+}
+
+Trace empty_trace() {
+  Trace t;
+  t.meta.scenario_name = "table";
+  t.meta.mode = "sim";
+  t.meta.has_truth = true;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("architectures are found by name, direct first, and an unknown name lists the choices", "[architectures][table]") {
+  REQUIRE(architecture_names() == std::vector<std::string>{"direct", "wet", "streaming", "polling"});
+  CHECK(architecture("streaming").kind == ArchitectureKind::kStreaming);
+  try {
+    architecture("kafka");
+    FAIL("no error");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()) ==
+          "unknown pipeline.architecture \"kafka\"; expected one of \"direct\", \"wet\", \"streaming\", \"polling\"");
+  }
+}
+
+TEST_CASE("every architecture accepts exactly its honoured host faults and refuses every other, naming where it was written",
+          "[architectures][table][faults]") {
+  for (const Architecture& a : architectures()) {
+    for (const FaultKindInfo& info : fault_kinds()) {
+      if (!host_side(info.kind)) continue;
+      std::vector<std::string> targets(info.targets.begin(), info.targets.end());
+      if (targets.empty()) targets.push_back("");
+      for (const std::string& target : targets) {
+        INFO(a.name << ": " << info.name << " on '" << target << "'");
+        const std::string why = engine::unhonoured_host_faults(with_fault(a.name, info.kind, target));
+        if (a.honours(info.kind, target)) {
+          CHECK(why.empty());
+        } else {
+          CHECK(why == "arch.toml:7: faults: " + std::string(info.name) + (target.empty() ? "" : " on " + target) +
+                           " is not modelled by pipeline.architecture \"" + a.name +
+                           "\" (docs/architectures.md lists what each architecture applies)");
+        }
+      }
+    }
+    // Every honoured fault is a host-side kind with a valid target.
+    for (const HonouredFault& h : a.honoured) {
+      INFO(a.name << ": " << fault_kind_name(h.kind) << " on '" << h.target << "'");
+      CHECK(host_side(h.kind));
+      const auto& valid = fault_kind_info(h.kind).targets;
+      CHECK((std::string(h.target).empty() ? valid.empty()
+                                           : std::find(valid.begin(), valid.end(), std::string_view(h.target)) != valid.end()));
+    }
+  }
+}
+
+TEST_CASE("a run refuses a host fault its architecture does not model, with exit 2 and the fault's file and line",
+          "[architectures][table][faults][cli]") {
+  const std::string toml = "[scenario]\nname = \"unhonoured\"\nduration = \"1h\"\n[pipeline]\narchitecture = \"wet\"\n"
+                           "[[faults]]\nkind = \"crash\"\ntarget = \"broker\"\nstart = \"10min\"\nend = \"20min\"\n";
+  const std::string path = write_file("unhonoured.toml", toml);
+  const auto r = run_peebot("run " + path + " -q -o " + tmp_path("unhonoured.h5"));
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("unhonoured.toml:6: faults: crash on broker is not modelled by pipeline.architecture \"wet\""));
+}
+
+TEST_CASE("only an architecture the table marks for the event engine runs on it", "[architectures][table][engines]") {
+  for (const Architecture& a : architectures()) {
+    INFO(a.name);
+    Scenario sc;
+    sc.pipeline.architecture = a.name;
+    const std::string why = event_engine_unsupported(sc);
+    if (a.event_engine) CHECK(why.empty());
+    else CHECK(why == "pipeline.architecture \"" + std::string(a.name) + "\" runs on the actors engine only");
+  }
+}
+
+TEST_CASE("the report states each architecture's targets in the table's order, with their sources and the report.* values",
+          "[architectures][table][report]") {
+  const Trace t = empty_trace();
+  for (const Architecture& a : architectures()) {
+    INFO(a.name);
+    ReportParams rp;
+    rp.architecture = a.name;
+    rp.target_throughput = 0.75;
+    rp.target_detection_to_tweet_p95_s = 45;
+    rp.target_event_to_detection_p95_s = 66;
+    const Report r = compute_report(t, rp);
+    if (a.targets.empty()) {  // the three every run has, no sources
+      REQUIRE(r.targets.size() == 3);
+      for (const TargetResult& tr : r.targets) CHECK(tr.source.empty());
+      CHECK_THAT(format_report_text(r, t.meta), !Catch::Contains("source and evidence"));
+      continue;
+    }
+    REQUIRE(r.targets.size() == a.targets.size());
+    for (std::size_t i = 0; i < a.targets.size(); ++i) {
+      CHECK(r.targets[i].name == target_name(a.targets[i].id));
+      CHECK(r.targets[i].source == a.targets[i].source);
+      CHECK_FALSE(r.targets[i].evidence.empty());
+      const std::string note = a.targets[i].evidence_note;
+      if (!note.empty()) CHECK(r.targets[i].evidence.size() > note.size());
+      if (!note.empty()) CHECK(r.targets[i].evidence.substr(r.targets[i].evidence.size() - note.size()) == note);
+      if (a.targets[i].id == TargetId::kThroughput) CHECK(r.targets[i].target_s == 0.75);
+      if (a.targets[i].id == TargetId::kDetectionToTweetP95) CHECK(r.targets[i].target_s == 45);
+      if (a.targets[i].id == TargetId::kEventToDetectionP95) CHECK(r.targets[i].target_s == 66);
+    }
+    const std::string text = format_report_text(r, t.meta);
+    CHECK_THAT(text, Catch::Contains("Architecture \"" + std::string(a.name) + "\" (docs/architectures.md): source and evidence"));
+    for (const StatedTarget& st : a.targets)
+      CHECK_THAT(text, Catch::Contains(std::string("  ") + target_name(st.id) + ": " + st.source + "; "));
+    if (!a.posts_tweets)
+      for (const TargetResult& tr : r.targets)
+        if (tr.name == "event_to_tweet_p95") CHECK(tr.evidence == std::string(a.seed) + " posts no tweets");
+  }
+}
+
+TEST_CASE("the report's stated targets default to the seeds' values", "[architectures][table][report]") {
+  const ReportParams rp;
+  CHECK(rp.target_throughput == 0.999);
+  CHECK(rp.target_detection_to_tweet_p95_s == 120);
+  CHECK(rp.target_event_to_detection_p95_s == 120);
+}
