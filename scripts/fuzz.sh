@@ -44,10 +44,10 @@ fuzz_json() {
 fuzz_trace() {
   # The reader, its consumers and what they need, instrumented; objects kept in
   # build/fuzz/obj (with ccache a rebuild is mostly cache hits).
-  # scenario.cpp (not under test here: the fuzzed traces carry no scenario
+  # sim/scenario (not under test here: the fuzzed traces carry no scenario
   # text) is built by g++ without instrumentation: clang 14 cannot capture
   # structured bindings in lambdas, which it does.
-  local srcs=(sim/trace/*.cpp sim/util/files.cpp sim/util/text.cpp sim/analysis/feed_stats.cpp
+  local srcs=(sim/trace/*.cpp sim/util/files.cpp sim/util/text.cpp sim/util/time.cpp sim/analysis/feed_stats.cpp
               sim/report/*.cpp viz/model.cpp viz/series.cpp
               models/*.cpp models/env/*.cpp sim/pipeline/*.cpp sim/stats/*.cpp)
   local objs=() s o running=0
@@ -63,8 +63,11 @@ fuzz_trace() {
   wait
   local gxx=(g++)
   command -v ccache >/dev/null 2>&1 && gxx=(ccache g++)
-  "${gxx[@]}" -std=c++17 -O1 -g -I. -c sim/scenario/scenario.cpp -o "$out/obj/scenario_gcc.o"
-  objs+=("$out/obj/scenario_gcc.o")
+  for s in sim/scenario/*.cpp; do
+    o="$out/obj/$(echo "$s" | tr / _)_gcc.o"
+    "${gxx[@]}" -std=c++17 -O1 -g -I. -c "$s" -o "$o"
+    objs+=("$o")
+  done
   "${cxx[@]}" "${flags[@]}" -fsanitize=fuzzer -I/usr/include/hdf5/serial tests/fuzz/fuzz_trace.cpp "${objs[@]}" \
     -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 -ltomlplusplus -lz -lpthread -o "$out/fuzz_trace"
   # Seeds: a few rows of each kind (the mutator does the rest), and the inputs

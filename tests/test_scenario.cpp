@@ -575,3 +575,52 @@ TEST_CASE("the example in docs/scenarios.md is a valid scenario", "[scenario]") 
   CHECK(s.name == "baseline-week");
   CHECK(s.duration_s == 7 * 86400);
 }
+
+TEST_CASE("the writer renders every key so that the loader reads back the same scenario", "[scenario]") {
+  const Scenario a = parse_scenario(std::string(kFull) + R"(
+[[crew.periods]]
+start = "0s"
+size = 3
+[[crew.periods]]
+start = "12h"
+size = 5
+[[faults]]
+kind = "slow_disk"
+target = "store"
+start = "1h"
+end = "2h"
+factor = 4.5
+[[faults]]
+kind = "clock_skew"
+start = "3h"
+end = "5h"
+offset = "-90s"
+)", "full.toml");
+  REQUIRE(a.faults.size() == 2);
+  // Written key by key, as calibrate writes its scenario: the root-level
+  // [[faults]] array first (inline), then each section's keys under its header.
+  std::string text, section;
+  for (const std::string& key : scenario_key_paths()) {
+    if (key.find('.') == std::string::npos) text += scenario_key_line(a, key) + "\n";
+  }
+  for (const std::string& key : scenario_key_paths()) {
+    const auto dot = key.rfind('.');
+    if (dot == std::string::npos) continue;
+    if (key.substr(0, dot) != section) text += "\n[" + (section = key.substr(0, dot)) + "]\n";
+    text += scenario_key_line(a, key) + "\n";
+  }
+  const Scenario b = parse_scenario(text, "written.toml");
+  for (const std::string& key : scenario_key_paths()) {
+    INFO(key);
+    CHECK(scenario_value_text(b, key) == scenario_value_text(a, key));
+  }
+  CHECK(b.world.crew.size == a.world.crew.size);
+  CHECK(b.duration_s == a.duration_s);
+  REQUIRE(b.faults.size() == 2);
+  CHECK(b.faults[0].factor == 4.5);
+  CHECK(b.faults[1].offset_s == -90);
+  REQUIRE(b.world.crew.periods.size() == 2);
+  CHECK(b.world.crew.periods[1].size == 5);
+  CHECK(scenario_key_line(a, "crew.size") == "size = " + std::to_string(a.world.crew.size));
+  CHECK_THROWS_WITH(scenario_value_text(a, "crew.sizee"), Contains("unknown scenario key crew.sizee"));
+}

@@ -9,6 +9,7 @@
 #include "../../models/params.hpp"
 #include "../../models/env/faults.hpp"
 #include "../pipeline/params.hpp"
+#include "../util/time.hpp"  // parse_duration, format_utc, ...: scenario values are written with them
 
 namespace peebot {
 
@@ -71,17 +72,12 @@ std::string scenario_reference_markdown();
 // Every scenario key path ("crew.size", "pipeline.tweet.cooldown", ...), in schema order.
 std::vector<std::string> scenario_key_paths();
 
-// Parses "90s", "15min", "2h", "3d", "250ms", "1d2h30min" into seconds. Throws std::invalid_argument.
-double parse_duration(const std::string& text);
-// Parses "HH:MM" or "HH:MM:SS" into seconds of the day. Throws std::invalid_argument.
-double parse_time_of_day(const std::string& text);
-// Parses "YYYY-MM-DDTHH:MM:SSZ" (UTC) into Unix seconds. Throws std::invalid_argument.
-double parse_utc(const std::string& text);
-// Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ" (or with .mmm when fractional and millis=true).
-std::string format_utc(double unix_s, bool millis = false);
-// The same with ".mmm" always written: a fixed width for running clocks and CSV columns.
-std::string format_utc_ms(double unix_s);
-// Formats seconds as a short duration ("3d4h", "15min", "2.5s").
-std::string format_duration(double seconds);
+// The writer, for tools that emit scenario files (calibrate): the value of
+// `key_path` in `s` as TOML source text that the loader reads back to the same
+// value ("\"90s\"", "0.21", "\"06:30\"", "[[\"1d\", \"1d2h\"]]"). Throws
+// std::invalid_argument naming an unknown key.
+std::string scenario_value_text(const Scenario& s, const std::string& key_path);
+// "leaf = value" for `key_path`: its line under its [section] header.
+std::string scenario_key_line(const Scenario& s, const std::string& key_path);
 
 }  // namespace peebot

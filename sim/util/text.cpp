@@ -1,6 +1,7 @@
 #include "text.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 namespace peebot {
@@ -56,6 +57,14 @@ std::string shortest_number(double v) {
   char buf[64];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
+}
+
+std::string readable_number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.12g", v);
+  return buf;
 }
 
 }  // namespace peebot

@@ -26,4 +26,9 @@ inline std::string printable_message(std::string_view s) { return printable(s, 6
 // through it.
 std::string shortest_number(double v);
 
+// A number for a person to read back: at most 12 significant digits ("%.12g":
+// "0.21", "1e+20"), "inf", "-inf", "nan". Scenario files, durations and
+// error messages use it; machine-read output uses shortest_number().
+std::string readable_number(double v);
+
 }  // namespace peebot
