@@ -75,6 +75,16 @@ TEST_CASE("a failed point is named by index, the merge does not run, and --rerun
   // A run directory of the other command, or none at all, is refused.
   CHECK(run_peebot("eval --rerun-failed " + dir, fake_env(state)).code == 2);
   CHECK(run_peebot("sweep --rerun-failed " + tmp_path("nowhere"), fake_env(state)).code == 2);
+  // The run directory holds the rest: any other option, or an input, is refused by name.
+  for (const std::string& extra : {std::string("--seeds 1..3"), std::string("--summary s.csv"), std::string("x.toml")}) {
+    const auto r = run_peebot("sweep --rerun-failed " + dir + " " + extra, fake_env(state));
+    INFO(r.out);
+    CHECK(r.code == 2);
+    CHECK(r.out.find("takes no other argument but --wait") != std::string::npos);
+  }
+  const auto with_json = run_peebot("eval --rerun-failed " + dir + " --json x.json", fake_env(state));
+  CHECK(with_json.code == 2);
+  CHECK(with_json.out.find("got --json") != std::string::npos);
 }
 
 TEST_CASE("eval --point runs merged with eval --merge (and through --slurm) print the one-shot eval", "[slurm][cli][eval]") {

@@ -127,12 +127,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   const auto vm = parse_args("eval", args, opts, pos);
   if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
   const SlurmOptions slurm = slurm_options(vm, "eval");
-  if (!slurm.rerun_dir.empty()) {
-    if (!inputs.empty() || vm.count("merge") || vm.count("point") || vm.count("labels") || vm.count("json") ||
-        vm.count("baseline") || !sets.empty())
-      throw UsageError("eval", "--rerun-failed RUN-DIR takes no other argument but --wait (the run directory holds the rest)");
-    return rerun_failed_on_slurm("eval", slurm);
-  }
+  if (!slurm.rerun_dir.empty()) return rerun_failed_on_slurm("eval", slurm);
   const bool merge = vm.count("merge") > 0, point = vm.count("point") > 0;
   if (merge + point + slurm.submit + (vm.count("labels") > 0) > 1)
     throw UsageError("eval", "--merge, --point, --slurm and --labels go one at a time");

@@ -143,12 +143,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   const auto vm = parse_args("sweep", args, opts, pos);
   if (vm.count("help")) { std::cout << opts << "\n"; return 0; }
   const SlurmOptions slurm = slurm_options(vm, "sweep");
-  if (!slurm.rerun_dir.empty()) {
-    if (!inputs.empty() || !varies.empty() || vm.count("seeds") || !sets.empty() || !outputs.empty() ||
-        vm.count("chart") || vm.count("merge") || vm.count("list") || vm.count("point") || vm.count("summary"))
-      throw UsageError("sweep", "--rerun-failed RUN-DIR takes no other argument but --wait (the run directory holds the rest)");
-    return rerun_failed_on_slurm("sweep", slurm);
-  }
+  if (!slurm.rerun_dir.empty()) return rerun_failed_on_slurm("sweep", slurm);
   const bool merge = vm.count("merge") > 0, list = vm.count("list") > 0, point = vm.count("point") > 0;
   if (merge + list + point > 1) throw UsageError("sweep", "--merge, --list and --point go one at a time");
   if (slurm.submit && (merge || list || point))

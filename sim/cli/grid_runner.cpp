@@ -435,6 +435,11 @@ SlurmOptions slurm_options(const po::variables_map& vm, const std::string& comma
     throw UsageError(command, "--wait, --partition, --time and --run-dir go with --slurm (or --wait with --rerun-failed)");
   if (!o.rerun_dir.empty() && (!o.partition.empty() || !o.time.empty() || !o.run_dir.empty()))
     throw UsageError(command, "--rerun-failed DIR reuses DIR's scripts: no --partition, --time or --run-dir");
+  if (!o.rerun_dir.empty())
+    for (const auto& [name, value] : vm)
+      if (name != "rerun-failed" && name != "wait" && !value.defaulted())
+        throw UsageError(command, "--rerun-failed RUN-DIR takes no other argument but --wait (the run directory "
+                                  "holds the rest); got " + (name == "input" ? std::string("an input") : "--" + name));
   for (const auto& [name, v] : {std::pair{"--partition", &o.partition}, std::pair{"--time", &o.time}})
     if (v->find_first_of(" \t\n'\"\\$`") != std::string::npos || (vm.count(name + 2) && v->empty()))
       throw UsageError(command, std::string(name) + " \"" + *v + "\": expected a Slurm " + (name + 2) +

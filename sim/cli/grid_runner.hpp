@@ -50,7 +50,8 @@ struct SlurmOptions {
   int max_running = 0;           // --jobs N given with --slurm: sbatch --array=...%N (0: no limit)
 };
 // Reads them; UsageError of `command` for a combination that makes no sense
-// (--wait or --partition without --slurm, --jobs negative, ...).
+// (--wait or --partition without --slurm, --jobs negative, --rerun-failed
+// with any option but --wait, ...).
 SlurmOptions slurm_options(const po::variables_map& vm, const std::string& command);
 
 // Writes DIR/array.sbatch (task K runs point K) and DIR/merge.sbatch, submits
