@@ -1,6 +1,9 @@
 #include "los.hpp"
 
 #include <algorithm>
+#include <utility>
+
+#include "intervals.hpp"
 
 namespace peebot {
 
@@ -21,13 +24,7 @@ std::vector<LosWindow> plan_los(const LosParams& p, double horizon_s, Rng& rng) 
   }
   for (const auto& e : p.extra)
     if (e.start_s < horizon_s && e.end_s > e.start_s) w.push_back({e.start_s, std::min(horizon_s, e.end_s)});
-  std::sort(w.begin(), w.end(), [](const LosWindow& a, const LosWindow& b) { return a.start_s < b.start_s; });
-  std::vector<LosWindow> merged;
-  for (const auto& x : w) {
-    if (!merged.empty() && x.start_s <= merged.back().end_s) merged.back().end_s = std::max(merged.back().end_s, x.end_s);
-    else merged.push_back(x);
-  }
-  return merged;
+  return merge_windows(std::move(w));
 }
 
 bool in_los(const std::vector<LosWindow>& windows, double t_s) {

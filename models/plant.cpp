@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+
+#include "intervals.hpp"
 
 namespace peebot {
 
@@ -95,13 +98,7 @@ std::vector<UpaOutage> plan_outages(const UpaParams& p, double horizon_s, Rng& r
       w.push_back({t, t + len, random_state});
     }
   }
-  std::sort(w.begin(), w.end(), [](const UpaOutage& a, const UpaOutage& b) { return a.start_s < b.start_s; });
-  std::vector<UpaOutage> merged;
-  for (const auto& x : w) {
-    if (!merged.empty() && x.start_s <= merged.back().end_s) merged.back().end_s = std::max(merged.back().end_s, x.end_s);
-    else merged.push_back(x);
-  }
-  return merged;
+  return merge_windows(std::move(w));
 }
 
 UrinePlant::UrinePlant(const TankParams& tank, const UpaParams& upa, const std::vector<VoidEvent>& voids,
