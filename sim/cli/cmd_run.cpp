@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "../engine/run.hpp"
+#include "../util/progress.hpp"
 #include "child_pool.hpp"
 #include "cli.hpp"
 #include "report_common.hpp"

@@ -124,8 +124,10 @@ struct DetectorItem {
   std::uint32_t track = kNoTrack;
 };
 
-// The run's shared state: scenario, trace, world, the ISS/ground side's state
-// and the stage objects every host architecture uses.
+// The run's shared state: scenario, trace, the world model, the stage book,
+// the faults and the stage objects every host architecture uses. The
+// processes' own state lives in their classes (ground.hpp, actors.hpp, the
+// HostPipeline implementations, TweetStage).
 struct Context {
   Context(const Scenario& s, TraceWriter& t, const RunOptions& o)
       : sc(s), opt(o), trace(t),
@@ -134,12 +136,8 @@ struct Context {
         dict(s.world.background.items),
         ingest(s.pipeline.ingest, dict),
         detector(make_detector(s.pipeline.detector)),
-        store(s.pipeline.store),
-        poster(s.pipeline.tweet),
-        tweet_rng(s.seed, "tweet"),
         faults(s.faults, s.seed),
         book(t),
-        last_published(static_cast<std::size_t>(dict.size()), std::numeric_limits<double>::quiet_NaN()),
         bg_countdown(static_cast<std::uint32_t>(s.trace.background_sample_every)) {}
 
   const Scenario& sc;
@@ -151,9 +149,6 @@ struct Context {
   ItemDictionary dict;
   Ingest ingest;
   std::unique_ptr<Detector> detector;
-  StoreBatcher store;
-  Poster poster;
-  Rng tweet_rng;
   FaultPlan faults;  // [[faults]] (docs/faults.md)
   StageBook book;
   std::uint64_t next_seq = 1;
@@ -169,33 +164,13 @@ struct Context {
   }
   void recycle(Frame* f) { frame_pool.push_back(f); }
 
-  // Lightstreamer server state.
-  std::vector<double> last_published;  // MERGE: last value sent per item (NaN: none)
-  Frame* outbox = nullptr;
-  double last_iss_rx_s = -1e300;
-
-  // Mailboxes: ISS -> Lightstreamer, Lightstreamer -> our host.
-  sg::Mailbox* to_ls = nullptr;
+  // The mailbox Lightstreamer -> our host (actors engine).
   sg::Mailbox* to_host = nullptr;
 
   // Whether an update's stage times are followed: every named item's, and
   // every trace.background_sample_every-th background update in emission
   // order (a countdown: no division per update, and the sample does not
   // depend on how the ground's TIME_000001 numbers interleave with the ISS's).
-  // What both engines share of the ISS and the Lightstreamer server (host_common.cpp):
-  // The downlink's frame of `us` (emitted now): counted, the followed updates
-  // opened in the stage book (true t_emit), clock_skew applied to the rest.
-  Frame* frame_of(const std::vector<Update>& us, bool skew);
-  // The receiver: MERGEs f into the outbox (an unchanged value is not sent:
-  // its record closes as merged); recycles f.
-  void merge_to_outbox(Frame* f);
-  // One publisher tick at t: TIME_000001 (AOS/LOS status), the duplicate and
-  // reorder faults (re-sent and held-back updates wait in `held`, released
-  // when due or at the `last` tick), the publish stamps. Returns the frame to
-  // send, or nullptr when a partition takes it (`host_link_off`: the link to
-  // our host is down now), its updates lost.
-  Frame* publish_tick(double t, std::vector<std::pair<double, Wire>>& held, bool last, bool host_link_off);
-
   bool tracked(const Update& u) {
     if (u.item < kFirstBackground) return true;
     if (--bg_countdown != 0) return false;
@@ -254,42 +229,127 @@ struct Context {
     trace.detection(d);
     ++stats.detections;
   }
+  // A followed update's record ends with `fate` (a host fault lost it, ...).
+  void close_as(const Wire& w, UpdateFate fate) {
+    if (w.track == kNoTrack) return;
+    book.at(w.track).fate = static_cast<std::uint8_t>(fate);
+    book.close(w.track);
+  }
+  // A followed update processed again after a restart (a replay): its own
+  // stage record, fate replayed, with `stamp` (t_detected_s or t_stored_s) at now.
+  void record_replay(const Wire& w, double StageTimes::*stamp, double now) {
+    const std::uint32_t t = book.open(w.u);
+    StageTimes& st = book.at(t);
+    st.fate = static_cast<std::uint8_t>(UpdateFate::kReplayed);
+    st.*stamp = now;
+    book.close(t);
+    ++stats.updates_replayed;
+  }
+  // At the end of the run: the detections the detector still holds, emitted now
+  // (their ids offset by `id_base`, as a restarted Pee-Bot numbers them).
+  void flush_detector(std::uint64_t id_base = 0) {
+    std::vector<Detection> out;
+    detector->finish(out);
+    for (auto& d : out) {
+      d.id += id_base;
+      emit_detection(d, sg::Engine::get_clock());
+    }
+  }
+};
+
+// A wire record with a time: when a row was committed, a log record became visible, ...
+struct TimedWire {
+  Wire w;
+  double t_s = 0.0;
+};
+
+// Creates a daemon actor running `main` (a process's loop that never ends by
+// itself: the run's end kills it).
+template <class F>
+sg::ActorPtr daemon(const char* name, sg::Host* host, F&& main) {
+  sg::ActorPtr a = sg::Actor::create(name, host, std::forward<F>(main));
+  a->daemonize();
+  return a;
+}
+
+// The tweet stage every architecture shares, a process with its queue and
+// state: cooldown, attempts with the API's latency and failures, retries
+// with backoff (Poster), and the faults tweet_outage (every attempt fails)
+// and rate_limit (an attempt waits for the next window). main() runs
+// forever: start it as a daemon. on_sent (may be empty) is told of every
+// post the API accepted.
+class TweetStage {
+ public:
+  using OnSent = std::function<void(const Detection&, const Post&)>;
+  explicit TweetStage(Context& c, OnSent on_sent = {});
+  // Starts main() as the daemon "tweet" on our host.
+  void start();
+  void main();
+  SimQueue<Detection>& queue() { return q_; }
+  // Writes the queue's depth sample.
+  void sample(double now) { c_.queue_sample(now, Stage::kTweet, q_.size(), q_.take_max()); }
+
+ private:
+  Context& c_;
+  Poster poster_;
+  Rng rng_;
+  SimQueue<Detection> q_;
+  OnSent on_sent_;
 };
 
 // Our host's side of the pipeline, one implementation per
-// `pipeline.architecture` (host_direct.cpp, host_wet.cpp, ...).
+// `pipeline.architecture` (host_direct.cpp, host_wet.cpp, ...). What every
+// host shares is here: the ingest queue's depth, the tweet stage (for an
+// architecture that posts, sim/pipeline/architecture.hpp) and the end of the run.
 class HostPipeline {
  public:
   virtual ~HostPipeline() = default;
-  // Creates the host's actors (on c->pf.peebot and any host the architecture
-  // adds); returns the actor that receives frames from c->to_host, which
-  // becomes that mailbox's permanent receiver.
-  virtual sg::ActorPtr start(Context* c) = 0;
+  // Creates the host's processes (on c->pf.peebot and any host the
+  // architecture adds): start_processes(), then the tweet stage. Returns the
+  // actor that receives frames from c->to_host, which becomes that mailbox's
+  // permanent receiver.
+  virtual sg::ActorPtr start(Context* c);
   // Called by the monitor every trace.queue_sample_period: one queue sample per stage.
   virtual void sample_queues(Context* c, double now) = 0;
-  // After the simulation ended: close what the stream left open.
-  virtual void finish(Context* c) = 0;
+  // After the simulation ended: close what the stream left open (by default
+  // the detections the detector still holds).
+  virtual void finish(Context* c) { c->flush_detector(); }
+
+ protected:
+  // The architecture's own processes; returns the frames' receiver.
+  virtual sg::ActorPtr start_processes(Context*) { return nullptr; }
+  // A post the tweet API accepted.
+  virtual void on_posted(const Detection&, const Post&) {}
+  // Creates the tweet stage when the architecture posts (start() does).
+  void make_tweet_stage(Context* c);
+  // The next frame from c->to_host (its queue's depth noted for the sample).
+  Frame* receive_frame(Context* c) {
+    ingest_max_ = std::max(ingest_max_, c->to_host->size());
+    return c->to_host->get<Frame>();
+  }
+  void sample_ingest(Context* c, double now) {
+    c->queue_sample(now, Stage::kIngest, c->to_host->size(), ingest_max_);
+    ingest_max_ = 0;
+  }
+  // The tweet stage's sample (depth 0 for an architecture that does not post).
+  void sample_tweet(Context* c, double now) {
+    if (tweet_) tweet_->sample(now);
+    else c->queue_sample(now, Stage::kTweet, 0, 0);
+  }
+
+  std::unique_ptr<TweetStage> tweet_;  // null when the architecture does not post
+  std::size_t ingest_max_ = 0;
 };
 
-// The tweet stage every architecture shares: cooldown, attempts with the API's
-// latency and failures, retries with backoff (Poster), and the faults
-// tweet_outage (every attempt fails) and rate_limit (an attempt waits for the
-// next window). Runs forever: create it as a daemon.
-// on_sent (may be empty) is told of every post the API accepted.
-void tweet_loop(Context* c, SimQueue<Detection>& q,
-                const std::function<void(const Detection&, const Post&)>& on_sent = {});
-
-std::unique_ptr<HostPipeline> make_direct_host();
+std::unique_ptr<HostPipeline> make_direct_host(const Scenario& sc);
 class FeedPath;
 // pipeline.architecture "direct" on the event engine (feed.hpp): the whole
 // host in closed form, fed by `feed`; it samples its own queues and draws the
 // progress bar (no monitor actor), and its start() returns no receiver.
-std::unique_ptr<HostPipeline> make_direct_events_host(FeedPath& feed);
+std::unique_ptr<HostPipeline> make_direct_events_host(FeedPath& feed, const Scenario& sc);
 std::unique_ptr<HostPipeline> make_wet_host(const Scenario& sc);
 std::unique_ptr<HostPipeline> make_streaming_host(const Scenario& sc);
 std::unique_ptr<HostPipeline> make_polling_host(const Scenario& sc);
-// The progress bar on stderr (virtual time done of total, at wall seconds).
-void draw_progress(double virt, double total, double wall, bool final);
 
 // By sc.pipeline.architecture: "direct" (default), "wet", "streaming",
 // "polling"; throws std::invalid_argument otherwise.

@@ -58,11 +58,12 @@ FeedPath::FeedPath(Context* c)
       iss_bw_(std::min({c->sc.network.iss_tdrs_bw_Bps, c->sc.network.tdrs_ground_bw_Bps, c->sc.network.ground_ls_bw_Bps})),
       host_lat_(c->sc.network.ls_host_latency_s),
       host_bw_(c->sc.network.ls_host_bw_Bps),
-      skew_(c->faults.any(FaultKind::kClockSkew)),
+      iss_(*c),
       los_(c->world.los()),
       pub_t_(c->sc.network.signal_period_s),
       partition_(c->faults.any(FaultKind::kPartition)),
-      partitions_(c->faults.windows(FaultKind::kPartition)) {
+      partitions_(c->faults.windows(FaultKind::kPartition)),
+      ls_(*c) {
   // The publisher's ticks: P, 2P, ... while <= end (the reference loop's own sums).
   last_tick_ = 0.0;
   for (double t = P_; t <= end_; t += P_) last_tick_ = t;
@@ -70,7 +71,6 @@ FeedPath::FeedPath(Context* c)
 
 FeedPath::~FeedPath() {
   while (!to_ls_.empty()) c_->recycle(to_ls_.pop().f);
-  if (c_->outbox) { c_->recycle(c_->outbox); c_->outbox = nullptr; }
 }
 
 std::string FeedPath::unsupported(const Scenario& sc) {
@@ -99,25 +99,14 @@ std::string FeedPath::unsupported(const Scenario& sc) {
   return {};
 }
 
-// One wake-up of the reference downlink actor (run.cpp, downlink_actor).
+// One wake-up of the reference downlink actor (actors.cpp, Downlink).
 void FeedPath::iss_step() {
   Context* c = c_;
   const double t_next = std::min(dur_, iss_t_ + F_);
   const bool off = los_.off(t_next);
-  scratch_.clear();
-  if (need_snapshot_ && !off) c->world.snapshot(t_next, scratch_, c->next_seq);
-  c->world.advance(t_next, scratch_, c->next_seq);
-  c->background.generate(iss_t_, t_next, scratch_, c->next_seq);
   iss_t_ = t_next;
-  if (scratch_.empty()) return;
-  Frame* f = c->frame_of(scratch_, skew_);
-  if (off) {  // LOS: nothing reaches the ground
-    for (const auto& w : f->w) c->lose(w);
-    c->recycle(f);
-    need_snapshot_ = true;
-    return;
-  }
-  need_snapshot_ = false;
+  Frame* f = iss_.tick(t_next, !off);
+  if (!f) return;
   ++c->stats.frames;
   const double tx = frame_bytes(c->sc.network, f->w.size()) / iss_bw_;
   const double start_tx = t_next + iss_lat_;
@@ -137,19 +126,17 @@ void FeedPath::iss_step() {
 // The reference receiver actor: each frame that has arrived by `upto`, MERGEd
 // into the publisher's outbox (unchanged values are not sent).
 void FeedPath::deliver_to_ls(double upto) {
-  Context* c = c_;
   while (!to_ls_.empty() && to_ls_.front().t_s <= upto) {
     const HostFrame hf = to_ls_.pop();
-    c->last_iss_rx_s = hf.t_s;
-    c->merge_to_outbox(hf.f);
+    ls_.receive(hf.f, hf.t_s);
   }
 }
 
-// One tick of the publisher, as the actors engine's (Context::publish_tick),
+// One tick of the publisher, as the actors engine's (LightstreamerServer),
 // and the frame's arrival at our host.
 bool FeedPath::publish(double t, HostFrame& out) {
   Context* c = c_;
-  Frame* f = c->publish_tick(t, held_, t + P_ > end_, partition_ && partitions_.off(t));
+  Frame* f = ls_.publish(t, t + P_ > end_, partition_ && partitions_.off(t));
   if (!f) return false;
   ++c->stats.frames;
   const double tx = frame_bytes(c->sc.network, f->w.size()) / host_bw_;

@@ -1,7 +1,7 @@
 // The feed from the ISS to our host in closed form (the "event" engine,
 // docs/architecture.md "Where a simulated second goes"): the downlink, the
 // Lightstreamer server (MERGE, TIME_000001, publisher) and the two network
-// hops, computed frame by frame in the order the reference actors of run.cpp
+// hops, computed frame by frame in the order the reference actors of actors.cpp
 // (engine "actors") move them, without one SimGrid activity per frame.
 //
 // What makes that exact: both hops are fixed routes that carry one frame at
@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "context.hpp"
+#include "ground.hpp"
 
 namespace peebot::engine {
 
@@ -74,9 +74,7 @@ class FeedPath {
   double iss_lat_, iss_bw_, host_lat_, host_bw_;
   // ISS downlink
   double iss_t_ = 0.0;
-  bool need_snapshot_ = false;
-  bool skew_ = false;
-  std::vector<Update> scratch_;
+  Iss iss_;
   LinkOff los_;
   double iss_free_ = -1e300;  // when the ISS path finishes transmitting its last frame
   Ring<HostFrame> to_ls_;     // frames in flight to the Lightstreamer server, in arrival order
@@ -85,7 +83,7 @@ class FeedPath {
   double last_tick_;
   bool partition_;
   LinkOff partitions_;
-  std::vector<std::pair<double, Wire>> held_;
+  LightstreamerServer ls_;
   double host_free_ = -1e300;
   double last_arrival_ = -1e300;
 };

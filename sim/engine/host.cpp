@@ -9,7 +9,7 @@ namespace peebot::engine {
 
 std::unique_ptr<HostPipeline> make_host_pipeline(const Scenario& sc) {
   switch (architecture(sc.pipeline.architecture).kind) {
-    case ArchitectureKind::kDirect: return make_direct_host();
+    case ArchitectureKind::kDirect: return make_direct_host(sc);
     case ArchitectureKind::kWet: return make_wet_host(sc);
     case ArchitectureKind::kStreaming: return make_streaming_host(sc);
     case ArchitectureKind::kPolling: return make_polling_host(sc);

@@ -8,9 +8,9 @@
 //
 // Dashboard-ready = processed by the detector (t_detected_s).
 #include <algorithm>
-#include <chrono>
+#include <optional>
 
-#include "../../models/iss_time.hpp"
+#include "../util/progress.hpp"
 #include "context.hpp"
 #include "feed.hpp"
 
@@ -58,48 +58,40 @@ inline void detect(Context* c, const DetectorItem& di, double now, std::vector<D
 
 class DirectHost final : public HostPipeline {
  public:
-  sg::ActorPtr start(Context* c) override {
-    store_wakeup_ = sg::Semaphore::create(0);
-    auto ingest = sg::Actor::create("ingest", c->pf.peebot, [this, c] { ingest_actor(c); });
-    ingest->daemonize();
-    sg::Actor::create("detector", c->pf.peebot, [this, c] { detector_actor(c); })->daemonize();
-    sg::Actor::create("store", c->pf.peebot, [this, c] { store_actor(c); })->daemonize();
-    sg::Actor::create("tweet", c->pf.peebot, [this, c] { tweet_loop(c, tweet_q_); })->daemonize();
-    return ingest;
-  }
+  explicit DirectHost(const Scenario& sc) : store_(sc.pipeline.store) {}
 
   void sample_queues(Context* c, double now) override {
-    c->queue_sample(now, Stage::kIngest, c->to_host->size(), ingest_max_);
-    ingest_max_ = 0;
+    sample_ingest(c, now);
     c->queue_sample(now, Stage::kDetector, detector_q_.size(), detector_q_.take_max());
     c->queue_sample(now, Stage::kStore, store_q_.size(), store_max_);
     store_max_ = 0;
-    c->queue_sample(now, Stage::kTweet, tweet_q_.size(), tweet_q_.take_max());
-  }
-
-  void finish(Context* c) override {
-    std::vector<Detection> out;
-    c->detector->finish(out);
-    for (auto& d : out) c->emit_detection(d, sg::Engine::get_clock());
+    sample_tweet(c, now);
   }
 
  private:
+  sg::ActorPtr start_processes(Context* c) override {
+    store_wakeup_ = sg::Semaphore::create(0);
+    auto ingest = daemon("ingest", c->pf.peebot, [this, c] { ingest_actor(c); });
+    daemon("detector", c->pf.peebot, [this, c] { detector_actor(c); });
+    daemon("store", c->pf.peebot, [this, c] { store_actor(c); });
+    return ingest;
+  }
+
   void ingest_actor(Context* c) {
     for (;;) {
-      ingest_max_ = std::max(ingest_max_, c->to_host->size());
-      Frame* f = c->to_host->get<Frame>();
+      Frame* f = receive_frame(c);
       const double t_rx = sg::Engine::get_clock();
       sg::this_actor::sleep_for(c->ingest.service_time_s(f->w.size()));
       const double t_done = sg::Engine::get_clock();
-      const bool store_was_empty = c->store.pending() == 0;
+      const bool store_was_empty = store_.pending() == 0;
       const std::size_t to_store = ingest_frame(
           c, f, t_rx, t_done, [this](const DetectorItem& di) { detector_q_.push(di); },
           [this](std::uint32_t track) { store_q_.push(track); });
       c->recycle(f);
       if (to_store) {
-        c->store.add(t_done, to_store);
+        store_.add(t_done, to_store);
         store_max_ = std::max(store_max_, store_q_.size());
-        if (store_was_empty || c->store.full()) store_wakeup_->release();
+        if (store_was_empty || store_.full()) store_wakeup_->release();
       }
     }
   }
@@ -113,7 +105,7 @@ class DirectHost final : public HostPipeline {
       detect(c, di, now, out);
       for (auto& d : out) {
         c->emit_detection(d, now);
-        tweet_q_.push(d);
+        tweet_->queue().push(d);
       }
     }
   }
@@ -121,11 +113,11 @@ class DirectHost final : public HostPipeline {
   void store_actor(Context* c) {
     for (;;) {
       // Wake-ups may be spurious (a release per notification): re-check each time.
-      while (c->store.pending() == 0) store_wakeup_->acquire();
-      while (!c->store.full() && sg::Engine::get_clock() < c->store.deadline_s())
-        store_wakeup_->acquire_timeout(c->store.deadline_s() - sg::Engine::get_clock());
+      while (store_.pending() == 0) store_wakeup_->acquire();
+      while (!store_.full() && sg::Engine::get_clock() < store_.deadline_s())
+        store_wakeup_->acquire_timeout(store_.deadline_s() - sg::Engine::get_clock());
       double service = 0.0;
-      const std::size_t n = c->store.take(service);
+      const std::size_t n = store_.take(service);
       sg::this_actor::sleep_for(service);
       const double now = sg::Engine::get_clock();
       for (std::size_t i = 0; i < n; ++i) {
@@ -138,10 +130,10 @@ class DirectHost final : public HostPipeline {
     }
   }
 
+  StoreBatcher store_;
   SimQueue<DetectorItem> detector_q_;
-  SimQueue<Detection> tweet_q_;
   Ring<std::uint32_t> store_q_;  // one entry per record awaiting commit (its stage slot or kNoTrack)
-  std::size_t store_max_ = 0, ingest_max_ = 0;
+  std::size_t store_max_ = 0;
   sg::SemaphorePtr store_wakeup_;  // released when the batch becomes non-empty or full
 };
 
@@ -158,14 +150,15 @@ class DirectHost final : public HostPipeline {
 // store commits that batch first.)
 class DirectEvents final : public HostPipeline {
  public:
-  explicit DirectEvents(FeedPath& feed) : feed_(feed) {}
+  DirectEvents(FeedPath& feed, const Scenario& sc) : feed_(feed), store_(sc.pipeline.store) {}
 
   // No mailbox receiver: frames come from the feed. The "pipeline" actor is
   // not a daemon: its end (the reference run's end) ends the run.
   sg::ActorPtr start(Context* c) override {
     c_ = c;
     det_svc_ = c->sc.pipeline.detector.service_per_sample_s;
-    sg::Actor::create("tweet", c->pf.peebot, [this] { tweet_loop(c_, tweet_q_); })->daemonize();
+    make_tweet_stage(c);
+    tweet_->start();
     sg::Actor::create("pipeline", c->pf.peebot, [this] { pipeline_actor(); });
     return nullptr;
   }
@@ -173,9 +166,7 @@ class DirectEvents final : public HostPipeline {
   void sample_queues(Context*, double) override {}  // the pipeline actor samples at its own times
 
   void finish(Context*) override {
-    std::vector<Detection> out;
-    c_->detector->finish(out);
-    for (auto& d : out) c_->emit_detection(d, sg::Engine::get_clock());
+    c_->flush_detector();
     // A frame still on its way to the host is lost (its comm dies with the run).
     if (have_next_) {
       for (const auto& w : next_.f->w) c_->lose(w);
@@ -196,26 +187,17 @@ class DirectEvents final : public HostPipeline {
     have_next_ = feed_.next(next_);
     const double period = c->sc.trace.queue_sample_period_s;
     const double end = c->sc.duration_s + c->opt.drain_s;
-    const auto wall0 = std::chrono::steady_clock::now();
-    auto last_draw = wall0;
+    std::optional<ProgressBar> bar;
+    if (c->opt.progress) bar.emplace(c->sc.duration_s);
     double last_sample = 0.0;
     for (double t = period; t <= end + 1e-9; t += period) {  // the reference monitor's loop
       last_sample = std::min(t, end);
       run_until(last_sample);
       sg::this_actor::sleep_until(last_sample);
       sample_queues(sg::Engine::get_clock());
-      if (c->opt.progress) {
-        const auto w = std::chrono::steady_clock::now();
-        if (std::chrono::duration<double>(w - last_draw).count() >= 0.2) {
-          last_draw = w;
-          draw_progress(std::min(last_sample, c->sc.duration_s), c->sc.duration_s,
-                        std::chrono::duration<double>(w - wall0).count(), false);
-        }
-      }
+      if (bar) bar->update(last_sample);
     }
-    if (c->opt.progress)
-      draw_progress(c->sc.duration_s, c->sc.duration_s,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(), true);
+    if (bar) bar->finish();
     // The reference run ends with its last non-daemon actor: the monitor, the
     // publisher (last tick) or the downlink (scenario end).
     const double final_t = std::max({last_sample, feed_.last_tick_s(), c->sc.duration_s});
@@ -259,7 +241,7 @@ class DirectEvents final : public HostPipeline {
     Frame* f = cur_.f;
     const double t_rx = ing_rx_, t_done = ing_done_;
     ing_busy_ = false;
-    const bool store_was_empty = c->store.pending() == 0;
+    const bool store_was_empty = store_.pending() == 0;
     const std::size_t to_store = ingest_frame(
         c, f, t_rx, t_done,
         [this, t_done](const DetectorItem& di) {
@@ -273,9 +255,9 @@ class DirectEvents final : public HostPipeline {
         });
     c->recycle(f);
     if (to_store) {
-      c->store.add(t_done, to_store);
+      store_.add(t_done, to_store);
       store_max_ = std::max(store_max_, static_cast<std::size_t>(store_pushed_ - store_popped_));
-      if (store_was_empty || c->store.full()) store_wake(t_done);
+      if (store_was_empty || store_.full()) store_wake(t_done);
     }
     // Ingest asks its mailbox for the next frame.
     ingest_max_ = std::max(ingest_max_, mailbox_.size());
@@ -299,7 +281,7 @@ class DirectEvents final : public HostPipeline {
       sg::this_actor::sleep_until(now);  // the tweet actor learns of it at its emission time
       for (auto& d : out_) {
         c->emit_detection(d, now);
-        tweet_q_.push(d);
+        tweet_->queue().push(d);
       }
     }
     detector_start(now);
@@ -308,16 +290,16 @@ class DirectEvents final : public HostPipeline {
   // The store actor re-checks its batch (woken by ingest, a timeout or the end of a commit).
   void store_wake(double now) {
     if (store_state_ == StoreState::kServing) return;
-    if (c_->store.pending() == 0) { store_state_ = StoreState::kIdle; return; }
+    if (store_.pending() == 0) { store_state_ = StoreState::kIdle; return; }
     store_state_ = StoreState::kWaiting;
-    store_take_ = c_->store.full() ? now : std::max(now, c_->store.deadline_s());
+    store_take_ = store_.full() ? now : std::max(now, store_.deadline_s());
   }
 
   void on_store_event() {
     Context* c = c_;
     if (store_state_ == StoreState::kWaiting) {
       double service = 0.0;
-      store_n_ = c->store.take(service);
+      store_n_ = store_.take(service);
       store_done_ = store_take_ + service;
       store_state_ = StoreState::kServing;
       return;
@@ -343,7 +325,7 @@ class DirectEvents final : public HostPipeline {
     const auto stored = static_cast<std::size_t>(store_pushed_ - store_popped_);
     c->queue_sample(now, Stage::kStore, stored, store_max_);
     store_max_ = 0;
-    c->queue_sample(now, Stage::kTweet, tweet_q_.size(), tweet_q_.take_max());
+    sample_tweet(c, now);
   }
 
   struct StoreTracked {
@@ -361,7 +343,6 @@ class DirectEvents final : public HostPipeline {
   bool ing_busy_ = false;
   HostFrame cur_;
   double ing_rx_ = 0.0, ing_done_ = 0.0;
-  std::size_t ingest_max_ = 0;
   // detector
   Ring<DetectorItem> det_q_;
   bool det_busy_ = false;
@@ -376,13 +357,15 @@ class DirectEvents final : public HostPipeline {
   std::uint64_t store_pushed_ = 0, store_popped_ = 0;
   Ring<StoreTracked> store_tracked_;
   std::size_t store_max_ = 0;
-  SimQueue<Detection> tweet_q_;
+  StoreBatcher store_;
 };
 
 }  // namespace
 
-std::unique_ptr<HostPipeline> make_direct_host() { return std::make_unique<DirectHost>(); }
+std::unique_ptr<HostPipeline> make_direct_host(const Scenario& sc) { return std::make_unique<DirectHost>(sc); }
 
-std::unique_ptr<HostPipeline> make_direct_events_host(FeedPath& feed) { return std::make_unique<DirectEvents>(feed); }
+std::unique_ptr<HostPipeline> make_direct_events_host(FeedPath& feed, const Scenario& sc) {
+  return std::make_unique<DirectEvents>(feed, sc);
+}
 
 }  // namespace peebot::engine

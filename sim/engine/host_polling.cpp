@@ -38,78 +38,54 @@ namespace {
 
 constexpr std::uint8_t kWaitWriter = 1, kWaitTask = 2;
 
-struct Row {
-  Wire w;
-  double committed_s = 0.0;
-};
-
 std::array<double, kNamedItems> filled(double v) {
   std::array<double, kNamedItems> a;
   a.fill(v);
   return a;
 }
 
+// The TimescaleDB insert buffer batches as the direct store does.
 StoreParams insert_params(const PollingParams& p) {
-  StoreParams s;
-  s.batch_size = p.batch_rows;
-  s.flush_interval_s = p.flush_interval_s;
-  s.service_per_batch_s = p.insert_per_batch_s;
-  s.service_per_record_s = p.insert_per_row_s;
-  return s;
+  return StoreParams{p.batch_rows, p.flush_interval_s, p.insert_per_batch_s, p.insert_per_row_s};
 }
 
 class PollingHost final : public HostPipeline {
  public:
   explicit PollingHost(const Scenario& sc) : p_(sc.pipeline.polling), batcher_(insert_params(sc.pipeline.polling)) {}
 
-  sg::ActorPtr start(Context* c) override {
-    wake_ = sg::Semaphore::create(0);
-    auto ingest = sg::Actor::create("ingest", c->pf.peebot, [this, c] { ingest_actor(c); });
-    ingest->daemonize();
-    sg::Actor::create("writer", c->pf.peebot, [this, c] { writer_actor(c); })->daemonize();
-    sg::Actor::create("celery", c->pf.peebot, [this, c] { celery_actor(c); })->daemonize();
-    sg::Actor::create("tweet", c->pf.peebot, [this, c] { tweet_loop(c, tweet_q_); })->daemonize();
-    return ingest;
-  }
-
   void sample_queues(Context* c, double now) override {
-    c->queue_sample(now, Stage::kIngest, c->to_host->size(), ingest_max_);
-    ingest_max_ = 0;
+    sample_ingest(c, now);
     c->queue_sample(now, Stage::kDetector, rows_.size(), rows_max_);  // committed rows awaiting the task
     rows_max_ = 0;
     c->queue_sample(now, Stage::kStore, buffer_.size(), buffer_max_);  // rows awaiting an insert
     buffer_max_ = 0;
-    c->queue_sample(now, Stage::kTweet, tweet_q_.size(), tweet_q_.take_max());
-  }
-
-  void finish(Context* c) override {
-    std::vector<Detection> out;
-    c->detector->finish(out);
-    for (auto& d : out) c->emit_detection(d, sg::Engine::get_clock());
+    sample_tweet(c, now);
   }
 
  private:
-  void lose(Context* c, const Wire& w) {
-    if (w.track == kNoTrack) return;
-    c->book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kFaultLost);
-    c->book.close(w.track);
+  sg::ActorPtr start_processes(Context* c) override {
+    wake_ = sg::Semaphore::create(0);
+    auto ingest = daemon("ingest", c->pf.peebot, [this, c] { ingest_actor(c); });
+    daemon("writer", c->pf.peebot, [this, c] { writer_actor(c); });
+    daemon("celery", c->pf.peebot, [this, c] { celery_actor(c); });
+    return ingest;
   }
+
   bool db_down(const Context* c, double t) const {
     return c->faults.is_active(FaultKind::kCrash, "db", t) || c->faults.is_active(FaultKind::kOutage, "db", t);
   }
 
   void ingest_actor(Context* c) {
     for (;;) {
-      ingest_max_ = std::max(ingest_max_, c->to_host->size());
-      Frame* f = c->to_host->get<Frame>();
+      Frame* f = receive_frame(c);
       const double t_rx = sg::Engine::get_clock();
       c->stats.updates_ingested += f->w.size();
       if (const FaultSpec* cr = c->faults.active(FaultKind::kCrash, "ingest", t_rx)) {
-        for (const auto& w : f->w) lose(c, w);
+        for (const auto& w : f->w) c->close_as(w, UpdateFate::kFaultLost);
         c->recycle(f);
         if (cr->start_s > last_crash_s_) {  // the insert buffer died with the process
           last_crash_s_ = cr->start_s;
-          while (!buffer_.empty()) lose(c, buffer_.pop());
+          while (!buffer_.empty()) c->close_as(buffer_.pop(), UpdateFate::kFaultLost);
           batcher_ = StoreBatcher(insert_params(p_));
         }
         continue;
@@ -152,7 +128,7 @@ class PollingHost final : public HostPipeline {
       for (std::size_t i = 0; i < n && !buffer_.empty(); ++i) {
         const Wire w = buffer_.pop();
         if (w.u.item < kFirstBackground) {
-          rows_.push(Row{w, now});
+          rows_.push(TimedWire{w, now});  // committed now
           rows_max_ = std::max(rows_max_, rows_.size());
         }
         if (w.track == kNoTrack) continue;
@@ -165,7 +141,7 @@ class PollingHost final : public HostPipeline {
   }
 
   void celery_actor(Context* c) {
-    std::vector<Row> batch;
+    std::vector<TimedWire> batch;
     std::vector<Detection> out;
     const double end = c->sc.duration_s + c->opt.drain_s;
     for (double t = p_.period_s; t <= end; t += p_.period_s) {
@@ -174,7 +150,7 @@ class PollingHost final : public HostPipeline {
       if (db_down(c, t)) continue;                                        // the task fails; next beat
       // SELECT ... WHERE timestamp > last_processed_at: the rows committed by now.
       batch.clear();
-      while (!rows_.empty() && rows_.front().committed_s <= t) batch.push_back(rows_.pop());
+      while (!rows_.empty() && rows_.front().t_s <= t) batch.push_back(rows_.pop());
       sg::this_actor::sleep_for(p_.query_base_s + p_.query_per_row_s * static_cast<double>(batch.size()));
       const double now = sg::Engine::get_clock();
       // In insertion (id) order, which per channel is timestamp order: the
@@ -182,7 +158,7 @@ class PollingHost final : public HostPipeline {
       // them (StepDetector learns the feed lag so); sorting the channels
       // together by timestamp would put each tick ~5 s early among the ISS rows.
       newest_ = last_processed_s_;
-      for (const Row& r : batch) {
+      for (const TimedWire& r : batch) {
         const Wire& w = r.w;
         if (w.u.t_emit_s <= last_processed_s_[w.u.item]) {  // behind its channel's watermark: never analysed
           ++c->stats.updates_skipped;
@@ -199,7 +175,7 @@ class PollingHost final : public HostPipeline {
           c->detector->on_sample(Sample{w.u.t_emit_s, w.u.value, w.u.item, w.u.status}, out);
         for (auto& d : out) {
           c->emit_detection(d, now);  // a DetectedEvent (confidence in the record)
-          tweet_q_.push(d);
+          tweet_->queue().push(d);
         }
         if (w.track != kNoTrack) c->book.done(w.track, kWaitTask);
       }
@@ -211,13 +187,12 @@ class PollingHost final : public HostPipeline {
   PollingParams p_;
   StoreBatcher batcher_;
   Ring<Wire> buffer_;  // rows awaiting an insert, in order
-  Ring<Row> rows_;     // committed named-item rows the task has not read yet
+  Ring<TimedWire> rows_;  // committed named-item rows (t_s: committed) the task has not read yet
   sg::SemaphorePtr wake_;
-  SimQueue<Detection> tweet_q_;
   // ProcessorState.last_processed_at (feed time) per channel (named item), and the run's newest row per channel.
   std::array<double, kNamedItems> last_processed_s_ = filled(-1e300), newest_ = filled(-1e300);
   double last_crash_s_ = -1e300;
-  std::size_t ingest_max_ = 0, rows_max_ = 0, buffer_max_ = 0;
+  std::size_t rows_max_ = 0, buffer_max_ = 0;
 };
 
 }  // namespace

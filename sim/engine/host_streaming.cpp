@@ -36,11 +36,6 @@ namespace {
 
 constexpr std::uint8_t kWaitConsumer = 1, kWaitStorage = 2;
 
-struct LogRec {
-  Wire w;
-  double visible_s = 0.0;
-};
-
 // A level-item record the Pee-Bot processed: what a restart replays to rebuild its detector.
 struct Seen {
   std::uint64_t offset = 0;
@@ -48,9 +43,10 @@ struct Seen {
   Wire w;
 };
 
-// One partition's log: records by offset; the ring holds offsets [base, base + size).
+// One partition's log: records by offset (t_s: when visible to consumers);
+// the ring holds offsets [base, base + size).
 struct PartitionLog {
-  Ring<LogRec> recs;
+  Ring<TimedWire> recs;
   std::uint64_t base = 0;
   std::uint64_t end() const { return base + recs.size(); }
 };
@@ -68,28 +64,25 @@ class StreamingHost final : public HostPipeline {
         logs_(static_cast<std::size_t>(p_.partitions)), pending_(static_cast<std::size_t>(p_.partitions)),
         seen_(static_cast<std::size_t>(p_.partitions)) {}
 
-  sg::ActorPtr start(Context* c) override {
+ private:
+  sg::ActorPtr start_processes(Context* c) override {
     const auto P = static_cast<std::size_t>(p_.partitions);
     peebot_.resize(static_cast<std::size_t>(p_.consumers));
     for (auto& g : peebot_) init(g, P);
     init(storage_, P);
     high_.assign(P, 0);
     shigh_.assign(P, 0);
-    auto ingest = sg::Actor::create("ingest", c->pf.peebot, [this, c] { ingest_actor(c); });
-    ingest->daemonize();
-    sg::Actor::create("producer", c->pf.peebot, [this, c] { producer_actor(c); })->daemonize();
-    for (int i = 0; i < p_.consumers; ++i)
-      sg::Actor::create("peebot_consumer", c->pf.peebot, [this, c, i] { consumer_actor(c, i); })->daemonize();
-    sg::Actor::create("storage", c->pf.peebot, [this, c] { storage_actor(c); })->daemonize();
-    sg::Actor::create("tweet", c->pf.peebot, [this, c] {
-      tweet_loop(c, tweet_q_, [this](const Detection& d, const Post& p) { decided_.push_back({d.onset_s, p.t_done_s}); });
-    })->daemonize();
+    auto ingest = daemon("ingest", c->pf.peebot, [this, c] { ingest_actor(c); });
+    daemon("producer", c->pf.peebot, [this, c] { producer_actor(c); });
+    for (int i = 0; i < p_.consumers; ++i) daemon("peebot_consumer", c->pf.peebot, [this, c, i] { consumer_actor(c, i); });
+    daemon("storage", c->pf.peebot, [this, c] { storage_actor(c); });
     return ingest;
   }
+  void on_posted(const Detection& d, const Post& p) override { decided_.push_back({d.onset_s, p.t_done_s}); }
 
+ public:
   void sample_queues(Context* c, double now) override {
-    c->queue_sample(now, Stage::kIngest, c->to_host->size(), ingest_max_);
-    ingest_max_ = 0;
+    sample_ingest(c, now);
     std::size_t lag = 0, slag = 0;
     for (std::size_t p = 0; p < logs_.size(); ++p) {
       lag += logs_[p].end() - peebot_[p % peebot_.size()].pos[p];
@@ -97,14 +90,10 @@ class StreamingHost final : public HostPipeline {
     }
     c->queue_sample(now, Stage::kDetector, lag, lag);   // consumer lag of group "peebot" (records)
     c->queue_sample(now, Stage::kStore, slag, slag);    // consumer lag of group "storage"
-    c->queue_sample(now, Stage::kTweet, tweet_q_.size(), tweet_q_.take_max());
+    sample_tweet(c, now);
   }
 
-  void finish(Context* c) override {
-    std::vector<Detection> out;
-    c->detector->finish(out);
-    for (auto& d : out) { d.id += id_base_; c->emit_detection(d, sg::Engine::get_clock()); }
-  }
+  void finish(Context* c) override { c->flush_detector(id_base_); }
 
  private:
   static void init(Group& g, std::size_t P) {
@@ -113,20 +102,13 @@ class StreamingHost final : public HostPipeline {
     g.wake = sg::Semaphore::create(0);
   }
 
-  void mark(Context* c, const Wire& w, UpdateFate f) {
-    if (w.track == kNoTrack) return;
-    c->book.at(w.track).fate = static_cast<std::uint8_t>(f);
-    c->book.close(w.track);
-  }
-
   void ingest_actor(Context* c) {
     for (;;) {
-      ingest_max_ = std::max(ingest_max_, c->to_host->size());
-      Frame* f = c->to_host->get<Frame>();
+      Frame* f = receive_frame(c);
       const double t_rx = sg::Engine::get_clock();
       c->stats.updates_ingested += f->w.size();
       if (c->faults.is_active(FaultKind::kCrash, "ingest", t_rx)) {  // the ingestion service is down
-        for (const auto& w : f->w) mark(c, w, UpdateFate::kFaultLost);
+        for (const auto& w : f->w) c->close_as(w, UpdateFate::kFaultLost);
         c->recycle(f);
         continue;
       }
@@ -162,13 +144,10 @@ class StreamingHost final : public HostPipeline {
       for (std::size_t k = 0; k < r.n; ++k) {
         Wire w = pend.pop();
         if (lost) {
-          if (w.track != kNoTrack) {
-            c->book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kFaultLost);
-            c->book.close(w.track);
-          }
+          c->close_as(w, UpdateFate::kFaultLost);
           continue;
         }
-        log.recs.push(LogRec{w, b.end_s()});  // visible when the batch is appended
+        log.recs.push(TimedWire{w, b.end_s()});  // visible when the batch is appended
       }
     }
     if (!ready.empty()) {
@@ -208,11 +187,11 @@ class StreamingHost final : public HostPipeline {
     for (std::size_t p = 0; p < logs_.size(); ++p) {
       if (static_cast<int>(p) % n != i) continue;
       const PartitionLog& log = logs_[p];
-      if (g.pos[p] < log.end()) t = std::min(t, rec(p, g.pos[p]).visible_s);
+      if (g.pos[p] < log.end()) t = std::min(t, rec(p, g.pos[p]).t_s);
     }
     return t;
   }
-  const LogRec& rec(std::size_t p, std::uint64_t off) const {
+  const TimedWire& rec(std::size_t p, std::uint64_t off) const {
     const PartitionLog& log = logs_[p];
     return log.recs.at(static_cast<std::size_t>(off - log.base));
   }
@@ -234,7 +213,7 @@ class StreamingHost final : public HostPipeline {
     out.clear();
     for (std::size_t p = 0; p < logs_.size() && out.size() < max; ++p) {
       if (static_cast<int>(p) % n != i) continue;
-      while (out.size() < max && g.pos[p] < logs_[p].end() && rec(p, g.pos[p]).visible_s <= now) out.push_back({p, g.pos[p]++});
+      while (out.size() < max && g.pos[p] < logs_[p].end() && rec(p, g.pos[p]).t_s <= now) out.push_back({p, g.pos[p]++});
     }
   }
 
@@ -242,6 +221,29 @@ class StreamingHost final : public HostPipeline {
   const FaultSpec* crash_before(Context* c, const char* target, double from, double until) const {
     const FaultSpec* f = c->faults.next(FaultKind::kCrash, target, from);
     return f && f->start_s < until ? f : nullptr;
+  }
+
+  // Spends `service` on a poll's records unless a crash of `target` (checked
+  // since last_check) comes first: then waits for the crash's start and returns
+  // it (the process dies with the poll unprocessed). last_check moves on.
+  const FaultSpec* serve_poll(Context* c, const char* target, double service, double& last_check) {
+    const double t0 = sg::Engine::get_clock();
+    if (const FaultSpec* f = crash_before(c, target, last_check, t0 + service)) {
+      if (f->start_s > t0) sg::this_actor::sleep_until(f->start_s);
+      last_check = f->end_s;
+      return f;
+    }
+    sg::this_actor::sleep_for(service);
+    last_check = sg::Engine::get_clock();
+    return nullptr;
+  }
+
+  // Whether offset `off` of partition p was processed before (a replay after
+  // a restart); `high` holds each partition's first offset never processed.
+  static bool seen_before(std::vector<std::uint64_t>& high, std::size_t p, std::uint64_t off) {
+    if (off < high[p]) return true;
+    high[p] = off + 1;
+    return false;
   }
 
   void restart(Group& g, const FaultSpec& f) {
@@ -285,13 +287,7 @@ class StreamingHost final : public HostPipeline {
       out.clear();
       c->detector->on_sample(Sample{w->u.t_emit_s, w->u.value, w->u.item, w->u.status}, out);
       for (auto& d : out) decide(c, d, now);
-      if (w->track == kNoTrack) continue;
-      const std::uint32_t t = c->book.open(w->u);  // processed a second time: its own row
-      StageTimes& st = c->book.at(t);
-      st.fate = static_cast<std::uint8_t>(UpdateFate::kReplayed);
-      st.t_detected_s = now;
-      c->book.close(t);
-      ++c->stats.updates_replayed;
+      if (w->track != kNoTrack) c->record_replay(*w, &StageTimes::t_detected_s, now);  // processed a second time
     }
     sg::this_actor::sleep_until(now);
   }
@@ -314,26 +310,19 @@ class StreamingHost final : public HostPipeline {
     for (;;) {
       wait_visible(g, i, n);
       take(g, i, n, static_cast<std::size_t>(p_.max_poll_records), batch);
-      const double t0 = sg::Engine::get_clock();
       const double service = p_.consumer_per_poll_s + p_.consumer_per_record_s * static_cast<double>(batch.size());
-      if (const FaultSpec* f = crash_before(c, "consumer", last_check, t0 + service)) {
-        // The Pee-Bot dies with this poll (and anything it held) unprocessed.
-        if (f->start_s > t0) sg::this_actor::sleep_until(f->start_s);
+      if (const FaultSpec* f = serve_poll(c, "consumer", service, last_check)) {
+        // The Pee-Bot died with this poll (and anything it held) unprocessed.
         crash_peebot(c, *f);
         restart(g, *f);
         if (warm_pending_) warm_up(c);
-        last_check = f->end_s;
         next_commit = f->end_s + p_.commit_interval_s;
         continue;
       }
-      sg::this_actor::sleep_for(service);
       const double now = sg::Engine::get_clock();
-      last_check = now;
       for (const auto& [p, off] : batch) {
-        const LogRec& r = rec(p, off);
-        const Wire& w = r.w;
-        const bool replay = off < high_[p];
-        if (!replay) high_[p] = off + 1;
+        const Wire& w = rec(p, off).w;
+        const bool replay = seen_before(high_, p, off);
         if (!replay && w.u.item < kFirstBackground && p_.replay_lookback_s > 0) seen_[p].push_back(Seen{off, seen_order_++, w});
         if (w.u.item < kFirstBackground && (w.u.item != kSignal || c->detector->event_open())) {
           out.clear();
@@ -341,17 +330,12 @@ class StreamingHost final : public HostPipeline {
           for (auto& d : out) decide(c, d, now);
         }
         if (w.track == kNoTrack) continue;
-        if (!replay) {
-          c->book.at(w.track).t_detected_s = now;
-          c->book.done(w.track, kWaitConsumer);
-        } else {  // processed a second time: its own row
-          const std::uint32_t t = c->book.open(w.u);
-          StageTimes& st = c->book.at(t);
-          st.fate = static_cast<std::uint8_t>(UpdateFate::kReplayed);
-          st.t_detected_s = now;
-          c->book.close(t);
-          ++c->stats.updates_replayed;
+        if (replay) {
+          c->record_replay(w, &StageTimes::t_detected_s, now);  // processed a second time: its own row
+          continue;
         }
+        c->book.at(w.track).t_detected_s = now;
+        c->book.done(w.track, kWaitConsumer);
       }
       if (now >= next_commit) {  // auto-commit: what has been processed so far
         g.committed = g.pos;
@@ -369,7 +353,7 @@ class StreamingHost final : public HostPipeline {
     if (d.kind == DetectionKind::kUrination && d.onset_s <= durable_onset_s_ + kSameEventWindowS) return;
     d.id += id_base_;
     c->emit_detection(d, now);
-    tweet_q_.push(d);
+    tweet_->queue().push(d);
   }
 
   // The Pee-Bot process dies: its detector state, queued tweets and
@@ -383,7 +367,7 @@ class StreamingHost final : public HostPipeline {
     for (const auto& dd : decided_)
       if (dd.second + p_.decision_commit_s <= t) durable_onset_s_ = std::max(durable_onset_s_, dd.first);
     decided_.clear();
-    while (tweet_q_.size() > 0) tweet_q_.pop();
+    while (tweet_->queue().size() > 0) tweet_->queue().pop();
     c->detector = make_detector(c->sc.pipeline.detector);
     id_base_ += 1000000000ull;
     ++c->stats.restarts;
@@ -402,39 +386,28 @@ class StreamingHost final : public HostPipeline {
         std::size_t avail = 0;
         const double now = sg::Engine::get_clock();
         for (std::size_t p = 0; p < logs_.size() && avail < max; ++p)
-          for (std::uint64_t o = g.pos[p]; o < logs_[p].end() && avail < max && rec(p, o).visible_s <= now; ++o) ++avail;
+          for (std::uint64_t o = g.pos[p]; o < logs_[p].end() && avail < max && rec(p, o).t_s <= now; ++o) ++avail;
         if (avail >= max || now >= first + p_.storage_flush_s) break;
         g.wake->acquire_timeout(first + p_.storage_flush_s - now);  // woken by appends
       }
       take(g, 0, 1, max, batch);
-      const double t0 = sg::Engine::get_clock();
-      const double slow = c->faults.slowdown("store", t0);
+      const double slow = c->faults.slowdown("store", sg::Engine::get_clock());
       const double service = (p_.storage_per_batch_s + p_.storage_per_record_s * static_cast<double>(batch.size())) * slow;
-      if (const FaultSpec* f = crash_before(c, "store", last_check, t0 + service)) {
-        if (f->start_s > t0) sg::this_actor::sleep_until(f->start_s);
+      if (const FaultSpec* f = serve_poll(c, "store", service, last_check)) {
         restart(g, *f);
-        last_check = f->end_s;
         continue;
       }
-      sg::this_actor::sleep_for(service);
       const double now = sg::Engine::get_clock();
-      last_check = now;
       for (const auto& [p, off] : batch) {
         const Wire& w = rec(p, off).w;
-        const bool replay = off < shigh_[p];
-        if (!replay) shigh_[p] = off + 1;
+        const bool replay = seen_before(shigh_, p, off);
         if (w.track == kNoTrack) continue;
-        if (!replay) {
-          c->book.at(w.track).t_stored_s = now;
-          c->book.done(w.track, kWaitStorage);
-        } else {  // written again (an idempotent upsert on the event id)
-          const std::uint32_t t = c->book.open(w.u);
-          StageTimes& st = c->book.at(t);
-          st.fate = static_cast<std::uint8_t>(UpdateFate::kReplayed);
-          st.t_stored_s = now;
-          c->book.close(t);
-          ++c->stats.updates_replayed;
+        if (replay) {
+          c->record_replay(w, &StageTimes::t_stored_s, now);  // written again (an idempotent upsert on the event id)
+          continue;
         }
+        c->book.at(w.track).t_stored_s = now;
+        c->book.done(w.track, kWaitStorage);
       }
       g.committed = g.pos;  // commits after each write (at-least-once)
       trim();
@@ -460,7 +433,6 @@ class StreamingHost final : public HostPipeline {
   Group storage_;
   std::vector<std::uint64_t> high_, shigh_;  // per partition: first offset never processed (lower ones are replays)
   SimQueue<Frame*> prod_q_;
-  SimQueue<Detection> tweet_q_;
   std::vector<std::pair<double, double>> decided_;  // posts sent: (onset, sent at), durable decision_commit later
   double durable_onset_s_ = -1e300;
   double crashed_at_s_ = -1e300;            // the crash crash_peebot last handled
@@ -468,7 +440,6 @@ class StreamingHost final : public HostPipeline {
   std::vector<std::deque<Seen>> seen_;      // per partition: processed level-item records (replay_lookback)
   std::uint64_t seen_order_ = 0;
   std::uint64_t id_base_ = 0;
-  std::size_t ingest_max_ = 0;
 };
 
 }  // namespace

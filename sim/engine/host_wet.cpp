@@ -45,10 +45,19 @@ class WetHost final : public HostPipeline {
       : p_(sc.pipeline.wet), server_(static_cast<std::size_t>(sc.pipeline.wet.hwm)),
         poll_(sc.pipeline.wet.viewport_poll_s), alert_(sc.world.water.low_pct) {}
 
-  sg::ActorPtr start(Context* c) override {
-    auto sim = sg::Actor::create("simulator", c->pf.peebot, [this, c] { simulator_actor(c); });
-    sim->daemonize();
-    sg::Actor::create("livetrack", c->pf.peebot, [this, c] { livetrack_actor(c); })->daemonize();
+  void sample_queues(Context* c, double now) override {
+    sample_ingest(c, now);
+    const std::size_t zq = server_.in_system(now);
+    c->queue_sample(now, Stage::kDetector, zq, std::max(zq, zmq_max_));  // the subscriber's queue (LiveTrack)
+    zmq_max_ = 0;
+    c->queue_sample(now, Stage::kStore, 0, 0);
+    sample_tweet(c, now);  // seed 000 posts nothing
+  }
+
+ private:
+  sg::ActorPtr start_processes(Context* c) override {
+    auto sim = daemon("simulator", c->pf.peebot, [this, c] { simulator_actor(c); });
+    daemon("livetrack", c->pf.peebot, [this, c] { livetrack_actor(c); });
     // Manual presses, in time order.
     auto add = [&](const std::vector<LosWindow>& ws, DetectionKind k) {
       for (const auto& w : ws)
@@ -57,27 +66,11 @@ class WetHost final : public HostPipeline {
     add(p_.manual_flushes, DetectionKind::kManualFlush);
     add(p_.manual_refills, DetectionKind::kManualRefill);
     std::stable_sort(manual_.begin(), manual_.end(), [](const Manual& a, const Manual& b) { return a.t_s < b.t_s; });
-    if (!manual_.empty()) sg::Actor::create("viewport_user", c->pf.peebot, [this, c] { user_actor(c); })->daemonize();
+    if (!manual_.empty()) daemon("viewport_user", c->pf.peebot, [this, c] { user_actor(c); });
     return sim;
   }
 
-  void sample_queues(Context* c, double now) override {
-    c->queue_sample(now, Stage::kIngest, c->to_host->size(), ingest_max_);
-    ingest_max_ = 0;
-    const std::size_t zq = server_.in_system(now);
-    c->queue_sample(now, Stage::kDetector, zq, std::max(zq, zmq_max_));  // the subscriber's queue (LiveTrack)
-    zmq_max_ = 0;
-    c->queue_sample(now, Stage::kStore, 0, 0);
-    c->queue_sample(now, Stage::kTweet, 0, 0);
-  }
 
-  void finish(Context* c) override {
-    std::vector<Detection> out;
-    c->detector->finish(out);
-    for (auto& d : out) c->emit_detection(d, sg::Engine::get_clock());
-  }
-
- private:
   // Service of one event through LiveTrack, the POST and WaterLog's commit at t.
   double service_s(const Context* c, double t) const {
     return p_.livetrack_per_event_s + p_.http_rtt_s + p_.waterlog_per_request_s + p_.sqlite_commit_s * c->faults.slowdown("db", t);
@@ -90,17 +83,11 @@ class WetHost final : public HostPipeline {
     return poll_.next_at(stored_s) + p_.viewport_query_s + p_.http_rtt_s;
   }
 
-  void fate(Context* c, const Wire& w, UpdateFate f) {
-    if (w.track == kNoTrack) return;
-    c->book.at(w.track).fate = static_cast<std::uint8_t>(f);
-    c->book.close(w.track);
-  }
-
   // Publishes the frame's messages at t through ZeroMQ to LiveTrack.
   void publish(Context* c, Frame* f, double t) {
     // A LiveTrack crash in force: no subscriber, PUB/SUB discards everything.
     if (c->faults.is_active(FaultKind::kCrash, "consumer", t)) {
-      for (const auto& w : f->w) { ++lost_; fate(c, w, UpdateFate::kFaultLost); }
+      for (const auto& w : f->w) { ++lost_; c->close_as(w, UpdateFate::kFaultLost); }
       c->recycle(f);
       return;
     }
@@ -111,7 +98,7 @@ class WetHost final : public HostPipeline {
     WetBatch wb;
     wb.b = server_.offer(t, f->w.size(), service_s(c, t));
     zmq_max_ = std::max(zmq_max_, server_.in_system(t));
-    for (std::size_t k = wb.b.accepted; k < f->w.size(); ++k) { ++dropped_; fate(c, f->w[k], UpdateFate::kDroppedHwm); }
+    for (std::size_t k = wb.b.accepted; k < f->w.size(); ++k) { ++dropped_; c->close_as(f->w[k], UpdateFate::kDroppedHwm); }
     f->w.resize(wb.b.accepted);
     wb.lost_from = f->w.size();
     // A LiveTrack crash before the batch is through: what it still holds then is lost.
@@ -128,8 +115,7 @@ class WetHost final : public HostPipeline {
 
   void simulator_actor(Context* c) {
     for (;;) {
-      ingest_max_ = std::max(ingest_max_, c->to_host->size());
-      Frame* f = c->to_host->get<Frame>();
+      Frame* f = receive_frame(c);
       const double t_rx = sg::Engine::get_clock();
       sg::this_actor::sleep_for(p_.publish_per_message_s * static_cast<double>(f->w.size()));
       const double t_pub = sg::Engine::get_clock();
@@ -171,7 +157,7 @@ class WetHost final : public HostPipeline {
       Frame* f = wb.f;
       for (std::size_t k = 0; k < f->w.size(); ++k) {
         const Wire& w = f->w[k];
-        if (k >= wb.lost_from) { ++lost_; fate(c, w, UpdateFate::kFaultLost); continue; }
+        if (k >= wb.lost_from) { ++lost_; c->close_as(w, UpdateFate::kFaultLost); continue; }
         const double done = wb.b.done_s(k);
         if (w.u.seq == 0) {  // a manual press
           const auto kind = static_cast<DetectionKind>(static_cast<int>(w.u.value));
@@ -192,7 +178,7 @@ class WetHost final : public HostPipeline {
           c->detector->on_sample(Sample{w.u.t_emit_s, w.u.value, w.u.item, w.u.status}, out);
           for (auto& d : out) c->emit_detection(d, done);
         }
-        if (refused) { ++lost_; fate(c, w, UpdateFate::kFaultLost); continue; }
+        if (refused) { ++lost_; c->close_as(w, UpdateFate::kFaultLost); continue; }
         if (w.u.item == kCleanWater && alert_.on_sample(w.u.value)) {
           Detection d;
           d.id = next_id_++;
@@ -220,7 +206,7 @@ class WetHost final : public HostPipeline {
   SimQueue<WetBatch> q_;
   std::vector<Manual> manual_;
   double reset_at_s_ = 1e300;  // LiveTrack's queue is empty again from then (after a crash)
-  std::size_t ingest_max_ = 0, zmq_max_ = 0;
+  std::size_t zmq_max_ = 0;
   std::uint64_t dropped_ = 0, lost_ = 0;
   std::uint64_t next_id_ = 1u << 30;  // alert / manual records: ids apart from the detector's
 };

@@ -43,7 +43,4 @@ std::string event_engine_unsupported(const Scenario& sc);
 
 RunStats run_simulation(const Scenario& sc, const RunOptions& opt);
 
-// Peak resident set size of this process so far, in kB (from /proc/self/status).
-long peak_rss_kb();
-
 }  // namespace peebot
