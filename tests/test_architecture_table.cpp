@@ -163,9 +163,31 @@ TEST_CASE("the report states each architecture's targets in the table's order, w
   }
 }
 
-TEST_CASE("the report's stated targets default to the seeds' values", "[architectures][table][report]") {
-  const ReportParams rp;
-  CHECK(rp.target_throughput == 0.999);
-  CHECK(rp.target_detection_to_tweet_p95_s == 120);
-  CHECK(rp.target_event_to_detection_p95_s == 120);
+TEST_CASE("the stated targets are report.* scenario keys whose defaults are the seeds' values", "[architectures][table][scenario]") {
+  const std::string text = "[scenario]\nname = \"t\"\nduration = \"1h\"\n";
+  const Scenario d = parse_scenario(text, "t.toml");
+  CHECK(d.report.target_throughput == 0.999);
+  CHECK(d.report.target_detection_to_tweet_p95_s == 120);
+  CHECK(d.report.target_event_to_detection_p95_s == 120);
+  const Scenario s = parse_scenario(text + "[report]\ntarget_throughput = 0.99\ntarget_detection_to_tweet_p95 = \"1min\"\n", "t.toml",
+                                    {"report.target_event_to_detection_p95=\"5min\""});
+  CHECK(s.report.target_throughput == 0.99);
+  CHECK(s.report.target_detection_to_tweet_p95_s == 60);
+  CHECK(s.report.target_event_to_detection_p95_s == 300);
+  try {
+    parse_scenario(text + "[report]\ntarget_throughput = 1.5\n", "t.toml");
+    FAIL("no error");
+  } catch (const ScenarioError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("t.toml:5") && Catch::Contains("report.target_throughput"));
+  }
+}
+
+TEST_CASE("pipeline.architecture takes exactly the table's names, and its help lists each with its summary", "[architectures][table][scenario]") {
+  const std::string text = "[scenario]\nname = \"t\"\nduration = \"1h\"\n[pipeline]\narchitecture = ";
+  for (const Architecture& a : architectures())
+    CHECK(parse_scenario(text + "\"" + a.name + "\"\n", "t.toml").pipeline.architecture == a.name);
+  CHECK_THROWS_AS(parse_scenario(text + "\"kafka\"\n", "t.toml"), ScenarioError);
+  const std::string md = scenario_reference_markdown();
+  for (const Architecture& a : architectures())
+    CHECK_THAT(md, Catch::Contains("\"" + std::string(a.name) + "\" (" + a.summary + ")"));
 }

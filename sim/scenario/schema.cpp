@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "../pipeline/architecture.hpp"
 #include "../util/text.hpp"
 #include "../util/time.hpp"
 
@@ -349,10 +350,13 @@ const std::vector<Key>& schema() {
     k.push_back(duration("network.signal_period", closed(1e-3, kHour), "publish period of the TIME_000001 signal item",
                          PEEBOT_FIELD(network.signal_period_s)));
     // [pipeline]
-    k.push_back(choice("pipeline.architecture", {"direct", "wet", "streaming", "polling"},
-                       "host pipeline: \"direct\" (the testbed's own), \"wet\" (seed 000: ZeroMQ, SQLite, polling GUI), "
-                       "\"streaming\" (seed 001: Kafka), \"polling\" (seed 002: TimescaleDB + Celery beat); docs/architectures.md",
-                       PEEBOT_FIELD(pipeline.architecture)));
+    {
+      std::string help;
+      for (const Architecture& a : architectures())
+        help += std::string(help.empty() ? "host pipeline: " : ", ") + "\"" + a.name + "\" (" + a.summary + ")";
+      k.push_back(choice("pipeline.architecture", architecture_names(), help + "; docs/architectures.md",
+                         PEEBOT_FIELD(pipeline.architecture)));
+    }
     // [pipeline.ingest]
     k.push_back(duration("pipeline.ingest.service_per_frame", closed(0, 60), "ingest CPU time per frame",
                          PEEBOT_FIELD(pipeline.ingest.service_per_frame_s)));
@@ -520,6 +524,15 @@ const std::vector<Key>& schema() {
                          PEEBOT_FIELD(report.target_persist_p99_s)));
     k.push_back(duration("report.target_tweet_p95", above_upto(0, kDay), "target: event onset -> tweet, P95",
                          PEEBOT_FIELD(report.target_tweet_p95_s)));
+    k.push_back(number("report.target_throughput", "fraction", closed(0, 1),
+                       "target: share of the received updates persisted, at least (architectures whose seed states it)",
+                       PEEBOT_FIELD(report.target_throughput)));
+    k.push_back(duration("report.target_detection_to_tweet_p95", above_upto(0, kDay),
+                         "target: detection -> tweet, P95 (architectures whose seed states it)",
+                         PEEBOT_FIELD(report.target_detection_to_tweet_p95_s)));
+    k.push_back(duration("report.target_event_to_detection_p95", above_upto(0, kDay),
+                         "target: event onset -> detection, P95 (architectures whose seed states it)",
+                         PEEBOT_FIELD(report.target_event_to_detection_p95_s)));
     // [[faults]]
     {
       Key f = base("faults", Type::Faults, "", any_range(),
