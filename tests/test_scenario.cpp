@@ -624,3 +624,19 @@ offset = "-90s"
   CHECK(scenario_key_line(a, "crew.size") == "size = " + std::to_string(a.world.crew.size));
   CHECK_THROWS_WITH(scenario_value_text(a, "crew.sizee"), Contains("unknown scenario key crew.sizee"));
 }
+
+TEST_CASE("a trace's recorded scenario loads with its overrides, or gives the defaults and says why", "[scenario]") {
+  std::string warning;
+  const Scenario s = recorded_scenario(kMinimal, {"crew.size=3"}, "run.h5:/scenario_toml", &warning);
+  CHECK(warning.empty());
+  CHECK(s.name == "mini");
+  CHECK(s.world.crew.size == 3);
+  const Scenario none = recorded_scenario("", {}, "old.h5:/scenario_toml", &warning);
+  CHECK(warning.empty());
+  CHECK(none.report.match_after_s == Scenario{}.report.match_after_s);
+  const Scenario bad = recorded_scenario("[scenario]\nname = \"x\"\nduration = \"1d\"\nno_such_key = 1\n", {},
+                                         "older.h5:/scenario_toml", &warning);
+  CHECK_THAT(warning, Contains("older.h5:/scenario_toml:4"));
+  CHECK_THAT(warning, Contains("no_such_key"));
+  CHECK(bad.name.empty());
+}

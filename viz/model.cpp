@@ -152,13 +152,7 @@ Model load_model(const std::string& path, bool with_latency) {
   Trace tr = read_trace(path, record_tables(read_trace_meta(path)));
   phase("read tables");
   m.meta = tr.meta;
-  if (!m.meta.scenario_toml.empty()) {
-    try {
-      m.params = parse_scenario(m.meta.scenario_toml, path + ":/scenario_toml", m.meta.overrides).report;
-    } catch (const ScenarioError&) {
-      m.params = ReportParams{};
-    }
-  }
+  m.params = recorded_scenario(m.meta.scenario_toml, m.meta.overrides, path + ":/scenario_toml").report;
 
   auto load_item = [&](ItemId id, Series& s) {
     std::vector<double> t, v;

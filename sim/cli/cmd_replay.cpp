@@ -16,18 +16,6 @@ namespace peebot::cli {
 
 namespace {
 
-// The pipeline parameters a trace was made with (defaults when it has no scenario).
-PipelineParams pipeline_of(const TraceMeta& meta, const std::string& path) {
-  if (meta.scenario_toml.empty()) return PipelineParams{};
-  try {
-    return parse_scenario(meta.scenario_toml, path + ":/scenario_toml", meta.overrides).pipeline;
-  } catch (const ScenarioError& e) {
-    std::cerr << "peebot: warning: the scenario stored in the trace does not load (" << e.what()
-              << "); using default pipeline settings\n";
-    return PipelineParams{};
-  }
-}
-
 int cmd_replay(const std::vector<std::string>& args) {
   po::options_description opts(
       "Usage: peebot replay TRACE.h5|RECORDING [--detector step|rule] [-o out.h5] [--json]\n\n"
@@ -53,7 +41,7 @@ int cmd_replay(const std::vector<std::string>& args) {
   const std::string path = vm["trace"].as<std::string>();
   if (vm.count("output")) check_output_path("replay", "-o", vm["output"].as<std::string>(), {path});
   const Trace t = read_trace_or_recording(path, vm, "replay");
-  PipelineParams pp = pipeline_of(t.meta, path);
+  PipelineParams pp = scenario_of(t.meta, path).pipeline;
   if (vm.count("detector")) pp.detector.kind = vm["detector"].as<std::string>();
   if (pp.detector.kind != "step" && pp.detector.kind != "rule") {
     try { (void)make_detector(pp.detector); } catch (const std::invalid_argument& e) { throw UsageError("replay", e.what()); }

@@ -10,15 +10,17 @@
 
 namespace peebot::cli {
 
+Scenario scenario_of(const TraceMeta& meta, const std::string& trace_path) {
+  std::string warning;
+  Scenario s = recorded_scenario(meta.scenario_toml, meta.overrides, trace_path + ":/scenario_toml", &warning);
+  if (!warning.empty())
+    std::cerr << "peebot: warning: the scenario stored in the trace does not load (" << warning
+              << "); using the default settings\n";
+  return s;
+}
+
 ReportParams report_params_of(const TraceMeta& meta, const std::string& trace_path) {
-  if (meta.scenario_toml.empty()) return ReportParams{};
-  try {
-    return parse_scenario(meta.scenario_toml, trace_path + ":/scenario_toml", meta.overrides).report;
-  } catch (const ScenarioError& e) {
-    std::cerr << "peebot: warning: the scenario stored in the trace does not load (" << e.what()
-              << "); using default report settings\n";
-    return ReportParams{};
-  }
+  return scenario_of(meta, trace_path).report;
 }
 
 Trace read_trace_or_input_error(const std::string& path) {

@@ -9,7 +9,10 @@
 
 namespace peebot::cli {
 
-// The report settings of the scenario stored in a trace (defaults for traces without one).
+// The scenario stored in a trace (recorded_scenario(); a warning on stderr
+// when it no longer loads, then the defaults).
+Scenario scenario_of(const TraceMeta& meta, const std::string& trace_path);
+// Its report settings.
 ReportParams report_params_of(const TraceMeta& meta, const std::string& trace_path);
 // Reads a trace; a missing or malformed file is bad input (InputError).
 Trace read_trace_or_input_error(const std::string& path);

@@ -237,6 +237,17 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   return parse_scenario(text, path, overrides);
 }
 
+Scenario recorded_scenario(const std::string& text, const std::vector<std::string>& overrides, const std::string& where,
+                           std::string* warning) {
+  if (text.empty()) return Scenario{};
+  try {
+    return parse_scenario(text, where, overrides);
+  } catch (const ScenarioError& e) {
+    if (warning) *warning = e.what();
+    return Scenario{};
+  }
+}
+
 std::vector<std::string> scenario_key_paths() {
   std::vector<std::string> out;
   for (const Key& k : schema()) out.push_back(k.path);

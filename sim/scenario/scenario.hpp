@@ -65,6 +65,13 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 Scenario parse_scenario(const std::string& text, const std::string& path,
                         const std::vector<std::string>& overrides = {});
 
+// The scenario a trace recorded (its text and --set overrides, `where` naming
+// it in messages, e.g. "run.h5:/scenario_toml"); the defaults when it recorded
+// none, or when the text no longer loads (a trace of an older peebot), and
+// then *warning (if given) says why.
+Scenario recorded_scenario(const std::string& text, const std::vector<std::string>& overrides, const std::string& where,
+                           std::string* warning = nullptr);
+
 // The key reference (one Markdown table per section, with type, unit, default,
 // range and description), rendered from the same schema the loader uses;
 // docs/scenarios.md embeds it.
