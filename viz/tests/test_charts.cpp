@@ -9,11 +9,9 @@ using namespace peebot::viz;
 using namespace peebot::viz::testing;
 
 TEST_CASE("The tank chart draws a step where the trace has one, markers at their times", "[viz-pixels]") {
-  TempDir d;
-  const std::string p = d.file("demo.h5");
-  write_demo(p);
-  GlWindow win(1280, 800, "test");
-  App app(load_model(p));
+  DemoWindow demo;
+  GlWindow& win = demo.win;
+  App& app = demo.app;
   app.view.set_window(0, 10000);
   app.view.cursor = 500;
   for (int i = 0; i < 3; ++i) run_frame(win, app);
@@ -133,11 +131,9 @@ TEST_CASE("Dense tank columns are drawn as one solid min-max band of few quads",
 }
 
 TEST_CASE("The latency histograms are drawn with percentile and target lines", "[viz-pixels]") {
-  TempDir d;
-  const std::string p = d.file("demo.h5");
-  write_demo(p);
-  GlWindow win(1280, 800, "test");
-  App app(load_model(p));
+  DemoWindow demo;
+  GlWindow& win = demo.win;
+  App& app = demo.app;
   app.request_tab = Tab::kLatency;
   for (int i = 0; i < 3; ++i) run_frame(win, app);
   const Image im = grab(win);
@@ -155,11 +151,9 @@ TEST_CASE("The latency histograms are drawn with percentile and target lines", "
 }
 
 TEST_CASE("Wheel zooms around the mouse, drag pans, shift+drag selects, keys play and zoom", "[viz-geometry]") {
-  TempDir d;
-  const std::string p = d.file("demo.h5");
-  write_demo(p);
-  GlWindow win(1280, 800, "test");
-  App app(load_model(p));
+  DemoWindow demo;
+  GlWindow& win = demo.win;
+  App& app = demo.app;
   app.view.set_window(0, 10000);
   run_frame(win, app);
   run_frame(win, app);

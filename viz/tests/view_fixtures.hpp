@@ -195,6 +195,15 @@ inline void run_frame(GlWindow& win, App& app, const Input& in = {}) {
   win.render();
 }
 
+// The demo trace (write_demo) open in the viewer, in a real 1280x800 window.
+struct DemoWindow {
+  TempDir dir;
+  std::string path = dir.file("demo.h5");
+  bool written = (write_demo(path), true);
+  GlWindow win{1280, 800, "test"};
+  App app{load_model(path)};
+};
+
 inline Image grab(GlWindow& win) {
   Image im;
   im.px = win.read_rgba(im.w, im.h);
