@@ -30,6 +30,7 @@
 //      simulations are measured with their UPA state only when the source
 //      has one.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,22 +46,46 @@ struct CalibrateOptions {
   NoiseModel noise = NoiseModel::kDrift;  // burst: sensor.burst_* + upa.drain_jitter; ar1: sensor.noise_* + upa.drain_sd;
                                         // drift: sensor.noise_* + sensor.drift_* (upa.drain_sd 0)
   int crew_size = 7;          // assumed crew (the feed cannot tell 7 people at rate r from 5 at 1.4 r)
-  double fit_days = 60;       // length of each refinement simulation, days (~500 uses: +-5 % noise)
-  int iterations = 6;         // refinement rounds
+  double fit_days = 30;       // length of each fit simulation, days (x fit_seeds per evaluation)
+  int iterations = 8;         // Levenberg-Marquardt iterations of the joint fit
+  int fit_seeds = 2;          // simulations (seeds) averaged per evaluation of the moments
+  int var_seeds = 6;          // simulations at the first guess for the moments' variances (weights, standard errors)
+  double moment_tolerance = 0.01;  // a moment's sd in the weights is at least this share of its target
+  bool day_noise = true;      // fit sensor.noise_day_sd (day-to-day flicker) with the AR(1)/drift noise
   std::uint64_t seed = 1;     // seed of the refinement simulations and of the written scenario
   std::string name;           // scenario.name (default: "calibrated-" + source trace's name)
   std::string source;         // the trace's path, for the comments
   FeedStatsParams stats;      // extractor thresholds
   bool signal_is_real = true; // TIME_000001 is the feed's signal status (false for imports: gap markers only)
   double replay_gap_s = 12 * 3600.0;  // source gaps at least this long are replayed as fixed LOS windows
+  std::optional<TimeRange> fit_range;  // calibrate(Trace): fit on this part of the trace only (default: all of it)
+  std::optional<TimeRange> run_range;  // calibrate(Trace): the written scenario spans this part (default: the fit's)
+};
+
+// A parameter of the joint fit: its scenario key, value and standard error (NaN: not identified).
+struct FittedParam {
+  std::string key;
+  double value = 0, se = 0;
+};
+// A moment of the joint fit: the source's value, the fitted simulations'
+// (mean over the fit seeds), the source's standard deviation (estimated by
+// simulation) and whether it was used (a finite target and variance).
+struct FittedMoment {
+  std::string name;
+  double target = 0, fitted = 0, sd = 0;
+  bool used = false;
 };
 
 // What calibration found: the fitted world and the figures behind it.
 struct Calibration {
+  std::vector<FittedParam> fit_params;
+  std::vector<FittedMoment> fit_moments;
+  double fit_objective = 0;   // sum of squared standardised residuals at the optimum
+  int fit_iterations = 0, fit_simulations = 0;
   Scenario scenario;          // complete scenario (defaults + fitted world), start/duration = the trace's span
   FeedStats target;           // statistics of the source trace
   FeedStats fitted;           // statistics of the last refinement simulation
-  double target_rises_per_day = 0, fitted_rises_per_day = 0;     // non-bulk rise events per active day (span minus gaps >= 12 h)
+  double target_rises_per_day = 0, fitted_rises_per_day = 0;     // non-bulk rise events per covered day (mean; per active day with fewer than 3)
   double target_rise_mean_pct = 0, fitted_rise_mean_pct = 0;
   double target_flicker_per_hour = 0, fitted_flicker_per_hour = 0;  // means
   double target_drain_step_s = 0, fitted_drain_step_s = 0;        // medians
@@ -70,6 +95,7 @@ struct Calibration {
   double target_drain_lag1 = 0, fitted_drain_lag1 = 0;            // drain_step_lag1 (NaN when too few pairs)
   double bulk_per_day = 0;
   std::vector<LosWindow> replayed_gaps;  // long gaps of the source, as fixed LOS windows
+  double fit_from_unix_s = 0, fit_to_unix_s = 0;  // first and last tank update fitted on (calibrate(Trace))
   bool los_from_signal = false;          // LOS statistics came from TIME_000001
 };
 
@@ -97,6 +123,10 @@ double flicker_persistence(const std::vector<TelemetryRow>& tank, double max_int
 // late step is followed by a short interval (sensor.drift, docs/models.md).
 // NaN with fewer than 20 pairs.
 double drain_step_lag1(const std::vector<TelemetryRow>& tank, double max_interval_s);
+
+// The joint fit's parameters with standard errors and its moments, one per
+// line, each line starting with `prefix` (calibrate's stderr, the scenario's comments).
+std::string fit_summary(const Calibration& c, const std::string& prefix);
 
 // The scenario file for a calibration: every world key with its fitted value
 // and a comment saying where it came from; loads with load_scenario.

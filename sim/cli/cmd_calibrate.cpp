@@ -1,4 +1,5 @@
 // peebot calibrate TRACE.h5 [-o scenario.toml] [--crew N] [--fit-days D] [--seed S] [--name NAME] [--noise drift|ar1|burst]
+// [--fit-range R] [--run-range R]
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -30,13 +31,22 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       ("trace", po::value<std::string>(), "trace file (HDF5)")
       ("output,o", po::value<std::string>(), "scenario file to write (written whole or not at all)")
       ("crew", po::value<int>()->default_value(7), "assumed crew size (1 .. 20)")
-      ("fit-days", po::value<double>()->default_value(60), "length of each refinement simulation, days (1 .. 365)")
-      ("iterations", po::value<int>()->default_value(6), "refinement rounds (0 .. 50)")
+      ("fit-days", po::value<double>()->default_value(30), "length of each fit simulation, days (1 .. 365)")
+      ("iterations", po::value<int>()->default_value(8), "Levenberg-Marquardt iterations of the joint fit (0 .. 50)")
+      ("fit-seeds", po::value<int>()->default_value(2), "simulations averaged per evaluation of the moments (1 .. 20)")
+      ("var-seeds", po::value<int>()->default_value(6),
+       "simulations at the first guess for the moments' variances: weights and standard errors (2 .. 50)")
       ("seed", po::value<std::string>()->default_value("1"), "seed of the fit and of the written scenario (0 .. 2^64-1)")
       ("noise", po::value<std::string>()->default_value("drift"),
        "read-noise model to fit: ar1 (sensor.noise_* and upa.drain_sd), drift (sensor.noise_* and sensor.drift_*) "
        "or burst (sensor.burst_* and upa.drain_jitter)")
-      ("name", po::value<std::string>(), "scenario.name (default: calibrated-<source scenario name>)");
+      ("name", po::value<std::string>(), "scenario.name (default: calibrated-<source scenario name>)")
+      ("fit-range", po::value<std::string>(),
+       "fit on this part of the trace only: first-half, second-half (the tank series cut at the UTC midnight "
+       "nearest its middle), all, or START..END (ISO 8601 UTC, either side may be empty)")
+      ("run-range", po::value<std::string>(),
+       "the written scenario spans this part of the trace (start, duration, first level, replayed outages; "
+       "same forms; default: the fit range), e.g. the held-out half");
   po::positional_options_description pos;
   pos.add("trace", 1);
   const auto vm = parse_args("calibrate", args, opts, pos);
@@ -46,6 +56,10 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   o.crew_size = vm["crew"].as<int>();
   o.fit_days = vm["fit-days"].as<double>();
   o.iterations = vm["iterations"].as<int>();
+  o.fit_seeds = vm["fit-seeds"].as<int>();
+  o.var_seeds = vm["var-seeds"].as<int>();
+  if (o.fit_seeds < 1 || o.fit_seeds > 20) throw UsageError("calibrate", "--fit-seeds: expected 1 .. 20");
+  if (o.var_seeds < 2 || o.var_seeds > 50) throw UsageError("calibrate", "--var-seeds: expected 2 .. 50");
   {
     // Not through program_options' uint64 parse, which takes "-1" as 2^64-1.
     const std::string text = vm["seed"].as<std::string>();
@@ -66,6 +80,14 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   if (vm.count("output")) check_output_path("calibrate", "-o", vm["output"].as<std::string>(), {path});
   o.source = path;
   const Trace t = read_trace_or_input_error(path);
+  for (const char* key : {"fit-range", "run-range"}) {
+    if (!vm.count(key)) continue;
+    try {
+      (std::string(key) == "fit-range" ? o.fit_range : o.run_range) = resolve_range(vm[key].as<std::string>(), t);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("calibrate", std::string("--") + key + ": " + e.what());
+    }
+  }
   Calibration c;
   try {
     c = calibrate(t, o);
@@ -80,6 +102,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
                c.target_rises_per_day, c.fitted_rises_per_day, c.target_rise_mean_pct, c.fitted_rise_mean_pct,
                c.target_flicker_per_hour, c.fitted_flicker_per_hour, c.target_drain_step_s, c.fitted_drain_step_s,
                c.target_drain_riqr, c.fitted_drain_riqr, c.target_flicker_persistence, c.fitted_flicker_persistence, c.bulk_per_day, c.replayed_gaps.size());
+  std::fprintf(stderr, "%s", fit_summary(c, "calibrate: ").c_str());
   if (!vm.count("output")) {
     std::cout << text;
     return 0;
