@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -165,12 +166,15 @@ double drain_start_level(const std::vector<TelemetryRow>& tank, double max_inter
 // apart (the UPA drains 1 % in ~4.8 min; a drain-out in ~13 s). Returns the
 // size (%) and rate (%/min) of each.
 void find_dumps(const std::vector<TelemetryRow>& tank, std::vector<double>& sizes, std::vector<double>& rates) {
-  double low = 1e9, low_t = 0, run_start_t = 0, run_start_v = 0;
+  double low = 1e9, low_t = 0, run_start_v = 0, first_t = 0, first_v = 0;
   int run = 0;
+  // The size counts from the level before the run; the rate from the run's
+  // first new low to its last (the time before the first is the processing
+  // step it interrupted: counting it made the rate 1 %/min instead of 4.5).
   auto close = [&]() {
     if (run >= 3) {
       sizes.push_back(run_start_v - low);
-      if (low_t > run_start_t) rates.push_back((run_start_v - low) / ((low_t - run_start_t) / 60.0));
+      if (low_t > first_t) rates.push_back((first_v - low) / ((low_t - first_t) / 60.0));
     }
     run = 0;
   };
@@ -182,8 +186,9 @@ void find_dumps(const std::vector<TelemetryRow>& tank, std::vector<double>& size
     } else {
       close();
       run = 1;
-      run_start_t = low_t;
       run_start_v = low;
+      first_t = r.t_s;
+      first_v = r.value;
     }
     low = r.value;
     low_t = r.t_s;
@@ -475,15 +480,6 @@ std::string num(double x) {
   std::snprintf(b, sizeof b, "%.6g", x);
   return b;
 }
-std::string q(const std::string& s) { return "\"" + s + "\""; }
-std::string dur(double s) { return q(format_duration(std::max(0.0, std::round(s * 1000.0) / 1000.0))); }
-std::string tod(double s) {
-  const long t = std::lround(std::fmod(std::fmod(s, kDay) + kDay, kDay));
-  char b[16];
-  std::snprintf(b, sizeof b, "\"%02ld:%02ld\"", t / 3600 % 24, t / 60 % 60);
-  return b;
-}
-
 }  // namespace
 
 double flicker_persistence(const std::vector<TelemetryRow>& tank, double max_interval_s, double* share) {
@@ -839,24 +835,16 @@ std::string fit_summary(const Calibration& c, const std::string& prefix) {
   return o.str();
 }
 
-namespace {
-// " # fitted, SE x" for a parameter of the joint fit, "" otherwise.
-std::string se_note(const Calibration& c, const std::string& key) {
-  for (const auto& p : c.fit_params)
-    if (p.key == key) return std::isfinite(p.se) ? "  # joint fit, standard error " + num(p.se) : "  # joint fit, not identified";
-  return "";
-}
-}  // namespace
 
 std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOptions& opt) {
-  const Scenario& s = c.scenario;
-  const WorldParams& w = s.world;
+  Scenario s = c.scenario;
   const FeedStats& T = c.target;
+  s.description = "calibrated from " + (opt.source.empty() ? std::string("a trace") : opt.source);
   std::ostringstream o;
   o << "# Written by `peebot calibrate`" << (opt.source.empty() ? "" : " from " + opt.source) << ".\n"
     << "# Every key is documented in docs/scenarios.md; the method in docs/models.md (Calibration).\n"
     << "# Source: " << T.tank_updates << " tank updates, " << T.rise_events.size() << " rise events, "
-    << T.covered_days << " covered days.\n"
+    << T.covered_days << " covered days, " << T.bulk_transfers << " bulk transfers.\n"
     << (opt.fit_range ? "# Fitted on the source's tank updates " + format_utc(c.fit_from_unix_s) + " .. " +
                             format_utc(c.fit_to_unix_s) + " (--fit-range)" +
                             (opt.run_range ? "; the scenario spans --run-range (start, duration, first level, outages)" : "") +
@@ -871,94 +859,40 @@ std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOption
     << "#   flicker persistence             " << num(c.target_flicker_persistence) << " -> " << num(c.fitted_flicker_persistence) << "\n"
     << "#   drain steps <= 30 s (share)     " << num(c.target_fast_share) << " -> " << num(c.fitted_fast_share) << "\n"
     << "#   drain-step lag-1 correlation    " << num(c.target_drain_lag1) << " -> " << num(c.fitted_drain_lag1) << "\n";
-  o << fit_summary(c, "# ") << "\n";
-  o << "[scenario]\n"
-    << "name = " << q(s.name) << "\n"
-    << "description = " << q("calibrated from " + (opt.source.empty() ? std::string("a trace") : opt.source)) << "\n"
-    << "start = " << q(s.start_utc) << "  # the source's first tank update\n"
-    << "duration = " << dur(s.duration_s) << "  # the source's span\n"
-    << "seed = " << s.seed << "\n\n";
-  o << "[crew]\n"
-    << "# The feed cannot tell crew size from rate: size is assumed (--crew), voids_per_day fitted to rises per day.\n"
-    << "size = " << w.crew.size << "\n"
-    << "# Sleep = the quiet window of the hour-of-day profile (UTC), wake burst = first awake hour / the rest.\n"
-    << "wake = " << tod(w.crew.wake_s) << "\n"
-    << "sleep = " << tod(w.crew.sleep_s) << "\n"
-    << "wake_burst_factor = " << num(w.crew.wake_burst_factor) << "\n"
-    << "wake_burst = " << dur(w.crew.wake_burst_s) << "\n"
-    << "person_jitter = " << dur(w.crew.person_shift_sd_s) << "\n"
-    << "daily_jitter = " << dur(w.crew.daily_jitter_sd_s) << "\n"
-    << "night_share = " << num(w.crew.night_share) << "  # share of rises in the quiet window\n"
-    << "voids_per_day = " << num(w.crew.voids_per_day) << se_note(c, "crew.voids_per_day") << "\n"
-    << "upa_share = " << num(w.crew.upa_share) << "\n"
-    << (opt.noise == NoiseModel::kDrift ? "# Rise sizes: urine + flush per use, fitted to the rise-size mean and the share of 2 % rises.\n"
-                                         : "# Rise sizes: urine + flush per use, fitted to the rise-size mean and sd.\n")
-    << "urine_mean_ml = " << num(w.crew.urine_mean_ml) << se_note(c, "crew.urine_mean_ml") << "\n"
-    << "urine_sd_ml = " << num(w.crew.urine_sd_ml) << se_note(c, "crew.urine_sd_ml") << "\n"
-    << "flush_ml = " << num(w.crew.flush_ml) << "\n"
-    << "void_duration = " << dur(w.crew.void_duration_mean_s) << "\n\n";
-  o << "[tank]\n"
-    << "capacity_ml = " << num(w.tank.capacity_ml) << "\n"
-    << "initial_pct = " << num(w.tank.initial_pct) << "  # the source's first reading\n\n";
-  o << "[upa]\n"
-    << "# start = median level where drains begin, stop = 2nd percentile of the level (time-weighted),\n"
-    << "# each + 0.5 (mid-bin: a reading v is a true level in [v, v + 1)).\n"
-    << "start_pct = " << num(w.upa.start_pct) << "\n"
-    << "stop_pct = " << num(w.upa.stop_pct) << "\n"
-    << "drain_pct_per_min = " << num(w.upa.drain_pct_per_min) << se_note(c, "upa.drain_pct_per_min") << "\n"
-    << "drain_sd = " << num(w.upa.drain_sd) << se_note(c, "upa.drain_sd") << "\n"
-    << "drain_jitter = " << num(w.upa.drain_jitter) << se_note(c, "upa.drain_jitter") << "\n"
-    << "drain_jitter_period = " << dur(w.upa.drain_jitter_period_s) << "\n"
-    << "initial_state = \"standby\"\n"
-    << "# Fast drain-outs: runs of >= 3 new lows <= 30 s apart in the source (sizes, rate);\n"
-    << "# dumps_per_day fitted to the share of drain-step intervals <= 30 s.\n"
-    << "dumps_per_day = " << num(w.upa.dumps_per_day) << se_note(c, "upa.dumps_per_day") << "\n"
-    << "dump_min_pct = " << num(w.upa.dump_min_pct) << "\n"
-    << "dump_max_pct = " << num(w.upa.dump_max_pct) << "\n"
-    << "dump_rate_pct_per_min = " << num(w.upa.dump_rate_pct_per_min) << "\n\n";
-  o << "[sensor]\n";
-  if (opt.noise == NoiseModel::kDrift)
-    o << "# Read noise: sd fitted to the flicker episodes per hour, correlation time to the share of\n"
-      << "# inter-update times <= 2 s. Drift of the reading: sd fitted to the drain-step spread,\n"
-      << "# correlation time to their lag-1 correlation (upa.drain_sd is 0).\n";
-  else if (opt.noise == NoiseModel::kBurst)
-    o << "# Burst noise: scale fitted to the flicker episodes per hour; slow correlation time 600 s\n"
-      << "# (assumed, from pisslog-2025: docs/models.md); no AR(1) noise.\n";
-  else
-    o << "# Read noise: sd fitted to the flicker episodes per hour, correlation time to the share of\n"
-      << "# inter-update times <= 2 s.\n";
-  o << "period = " << dur(w.sensor.period_s) << "\n"
-    << "noise_pct = " << num(w.sensor.noise_pct) << se_note(c, "sensor.noise_pct") << "\n"
-    << "noise_tau = " << dur(w.sensor.noise_tau_s) << se_note(c, "sensor.noise_tau") << "\n"
-    << "noise_day_sd = " << num(w.sensor.noise_day_sd) << se_note(c, "sensor.noise_day_sd") << "\n"
-    << "burst_pct = " << num(w.sensor.burst_pct) << se_note(c, "sensor.burst_pct") << "\n"
-    << "burst_tau = " << dur(w.sensor.burst_tau_s) << "\n"
-    << "burst_fast_tau = " << dur(w.sensor.burst_fast_tau_s) << "\n"
-    << "drift_pct = " << num(w.sensor.drift_pct) << se_note(c, "sensor.drift_pct") << "\n"
-    << "drift_tau = " << dur(w.sensor.drift_tau_s) << se_note(c, "sensor.drift_tau") << "\n"
-    << "drift_processing_only = " << (w.sensor.drift_processing_only ? "true" : "false") << "\n\n";
-  o << "[bulk]\n"
-    << "# " << T.bulk_transfers << " bulk transfers in the source.\n"
-    << "per_day = " << num(w.bulk.per_day) << "\n"
-    << "min_pct = " << num(w.bulk.min_pct) << "\n"
-    << "max_pct = " << num(w.bulk.max_pct) << "\n"
-    << "rate_pct_per_min = " << num(w.bulk.rate_pct_per_min) << "\n\n";
-  o << "[los]\n";
-  if (c.los_from_signal)
-    o << "# Orbit LOS fitted to the TIME_000001 LOS windows of the source.\n";
-  else
-    o << "# The source has no signal status (none, or an import's gap markers): no random LOS is simulated.\n";
-  o << "enabled = " << (w.los.enabled ? "true" : "false") << "\n"
-    << "probability = " << num(w.los.probability) << "\n"
-    << "gap_mean = " << dur(w.los.gap_mean_s) << "\n"
-    << "gap_sd = " << dur(w.los.gap_sd_s) << "\n"
-    << "gap_min = " << dur(w.los.gap_min_s) << "\n"
-    << "# The source's gaps of " << format_duration(opt.replay_gap_s) << " or more (logger outages), replayed.\n"
-    << "windows = [";
-  for (std::size_t i = 0; i < w.los.extra.size(); ++i)
-    o << (i ? ", " : "") << "[" << dur(w.los.extra[i].start_s) << ", " << dur(w.los.extra[i].end_s) << "]";
-  o << "]\n\n";
-  o << "# [water], [background], [network], [pipeline.*], [trace], [report]: defaults (docs/scenarios.md).\n";
+  o << fit_summary(c, "# ") << "#\n";
+  o << "# Where the values come from. scenario: the source's span (start = its first tank update).\n"
+    << "# crew: size assumed (--crew: the feed cannot tell crew size from rate); wake/sleep = the quiet\n"
+    << "# window of the hour-of-day profile (UTC); wake_burst_factor = first awake hour / the rest;\n"
+    << "# night_share = share of rises in the quiet window; the keys marked \"joint fit\" by the\n"
+    << "# method of simulated moments. upa: stop = 2nd percentile of the level (time-weighted), start =\n"
+    << "# 10th percentile of the drain runs that follow a standby, each + 0.5 (mid-bin: a reading v is\n"
+    << "# a true level in [v, v + 1)); drain-outs (dump_*): runs of >= 3 new lows <= 30 s apart.\n"
+    << "# sensor: " << (opt.noise == NoiseModel::kBurst ? "burst noise (slow correlation time assumed 600 s), no AR(1) noise"
+                         : opt.noise == NoiseModel::kDrift ? "AR(1) read noise and the drift of the reading (upa.drain_sd 0)"
+                                                           : "AR(1) read noise and the per-run drain spread")
+    << ". bulk: the source's bulk transfers.\n"
+    << "# los: " << (c.los_from_signal ? "orbit LOS fitted to the TIME_000001 LOS windows of the source"
+                                      : "the source has no signal status (none, or an import's gap markers): no random LOS")
+    << "; windows = its gaps of " << format_duration(opt.replay_gap_s) << " or more (logger outages), replayed.\n"
+    << "# [water], [background], [network], [pipeline.*], [trace], [report]: defaults (docs/scenarios.md).\n\n";
+  // The keys through the scenario schema (the loader's own renderer), each
+  // parameter of the joint fit with its standard error.
+  std::map<std::string, std::string> notes;
+  for (const auto& p : c.fit_params)
+    notes[p.key] = std::isfinite(p.se) ? "joint fit, standard error " + num(p.se) : "joint fit, not identified";
+  const std::vector<std::string> sections = {"scenario", "crew", "tank", "upa", "sensor", "bulk", "los"};
+  std::string current;
+  for (const std::string& key : scenario_key_paths()) {
+    const auto dot = key.rfind('.');
+    if (dot == std::string::npos) continue;
+    const std::string sec = key.substr(0, dot);
+    if (std::find(sections.begin(), sections.end(), sec) == sections.end()) continue;
+    if (sec != current) o << (current.empty() ? "" : "\n") << "[" << (current = sec) << "]\n";
+    o << scenario_key_line(s, key);
+    const auto n = notes.find(key);
+    if (n != notes.end()) o << "  # " << n->second;
+    o << "\n";
+  }
   const std::string text = o.str();
   // What is written must load: a failure here is a bug, not bad input.
   parse_scenario(text, "calibrated scenario");
