@@ -147,7 +147,7 @@ TEST_CASE("a symbolic link planted at OUT.h5.tmp is replaced, never written thro
   CHECK(slurp(victim) == "precious\n");  // the link's target is untouched
   CHECK_FALSE(is_symlink(out));
   CHECK_FALSE(exists(out + ".tmp"));
-  CHECK(read_trace_meta(out).scenario_name == "short");
+  CHECK(TraceReader(out).meta().scenario_name == "short");
 }
 
 TEST_CASE("files replaced whole are written through an exclusive temporary, never through a link", "[hostile]") {

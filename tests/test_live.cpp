@@ -518,8 +518,8 @@ TEST_CASE("live, serve and replay: --help, and bad usage or input exits 2 with a
 }
 
 // `peebot live --record` in a child process (a real SWMR reader must be another process than the writer)
-// while this one follows its LIVE.h5.tmp with the viewer's TraceTail.
-TEST_CASE("the viewer's TraceTail follows a peebot live recording while live is still writing it", "[live][swmr]") {
+// while this one follows its LIVE.h5.tmp with the viewer's TraceReader (Mode::follow).
+TEST_CASE("the viewer's TraceReader follows a peebot live recording while live is still writing it", "[live][swmr]") {
   const std::string src = make_trace("tail-src");
   const Trace source = read_trace(src);
   fs::remove(src);
@@ -550,13 +550,13 @@ TEST_CASE("the viewer's TraceTail follows a peebot live recording while live is 
   std::vector<double> values;       // its values as read through the tail at the last of those
   bool swmr = false;
   {
-    std::unique_ptr<TraceTail> tail;
+    std::unique_ptr<TraceReader> tail;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(25);
     while (!child_done() && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (!tail) {
         if (!fs::exists(tmp)) continue;
-        try { tail = std::make_unique<TraceTail>(tmp); } catch (const TraceError&) { continue; }  // not yet flushed once
+        try { tail = std::make_unique<TraceReader>(tmp, TraceReader::Mode::follow); } catch (const TraceError&) { continue; }  // not yet flushed once
         swmr = tail->swmr();
       }
       if (!tail->refresh() || child_done()) continue;

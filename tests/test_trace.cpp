@@ -21,32 +21,16 @@
 
 #include "sim/trace/schema.hpp"
 #include "sim/trace/trace.hpp"
+#include "trace_fixtures.hpp"
 
 namespace fs = std::filesystem;
 using namespace peebot;
+using peebot::test::TempDir;
+using peebot::test::trace_error;
 
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("peebot_trace_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-
- private:
-  fs::path dir_;
-};
 
 bool exists(const std::string& p) { return fs::exists(fs::path(p)); }
 
@@ -74,17 +58,6 @@ CmdResult run(const std::string& cmd) {
   const int st = ::pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
-}
-
-// The message of the TraceError that f throws ("" if it throws nothing).
-template <class F>
-std::string trace_error(F&& f) {
-  try {
-    f();
-  } catch (const TraceError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TraceMeta sample_meta() {
@@ -420,7 +393,7 @@ TEST_CASE("trace: every table and every attribute round-trips", "[trace]") {
   }
   const Trace t = read_trace(path);
   check_meta(t.meta, meta);
-  check_meta(read_trace_meta(path), meta);
+  check_meta(TraceReader(path).meta(), meta);
   CHECK(t.item_names == names);
   check_sample(t, s);
 }
@@ -728,7 +701,7 @@ TEST_CASE("trace: an enumerated value that has no name reads back as written, no
   CHECK(static_cast<int>(t.posts.at(0).outcome) == -7);
   CHECK(t.queues.at(0).stage == (1 << 30));
   CHECK(t.upa_states.at(0).state == 3);
-  CHECK(read_stage_rows(path, 0, 1).at(0).fate == 200);
+  CHECK(TraceReader(path).stage_rows(0, 1).at(0).fate == 200);
 }
 
 TEST_CASE("trace: docs/trace-format.md's field tables are the record descriptions, field by field", "[trace]") {
@@ -799,7 +772,7 @@ TEST_CASE("trace: read_trace names the file and the problem", "[trace]") {
     const std::string path = tmp.file("nope.h5");
     const std::string msg = trace_error([&] { read_trace(path); });
     CHECK_THAT(msg, Contains(path) && Contains("no such file"));
-    CHECK_THAT(trace_error([&] { read_trace_meta(path); }), Contains(path));
+    CHECK_THAT(trace_error([&] { TraceReader(path).meta(); }), Contains(path));
   }
   SECTION("not an HDF5 file") {
     const std::string path = tmp.file("notes.txt");
@@ -825,7 +798,7 @@ TEST_CASE("trace: read_trace names the file and the problem", "[trace]") {
     H5Awrite(a, H5T_NATIVE_INT32, &v);
     H5Aclose(a);
     H5Fclose(f);
-    const std::string msg = trace_error([&] { read_trace_meta(path); });
+    const std::string msg = trace_error([&] { TraceReader(path).meta(); });
     CHECK_THAT(msg, Contains(path) && Contains("format_version 2"));
   }
   SECTION("a missing table") {
@@ -837,7 +810,7 @@ TEST_CASE("trace: read_trace names the file and the problem", "[trace]") {
     H5Fclose(f);
     const std::string msg = trace_error([&] { read_trace(path); });
     CHECK_THAT(msg, Contains(path) && Contains("/truth/los"));
-    CHECK(read_trace_meta(path).scenario_name == sample_meta().scenario_name);  // attributes only
+    CHECK(TraceReader(path).meta().scenario_name == sample_meta().scenario_name);  // attributes only
   }
 }
 
@@ -868,10 +841,10 @@ TEST_CASE("trace: the reader refuses non-finite or out-of-range spans, epochs, t
       const std::string p = with_meta("dur.h5", [&](TraceMeta& m) { m.duration_s = d; });
       const std::string msg = trace_error([&] { read_trace(p); });
       CHECK_THAT(msg, Contains(p) && Contains("attribute 'duration_s' = ") && Contains("expected a finite span"));
-      CHECK_THAT(trace_error([&] { read_trace_meta(p); }), Contains("duration_s"));
+      CHECK_THAT(trace_error([&] { TraceReader(p).meta(); }), Contains("duration_s"));
       std::vector<double> t, v;
-      CHECK_THAT(trace_error([&] { read_telemetry_columns(p, kUrineTank, t, v); }), Contains("duration_s"));
-      CHECK_THAT(trace_error([&] { TraceTail tail(p); }), Contains("duration_s"));
+      CHECK_THAT(trace_error([&] { TraceReader(p).telemetry_columns(kUrineTank, t, v); }), Contains("duration_s"));
+      CHECK_THAT(trace_error([&] { TraceReader tail(p, TraceReader::Mode::follow); }), Contains("duration_s"));
     }
   }
   SECTION("epoch_unix_s NaN") {
@@ -909,8 +882,8 @@ TEST_CASE("trace: the reader refuses non-finite or out-of-range spans, epochs, t
     const std::string want = "/telemetry/NODE3000005 row " + std::to_string(row) + ": t_s = inf";
     CHECK_THAT(trace_error([&] { read_trace(p); }), Contains(want));
     std::vector<double> t, v;
-    CHECK_THAT(trace_error([&] { read_telemetry_columns(p, kUrineTank, t, v); }), Contains(want));
-    TraceTail tail(p);
+    CHECK_THAT(trace_error([&] { TraceReader(p).telemetry_columns(kUrineTank, t, v); }), Contains(want));
+    TraceReader tail(p, TraceReader::Mode::follow);
     CHECK_THAT(trace_error([&] { tail.telemetry_columns(kUrineTank, t, v, 0); }), Contains(want));
     TraceSelection only_truth;
     for (bool& b : only_truth.telemetry) b = false;

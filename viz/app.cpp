@@ -18,12 +18,14 @@ App::App(Model model) : m_(std::move(model)) {
   sync_span();
   view.fit_all();
   view.cursor = m_.t_begin;
-  if (!m_.latency_ready) {
-    const std::string path = m_.path;
-    loader_.start([path] {
+  if (!m_.latency_ready && m_.reader) {
+    std::shared_ptr<TraceReader> reader = m_.reader;
+    std::mutex* mu = &hdf5_mu_;
+    loader_.start([reader, mu] {
       Loaded r;
       try {
-        r.data = std::make_unique<LatencyData>(load_latency(path));
+        std::lock_guard<std::mutex> lk(*mu);
+        r.data = std::make_unique<LatencyData>(load_latency(*reader));
       } catch (const std::exception& e) {
         r.error = e.what();
       }
@@ -45,13 +47,13 @@ void App::range_latency(double a, double b) {
   if (a == range_job_a_ && b == range_job_b_) return;
   range_job_a_ = a;
   range_job_b_ = b;
-  const std::string path = m_.path;
-  const StageSummary* summary = &m_.stage_summary;
+  if (!m_.reader) return;
+  std::shared_ptr<TraceReader> reader = m_.reader;
   std::mutex* mu = &hdf5_mu_;
-  range_job_.start([path, summary, mu, a, b] {
+  range_job_.start([reader, mu, a, b] {
     try {
       std::lock_guard<std::mutex> lk(*mu);
-      return range_dashboard_from_rows(path, *summary, a, b);
+      return range_dashboard_from_rows(*reader, a, b);
     } catch (const std::exception&) {
       return LatencyStats{};
     }
@@ -70,13 +72,13 @@ void App::latency_rows(double a, double b) {
   const double w = b - a;
   double ra = a - w, rb = b + w;
   if (summary_updates_in(m_.stage_summary, ra, rb, rows_view_max) > rows_view_max) { ra = a; rb = b; }
-  const std::string path = m_.path;
-  const StageSummary* summary = &m_.stage_summary;
+  if (!m_.reader) return;
+  std::shared_ptr<TraceReader> reader = m_.reader;
   std::mutex* mu = &hdf5_mu_;
-  rows_job_.start([path, summary, mu, ra, rb]() -> std::unique_ptr<StageRowsView> {
+  rows_job_.start([reader, mu, ra, rb]() -> std::unique_ptr<StageRowsView> {
     try {
       std::lock_guard<std::mutex> lk(*mu);
-      return std::make_unique<StageRowsView>(stage_rows_view(path, *summary, ra, rb));
+      return std::make_unique<StageRowsView>(stage_rows_view(*reader, ra, rb));
     } catch (const std::exception&) {
       return nullptr;
     }
@@ -204,21 +206,20 @@ void App::poll_live(double wall_now) {
     struct stat st {};
     if (path.size() > 4 && path.compare(path.size() - 4, 4, ".tmp") == 0 && ::stat(path.c_str(), &st) != 0) {
       // The writer finished and renamed it: open the final file once (it has its stage summaries now).
-      tail_.reset();
       const std::string final_path = path.substr(0, path.size() - 4);
+      m_.reader.reset();  // closed before the same file is opened again under its final name
       Model next = load_model(final_path, false);
-      if (!next.latency_ready) install(next, load_latency(final_path));
+      if (!next.latency_ready) install(next, load_latency(*next.reader));
       m_ = std::move(next);
     } else {
-      // Follow the growing file: it stays open for SWMR reading; H5Drefresh shows the new rows.
-      if (!tail_) tail_ = std::make_unique<TraceTail>(path);
-      if (!follow(m_, *tail_)) return;
+      // Follow the growing file: load_model opened it for SWMR reading; H5Drefresh shows the new rows.
+      if (!m_.reader || !follow(m_)) return;
     }
     sync_span();
     order_dirty_ = true;
     range_key0_ = kNoTime;
     if (following) view.set_window(m_.t_end - w * 0.95, m_.t_end + w * 0.05);
-    status = std::string(tail_ && tail_->swmr() ? "live (SWMR): " : "live: ") + std::to_string(m_.tank.size()) +
+    status = std::string(m_.reader && m_.reader->swmr() ? "live (SWMR): " : "live: ") + std::to_string(m_.tank.size()) +
              " tank samples";
   } catch (const std::exception& e) {
     status = std::string("live tail failed: ") + e.what();

@@ -175,7 +175,6 @@ class App {
   std::mutex hdf5_mu_;  // HDF5 (serial build): one background read at a time
   double last_live_check_ = -1e300;
   int idle_frames_ = 0;
-  std::unique_ptr<TraceTail> tail_;  // live tail: the trace held open for SWMR reading
 };
 
 }  // namespace peebot::viz

@@ -148,15 +148,21 @@ Model load_model(const std::string& path, bool with_latency) {
   };
   Model m;
   m.path = path;
+  // One open of the file for everything the viewer reads, now and later (the
+  // background latency read, range reads, the live tail): a live `.tmp` is
+  // opened for SWMR reading, to be followed.
+  const bool growing = path.size() > 4 && path.compare(path.size() - 4, 4, ".tmp") == 0;
+  m.reader = std::make_shared<TraceReader>(path, growing ? TraceReader::Mode::follow : TraceReader::Mode::read);
+  TraceReader& reader = *m.reader;
   // Everything but telemetry as records; telemetry as bare (t, value) columns.
-  Trace tr = read_trace(path, record_tables(read_trace_meta(path)));
+  Trace tr = reader.read(record_tables(reader.meta()));
   phase("read tables");
   m.meta = tr.meta;
   m.params = recorded_scenario(m.meta.scenario_toml, m.meta.overrides, path + ":/scenario_toml").report;
 
   auto load_item = [&](ItemId id, Series& s) {
     std::vector<double> t, v;
-    read_telemetry_columns(path, id, t, v);
+    reader.telemetry_columns(id, t, v);
     m.rows_total += t.size();
     assign_sorted(m, s, std::move(t), std::move(v));
   };
@@ -168,9 +174,9 @@ Model load_model(const std::string& path, bool with_latency) {
   derive(m, tr);
   phase("truth, scoring, events");
   if (with_latency) {
-    install(m, load_latency(path));
+    install(m, load_latency(reader));
   } else {
-    m.stage_summary = read_stage_summary(path);
+    m.stage_summary = reader.stage_summary();
     if (m.stage_summary.present) install(m, latency_from_summary(m.stage_summary), false);
     phase("stage summaries");
   }
@@ -339,10 +345,10 @@ void LatencyRows::add(const std::vector<StageTimes>& in) {
   }
 }
 
-LatencyData load_latency(const std::string& path, std::uint64_t chunk_rows) {
+LatencyData load_latency(TraceReader& reader, std::uint64_t chunk_rows) {
   LatencyRows acc;
-  const std::uint64_t n = trace_table_rows(path, "/pipeline/stages");
-  for (std::uint64_t first = 0; first < n; first += chunk_rows) acc.add(read_stage_rows(path, first, chunk_rows));
+  const std::uint64_t n = reader.rows("/pipeline/stages");
+  for (std::uint64_t first = 0; first < n; first += chunk_rows) acc.add(reader.stage_rows(first, chunk_rows));
   return build_latency(std::move(acc));
 }
 
@@ -384,7 +390,8 @@ LatencyData build_latency(LatencyRows acc) {
   return out;
 }
 
-bool follow(Model& m, TraceTail& tail) {
+bool follow(Model& m) {
+  TraceReader& tail = *m.reader;
   // The first look compares with what load_model read (rows may have come since).
   if (!tail.refresh() && m.live_latency) return false;
   // Telemetry: only the rows appended since the last look.
@@ -510,31 +517,20 @@ LatencyData latency_from_summary(const StageSummary& s) {
 namespace {
 
 // Calls fn for every delivered /pipeline/stages row received in [t0, t1],
-// reading only the rows that the buckets overlapping the range point to.
+// reading only the rows that the summary's buckets overlapping the range point to.
 template <class Fn>
-std::uint64_t for_rows_in(const std::string& path, const StageSummary& s, double t0, double t1, Fn fn) {
-  std::uint64_t first = UINT64_MAX, last = 0, read = 0;
-  for (const StageBucket& b : s.buckets)
-    if (b.t_s <= t1 && b.t_s + s.bucket_s >= t0) {
-      first = std::min(first, b.row_first);
-      last = std::max(last, b.row_last);
-    }
-  if (first == UINT64_MAX) return 0;
-  constexpr std::uint64_t kBlock = 1u << 18;
-  for (std::uint64_t a = first; a <= last; a += kBlock) {
-    const std::vector<StageTimes> rows = read_stage_rows(path, a, std::min(kBlock, last + 1 - a));
-    read += rows.size();
+std::uint64_t for_rows_in(TraceReader& reader, double t0, double t1, Fn fn) {
+  return reader.stage_rows_received(t0, t1, [&](const std::vector<StageTimes>& rows) {
     for (const StageTimes& r : rows)
-      if (static_cast<UpdateFate>(r.fate) == UpdateFate::kDelivered && r.t_received_s >= t0 && r.t_received_s <= t1) fn(r);
-  }
-  return read;
+      if (static_cast<UpdateFate>(r.fate) == UpdateFate::kDelivered) fn(r);
+  });
 }
 
 }  // namespace
 
-LatencyStats range_dashboard_from_rows(const std::string& path, const StageSummary& s, double t0, double t1) {
+LatencyStats range_dashboard_from_rows(TraceReader& reader, double t0, double t1) {
   std::vector<double> lat;
-  for_rows_in(path, s, t0, t1, [&](const StageTimes& r) { lat.push_back(r.t_detected_s - r.t_received_s); });
+  for_rows_in(reader, t0, t1, [&](const StageTimes& r) { lat.push_back(r.t_detected_s - r.t_received_s); });
   return latency_stats(lat);
 }
 
@@ -547,7 +543,7 @@ std::uint64_t summary_updates_in(const StageSummary& s, double t0, double t1, st
   return n;
 }
 
-StageRowsView stage_rows_view(const std::string& path, const StageSummary& s, double t0, double t1) {
+StageRowsView stage_rows_view(TraceReader& reader, double t0, double t1) {
   StageRowsView out;
   out.t0 = t0;
   out.t1 = t1;
@@ -556,7 +552,7 @@ StageRowsView stage_rows_view(const std::string& path, const StageSummary& s, do
     double v[kStageSeries];
   };
   std::vector<Row> rows;
-  out.rows = for_rows_in(path, s, t0, t1, [&](const StageTimes& r) {
+  out.rows = for_rows_in(reader, t0, t1, [&](const StageTimes& r) {
     double d[kStageQuantities];
     stage_latencies(r, d);
     Row row{r.t_received_s, {}};

@@ -74,7 +74,7 @@ struct LatencyData {
   Histogram hist[6];                   // kLatencyNames[0..5]
   std::uint64_t rows = 0;
 };
-LatencyData load_latency(const std::string& path, std::uint64_t chunk_rows = 1u << 20);
+LatencyData load_latency(TraceReader& reader, std::uint64_t chunk_rows = 1u << 20);
 // The samples behind LatencyData, in row order: load_latency adds every
 // row's; the live tail adds new rows as they come.
 struct LatencyRows {
@@ -86,7 +86,7 @@ struct LatencyRows {
   void add(const std::vector<StageTimes>& rows);
 };
 LatencyData build_latency(LatencyRows rows);
-// The same from the trace's stage summaries (format 1.1; read_stage_summary):
+// The same from the trace's stage summaries (format 1.1; TraceReader::stage_summary):
 // histograms re-binned from the stored 50-per-decade bins, percentiles
 // interpolated within a bin (at most one bin, 4.7 %, from the exact figure), count, mean and
 // max exact; each stage's series holds its min and max per 60 s bucket.
@@ -97,6 +97,10 @@ double summary_percentile(const StageSummary& s, int quantity, double p);
 
 struct Model {
   std::string path;
+  // The trace, opened once by load_model (for SWMR reading when it is a live
+  // `.tmp`): every later read (background latency, range rows, the live tail)
+  // goes through it. HDF5 from one thread at a time.
+  std::shared_ptr<TraceReader> reader;
   TraceMeta meta;
   ReportParams params;
   MatchResult match;  // the report's matching (compute_report with the scenario's report parameters)
@@ -132,13 +136,13 @@ struct Model {
 // /pipeline/stages is left for load_latency + install.
 Model load_model(const std::string& path, bool with_latency = true);
 void install(Model& m, LatencyData&& d, bool exact = true);
-// Live tail: refreshes the SWMR-open trace (TraceTail::refresh, H5Drefresh)
+// Live tail: refreshes the SWMR-open trace (TraceReader::refresh, H5Drefresh)
 // and, when it grew, appends the new telemetry and stage rows and re-derives
 // the small tables (detections, posts, truth). False when nothing grew.
-bool follow(Model& m, TraceTail& tail);
+bool follow(Model& m);
 // Ingest -> dashboard-ready latency of the updates received in [t0, t1], read
 // from the rows that the stage summary's buckets point to (no full scan).
-LatencyStats range_dashboard_from_rows(const std::string& path, const StageSummary& s, double t0, double t1);
+LatencyStats range_dashboard_from_rows(TraceReader& reader, double t0, double t1);
 
 // Per-stage latencies (log10 s by t_received, delivered updates) of the
 // updates received in [t0, t1], read from only the rows the summary's buckets
@@ -148,7 +152,7 @@ struct StageRowsView {
   Series lat[kStageSeries];            // one shared time vector
   std::uint64_t rows = 0;              // /pipeline/stages rows read
 };
-StageRowsView stage_rows_view(const std::string& path, const StageSummary& s, double t0, double t1);
+StageRowsView stage_rows_view(TraceReader& reader, double t0, double t1);
 // Delivered updates received in the buckets overlapping [t0, t1] (the feed
 // quantity's counts): what stage_rows_view would read, without reading it.
 // Counting stops past `limit`.

@@ -25,6 +25,8 @@
 
 namespace peebot::trace_schema {
 
+constexpr const char* kFormatName = "peebot-trace";  // the root attribute `format`
+constexpr std::size_t kItemNameBytes = 16;           // /items: fixed-length names
 constexpr std::size_t kPostTextBytes = 320;
 
 // What the reader demands of a field's values (a trace is input like any

@@ -1,9 +1,11 @@
 // The HDF5 trace: one file per run, whatever made it (sim, import, live).
 // Layout, dtypes and units: docs/trace-format.md. The writer is the one
 // interface that the simulator, the importer and live mode all write through;
-// the reader gives the whole trace (or chosen tables) back as vectors.
+// TraceReader (opened once) gives the whole trace, chosen tables, ranges of
+// rows and the stage summaries back, and follows a trace still being written.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -124,61 +126,6 @@ struct Trace {
   std::vector<BulkTransfer> bulk;
 };
 
-// Reads a whole trace. Throws TraceError naming the file and the missing or
-// malformed object.
-Trace read_trace(const std::string& path);
-// Which tables read_trace(path, which) reads; the others stay empty. All by default.
-struct TraceSelection {
-  bool telemetry[kNamedItems] = {true, true, true, true, true};  // indexed by ItemId
-  bool stages = true;
-  bool detections = true;
-  bool posts = true;
-  bool queues = true;
-  bool truth = true;  // every /truth table
-};
-Trace read_trace(const std::string& path, const TraceSelection& which);
-// Number of rows of one table, e.g. "/telemetry/NODE3000005" or "/pipeline/stages".
-std::uint64_t trace_table_rows(const std::string& path, const std::string& table);
-// Rows [first, first + count) of /pipeline/stages, clamped to the table.
-std::vector<StageTimes> read_stage_rows(const std::string& path, std::uint64_t first, std::uint64_t count);
-// Appends the t_s and value columns of one telemetry table, rows [first,
-// first + count) clamped to the table, to t and v (16 bytes a row, not a
-// whole TelemetryRow). Returns the number of rows read.
-std::uint64_t read_telemetry_columns(const std::string& path, ItemId item, std::vector<double>& t,
-                                     std::vector<double>& v, std::uint64_t first = 0,
-                                     std::uint64_t count = ~std::uint64_t{0});
-// Reads only the metadata attributes.
-TraceMeta read_trace_meta(const std::string& path);
-
-// Follows a trace that a SWMR writer (Options::swmr: live mode) is still
-// writing: the file stays open for SWMR reading (H5F_ACC_SWMR_READ) and
-// refresh() sees new rows through H5Drefresh, without reopening the file or
-// re-reading what was read. Opens a finished trace too (nothing grows then).
-// HDF5 is used from one thread at a time: do not read the same process's
-// traces from another thread meanwhile.
-class TraceTail {
- public:
-  explicit TraceTail(const std::string& path);  // throws TraceError
-  ~TraceTail();
-  TraceTail(const TraceTail&) = delete;
-  TraceTail& operator=(const TraceTail&) = delete;
-  const std::string& path() const;
-  bool swmr() const;  // opened in SWMR-read mode
-  // Refreshes every table (H5Drefresh); true when one has more rows than at the previous refresh.
-  bool refresh();
-  // Rows of a table ("/telemetry/NODE3000005", "/pipeline/stages", ...) as of the last refresh.
-  std::uint64_t rows(const std::string& table) const;
-  // As read_telemetry_columns / read_stage_rows / read_trace, through the open file.
-  std::uint64_t telemetry_columns(ItemId item, std::vector<double>& t, std::vector<double>& v, std::uint64_t first,
-                                  std::uint64_t count = ~std::uint64_t{0});
-  std::vector<StageTimes> stage_rows(std::uint64_t first, std::uint64_t count);
-  Trace read(const TraceSelection& which);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
 // ---- Per-stage latency summaries (format 1.1, docs/trace-format.md) ----
 // TraceWriter keeps them as stage rows are written and stores them at
 // finish(), so a reader gets every stage's latency distribution and its
@@ -210,8 +157,70 @@ struct StageSummary {
   std::vector<StageHistBin> hist;      // non-empty bins, by quantity then bin
   std::vector<StageBucket> buckets;    // by t_s then quantity
 };
-// Reads the summaries; present == false (and no error) when the trace has none
-// or they do not cover every stage row yet.
-StageSummary read_stage_summary(const std::string& path);
+
+// Which tables TraceReader::read reads; the others stay empty. All by default.
+struct TraceSelection {
+  bool telemetry[kNamedItems] = {true, true, true, true, true};  // indexed by ItemId
+  bool stages = true;
+  bool detections = true;
+  bool posts = true;
+  bool queues = true;
+  bool truth = true;  // every /truth table
+};
+
+// The one trace reader: opens a trace once (the report, compare, eval, serve,
+// replay and the viewer all read through it) and gives its metadata, whole
+// tables, ranges of rows and the stage summaries. It checks what it reads
+// (docs/security.md) and throws TraceError naming the file and the attribute,
+// or the dataset, row and field, that is missing or out of bounds.
+// A trace that a SWMR writer (Options::swmr: live mode) still holds is opened
+// for SWMR reading (H5F_ACC_SWMR_READ); refresh() then sees new rows through
+// H5Drefresh, without reopening the file or re-reading what was read.
+// HDF5 is used from one thread at a time: do not read the same process's
+// traces from another thread meanwhile.
+class TraceReader {
+ public:
+  enum class Mode {
+    read,    // a plain read-only open; SWMR read when the writer still holds the file
+    follow,  // SWMR read first (a live trace to follow with refresh()); a plain open otherwise
+  };
+  explicit TraceReader(const std::string& path, Mode mode = Mode::read);  // throws TraceError
+  ~TraceReader();
+  TraceReader(const TraceReader&) = delete;
+  TraceReader& operator=(const TraceReader&) = delete;
+  const std::string& path() const;
+  bool swmr() const;  // opened in SWMR-read mode
+  TraceMeta meta();   // the root attributes
+  // Refreshes every table (H5Drefresh when SWMR); true when one has more rows than before.
+  bool refresh();
+  // Rows of a table ("/telemetry/NODE3000005", "/pipeline/stages", ...) as of the open or the last refresh.
+  std::uint64_t rows(const std::string& table);
+  // The chosen tables, whole (as of the open or the last refresh()).
+  Trace read(const TraceSelection& which = {});
+  // Appends the t_s and value columns of one telemetry table, rows [first,
+  // first + count) clamped to its rows(), to t and v (16 bytes a row, not a
+  // whole TelemetryRow). Returns the number of rows read.
+  std::uint64_t telemetry_columns(ItemId item, std::vector<double>& t, std::vector<double>& v, std::uint64_t first = 0,
+                                  std::uint64_t count = ~std::uint64_t{0});
+  // Rows [first, first + count) of /pipeline/stages, clamped to its rows().
+  std::vector<StageTimes> stage_rows(std::uint64_t first, std::uint64_t count);
+  // The /pipeline/stages rows received in [t0, t1] (any fate), handed to
+  // `each` a block at a time (at most 2^18 rows read per block), reading only
+  // the rows that the stage summary's buckets overlapping the range point to
+  // (every row when the trace has no summary yet). Returns the rows read.
+  std::uint64_t stage_rows_received(double t0, double t1,
+                                    const std::function<void(const std::vector<StageTimes>&)>& each);
+  // The stage summaries; present == false (and no error) when the trace has
+  // none or they do not cover every stage row yet. Read once; valid until the
+  // next refresh() that sees rows come.
+  const StageSummary& stage_summary();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A whole trace (or the chosen tables) in one go: TraceReader(path).read(which).
+Trace read_trace(const std::string& path, const TraceSelection& which = {});
 
 }  // namespace peebot

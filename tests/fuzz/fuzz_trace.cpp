@@ -167,7 +167,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)viz::range_stats(vm, vm.t_begin, (vm.t_begin + vm.t_end) / 2);
     (void)format_utc(vm.meta.epoch_unix_s + vm.t_end);
     try {
-      viz::install(vm, viz::load_latency(path));  // ... and from the stage rows
+      viz::install(vm, viz::load_latency(*vm.reader));  // ... and from the stage rows
     } catch (const TraceError&) {
     }
     (void)viz::range_stats(vm, vm.t_begin, vm.t_end);

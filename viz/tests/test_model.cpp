@@ -142,7 +142,7 @@ TEST_CASE("Stage summaries stored by the writer give every stage's latencies at 
   TempDir d;
   const std::string p = d.file("summary.h5");
   write_summary_trace(p);
-  const StageSummary sum = read_stage_summary(p);
+  const StageSummary sum = TraceReader(p).stage_summary();
   REQUIRE(sum.present);
   CHECK(sum.bucket_s == kStageBucketS);
   const Model fast = load_model(p, false);  // what the viewer opens with
@@ -176,7 +176,7 @@ TEST_CASE("Stage summaries stored by the writer give every stage's latencies at 
     }
   }
   // Range statistics read only the range's rows, and agree with the full read.
-  const LatencyStats r = range_dashboard_from_rows(p, sum, 3000, 4500);
+  const LatencyStats r = range_dashboard_from_rows(*fast.reader, 3000, 4500);
   const LatencyStats re = range_stats(exact, 3000, 4500).dashboard;
   CHECK(r.count == re.count);
   CHECK(r.count > 2000);
@@ -188,11 +188,11 @@ TEST_CASE("When zoomed in the latency chart's rows are read for the window only 
   TempDir d;
   const std::string p = d.file("summary.h5");
   write_summary_trace(p);
-  const StageSummary sum = read_stage_summary(p);
+  const StageSummary sum = TraceReader(p).stage_summary();
   REQUIRE(sum.present);
   const Model exact = load_model(p, true);
   const double a = 7000, b = 7900;
-  const StageRowsView v = stage_rows_view(p, sum, a, b);
+  const StageRowsView v = stage_rows_view(*exact.reader, a, b);
   CHECK(v.t0 == a);
   CHECK(v.t1 == b);
   // Lazy: only the rows the window's buckets point to (about 1/20 of the run).
@@ -262,7 +262,7 @@ TEST_CASE("A trace whose writer has not finished has no stage summaries yet and 
     w.stage(st);
   }
   w.flush();
-  CHECK_FALSE(read_stage_summary(p + ".tmp").present);
+  CHECK_FALSE(TraceReader(p + ".tmp").stage_summary().present);
   const Model m = load_model(p + ".tmp", false);
   CHECK_FALSE(m.latency_ready);
   App app(load_model(p + ".tmp", false));  // falls back to the background read
@@ -270,8 +270,8 @@ TEST_CASE("A trace whose writer has not finished has no stage summaries yet and 
   CHECK(app.model().latency_exact);
   CHECK(app.model().hist[0].stats.count == 500);
   w.finish();
-  CHECK(read_stage_summary(p).present);
-  CHECK(read_stage_summary(p).stage_rows == 500);
+  CHECK(TraceReader(p).stage_summary().present);
+  CHECK(TraceReader(p).stage_summary().stage_rows == 500);
 }
 
 TEST_CASE("A live SWMR trace opens while written and shows new rows on reload", "[viz-model]") {
