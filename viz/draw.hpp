@@ -29,7 +29,9 @@ inline constexpr ImU32 kCleanCol = IM_COL32(110, 170, 255, 255);
 inline constexpr ImU32 kCrewCol = IM_COL32(230, 190, 80, 200);
 inline constexpr ImU32 kStageCol[kStageSeries] = {IM_COL32(100, 180, 255, 150), IM_COL32(120, 220, 120, 150),
                                                   IM_COL32(255, 200, 80, 150), IM_COL32(240, 110, 180, 150)};
-inline constexpr const char* kStageLabel[kStageSeries] = {"feed", "ingest", "detector", "store"};
+// The stages' names are the trace's (kStageLatencies, sim/pipeline/records.hpp).
+inline constexpr const char* kStageLabel[kStageSeries] = {kStageLatencies[0].name, kStageLatencies[1].name,
+                                                           kStageLatencies[2].name, kStageLatencies[3].name};
 
 ImU32 upa_color(int state);
 ImU32 event_color(EventKind k);

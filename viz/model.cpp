@@ -12,8 +12,9 @@
 
 namespace peebot::viz {
 
-const char* const kLatencyNames[kLatencyKinds] = {"feed",   "ingest", "detector", "store", "ingest_to_dashboard",
-                                                  "ingest_to_persisted", "event_to_tweet"};
+const char* const kLatencyNames[kLatencyKinds] = {kStageLatencies[0].name, kStageLatencies[1].name,
+                                                  kStageLatencies[2].name, kStageLatencies[3].name,
+                                                  kStageLatencies[4].name, kStageLatencies[5].name, "event_to_tweet"};
 
 const char* event_kind_name(EventKind k) {
   switch (k) {
@@ -335,13 +336,13 @@ void LatencyRows::add(const std::vector<StageTimes>& in) {
     if (static_cast<UpdateFate>(s.fate) != UpdateFate::kDelivered) continue;
     double d[kStageQuantities];
     stage_latencies(s, d);
-    for (int k = 0; k < 6; ++k)
+    for (int k = 0; k < kStageQuantities; ++k)
       if (!std::isnan(d[k])) samples[k].push_back(d[k]);
     if (std::isnan(s.t_received_s)) continue;
     t.push_back(s.t_received_s);
     for (int k = 0; k < kStageSeries; ++k)
       lat[k].push_back(d[k] > 0 ? static_cast<float>(std::log10(d[k])) : std::numeric_limits<float>::quiet_NaN());
-    dash.push_back(d[4]);
+    dash.push_back(d[kDashboardLatency]);
   }
 }
 
@@ -381,7 +382,7 @@ LatencyData build_latency(LatencyRows acc) {
     lat[k].shrink_to_fit();
   }
   out.dashboard_latency.assign(ts, ordered([&](std::size_t i) { return dash[i]; }));
-  for (int k = 0; k < 6; ++k) {
+  for (int k = 0; k < kStageQuantities; ++k) {
     // One sort, then the report's percentiles (type 7) on sorted data.
     std::sort(samples[k].begin(), samples[k].end());
     const LatencyStats st = latency_stats(samples[k]);
@@ -448,7 +449,7 @@ LatencyData latency_from_summary(const StageSummary& s) {
   LatencyData out;
   out.rows = 0;
   // Histograms and figures.
-  for (int k = 0; k < 6; ++k) {
+  for (int k = 0; k < kStageQuantities; ++k) {
     Histogram& h = out.hist[k];
     h.bins.assign(48, 0);
     double lo = HUGE_VAL, hi = -HUGE_VAL;
@@ -530,7 +531,11 @@ std::uint64_t for_rows_in(TraceReader& reader, double t0, double t1, Fn fn) {
 
 LatencyStats range_dashboard_from_rows(TraceReader& reader, double t0, double t1) {
   std::vector<double> lat;
-  for_rows_in(reader, t0, t1, [&](const StageTimes& r) { lat.push_back(r.t_detected_s - r.t_received_s); });
+  for_rows_in(reader, t0, t1, [&](const StageTimes& r) {
+    double d[kStageQuantities];
+    stage_latencies(r, d);
+    lat.push_back(d[kDashboardLatency]);
+  });
   return latency_stats(lat);
 }
 
@@ -575,7 +580,7 @@ StageRowsView stage_rows_view(TraceReader& reader, double t0, double t1) {
 void install(Model& m, LatencyData&& d, bool exact) {
   for (int k = 0; k < kStageSeries; ++k) m.stage_latency[k] = std::move(d.stage_latency[k]);
   m.dashboard_latency = std::move(d.dashboard_latency);
-  for (int k = 0; k < 6; ++k) {
+  for (int k = 0; k < kStageQuantities; ++k) {
     const double target = m.hist[k].target_s;
     const char* label = m.hist[k].target_label;
     m.hist[k] = std::move(d.hist[k]);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "series.hpp"
@@ -52,7 +53,10 @@ struct Interval {
 };
 
 // Latency quantities, in the report's order, then event -> tweet.
-inline constexpr int kLatencyKinds = 7;
+inline constexpr int kLatencyKinds = 7;  // the six stage latencies (kStageLatencies), then event -> tweet
+// The stage latency that range statistics and the dashboard series show.
+inline constexpr int kDashboardLatency = 4;
+static_assert(std::string_view(kStageLatencies[kDashboardLatency].name) == "ingest_to_dashboard");
 extern const char* const kLatencyNames[kLatencyKinds];
 // Stages drawn over time (by t_received): feed, ingest, detector, store.
 inline constexpr int kStageSeries = 4;
@@ -71,14 +75,14 @@ struct Histogram {
 struct LatencyData {
   Series stage_latency[kStageSeries];  // log10(seconds) by t_received (delivered updates), one shared time vector
   Series dashboard_latency;            // ingest -> dashboard-ready in seconds, same times: range statistics
-  Histogram hist[6];                   // kLatencyNames[0..5]
+  Histogram hist[kStageQuantities];    // kLatencyNames[0..5]
   std::uint64_t rows = 0;
 };
 LatencyData load_latency(TraceReader& reader, std::uint64_t chunk_rows = 1u << 20);
 // The samples behind LatencyData, in row order: load_latency adds every
 // row's; the live tail adds new rows as they come.
 struct LatencyRows {
-  std::vector<double> samples[6];
+  std::vector<double> samples[kStageQuantities];
   std::vector<double> t;                 // t_received of delivered updates
   std::vector<float> lat[kStageSeries];  // log10 s, same rows as t
   std::vector<double> dash;

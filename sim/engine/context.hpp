@@ -21,7 +21,7 @@
 #include "../pipeline/ingest.hpp"
 #include "../pipeline/poster.hpp"
 #include "../pipeline/store.hpp"
-#include "../trace/trace.hpp"
+#include "../trace/player.hpp"
 #include "platform.hpp"
 #include "ring.hpp"
 #include "run.hpp"
@@ -187,14 +187,7 @@ struct Context {
   }
   // A named item's update as the host received it at t_rx, to the trace.
   void record_telemetry(const Update& u, double t_rx) {
-    TelemetryRow row;
-    row.t_s = t_rx;
-    row.t_emit_s = u.t_emit_s;
-    row.iss_time_h = iss_timestamp_hours(sc.epoch_unix_s + u.t_emit_s);
-    row.value = u.value;
-    row.seq = u.seq;
-    row.status = u.status;
-    trace.telemetry(u.item, row);
+    trace.telemetry(u.item, received_row(u, t_rx, iss_timestamp_hours(sc.epoch_unix_s + u.t_emit_s), u.status));
   }
   // Ingest's verdict on an update received at t_rx and ingested at t_done:
   // stamps its stage record, closes the record when the update is not

@@ -2,6 +2,7 @@
 
 #include "../report/json.hpp"
 #include "../sweep/sweep.hpp"
+#include "../trace/player.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -627,21 +628,13 @@ std::vector<Detection> replay_detector(const Trace& t, const DetectorParams& p) 
   // TimeStamps move the detector's time on, as in a run) and the feed clock.
   // A row without an ISS TimeStamp (t_emit_s NaN: a clock row, or a
   // recording that has none) is fed at its logged time.
-  std::size_t at[kNamedItems] = {};
   std::vector<Detection> out, all;
-  for (;;) {
-    int next = -1;
-    for (int k = 0; k < kNamedItems; ++k) {
-      const auto& rows = t.telemetry[k];
-      if (at[k] < rows.size() && (next < 0 || rows[at[k]].t_s < t.telemetry[next][at[next]].t_s)) next = k;
-    }
-    if (next < 0) break;
-    const TelemetryRow& r = t.telemetry[next][at[next]++];
+  play_received(t, [&](ItemId item, const TelemetryRow& r) {
     const double t_feed = std::isfinite(r.t_emit_s) ? r.t_emit_s : r.t_s;
     out.clear();
-    det->on_sample(Sample{t_feed, r.value, static_cast<ItemId>(next), static_cast<std::int16_t>(r.status)}, out);
+    det->on_sample(Sample{t_feed, r.value, item, static_cast<std::int16_t>(r.status)}, out);
     for (auto& d : out) { d.emitted_s = r.t_s; all.push_back(d); }
-  }
+  });
   out.clear();
   det->finish(out);
   double last = 0.0;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "../../models/iss_time.hpp"
+#include "../trace/player.hpp"
 
 namespace peebot::live {
 
@@ -48,18 +49,18 @@ std::optional<std::string> field_value(const FeedEvent& e, Field f) {
 
 std::vector<FeedEvent> feed_from_trace(const Trace& t) {
   std::vector<FeedEvent> ev;
-  for (int item = 0; item < kNamedItems; ++item) {
-    for (const auto& r : t.telemetry[item]) {
-      FeedEvent e;
-      e.t_s = r.t_s;
-      e.value = r.value;
-      e.iss_time_h = std::isfinite(r.iss_time_h) ? r.iss_time_h : iss_timestamp_hours(t.meta.epoch_unix_s + r.t_s);
-      e.status = r.status;
-      e.item = item;
-      ev.push_back(e);
-    }
-  }
-  std::stable_sort(ev.begin(), ev.end(), [](const FeedEvent& a, const FeedEvent& b) { return a.t_s < b.t_s; });
+  std::size_t n = 0;
+  for (const auto& rows : t.telemetry) n += rows.size();
+  ev.reserve(n);  // rows already read into memory
+  play_received(t, [&](ItemId item, const TelemetryRow& r) {
+    FeedEvent e;
+    e.t_s = r.t_s;
+    e.value = r.value;
+    e.iss_time_h = std::isfinite(r.iss_time_h) ? r.iss_time_h : iss_timestamp_hours(t.meta.epoch_unix_s + r.t_s);
+    e.status = r.status;
+    e.item = item;
+    ev.push_back(e);
+  });
   return ev;
 }
 

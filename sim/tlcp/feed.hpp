@@ -30,7 +30,7 @@ std::optional<std::string> field_value(const FeedEvent& e, Field f);
 // The same into `out` (replaced, its capacity reused); false (out untouched) for null.
 bool field_value_into(const FeedEvent& e, Field f, std::string& out);
 
-// All telemetry rows of the trace, ordered by t_s (ties: item id, then row order).
+// All telemetry rows of the trace in receive order (play_received: by t_s, ties: item id, then row order).
 std::vector<FeedEvent> feed_from_trace(const Trace& t);
 
 // The feed's TimeStamps (hours of the year) as Unix times, across year ends:

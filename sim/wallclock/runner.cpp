@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "../trace/player.hpp"
+
 namespace peebot::live {
 
 Runner::Runner(const PipelineParams& p, TraceWriter* trace, double epoch_unix_s, PostSink* sink, double flush_every_s)
@@ -37,16 +39,7 @@ void Runner::on_update(ItemId item, double now_s, double t_emit_s, double iss_ti
   }
   ++c_.accepted;
   if (item == kSignal) c_.los = status != kStatusAos;
-  if (trace_) {
-    TelemetryRow row;
-    row.t_s = now_s;
-    row.t_emit_s = t_emit_s;
-    row.iss_time_h = iss_time_h;
-    row.value = value;
-    row.seq = seq;
-    row.status = status;
-    trace_->telemetry(item, row);
-  }
+  if (trace_) trace_->telemetry(item, received_row(u, now_s, iss_time_h, status));
   if (item != kSignal || detector_->event_open()) {
     out_.clear();
     detector_->on_sample(Sample{t_emit_s, value, item, static_cast<std::int16_t>(status)}, out_);
