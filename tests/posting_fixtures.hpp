@@ -179,20 +179,7 @@ inline live::Credentials x_credentials() {
 // every 300 s; rows every 5 s; AOS clock ticks.
 inline std::string make_uses_trace(const std::string& name, int uses) {
   const std::string path = peebot::test::tmp_path(name + ".h5");
-  TraceMeta m;
-  m.mode = "sim";
-  m.epoch_unix_s = 1735689600.0;
-  m.epoch_utc = "2025-01-01T00:00:00Z";
-  TraceWriter w(path, m);
-  auto row = [&](ItemId item, double t, double v, int status = 24) {
-    TelemetryRow r;
-    r.t_s = t;
-    r.t_emit_s = t;
-    r.iss_time_h = iss_timestamp_hours(m.epoch_unix_s + t);
-    r.value = v;
-    r.status = status;
-    w.telemetry(item, r);
-  };
+  FixtureTrace w(path);
   const double end = 150.0 + uses * 300.0;
   double level = 40;
   for (double t = 0; t <= end; t += 5.0) {
@@ -202,8 +189,8 @@ inline std::string make_uses_trace(const std::string& name, int uses) {
       const double in = since - k * 300.0;
       level = 40 + 3.0 * k + std::min(3.0, in / 10.0);
     }
-    row(kUrineTank, t + 0.5, level);
-    row(kSignal, t, iss_timestamp_hours(m.epoch_unix_s + t));
+    w.row(kUrineTank, t + 0.5, level);
+    w.row(kSignal, t, FixtureTrace::clock(t));
   }
   w.finish();
   return path;
