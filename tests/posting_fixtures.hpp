@@ -196,18 +196,6 @@ inline std::string make_uses_trace(const std::string& name, int uses) {
   return path;
 }
 
-// Feeds a trace through a Runner as `peebot replay` does; returns the run end.
-inline double feed_runner(live::Runner& runner, const Trace& t) {
-  const auto feed = live::feed_from_trace(t);
-  for (const auto& e : feed) {
-    const double t_emit = unix_from_iss_timestamp(2025, e.iss_time_h) - t.meta.epoch_unix_s;
-    runner.on_update(static_cast<ItemId>(e.item), e.t_s, t_emit, e.iss_time_h, e.value, e.status,
-                     static_cast<std::uint64_t>(std::llround(e.iss_time_h * 3.6e6)));
-    runner.tick(e.t_s);
-  }
-  return feed.empty() ? 0.0 : feed.back().t_s;
-}
-
 // Ticks the runner at now_s until pred() or 10 s of wall time.
 template <class Pred>
 bool tick_until(live::Runner& r, double now_s, Pred pred) {

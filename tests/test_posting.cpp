@@ -265,7 +265,7 @@ TEST_CASE("the runner retries 5xx with backoff, waits out a 429's Retry-After an
     runner.on_log = [&](const char* level, const std::string& m) { logs.emplace_back(level, m); };
     std::vector<Post> done;
     runner.on_post = [&](const Post& p) { done.push_back(p); };
-    const double end = feed_runner(runner, t);
+    const double end = live::replay_trace(runner, t);
     REQUIRE(runner.detections().size() == 1);
     REQUIRE(runner.queue_depth() >= 1);  // the post is in flight
     gate = true;

@@ -4,9 +4,7 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "../../models/iss_time.hpp"
 #include "../report/json.hpp"
-#include "../tlcp/feed.hpp"
 #include "../wallclock/runner.hpp"
 #include "cli.hpp"
 #include "import_options.hpp"
@@ -56,22 +54,7 @@ int cmd_replay(const std::vector<std::string>& args) {
   }
   live::DryRunSink sink(false);
   live::Runner runner(pp, out.get(), t.meta.epoch_unix_s, &sink, 1e300);
-  const auto feed = live::feed_from_trace(t);
-  const int year = [&] {
-    std::int64_t y; unsigned mo, d;
-    civil_from_days(static_cast<std::int64_t>(std::floor(t.meta.epoch_unix_s / 86400.0)), y, mo, d);
-    return static_cast<int>(y);
-  }();
-  live::FeedClock clock(year);
-  live::FeedSequencer sequencer;  // one session: every row is new, also two in one second
-  for (const auto& e : feed) {
-    const double emit_unix = clock.unix_of(e.iss_time_h);
-    const double t_emit = emit_unix - t.meta.epoch_unix_s;
-    const auto seq = sequencer.next(e.item, live::FeedClock::seq_of(emit_unix), e.value);
-    runner.on_update(static_cast<ItemId>(e.item), e.t_s, t_emit, e.iss_time_h, e.value, e.status, seq);
-    runner.tick(e.t_s);
-  }
-  const double end = feed.empty() ? 0.0 : feed.back().t_s;
+  const double end = live::replay_trace(runner, t);
   runner.finish(end);
   if (out) out->finish();
   const auto& c = runner.counters();

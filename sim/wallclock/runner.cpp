@@ -1,8 +1,11 @@
 #include "runner.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
+#include "../../models/iss_time.hpp"
+#include "../tlcp/feed.hpp"
 #include "../trace/player.hpp"
 
 namespace peebot::live {
@@ -230,6 +233,23 @@ void Runner::finish(double now_s) {
     if (trace_) trace_->post(pd.p);
   }
   posts_.clear();
+}
+
+double replay_trace(Runner& runner, const Trace& t) {
+  const auto feed = feed_from_trace(t);
+  std::int64_t year;
+  unsigned month, day;
+  civil_from_days(static_cast<std::int64_t>(std::floor(t.meta.epoch_unix_s / 86400.0)), year, month, day);
+  FeedClock clock(static_cast<int>(year));
+  FeedSequencer sequencer;  // one session: every row is new, also two in one second
+  for (const auto& e : feed) {
+    const double emit_unix = clock.unix_of(e.iss_time_h);
+    const auto seq = sequencer.next(e.item, FeedClock::seq_of(emit_unix), e.value);
+    runner.on_update(static_cast<ItemId>(e.item), e.t_s, emit_unix - t.meta.epoch_unix_s, e.iss_time_h, e.value,
+                     e.status, seq);
+    runner.tick(e.t_s);
+  }
+  return feed.empty() ? 0.0 : feed.back().t_s;
 }
 
 }  // namespace peebot::live

@@ -90,4 +90,11 @@ class Runner {
   RunnerCounters c_;
 };
 
+// Plays a trace's telemetry through `runner` as `peebot replay` does: in
+// receive order (feed_from_trace), each update timed and numbered by its
+// TimeStamp (FeedClock from the year of the trace's epoch; FeedSequencer, one
+// session) and followed by a tick at its receive time. Returns the last
+// receive time (0 when the trace has no telemetry); finish() is the caller's.
+double replay_trace(Runner& runner, const Trace& t);
+
 }  // namespace peebot::live
