@@ -11,20 +11,8 @@
 
 namespace peebot::scenario_schema {
 
-// ---------------------------------------------------------------------------
-// Rendering values and ranges
-// ---------------------------------------------------------------------------
-
-std::string quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') { out += "\\n"; continue; }
-    out += c;
-  }
-  return out + "\"";
-}
-
+// Helpers of convert() and render(), not used outside this file.
+namespace {
 
 // One fault as a TOML inline table, with the fields its kind takes.
 std::string render_fault(const FaultSpec& f) {
@@ -42,41 +30,6 @@ std::string render_fault(const FaultSpec& f) {
   return out + "}";
 }
 
-// A value as TOML source text.
-std::string render(const Key& k, const Value& v) {
-  switch (k.type) {
-    case Type::String:
-    case Type::Enum: return quote(v.text);
-    case Type::Integer: return std::to_string(v.integer);
-    case Type::Number: return readable_number(v.num);
-    case Type::Boolean: return v.boolean ? "true" : "false";
-    case Type::Duration: return quote(format_duration(v.num));
-    case Type::TimeOfDay: return quote(format_time_of_day(v.num));
-    case Type::UtcTime: return quote(format_utc(v.num, true));
-    case Type::Windows: {
-      std::string out = "[";
-      for (std::size_t i = 0; i < v.windows.size(); ++i) {
-        if (i) out += ", ";
-        out += "[" + quote(format_duration(v.windows[i].start_s)) + ", " + quote(format_duration(v.windows[i].end_s)) + "]";
-      }
-      return out + "]";
-    }
-    case Type::CrewPeriods: {
-      std::string out = "[";
-      for (std::size_t i = 0; i < v.periods.size(); ++i)
-        out += (i ? ", " : "") + std::string("{start = ") + quote(format_duration(v.periods[i].start_s)) +
-               ", size = " + std::to_string(v.periods[i].size) + "}";
-      return out + "]";
-    }
-    case Type::Faults: {
-      std::string out = "[";
-      for (std::size_t i = 0; i < v.faults.size(); ++i) out += (i ? ", " : "") + render_fault(v.faults[i]);
-      return out + "]";
-    }
-  }
-  return "";
-}
-
 std::string bound(const Key& k, double x) {
   switch (k.type) {
     case Type::Duration: return format_duration(x);
@@ -84,35 +37,6 @@ std::string bound(const Key& k, double x) {
     case Type::UtcTime: return format_utc(x);
     default: return readable_number(x);
   }
-}
-
-// "in 1 .. 20", "> 0s and <= 365d", ">= 0"; docs=true gives the table form "1 .. 20", "> 0s, <= 365d".
-std::string range_text(const Key& k, bool docs) {
-  const Range& r = k.range;
-  const bool has_lo = std::isfinite(r.lo), has_hi = std::isfinite(r.hi);
-  const std::string lo = has_lo ? bound(k, r.lo) : "", hi = has_hi ? bound(k, r.hi) : "";
-  if (has_lo && has_hi && !r.lo_open && !r.hi_open) return (docs ? "" : "in ") + lo + " .. " + hi;
-  std::string out;
-  if (has_lo) out += (r.lo_open ? "> " : ">= ") + lo;
-  if (has_hi) out += (has_lo ? (docs ? ", " : " and ") : "") + std::string(r.hi_open ? "< " : "<= ") + hi;
-  return out;
-}
-
-std::string type_name(const Key& k) {
-  switch (k.type) {
-    case Type::String: return "string";
-    case Type::Integer: return "integer";
-    case Type::Number: return "number";
-    case Type::Boolean: return "boolean";
-    case Type::Duration: return "duration";
-    case Type::TimeOfDay: return "time of day";
-    case Type::UtcTime: return "UTC time";
-    case Type::Enum: return "string";
-    case Type::Windows: return "array";
-    case Type::CrewPeriods: return "array of tables";
-    case Type::Faults: return "array of tables";
-  }
-  return "";
 }
 
 // What a value of this key must look like (for type errors).
@@ -148,31 +72,6 @@ std::string expected_range(const Key& k) {
   }
 }
 
-std::string got(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string: {
-      std::string s = n.as_string()->get();
-      if (s.size() > 40) s = s.substr(0, 37) + "...";
-      return "got the string " + quote(s);
-    }
-    case toml::node_type::integer: return "got the integer " + std::to_string(n.as_integer()->get());
-    case toml::node_type::floating_point: return "got the number " + readable_number(n.as_floating_point()->get());
-    case toml::node_type::boolean: return std::string("got the boolean ") + (n.as_boolean()->get() ? "true" : "false");
-    case toml::node_type::array: return "got an array";
-    case toml::node_type::table: return "got a table";
-    case toml::node_type::date: return "got a date";
-    case toml::node_type::time: return "got a time";
-    case toml::node_type::date_time: return "got a date-time";
-    default: return "got nothing";
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Converting and checking one value
-// ---------------------------------------------------------------------------
-
-
-
 void check_range(const Key& k, double x, const std::string& shown) {
   if (!std::isfinite(x)) throw Bad{shown + " is not finite", expected_range(k)};
   const Range& r = k.range;
@@ -195,25 +94,6 @@ double duration_of(const Key& k, const toml::node& n) {
   }
 }
 
-const std::vector<FaultFieldDef>& fault_fields() {
-  static const std::vector<FaultFieldDef> f = {
-      {"kind", 0, "string", "a kind below", "what fails (required)"},
-      {"target", 0, "string", "a target of the kind", "the stage or service that fails (required for the kinds that take one, refused by the others)"},
-      {"start", 0, "duration", ">= 0s, < scenario.duration", "the window opens, since the epoch (true time; required)"},
-      {"end", 0, "duration", "> start", "the window closes, exclusive (a crashed target restarts then; required)"},
-      {"factor", kFieldFactor, "number", "1 .. 1000", "slow_disk: service-time multiplier of the target's writes"},
-      {"probability", kFieldProbability, "number", "0 .. 1", "duplicate, reorder: chance per delivered update"},
-      {"max_delay", kFieldMaxDelay, "duration", "> 0s, <= 1h", "reorder: a held update is released U(0, max_delay] later"},
-      {"offset", kFieldOffset, "signed duration", "-1d .. +1d",
-       "clock_skew: ISS clock minus ground time at start, e.g. \"+2min\" (ISS ahead) or \"-90s\" (behind); default 0s"},
-      {"drift_ppm", kFieldDriftPpm, "number", "-100000 .. 100000",
-       "clock_skew: the offset grows by drift_ppm x 1e-6 s per second of the window; default 0"},
-      {"limit_per_window", kFieldLimitPerWindow, "integer", "0 .. 1000000", "rate_limit: post attempts admitted per window"},
-      {"window", kFieldWindow, "duration", "> 0s, <= 1d", "rate_limit: window length (windows aligned on start)"},
-  };
-  return f;
-}
-
 std::string fault_field_list(unsigned bits) {
   std::string out = "kind, ";
   out += "start, end";
@@ -221,7 +101,6 @@ std::string fault_field_list(unsigned bits) {
     if (d.bit & bits) out += std::string(", ") + d.name;
   return out;
 }
-
 
 // One [[faults]] table.
 FaultSpec convert_fault(const toml::node& el, std::size_t index, const std::vector<FaultSpec>& earlier,
@@ -340,6 +219,128 @@ FaultSpec convert_fault(const toml::node& el, std::size_t index, const std::vect
                     std::to_string(earlier_lines[j]) + ", " + format_duration(e.start_s) + " .. " + format_duration(e.end_s) + ")",
                 "faults of one kind and target in disjoint windows", line_of(el)};
   }
+  return f;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Rendering values and ranges
+// ---------------------------------------------------------------------------
+
+std::string quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A value as TOML source text.
+std::string render(const Key& k, const Value& v) {
+  switch (k.type) {
+    case Type::String:
+    case Type::Enum: return quote(v.text);
+    case Type::Integer: return std::to_string(v.integer);
+    case Type::Number: return readable_number(v.num);
+    case Type::Boolean: return v.boolean ? "true" : "false";
+    case Type::Duration: return quote(format_duration(v.num));
+    case Type::TimeOfDay: return quote(format_time_of_day(v.num));
+    case Type::UtcTime: return quote(format_utc(v.num, true));
+    case Type::Windows: {
+      std::string out = "[";
+      for (std::size_t i = 0; i < v.windows.size(); ++i) {
+        if (i) out += ", ";
+        out += "[" + quote(format_duration(v.windows[i].start_s)) + ", " + quote(format_duration(v.windows[i].end_s)) + "]";
+      }
+      return out + "]";
+    }
+    case Type::CrewPeriods: {
+      std::string out = "[";
+      for (std::size_t i = 0; i < v.periods.size(); ++i)
+        out += (i ? ", " : "") + std::string("{start = ") + quote(format_duration(v.periods[i].start_s)) +
+               ", size = " + std::to_string(v.periods[i].size) + "}";
+      return out + "]";
+    }
+    case Type::Faults: {
+      std::string out = "[";
+      for (std::size_t i = 0; i < v.faults.size(); ++i) out += (i ? ", " : "") + render_fault(v.faults[i]);
+      return out + "]";
+    }
+  }
+  return "";
+}
+
+// "in 1 .. 20", "> 0s and <= 365d", ">= 0"; docs=true gives the table form "1 .. 20", "> 0s, <= 365d".
+std::string range_text(const Key& k, bool docs) {
+  const Range& r = k.range;
+  const bool has_lo = std::isfinite(r.lo), has_hi = std::isfinite(r.hi);
+  const std::string lo = has_lo ? bound(k, r.lo) : "", hi = has_hi ? bound(k, r.hi) : "";
+  if (has_lo && has_hi && !r.lo_open && !r.hi_open) return (docs ? "" : "in ") + lo + " .. " + hi;
+  std::string out;
+  if (has_lo) out += (r.lo_open ? "> " : ">= ") + lo;
+  if (has_hi) out += (has_lo ? (docs ? ", " : " and ") : "") + std::string(r.hi_open ? "< " : "<= ") + hi;
+  return out;
+}
+
+std::string type_name(const Key& k) {
+  switch (k.type) {
+    case Type::String: return "string";
+    case Type::Integer: return "integer";
+    case Type::Number: return "number";
+    case Type::Boolean: return "boolean";
+    case Type::Duration: return "duration";
+    case Type::TimeOfDay: return "time of day";
+    case Type::UtcTime: return "UTC time";
+    case Type::Enum: return "string";
+    case Type::Windows: return "array";
+    case Type::CrewPeriods: return "array of tables";
+    case Type::Faults: return "array of tables";
+  }
+  return "";
+}
+
+std::string got(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: {
+      std::string s = n.as_string()->get();
+      if (s.size() > 40) s = s.substr(0, 37) + "...";
+      return "got the string " + quote(s);
+    }
+    case toml::node_type::integer: return "got the integer " + std::to_string(n.as_integer()->get());
+    case toml::node_type::floating_point: return "got the number " + readable_number(n.as_floating_point()->get());
+    case toml::node_type::boolean: return std::string("got the boolean ") + (n.as_boolean()->get() ? "true" : "false");
+    case toml::node_type::array: return "got an array";
+    case toml::node_type::table: return "got a table";
+    case toml::node_type::date: return "got a date";
+    case toml::node_type::time: return "got a time";
+    case toml::node_type::date_time: return "got a date-time";
+    default: return "got nothing";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Converting and checking one value
+// ---------------------------------------------------------------------------
+
+const std::vector<FaultFieldDef>& fault_fields() {
+  static const std::vector<FaultFieldDef> f = {
+      {"kind", 0, "string", "a kind below", "what fails (required)"},
+      {"target", 0, "string", "a target of the kind", "the stage or service that fails (required for the kinds that take one, refused by the others)"},
+      {"start", 0, "duration", ">= 0s, < scenario.duration", "the window opens, since the epoch (true time; required)"},
+      {"end", 0, "duration", "> start", "the window closes, exclusive (a crashed target restarts then; required)"},
+      {"factor", kFieldFactor, "number", "1 .. 1000", "slow_disk: service-time multiplier of the target's writes"},
+      {"probability", kFieldProbability, "number", "0 .. 1", "duplicate, reorder: chance per delivered update"},
+      {"max_delay", kFieldMaxDelay, "duration", "> 0s, <= 1h", "reorder: a held update is released U(0, max_delay] later"},
+      {"offset", kFieldOffset, "signed duration", "-1d .. +1d",
+       "clock_skew: ISS clock minus ground time at start, e.g. \"+2min\" (ISS ahead) or \"-90s\" (behind); default 0s"},
+      {"drift_ppm", kFieldDriftPpm, "number", "-100000 .. 100000",
+       "clock_skew: the offset grows by drift_ppm x 1e-6 s per second of the window; default 0"},
+      {"limit_per_window", kFieldLimitPerWindow, "integer", "0 .. 1000000", "rate_limit: post attempts admitted per window"},
+      {"window", kFieldWindow, "duration", "> 0s, <= 1d", "rate_limit: window length (windows aligned on start)"},
+  };
   return f;
 }
 
