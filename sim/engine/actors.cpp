@@ -4,12 +4,6 @@
 
 namespace peebot::engine {
 
-namespace {
-double frame_bytes(const NetworkParams& n, std::size_t updates) {
-  return n.frame_header_bytes + n.update_bytes * static_cast<double>(updates);
-}
-}  // namespace
-
 void FrameSender::send(sg::Mailbox* to, Frame* f) {
   Context& c = **live_;
   ++c.stats.frames;

@@ -20,10 +20,6 @@ double as_profile(double t) {
   return std::strtod(buf, nullptr);
 }
 
-double frame_bytes(const NetworkParams& n, std::size_t updates) {
-  return n.frame_header_bytes + n.update_bytes * static_cast<double>(updates);
-}
-
 // At equal virtual times the downlink runs before the publisher: the updates
 // of the ISS frame of second t are numbered before TIME_000001 of tick t.
 // (The actors engine has SimGrid wake the two in whichever order its action

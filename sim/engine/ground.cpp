@@ -6,12 +6,6 @@
 
 namespace peebot::engine {
 
-namespace {
-double frame_bytes(const NetworkParams& n, std::size_t updates) {
-  return n.frame_header_bytes + n.update_bytes * static_cast<double>(updates);
-}
-}  // namespace
-
 // ---- ISS ------------------------------------------------------------------
 
 Iss::Iss(Context& c) : c_(c), skew_(c.faults.any(FaultKind::kClockSkew)) {}

@@ -10,6 +10,11 @@
 
 namespace peebot::engine {
 
+// The bytes of a frame of `updates` updates on the wire (network.frame_header + update each).
+inline double frame_bytes(const NetworkParams& n, std::size_t updates) {
+  return n.frame_header_bytes + n.update_bytes * static_cast<double>(updates);
+}
+
 // The ISS downlink: the world model and the background telemetry, one frame per period.
 class Iss {
  public:
