@@ -180,10 +180,7 @@ struct Context {
   std::uint32_t bg_countdown = 0;  // set by the constructor
   void lose(const Wire& w) {
     ++stats.updates_lost;
-    if (w.track != kNoTrack) {
-      book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kLost);
-      book.close(w.track);
-    }
+    close_as(w, UpdateFate::kLost);
   }
   // A named item's update as the host received it at t_rx, to the trace.
   void record_telemetry(const Update& u, double t_rx) {

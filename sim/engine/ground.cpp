@@ -60,10 +60,7 @@ void LightstreamerServer::receive(Frame* f, double t) {
   for (const auto& w : f->w) {
     double& last = last_published_[w.u.item];
     if (last == w.u.value) {  // MERGE: unchanged values are not sent
-      if (w.track != kNoTrack) {
-        c_.book.at(w.track).fate = static_cast<std::uint8_t>(UpdateFate::kMerged);
-        c_.book.close(w.track);
-      }
+      c_.close_as(w, UpdateFate::kMerged);
       continue;
     }
     last = w.u.value;
