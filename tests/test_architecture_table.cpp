@@ -7,6 +7,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "cli_support.hpp"
 #include "sim/engine/context.hpp"
@@ -70,6 +71,60 @@ TEST_CASE("architectures are found by name, direct first, and an unknown name li
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()) ==
           "unknown pipeline.architecture \"kafka\"; expected one of \"direct\", \"wet\", \"streaming\", \"polling\"");
+  }
+}
+
+// The cases below check that the engine, the loader and the report go by the
+// table; this one checks the table itself against what docs/architectures.md
+// states (its "Faults on the host side" and "Verdicts" tables, and the event
+// engine's "direct" only), so that a wrong entry fails here and not only in a
+// scenario that happens to use it.
+TEST_CASE("the table holds what docs/architectures.md states: the faults each architecture applies, its engine, its tweets, its targets",
+          "[architectures][table]") {
+  struct Expected {
+    const char* name;
+    std::set<std::string> honoured;  // "kind on target" ("kind" for kinds without one)
+    bool event_engine, posts_tweets;
+    std::vector<TargetId> targets;
+  };
+  using T = TargetId;
+  const std::vector<T> wet_targets = {T::kDashboardP99, T::kPersistedP99, T::kEventToTweetP95,
+                                      T::kThroughput,   T::kNoDuplicates, T::kPerItemOrder};
+  std::vector<T> streaming_targets = wet_targets;
+  streaming_targets.push_back(T::kDetectionToTweetP95);
+  std::vector<T> polling_targets = streaming_targets;
+  polling_targets.push_back(T::kEventToDetectionP95);
+  const std::vector<Expected> expected = {
+      {"direct", {"tweet_outage", "rate_limit"}, true, true, {}},
+      {"wet", {"crash on consumer", "crash on db", "outage on db", "slow_disk on db"}, false, false, wet_targets},
+      {"streaming",
+       {"crash on ingest", "crash on consumer", "crash on store", "crash on broker", "outage on broker", "slow_disk on broker",
+        "slow_disk on store", "tweet_outage", "rate_limit"},
+       false,
+       true,
+       streaming_targets},
+      {"polling",
+       {"crash on ingest", "crash on db", "crash on worker", "outage on db", "slow_disk on db", "tweet_outage", "rate_limit"},
+       false,
+       true,
+       polling_targets},
+  };
+  REQUIRE(architectures().size() == expected.size());
+  for (const Expected& e : expected) {
+    INFO(e.name);
+    const Architecture& a = architecture(e.name);
+    std::set<std::string> honoured;
+    for (const HonouredFault& h : a.honoured)
+      honoured.insert(std::string(fault_kind_name(h.kind)) + (std::string(h.target).empty() ? "" : std::string(" on ") + h.target));
+    CHECK(honoured == e.honoured);
+    CHECK(a.honoured.size() == e.honoured.size());  // no entry twice
+    CHECK(a.event_engine == e.event_engine);
+    CHECK(a.posts_tweets == e.posts_tweets);
+    std::vector<std::string> targets, want;
+    for (const StatedTarget& t : a.targets) targets.emplace_back(target_name(t.id));
+    for (TargetId id : e.targets) want.emplace_back(target_name(id));
+    CHECK(targets == want);
+    for (const StatedTarget& t : a.targets) CHECK_FALSE(std::string(t.source).empty());
   }
 }
 
