@@ -36,14 +36,13 @@ std::string type_text(const Field& f) {
 }
 
 Schema subset(const Schema& s, const std::vector<const char*>& names) {
-  static const std::size_t kBytes[] = {8, 4, 8, 4, 2, 1, 4, kPostTextBytes};
   Schema out{s.path, 0, {}, s.units};
   for (const char* n : names)
     for (const Field& f : s.fields)
       if (std::string(f.name) == n) {
         Field g = f;
         g.offset = out.rec_size;
-        out.rec_size += kBytes[static_cast<int>(f.type)];
+        out.rec_size += f.bytes;
         out.fields.push_back(g);
       }
   return out;

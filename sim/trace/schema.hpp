@@ -356,6 +356,7 @@ Rec unpack(const unsigned char* src) {
 struct Field {
   const char* name;
   std::size_t offset;  // in the packed row
+  std::size_t bytes;   // on disk (sizeof the disk type)
   F type;
   Check check = Check::none;
   EnumNames names;  // non-empty: an HDF5 enum type
@@ -374,8 +375,9 @@ Schema schema_of(const char* path = RecordTraits<Rec>::path) {
   std::apply(
       [&](const auto&... c) {
         std::size_t off = 0;
-        ((s.fields.push_back(Field{c.name, off, disk_code<typename std::decay_t<decltype(c)>::disk>(), c.check, c.names}),
-          off += sizeof(typename std::decay_t<decltype(c)>::disk)),
+        ((s.fields.push_back(Field{c.name, off, sizeof(typename std::decay_t<decltype(c)>::disk),
+                                   disk_code<typename std::decay_t<decltype(c)>::disk>(), c.check, c.names}),
+          off += s.fields.back().bytes),
          ...);
       },
       RecordTraits<Rec>::fields);
