@@ -23,9 +23,9 @@ ReportParams report_params_of(const TraceMeta& meta, const std::string& trace_pa
   return scenario_of(meta, trace_path).report;
 }
 
-Trace read_trace_or_input_error(const std::string& path) {
+Trace read_trace_or_input_error(const std::string& path, const TraceSelection& which) {
   try {
-    return read_trace(path);
+    return read_trace(path, which);
   } catch (const TraceError& e) {
     throw InputError(e.what());
   }

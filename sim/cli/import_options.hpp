@@ -18,8 +18,9 @@ ImportOptions import_options_from(const po::variables_map& vm, const std::string
 // True when the file starts with the HDF5 signature (a trace), false otherwise
 // (a recording). Throws InputError when it cannot be read.
 bool is_hdf5_file(const std::string& path);
-// A trace file, or a recording imported in memory (same rows `peebot import`
-// would write). Bad input is InputError naming the file (and line).
+// The metadata and telemetry of a trace file (what serve and replay play; its
+// other tables are not read), or of a recording imported in memory (same rows
+// `peebot import` would write). Bad input is InputError naming the file (and line).
 Trace read_trace_or_recording(const std::string& path, const po::variables_map& vm, const std::string& command);
 
 }  // namespace peebot::cli

@@ -14,8 +14,8 @@ namespace peebot::cli {
 Scenario scenario_of(const TraceMeta& meta, const std::string& trace_path);
 // Its report settings.
 ReportParams report_params_of(const TraceMeta& meta, const std::string& trace_path);
-// Reads a trace; a missing or malformed file is bad input (InputError).
-Trace read_trace_or_input_error(const std::string& path);
+// Reads a trace (the chosen tables); a missing or malformed file is bad input (InputError).
+Trace read_trace_or_input_error(const std::string& path, const TraceSelection& which = {});
 void print_report(const Trace& t, const ReportParams& rp, bool json);
 
 // Traces of one scenario run with different seeds (replications), pooled:
