@@ -7,9 +7,11 @@ namespace peebot::engine {
 void FrameSender::send(sg::Mailbox* to, Frame* f) {
   Context& c = **live_;
   ++c.stats.frames;
-  to->put_init(f, static_cast<std::uint64_t>(frame_bytes(c.sc.network, f->w.size())))->detach([live = live_](void* p) {
+  if (f->live != live_) f->live = live_;
+  // A clean-up that captures nothing: std::function holds it without an allocation.
+  to->put_init(f, static_cast<std::uint64_t>(frame_bytes(c.sc.network, f->w.size())))->detach([](void* p) {
     auto* fr = static_cast<Frame*>(p);
-    if (Context* c = *live) {
+    if (Context* c = *fr->live) {
       for (const auto& w : fr->w) c->lose(w);
       c->recycle(fr);
     } else {

@@ -24,7 +24,7 @@ class FrameSender {
   void send(sg::Mailbox* to, Frame* f);
 
  private:
-  std::shared_ptr<Context*> live_;  // shared with the clean-up of the frames in flight
+  std::shared_ptr<Context*> live_;  // shared with the frames it sent (Frame::live), for their comms' clean-up
 };
 
 // The ISS: every network.frame_interval the world's and the background's

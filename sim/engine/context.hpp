@@ -39,8 +39,15 @@ struct Wire {
   std::uint32_t track = kNoTrack;
 };
 
+struct Context;
+
 struct Frame {
   std::vector<Wire> w;
+  // While the frame is in a detached comm (FrameSender, actors engine): the
+  // run's liveness cell, so that the comm's clean-up knows whether the run is
+  // still on. Set the first time this frame object is sent; a pooled frame
+  // keeps it, so a send counts no reference.
+  std::shared_ptr<Context*> live;
 };
 
 // Stage records of the updates being followed, written to the trace once
