@@ -408,10 +408,12 @@ MsmResult fit_msm(WorldParams& w, const Measured& target, double epoch, double d
   Eigen::VectorXd r = residual(m0);
   double q = r.squaredNorm();
   double lambda = 1e-2;
-  int it = 0;
+  int it = 0;              // accepted steps
+  bool j_at_x = false;     // J is the Jacobian at x (no accepted step since it was taken)
   Eigen::MatrixXd J;
-  for (; it < opt.iterations; ++it) {
+  for (bool converged = false; it < opt.iterations && !converged;) {
     J = jacobian(x, r);
+    j_at_x = true;
     const Eigen::MatrixXd A = J.transpose() * J;
     const Eigen::VectorXd g = J.transpose() * r;
     bool accepted = false;
@@ -429,10 +431,11 @@ MsmResult fit_msm(WorldParams& w, const Measured& target, double epoch, double d
         std::fprintf(stderr, "msm: iteration %d try %d lambda %.3g objective %.4g -> %.4g\n", it, tries, lambda, q, qn);
       if (qn < q) {
         accepted = true;
-        const bool small = q - qn < 1e-3 * q;
+        converged = q - qn < 1e-3 * q;
         x = xn, r = rn, q = qn, m0 = mn;
         lambda = std::max(lambda / 3.0, 1e-6);
-        if (small) it = opt.iterations;  // converged
+        ++it;
+        j_at_x = false;
       } else {
         lambda *= 4.0;
       }
@@ -442,7 +445,9 @@ MsmResult fit_msm(WorldParams& w, const Measured& target, double epoch, double d
   // Standard errors: the sandwich of the weighted fit at the optimum,
   // (A^-1 J' C J A^-1) with C the moments' correlation, inflated by
   // 1 + L_data / (S L_sim) for the simulation noise of the fitted moments.
-  if (opt.iterations > 0) J = jacobian(x, r);
+  // The Jacobian at the optimum: the loop's last one when no step was
+  // accepted after it (the same simulations would give the same matrix).
+  if (opt.iterations > 0 && !j_at_x) J = jacobian(x, r);
   Eigen::VectorXd se = Eigen::VectorXd::Constant(p, std::nan(""));
   if (J.rows() == mu && J.cols() == p && mu > 0) {
     const Eigen::MatrixXd A = J.transpose() * J;
@@ -462,7 +467,7 @@ MsmResult fit_msm(WorldParams& w, const Measured& target, double epoch, double d
     c.fit_moments.push_back({kMomentNames[k], tv[static_cast<std::size_t>(k)], m0[static_cast<std::size_t>(k)], sd_data[k], in});
   }
   c.fit_objective = q;
-  c.fit_iterations = std::min(it, opt.iterations);
+  c.fit_iterations = it;
   c.fit_simulations = sims;
   MsmResult res;
   res.measured = measure_sim(w, epoch, fit_s, seed_of(0), use_upa, opt, &c.fitted, true);
