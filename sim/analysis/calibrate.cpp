@@ -242,14 +242,17 @@ const char* const kMomentNames[kMoments] = {
     "inter-update <= 30 s (share)",  "drain-step interval (p50, s)", "drain-step IQR / p50",
     "drain steps <= 30 s (share)",   "drain-step lag-1 correlation", "tank updates per day (sd/mean)"};
 
-MomentVec moments_of(const Measured& m) {
-  return {m.rises_per_day, m.rise_mean, m.small_share, m.flicker_per_hour, m.short_share, m.updates_per_day,
-          m.iu30_share, m.drain_step, m.drain_riqr, m.fast_share, m.lag1, m.updates_cv};
-}
+// Where each moment lives in Measured, in the order of kMomentNames.
+constexpr double Measured::*kMomentField[kMoments] = {
+    &Measured::rises_per_day, &Measured::rise_mean,       &Measured::small_share, &Measured::flicker_per_hour,
+    &Measured::short_share,   &Measured::updates_per_day, &Measured::iu30_share,  &Measured::drain_step,
+    &Measured::drain_riqr,    &Measured::fast_share,      &Measured::lag1,        &Measured::updates_cv};
 
-struct MsmResult {
-  Measured measured;  // the mean of the fit seeds' moments at the fitted parameters
-};
+MomentVec moments_of(const Measured& m) {
+  MomentVec v{};
+  for (int k = 0; k < kMoments; ++k) v[static_cast<std::size_t>(k)] = m.*kMomentField[k];
+  return v;
+}
 
 // Measures one simulated feed like the source.
 Measured measure_sim(const WorldParams& w, double epoch, double fit_s, std::uint64_t seed, bool use_upa,
@@ -265,8 +268,10 @@ Measured measure_sim(const WorldParams& w, double epoch, double fit_s, std::uint
 }
 
 // Fits the parameters of fit_params to the target's moments; writes the
-// fitted values into `w` and the figures into `c`.
-MsmResult fit_msm(WorldParams& w, const Measured& target, double epoch, double data_days, bool use_upa,
+// fitted values into `w` and the figures into `c`. Returns the measures of
+// a simulation at the fitted parameters with the moments replaced by their
+// mean over the fit seeds.
+Measured fit_msm(WorldParams& w, const Measured& target, double epoch, double data_days, bool use_upa,
                   const CalibrateOptions& opt, Calibration& c) {
   const auto params = fit_params(opt.noise, w);
   const int p = static_cast<int>(params.size());
@@ -469,15 +474,11 @@ MsmResult fit_msm(WorldParams& w, const Measured& target, double epoch, double d
   c.fit_objective = q;
   c.fit_iterations = it;
   c.fit_simulations = sims;
-  MsmResult res;
-  res.measured = measure_sim(w, epoch, fit_s, seed_of(0), use_upa, opt, &c.fitted, true);
+  Measured fitted = measure_sim(w, epoch, fit_s, seed_of(0), use_upa, opt, &c.fitted, true);
   ++c.fit_simulations;
   // The reported fitted figures: the mean over the fit seeds.
-  res.measured.rises_per_day = m0[0], res.measured.rise_mean = m0[1], res.measured.small_share = m0[2];
-  res.measured.flicker_per_hour = m0[3], res.measured.short_share = m0[4], res.measured.updates_per_day = m0[5];
-  res.measured.iu30_share = m0[6], res.measured.drain_step = m0[7], res.measured.drain_riqr = m0[8];
-  res.measured.fast_share = m0[9], res.measured.lag1 = m0[10], res.measured.updates_cv = m0[11];
-  return res;
+  for (int k = 0; k < kMoments; ++k) fitted.*kMomentField[k] = m0[static_cast<std::size_t>(k)];
+  return fitted;
 }
 
 std::string num(double x) {
@@ -763,8 +764,7 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
   fit.los.enabled = false;
   fit.los.extra.clear();
   fit.water.enabled = false;
-  const MsmResult r = fit_msm(fit, target, sc.epoch_unix_s, active_days(T), use_upa, opt, c);
-  const Measured& m = r.measured;
+  const Measured m = fit_msm(fit, target, sc.epoch_unix_s, active_days(T), use_upa, opt, c);
   w.crew = fit.crew;
   w.crew.candidate_per_day = 0;  // the written scenario plans as by default (the same law; see fit_msm)
   w.sensor = fit.sensor;
