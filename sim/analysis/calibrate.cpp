@@ -724,7 +724,7 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
     }
   }
 
-  // First guesses of the crew, then refinement by simulation.
+  // First guesses of the crew, then the joint fit.
   const double cap = w.tank.capacity_ml;
   w.crew.voids_per_day = std::clamp(target.rises_per_day / (w.crew.size * w.crew.upa_share), 0.1, 50.0);
   w.crew.urine_mean_ml = std::clamp(target.rise_mean * cap / 100.0 - w.crew.flush_ml, 30.0, 2000.0);

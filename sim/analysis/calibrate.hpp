@@ -12,23 +12,17 @@
 //      replayed as fixed LOS windows; orbit LOS statistics from TIME_000001
 //      when the trace has a real signal (not for imports, whose TIME_000001
 //      rows only mark gaps).
-//   2. refinement: simulate the World (no network) for `fit_days` with the
-//      current parameters, measure the same statistics, and correct
-//      voids_per_day (rises per day), urine volume (rise sizes), sensor noise
-//      (flicker episodes per hour) and drain rate (drain-step interval)
-//      multiplicatively; `iterations` rounds. With the burst noise model (opt-in,
-//      --noise burst) the read noise is BurstNoise (models/sensor.hpp): its scale is
-//      fitted to the flicker episodes per hour (its slow correlation time is
-//      kept at 600 s, measured on pisslog-2025), and the within-run drain jitter (upa.drain_jitter) to the spread of the
-//      drain-step intervals; the AR(1) noise and the per-run drain_sd are 0.
-//      With the AR(1) model (the model before burst noise) noise_pct, noise_tau
-//      and drain_sd are fitted instead. With the drift model (--noise drift)
-//      noise_pct and noise_tau as for AR(1), and the sensor drift
-//      (sensor.drift_pct to the drain-step spread, sensor.drift_tau to their
-//      lag-1 correlation) instead of drain_sd. In every model dumps_per_day
-//      is refined to the share of drain-step intervals <= 30 s, and the fit
-//      simulations are measured with their UPA state only when the source
-//      has one.
+//   2. joint fit (method of simulated moments): the crew's use rate and
+//      volumes, the drain rate, drain-outs per day and the read-noise model's
+//      parameters (--noise drift: sensor.noise_*, noise_day_sd, drift_*;
+//      ar1: sensor.noise_*, noise_day_sd, upa.drain_sd; burst:
+//      sensor.burst_pct, upa.drain_jitter) are fitted together to 12 moments
+//      of the feed by Levenberg-Marquardt on fixed-seed simulations of the
+//      pure World (`fit_seeds` seeds of `fit_days` each per point, common
+//      random numbers), each moment weighted by its spread across
+//      `var_seeds` simulations; sandwich standard errors (fit_params). The
+//      fit simulations are measured with their UPA state only when the
+//      source has one.
 #pragma once
 #include <optional>
 #include <string>
@@ -52,7 +46,7 @@ struct CalibrateOptions {
   int var_seeds = 6;          // simulations at the first guess for the moments' variances (weights, standard errors)
   double moment_tolerance = 0.01;  // a moment's sd in the weights is at least this share of its target
   bool day_noise = true;      // fit sensor.noise_day_sd (day-to-day flicker) with the AR(1)/drift noise
-  std::uint64_t seed = 1;     // seed of the refinement simulations and of the written scenario
+  std::uint64_t seed = 1;     // seed of the fit simulations (seed + 1000 + i) and of the written scenario
   std::string name;           // scenario.name (default: "calibrated-" + source trace's name)
   std::string source;         // the trace's path, for the comments
   FeedStatsParams stats;      // extractor thresholds
@@ -84,7 +78,7 @@ struct Calibration {
   int fit_iterations = 0, fit_simulations = 0;
   Scenario scenario;          // complete scenario (defaults + fitted world), start/duration = the trace's span
   FeedStats target;           // statistics of the source trace
-  FeedStats fitted;           // statistics of the last refinement simulation
+  FeedStats fitted;           // statistics of one simulation at the fitted parameters (the first fit seed)
   double target_rises_per_day = 0, fitted_rises_per_day = 0;     // non-bulk rise events per covered day (mean; per active day with fewer than 3)
   double target_rise_mean_pct = 0, fitted_rise_mean_pct = 0;
   double target_flicker_per_hour = 0, fitted_flicker_per_hour = 0;  // means
