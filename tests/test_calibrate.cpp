@@ -32,18 +32,41 @@ int run_cli(const std::string& args, std::string& out) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-// Simulates 30 days of the known world `w` (no LOS, no water tanks) and
-// calibrates it with the given noise model: the set-up of the recovery tests.
-Calibration recover_30d(WorldParams w, NoiseModel noise, const std::string& name, CalibrateOptions& o) {
+// Simulates `days` of the known world `w` (no LOS, no water tanks) with
+// `seed` and calibrates it with `o`: the set-up of the recovery tests. With
+// `tank_only` the source has no UPA state series, like pisslog.
+Calibration recover(WorldParams w, double days, std::uint64_t seed, const CalibrateOptions& o, bool tank_only = false) {
   w.los.enabled = false;
   w.water.enabled = false;
   std::vector<TelemetryRow> tank, upa;
-  simulate_feed(w, kEpoch, 30 * kDay, 21, tank, upa);
+  simulate_feed(w, kEpoch, days * kDay, seed, tank, upa);
+  return calibrate_series(tank, tank_only ? std::vector<TelemetryRow>{} : upa, {}, kEpoch, o);
+}
+
+// 30 days of `w` (seed 21), fitted with the given noise model over 30-day
+// simulations, 5 iterations.
+Calibration recover_30d(const WorldParams& w, NoiseModel noise, const std::string& name, CalibrateOptions& o) {
   o.noise = noise;
   o.fit_days = 30;
   o.iterations = 5;
   o.name = name;
-  return calibrate_series(tank, upa, {}, kEpoch, o);
+  return recover(w, 30, 21, o);
+}
+
+// A pisslog-like world with the drift model: 8 uses/person/day, drain
+// 0.21 %/min, stop at 8.5 %, AR(1) read noise 0.02 % (2 s), drift 0.12 %
+// (300 s) shown while processing.
+WorldParams drift_world() {
+  WorldParams w;
+  w.crew.voids_per_day = 8;
+  w.upa.stop_pct = 8.5;
+  w.upa.drain_pct_per_min = 0.21;
+  w.sensor.noise_pct = 0.02;
+  w.sensor.noise_tau_s = 2;
+  w.sensor.drift_pct = 0.12;
+  w.sensor.drift_tau_s = 300;
+  w.sensor.drift_processing_only = true;
+  return w;
 }
 }  // namespace
 
@@ -182,20 +205,11 @@ TEST_CASE("peebot calibrate writes a loadable scenario from a run's trace, and r
 }
 
 TEST_CASE("calibrate recovers the sensor drift of a simulated feed", "[calibrate][drift]") {
-  // Known world: AR(1) read noise 0.02 % (2 s), drift 0.12 % (300 s) shown
-  // while processing, drain 0.21 %/min, stop at 8.5 % (pisslog-like).
-  WorldParams w;
-  w.crew.voids_per_day = 8;
-  w.upa.stop_pct = 8.5;
-  w.upa.drain_pct_per_min = 0.21;
-  w.sensor.noise_pct = 0.02;
-  w.sensor.noise_tau_s = 2;
-  w.sensor.drift_pct = 0.12;
-  w.sensor.drift_tau_s = 300;
-  w.sensor.drift_processing_only = true;
+  // Known world: drift_world() (AR(1) read noise 0.02 % (2 s), drift 0.12 %
+  // (300 s) shown while processing, drain 0.21 %/min, stop at 8.5 %).
   CalibrateOptions o;
   o.day_noise = false;  // the feed has no day-to-day read noise: fit the model it was made with
-  const Calibration c = recover_30d(w, NoiseModel::kDrift, "recovered-drift", o);
+  const Calibration c = recover_30d(drift_world(), NoiseModel::kDrift, "recovered-drift", o);
   const WorldParams& f = c.scenario.world;
   INFO(fit_summary(c, ""));
   // Tolerances: drift +-20 %, drift time +-40 %, read noise +-40 %, drain
@@ -247,35 +261,25 @@ TEST_CASE("drain_step_lag1 is negative when a long drain step is followed by a s
 }
 
 TEST_CASE("the joint fit recovers every parameter of a known world within three standard errors and reports which are weakly identified", "[calibrate][msm]") {
-  // Known world (pisslog-like, drift model): 8 uses/person/day, 280 mL +- 100,
-  // drain 0.21 %/min, 1.2 fast drain-outs a day, read noise 0.03 % (3 s) whose
-  // size varies from day to day (sd 0.4), drift 0.12 % (300 s) while processing.
-  WorldParams w;
-  w.crew.voids_per_day = 8;
+  // Known world: drift_world() with 280 mL +- 100 per use, 1.2 fast
+  // drain-outs a day and read noise 0.03 % (3 s) whose size varies from day
+  // to day (sd 0.4); 40 days of its tank series alone, like pisslog.
+  WorldParams w = drift_world();
   w.crew.urine_mean_ml = 280;
   w.crew.urine_sd_ml = 100;
-  w.upa.stop_pct = 8.5;
-  w.upa.drain_pct_per_min = 0.21;
   w.upa.dumps_per_day = 1.2;
   w.upa.dump_min_pct = 3;
   w.upa.dump_max_pct = 10;
   w.sensor.noise_pct = 0.03;
   w.sensor.noise_tau_s = 3;
   w.sensor.noise_day_sd = 0.4;
-  w.sensor.drift_pct = 0.12;
-  w.sensor.drift_tau_s = 300;
-  w.sensor.drift_processing_only = true;
-  w.los.enabled = false;
-  w.water.enabled = false;
-  std::vector<TelemetryRow> tank, upa;
-  simulate_feed(w, kEpoch, 40 * kDay, 77, tank, upa);
   CalibrateOptions o;
   o.fit_days = 40;
   o.iterations = 6;
   o.fit_seeds = 2;
   o.var_seeds = 6;
   o.name = "recovered-msm";
-  const Calibration c = calibrate_series(tank, {}, {}, kEpoch, o);  // tank only, like pisslog
+  const Calibration c = recover(w, 40, 77, o, /*tank_only=*/true);
   const std::map<std::string, double> truth = {
       {"crew.voids_per_day", 8},     {"crew.urine_mean_ml", 280}, {"crew.urine_sd_ml", 100},
       {"upa.drain_pct_per_min", 0.21}, {"upa.dumps_per_day", 1.2}, {"sensor.noise_pct", 0.03},
