@@ -46,7 +46,12 @@ std::array<double, kNamedItems> filled(double v) {
 
 // The TimescaleDB insert buffer batches as the direct store does.
 StoreParams insert_params(const PollingParams& p) {
-  return StoreParams{p.batch_rows, p.flush_interval_s, p.insert_per_batch_s, p.insert_per_row_s};
+  StoreParams s;  // by name: three of its four fields are seconds, which positional initialisation would let swap unnoticed
+  s.batch_size = p.batch_rows;
+  s.flush_interval_s = p.flush_interval_s;
+  s.service_per_batch_s = p.insert_per_batch_s;
+  s.service_per_record_s = p.insert_per_row_s;
+  return s;
 }
 
 class PollingHost final : public HostPipeline {
