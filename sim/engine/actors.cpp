@@ -1,6 +1,9 @@
 #include "actors.hpp"
 
 #include <algorithm>
+#include <optional>
+
+#include "../util/progress.hpp"
 
 namespace peebot::engine {
 
@@ -56,14 +59,15 @@ void LsPublisher::main() {
 void Monitor::main() {
   const double period = c_.sc.trace.queue_sample_period_s;
   const double end = c_.sc.duration_s + c_.opt.drain_s;
-  if (c_.opt.progress) bar_.emplace(c_.sc.duration_s);
+  std::optional<ProgressBar> bar;
+  if (c_.opt.progress) bar.emplace(c_.sc.duration_s);
   for (double t = period; t <= end + 1e-9; t += period) {
     sg::this_actor::sleep_until(std::min(t, end));
     const double now = sg::Engine::get_clock();
     host_.sample_queues(&c_, now);
-    if (bar_) bar_->update(now);
+    if (bar) bar->update(now);
   }
-  if (bar_) bar_->finish();
+  if (bar) bar->finish();
 }
 
 }  // namespace peebot::engine

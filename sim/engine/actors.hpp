@@ -5,9 +5,7 @@
 // share is the run's Context and the Lightstreamer server's state.
 #pragma once
 #include <memory>
-#include <optional>
 
-#include "../util/progress.hpp"
 #include "ground.hpp"
 
 namespace peebot::engine {
@@ -76,7 +74,6 @@ class Monitor {
  private:
   Context& c_;
   HostPipeline& host_;
-  std::optional<ProgressBar> bar_;
 };
 
 }  // namespace peebot::engine
