@@ -26,11 +26,9 @@ void FrameSender::send(sg::Mailbox* to, Frame* f) {
 void Downlink::main() {
   const double F = c_.sc.network.frame_interval_s;
   const double end = c_.sc.duration_s;
-  double t = 0.0;
-  while (t < end) {
-    const double t_next = std::min(end, t + F);
+  while (iss_.t() < end) {
+    const double t_next = std::min(end, iss_.t() + F);
     sg::this_actor::sleep_until(t_next);
-    t = t_next;
     if (Frame* f = iss_.tick(t_next, c_.pf.iss_tdrs->is_on())) out_.send(to_, f);
   }
 }

@@ -98,9 +98,8 @@ std::string FeedPath::unsupported(const Scenario& sc) {
 // One wake-up of the reference downlink actor (actors.cpp, Downlink).
 void FeedPath::iss_step() {
   Context* c = c_;
-  const double t_next = std::min(dur_, iss_t_ + F_);
+  const double t_next = std::min(dur_, iss_.t() + F_);
   const bool off = los_.off(t_next);
-  iss_t_ = t_next;
   Frame* f = iss_.tick(t_next, !off);
   if (!f) return;
   ++c->stats.frames;
@@ -164,7 +163,7 @@ bool FeedPath::next(HostFrame& out) {
     const double t = pub_t_;
     pub_t_ += P_;
     // The downlink's wake-ups up to this tick.
-    while (iss_t_ < dur_ && (kDownlinkFirst ? std::min(dur_, iss_t_ + F_) <= t : std::min(dur_, iss_t_ + F_) < t))
+    while (iss_.t() < dur_ && (kDownlinkFirst ? std::min(dur_, iss_.t() + F_) <= t : std::min(dur_, iss_.t() + F_) < t))
       iss_step();
     deliver_to_ls(t);
     if (publish(t, out)) return true;

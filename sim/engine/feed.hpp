@@ -73,7 +73,6 @@ class FeedPath {
   double F_, P_, dur_, end_;
   double iss_lat_, iss_bw_, host_lat_, host_bw_;
   // ISS downlink
-  double iss_t_ = 0.0;
   Iss iss_;
   LinkOff los_;
   double iss_free_ = -1e300;  // when the ISS path finishes transmitting its last frame

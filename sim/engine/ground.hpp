@@ -24,6 +24,8 @@ class Iss {
   // ISS -> TDRS link is up at t_next; when it is off the frame's updates are
   // lost and the next frame after LOS starts with a snapshot of every item.
   Frame* tick(double t_next, bool link_on);
+  // The t_next of the last tick (0 before the first): how far the downlink has emitted.
+  double t() const { return t_; }
 
  private:
   Context& c_;
