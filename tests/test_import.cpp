@@ -397,7 +397,12 @@ TEST_CASE("peebot import writes a trace that report and compare accept, and bad 
   for (const auto& [name, d] : same.at("distributions").items()) {
     INFO(name);
     CHECK((d.at("ks_d").is_null() || d.at("ks_d").get<double>() == 0));  // a trace against itself
+    CHECK(d.at("a").at("sd") == d.at("b").at("sd"));                       // each side's spread, the same
   }
+  // One count of tank updates per covered UTC day: as many as the days rises per day counts.
+  const Json& upd = same.at("tank_updates_per_covered_day").at("a");
+  CHECK(upd.at("count") == same.at("counts").at("a").at("covered_days"));
+  CHECK(upd.at("count") == same.at("distributions").at("rises_per_day").at("a").at("count"));
   // A clearly different feed: +8 % rises every 20 min at 6 s steps, no flicker.
   std::string csv = "time,item,value\n";
   int v = 10;

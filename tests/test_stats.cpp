@@ -219,3 +219,11 @@ TEST_CASE("pooled runs give each target its interval, n and a three-valued verdi
   CHECK(js.find("\"verdict\": \"undecided\"") != std::string::npos);
   CHECK(js.find("\"ci95\": [") != std::string::npos);
 }
+
+TEST_CASE("the sample standard deviation divides by n - 1 and ignores non-finite values", "[stats]") {
+  CHECK(sample_sd({2, 4, 4, 4, 5, 5, 7, 9}) == Approx(std::sqrt(32.0 / 7.0)));
+  CHECK(sample_sd({1, 3, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) ==
+        Approx(std::sqrt(2.0)));
+  CHECK(std::isnan(sample_sd({5})));
+  CHECK(std::isnan(sample_sd({})));
+}

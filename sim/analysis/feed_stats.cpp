@@ -54,6 +54,7 @@ double Distribution::mean() const {
 }
 double Distribution::p50() const { return percentile(values, 50); }
 double Distribution::p95() const { return percentile(values, 95); }
+double Distribution::sd() const { return sample_sd(values); }
 
 std::vector<TelemetryRow> rows_of(const std::vector<std::pair<double, double>>& t_value) {
   std::vector<TelemetryRow> rows;

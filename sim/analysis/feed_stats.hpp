@@ -54,6 +54,7 @@ struct Distribution {
   double mean() const;
   double p50() const;
   double p95() const;
+  double sd() const;  // sample standard deviation (n - 1)
 };
 
 struct FeedStats {

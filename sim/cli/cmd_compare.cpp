@@ -73,7 +73,8 @@ void print_text(const std::string& pa, const std::string& pb, const Trace& ta, c
 void print_json(const std::string& pa, const std::string& pb, const Trace& ta, const Trace& tb, const FeedStats& a,
                 const FeedStats& b, const std::string& range, const TimeRange* r) {
   const auto side = [](const Distribution& d) {
-    return Json{{"count", d.count()}, {"mean", json_number(d.mean())}, {"p50", json_number(d.p50())}, {"p95", json_number(d.p95())}};
+    return Json{{"count", d.count()}, {"mean", json_number(d.mean())}, {"p50", json_number(d.p50())}, {"p95", json_number(d.p95())},
+                {"sd", json_number(d.sd())}};
   };
   Json o = {{"a", {{"path", pa}, {"mode", ta.meta.mode}, {"scenario_name", ta.meta.scenario_name}}},
             {"b", {{"path", pb}, {"mode", tb.meta.mode}, {"scenario_name", tb.meta.scenario_name}}}};
@@ -93,6 +94,8 @@ void print_json(const std::string& pa, const std::string& pb, const Trace& ta, c
   };
   o["rises_per_day_median"] = pair(a.rises_per_day.p50(), b.rises_per_day.p50());
   o["tank_updates_per_day"] = pair(a.tank_updates_per_day(), b.tank_updates_per_day());
+  // Per covered UTC day (not in the text table): its spread, beside the mean per observed day above.
+  o["tank_updates_per_covered_day"] = {{"a", side(a.updates_per_day)}, {"b", side(b.updates_per_day)}};
   const auto counts = [](const FeedStats& s) {
     return Json{{"tank_updates", s.tank_updates},
                 {"covered_days", s.covered_days},

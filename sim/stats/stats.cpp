@@ -21,6 +21,19 @@ double percentile(std::vector<double> values, double p) {
   return values[i] + frac * (values[i + 1] - values[i]);
 }
 
+double sample_sd(const std::vector<double>& values) {
+  double sum = 0;
+  std::size_t n = 0;
+  for (double x : values)
+    if (std::isfinite(x)) { sum += x; ++n; }
+  if (n < 2) return std::numeric_limits<double>::quiet_NaN();
+  const double mean = sum / static_cast<double>(n);
+  double ss = 0;
+  for (double x : values)
+    if (std::isfinite(x)) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / static_cast<double>(n - 1));
+}
+
 namespace stats {
 
 double t975(std::size_t df) {

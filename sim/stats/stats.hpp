@@ -20,6 +20,9 @@ namespace peebot {
 // NaN values in the input are ignored; returns NaN when no value is left or
 // p is NaN.
 double percentile(std::vector<double> values, double p);
+// The sample standard deviation (divisor n - 1) of the finite values; NaN
+// when fewer than two are left.
+double sample_sd(const std::vector<double>& values);
 
 namespace stats {
 
