@@ -7,6 +7,7 @@
 #include "sim/tlcp/tlcp.hpp"
 #include "sim/pipeline/ingest.hpp"
 #include "sim/util/text.hpp"
+#include "sim/util/time.hpp"
 
 using namespace peebot;
 using namespace peebot::tlcp;
@@ -240,4 +241,20 @@ TEST_CASE("sessions that resend from the start at random points give every updat
     REQUIRE(got.size() == feed.size());
     for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == i);
   }
+}
+
+TEST_CASE("the feed clock crosses 31 December into the next year and flags TimeStamps past its year's end", "[tlcp][feed]") {
+  // 2024 is a leap year: its 31 December is day 366, TimeStamp hours 8784 .. 8808.
+  live::FeedClock c(2024);
+  CHECK(c.unix_of(8784.5) == parse_utc("2024-12-31T00:30:00Z"));
+  CHECK(c.unix_of(24.25) == parse_utc("2025-01-01T00:15:00Z"));  // the next year
+  CHECK(c.year() == 2025);
+  CHECK(c.unix_of(8790.0) == parse_utc("2024-12-31T06:00:00Z"));  // an old value of the previous year
+  CHECK_FALSE(c.past_year_end());
+  // The same feed read as 2026's (a common year, 8784 hours at most): its 31 December is past the end.
+  live::FeedClock wrong(2026);
+  wrong.unix_of(8700.0);
+  CHECK_FALSE(wrong.past_year_end());
+  wrong.unix_of(8784.5);
+  CHECK(wrong.past_year_end());
 }

@@ -66,17 +66,21 @@ std::vector<FeedEvent> feed_from_trace(const Trace& t) {
 
 double FeedClock::unix_of(double hours) {
   constexpr double kHalfYear_h = 4380.0;
+  int year = year_;
   if (latest_h_ < 0) {
     latest_h_ = hours;
   } else if (hours < latest_h_ - kHalfYear_h) {
-    ++year_;
+    year = ++year_;
     latest_h_ = hours;
   } else if (hours > latest_h_ + kHalfYear_h) {
-    return unix_from_iss_timestamp(year_ - 1, hours);
+    year = year_ - 1;
   } else if (hours > latest_h_) {
     latest_h_ = hours;
   }
-  return unix_from_iss_timestamp(year_, hours);
+  // Day 1 starts at hour 24 (iss_time.hpp); the year ends at 24 x (its days + 1).
+  const double year_end_h = (days_from_civil(year + 1, 1, 1) - days_from_civil(year, 1, 1) + 1) * 24.0;
+  if (hours >= year_end_h) past_year_end_ = true;
+  return unix_from_iss_timestamp(year, hours);
 }
 
 std::uint32_t& FeedSequencer::count_of(std::vector<Count>& v, double value) {

@@ -46,10 +46,15 @@ class FeedClock {
   // Sequence number of an update: its Unix time in microseconds.
   static std::uint64_t seq_of(double unix_s) { return static_cast<std::uint64_t>(std::llround(unix_s * 1e6)); }
   int year() const { return year_; }
+  // A TimeStamp was past the end of the year it was given (hour >= 24 x (days
+  // in that year + 1)): the feed is not of that year (a leap year's 31
+  // December read as a common year's), and its times are off by a day or more.
+  bool past_year_end() const { return past_year_end_; }
 
  private:
   int year_;
   double latest_h_ = -1.0;
+  bool past_year_end_ = false;
 };
 
 // Sequence numbers for Ingest (which drops an update whose number it already

@@ -132,6 +132,7 @@ LiveResult run_live(const LiveOptions& o) {
 
   LiveResult res;
   std::uint64_t bad_values = 0;
+  bool warned_year = false;  // the feed-year warning is given once
   FeedClock feed_clock(year);
   FeedSequencer sequencer;  // which updates are new, which resent (see feed.hpp)
   std::unique_ptr<TlcpClient> client;
@@ -184,6 +185,12 @@ LiveResult run_live(const LiveOptions& o) {
     }
     if (f_status >= 0) parse_double(st.value(item1, f_status), status);
     const double emit_unix = feed_clock.unix_of(ts);
+    if (feed_clock.past_year_end() && !warned_year) {
+      warned_year = true;
+      log("warn", "TimeStamp " + readable_number(ts) + " h is past the end of " + std::to_string(feed_clock.year()) +
+                      ": the feed is not of that year, its times are off by a day or more and updates may be "
+                      "dropped as stale; give --feed-year (the year of the feed's first TimeStamp)");
+    }
     const double t_emit = emit_unix - epoch;
     const int id = item_ids[static_cast<std::size_t>(item)];
     const auto seq = sequencer.next(id, FeedClock::seq_of(emit_unix), value);
