@@ -33,6 +33,7 @@
 #include <utility>
 
 #include "../util/files.hpp"
+#include "../util/time.hpp"
 #include "h5.hpp"
 #include "schema.hpp"
 
@@ -43,15 +44,6 @@ using namespace h5;
 using namespace trace_schema;
 
 const char* const kGroups[] = {"/telemetry", "/pipeline", "/truth"};
-
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string join_lines(const std::vector<std::string>& v) {
   std::string s;
@@ -220,7 +212,7 @@ struct TraceWriter::Impl {
     write_str_attr(f, "epoch_utc", meta.epoch_utc, tmp);
     write_attr(f, "epoch_unix_s", H5T_NATIVE_DOUBLE, &meta.epoch_unix_s, tmp);
     write_attr(f, "duration_s", H5T_NATIVE_DOUBLE, &duration_s, tmp);
-    write_str_attr(f, "created_utc", meta.created_utc.empty() ? utc_now() : meta.created_utc, tmp);
+    write_str_attr(f, "created_utc", meta.created_utc.empty() ? format_utc(static_cast<double>(std::time(nullptr))) : meta.created_utc, tmp);
     write_str_attr(f, "generator", meta.generator, tmp);
     write_attr(f, "has_truth", H5T_NATIVE_INT32, &has_truth, tmp);
     write_str_attr(f, "detector", meta.detector, tmp);
