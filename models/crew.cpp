@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <boost/math/special_functions/gamma.hpp>
+
 namespace peebot {
 
 double void_rate_per_s(const CrewParams& p, double since_wake_s, double awake_s) {
@@ -115,37 +117,77 @@ double open_period(const CrewParams& p, int person, const Period& per, double ho
 // change of voids_per_day adds or removes the few candidates whose uniform
 // lies near the acceptance probability. The law is that of plan_crew's
 // default (a Poisson process of the same intensity), not its realisation.
-void plan_person_crn(const CrewParams& p, int person, double epoch_unix_s, double horizon_s, Rng& rng, CrewPlan& plan) {
-  Rng sched(rng.next_u64(), "crew_schedule");
-  Rng uses(rng.next_u64(), "crew_uses");
+// One person's draws that do not depend on the use-rate parameters: the
+// schedule (shift, multipliers, wake and sleep) from a stream of its own.
+struct PersonSchedule {
+  std::vector<Segment> segs;  // awake periods and nights, in time order
+  double peak = 0.0;          // the highest use rate of any segment (1/s)
+  double vol_mult = 1.0;      // the person's volume multiplier
+  CrewParams pp;              // the awake profile's parameters (voids_per_day of the awake part)
+};
+
+PersonSchedule person_schedule(const CrewParams& p, int person, double epoch_unix_s, double horizon_s, Rng& sched,
+                               CrewPlan& plan) {
+  PersonSchedule ps;
   const double shift = sched.normal(0.0, p.person_shift_sd_s);
   const double rate_draw = sched.normal(), vol_draw = sched.normal();  // drawn whether or not used
   const double rate_mult = p.person_rate_sd > 0 ? std::max(0.2, 1.0 + p.person_rate_sd * rate_draw) : 1.0;
-  const double vol_mult = p.person_volume_sd > 0 ? std::max(0.2, 1.0 + p.person_volume_sd * vol_draw) : 1.0;
-  CrewParams pp = p;
-  pp.voids_per_day = p.voids_per_day * rate_mult * (1.0 - p.night_share);
+  ps.vol_mult = p.person_volume_sd > 0 ? std::max(0.2, 1.0 + p.person_volume_sd * vol_draw) : 1.0;
+  ps.pp = p;
+  ps.pp.voids_per_day = p.voids_per_day * rate_mult * (1.0 - p.night_share);
   const double night_per_day = p.voids_per_day * rate_mult * p.night_share;
   const auto periods = awake_periods(p, epoch_unix_s, horizon_s, shift, sched);
-  std::vector<Segment> segs;
   bool awake_at_start = false;
-  double peak = 0.0;
   for (std::size_t k = 0; k < periods.size(); ++k) {
     const auto& per = periods[k];
     const double ex_start = open_period(p, person, per, horizon_s, plan, awake_at_start);
     const double awake = per.sleep_s - per.wake_s;
-    segs.push_back({per.wake_s, per.sleep_s, true, 0.0, ex_start, ex_start + p.exercise_s});
-    peak = std::max(peak, void_rate_per_s(pp, 0.0, awake));
+    ps.segs.push_back({per.wake_s, per.sleep_s, true, 0.0, ex_start, ex_start + p.exercise_s});
+    ps.peak = std::max(ps.peak, void_rate_per_s(ps.pp, 0.0, awake));
     if (night_per_day > 0.0) {
       const double next_wake = k + 1 < periods.size() ? periods[k + 1].wake_s : per.sleep_s + std::max(3600.0, 86400.0 - awake);
       const double night = next_wake - per.sleep_s;
       if (night > 0.0) {
-        segs.push_back({per.sleep_s, next_wake, false, night_per_day / night, ex_start, ex_start + p.exercise_s});
-        peak = std::max(peak, night_per_day / night);
+        ps.segs.push_back({per.sleep_s, next_wake, false, night_per_day / night, ex_start, ex_start + p.exercise_s});
+        ps.peak = std::max(ps.peak, night_per_day / night);
       }
     }
   }
   plan.transitions.push_back({0.0, person, awake_at_start && crew_aboard(p, person, 0.0) ? 1 : 0});
-  const double cap = std::max(p.candidate_per_day / 86400.0, peak);
+  return ps;
+}
+
+// A use at time t of segment sg (taken unless the person is away): the
+// exercise session defers it; not aboard, past the horizon or on EVA drops it.
+void add_use(const CrewParams& p, int person, const Segment& sg, double t, double horizon_s, double z, double dur,
+             bool upa, double vol_mult, CrewPlan& plan) {
+  double onset = t;
+  if (p.exercise_s > 0 && sg.awake && onset >= sg.ex_start_s && onset < sg.ex_end_s) onset = sg.ex_end_s;
+  if (!crew_aboard(p, person, onset) || onset >= horizon_s || crew_on_eva(p, person, onset)) return;
+  VoidEvent v;
+  v.onset_s = onset;
+  v.end_s = onset + dur;
+  v.crew = person;
+  v.urine_ml = std::max(30.0, lognormal_of(z, p.urine_mean_ml * vol_mult, p.urine_sd_ml * vol_mult));
+  v.flush_ml = p.flush_ml;
+  v.reaches_tank = upa;
+  plan.voids.push_back(v);
+}
+
+// Common random numbers (crew.candidate_rate > 0): one person's uses by
+// thinning a homogeneous candidate process at a fixed rate over the whole
+// horizon. Every candidate draws the same four numbers (volume, duration,
+// toilet, acceptance) from the person's own use stream, and the schedule
+// (shift, per-person multipliers, wake and sleep) comes from a stream of its
+// own, so no parameter of the use rate or the volume moves a draw: a small
+// change of voids_per_day adds or removes the few candidates whose uniform
+// lies near the acceptance probability. The law is that of plan_crew's
+// default (a Poisson process of the same intensity), not its realisation.
+void plan_person_crn(const CrewParams& p, int person, double epoch_unix_s, double horizon_s, Rng& rng, CrewPlan& plan) {
+  Rng sched(rng.next_u64(), "crew_schedule");
+  Rng uses(rng.next_u64(), "crew_uses");
+  const PersonSchedule ps = person_schedule(p, person, epoch_unix_s, horizon_s, sched, plan);
+  const double cap = std::max(p.candidate_per_day / 86400.0, ps.peak);
   if (!(cap > 0.0)) return;
   std::size_t seg = 0;
   for (double t = 0.0;;) {
@@ -155,23 +197,83 @@ void plan_person_crn(const CrewParams& p, int person, double epoch_unix_s, doubl
     const bool upa = uses.bernoulli(p.upa_share);
     const double u = uses.uniform();
     if (t >= horizon_s) break;
-    while (seg < segs.size() && segs[seg].end_s <= t) ++seg;
-    if (seg == segs.size()) break;
-    const Segment& sg = segs[seg];
+    while (seg < ps.segs.size() && ps.segs[seg].end_s <= t) ++seg;
+    if (seg == ps.segs.size()) break;
+    const Segment& sg = ps.segs[seg];
     if (t < sg.start_s) continue;  // between segments: no use
-    const double rate = sg.awake ? void_rate_per_s(pp, t - sg.start_s, sg.end_s - sg.start_s) : sg.rate_per_s;
+    const double rate = sg.awake ? void_rate_per_s(ps.pp, t - sg.start_s, sg.end_s - sg.start_s) : sg.rate_per_s;
     if (!(u * cap < rate)) continue;
-    double onset = t;
-    if (p.exercise_s > 0 && sg.awake && onset >= sg.ex_start_s && onset < sg.ex_end_s) onset = sg.ex_end_s;
-    if (!crew_aboard(p, person, onset) || onset >= horizon_s || crew_on_eva(p, person, onset)) continue;
-    VoidEvent v;
-    v.onset_s = onset;
-    v.end_s = onset + dur;
-    v.crew = person;
-    v.urine_ml = std::max(30.0, lognormal_of(z, p.urine_mean_ml * vol_mult, p.urine_sd_ml * vol_mult));
-    v.flush_ml = p.flush_ml;
-    v.reaches_tank = upa;
-    plan.voids.push_back(v);
+    add_use(p, person, sg, t, horizon_s, z, dur, upa, ps.vol_mult, plan);
+  }
+}
+
+// The share of `person`'s uses that reach the UPA tank: upa_share for every
+// use ("per_use"), or whole persons ("per_person": upa_share x roster persons
+// from person 0 on, the last one for the fractional part).
+double upa_share_of(const CrewParams& p, int person) {
+  if (p.toilet_choice != "per_person") return p.upa_share;
+  return std::clamp(p.upa_share * crew_roster_size(p) - person, 0.0, 1.0);
+}
+
+// A gamma(shape) variate of mean 1 from one uniform (its quantile: smooth in
+// the shape and in u, one draw a variate whatever the shape).
+double gamma_mean1(double shape, double u) {
+  return boost::math::gamma_p_inv(shape, std::clamp(u, 1e-300, 1.0 - 1e-16)) / shape;
+}
+
+// Regular uses (crew.interval_shape != 1, or crew.toilet_choice
+// "per_person"): one person's uses are a renewal process in the person's own
+// clock, the integral of the use rate (the awake profile and the night
+// rate), with gamma intervals of mean 1 and shape interval_shape: the rate
+// profile and voids_per_day keep their meaning, and a shape k gives a count
+// over a long stretch a variance/mean near 1/k (k = 1: the Poisson process
+// of the default planners, in law). It starts in equilibrium (the first
+// interval is u x a length-biased gamma) at t = 0. Streams: the schedule, the
+// intervals and the uses' attributes (volume, duration, toilet) each their
+// own, so no rate parameter moves a draw: a larger voids_per_day pulls every
+// use a little earlier (common random numbers by time change; candidate_rate
+// is not used).
+void plan_person_renewal(const CrewParams& p, int person, double epoch_unix_s, double horizon_s, Rng& rng,
+                         CrewPlan& plan) {
+  Rng sched(rng.next_u64(), "crew_schedule");
+  Rng gaps(rng.next_u64(), "crew_intervals");
+  Rng uses(rng.next_u64(), "crew_uses");
+  const PersonSchedule ps = person_schedule(p, person, epoch_unix_s, horizon_s, sched, plan);
+  const double k = p.interval_shape, q_upa = upa_share_of(p, person);
+  // Pieces of constant rate: the awake profile is the burst, then the base rate.
+  struct Piece { double start_s, end_s, rate; std::size_t seg; };
+  std::vector<Piece> pieces;
+  for (std::size_t i = 0; i < ps.segs.size(); ++i) {
+    const Segment& sg = ps.segs[i];
+    if (!sg.awake) { pieces.push_back({sg.start_s, sg.end_s, sg.rate_per_s, i}); continue; }
+    const double len = sg.end_s - sg.start_s;
+    const double burst = std::min(p.wake_burst_s, len);
+    if (burst > 0) pieces.push_back({sg.start_s, sg.start_s + burst, void_rate_per_s(ps.pp, 0.0, len), i});
+    if (burst < len) pieces.push_back({sg.start_s + burst, sg.end_s, void_rate_per_s(ps.pp, burst, len), i});
+  }
+  if (pieces.empty()) return;
+  // From t = 0 (no draw before it, so a rate change moves no draw) with the
+  // first interval in equilibrium: u times a length-biased interval (gamma
+  // k + 1, mean (k + 1) / k); the renewal is stationary in the person's clock.
+  std::size_t at = 0;
+  double t = 0.0;
+  double need = gaps.uniform() * gamma_mean1(k + 1.0, gaps.uniform()) * (k + 1.0) / k;
+  for (;;) {
+    // Advance the clock by `need` units of the person's own time.
+    while (at < pieces.size()) {
+      const Piece& pc = pieces[at];
+      t = std::max(t, pc.start_s);
+      const double room = (pc.end_s - t) * pc.rate;
+      if (pc.rate > 0 && need <= room) { t += need / pc.rate; break; }
+      need -= std::max(0.0, room);
+      ++at;
+    }
+    if (at == pieces.size() || t >= horizon_s) break;
+    const double z = uses.normal();
+    const double dur = std::max(5.0, uses.normal(p.void_duration_mean_s, p.void_duration_sd_s));
+    const bool upa = uses.uniform() < q_upa;
+    add_use(p, person, ps.segs[pieces[at].seg], t, horizon_s, z, dur, upa, ps.vol_mult, plan);
+    need = gamma_mean1(k, gaps.uniform());
   }
 }
 
@@ -181,6 +283,10 @@ CrewPlan plan_crew(const CrewParams& p, double epoch_unix_s, double horizon_s, R
   CrewPlan plan;
   const int roster = crew_roster_size(p);
   for (int person = 0; person < roster; ++person) {
+    if (p.interval_shape != 1.0 || p.toilet_choice == "per_person") {
+      plan_person_renewal(p, person, epoch_unix_s, horizon_s, rng, plan);
+      continue;
+    }
     if (p.candidate_per_day > 0) {
       plan_person_crn(p, person, epoch_unix_s, horizon_s, rng, plan);
       continue;

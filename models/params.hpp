@@ -2,6 +2,7 @@
 // and default in docs/scenarios.md; the defaults here are those defaults.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "records.hpp"
@@ -42,6 +43,10 @@ struct CrewParams {
   // Common random numbers (models/crew.cpp): > 0 plans uses by thinning a fixed-rate candidate process, so that a
   // small change of voids_per_day (or of the profile) adds or removes a few uses and moves none; 0 = per awake period.
   double candidate_per_day = 0;        // crew.candidate_rate: candidate uses per person per day (0 = off)
+  // Regular uses (models/crew.cpp, plan_person_renewal): one person's intervals between uses are gamma with this
+  // shape in the person's own clock (the rate profile's integral); 1 = a Poisson process (the default planners).
+  double interval_shape = 1;           // crew.interval_shape: shape of the gamma interval law (1 .. 100; larger = more regular)
+  std::string toilet_choice = "per_use";  // crew.toilet_choice: "per_use" (a coin of upa_share per use) | "per_person"
 };
 
 struct TankParams {

@@ -97,6 +97,7 @@ TEST_CASE("calibrate recovers drain rate, use rate, rise size, noise and bulk ra
   REQUIRE(tank.size() > 1000);
 
   CalibrateOptions o;
+  o.uses = UseModel::kPoisson;  // the known world's uses: a coin per use, a Poisson process
   o.crew_size = 6;
   o.fit_days = 60;
   o.iterations = 5;
@@ -143,6 +144,7 @@ TEST_CASE("calibrate recovers burst-noise scale and within-run drain jitter of a
   w.sensor.noise_pct = 0;
   w.sensor.burst_pct = 0.012;
   CalibrateOptions o;
+  o.uses = UseModel::kPoisson;  // the known world's uses: a coin per use, a Poisson process
   const Calibration c = recover_30d(w, NoiseModel::kBurst, "recovered-burst", o);
   const WorldParams& f = c.scenario.world;
   INFO(fit_summary(c, ""));
@@ -208,6 +210,7 @@ TEST_CASE("calibrate recovers the sensor drift of a simulated feed", "[calibrate
   // Known world: drift_world() (AR(1) read noise 0.02 % (2 s), drift 0.12 %
   // (300 s) shown while processing, drain 0.21 %/min, stop at 8.5 %).
   CalibrateOptions o;
+  o.uses = UseModel::kPoisson;  // the known world's uses: a coin per use, a Poisson process
   o.day_noise = false;  // the feed has no day-to-day read noise: fit the model it was made with
   const Calibration c = recover_30d(drift_world(), NoiseModel::kDrift, "recovered-drift", o);
   const WorldParams& f = c.scenario.world;
@@ -274,6 +277,7 @@ TEST_CASE("the joint fit recovers every parameter of a known world within three 
   w.sensor.noise_tau_s = 3;
   w.sensor.noise_day_sd = 0.4;
   CalibrateOptions o;
+  o.uses = UseModel::kPoisson;  // the known world's uses: a coin per use, a Poisson process
   o.fit_days = 40;
   o.iterations = 6;
   o.fit_seeds = 2;

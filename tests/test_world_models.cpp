@@ -7,6 +7,8 @@
 #include <cmath>
 #include <memory>
 #include <set>
+#include <tuple>
+#include <vector>
 
 #include "models/crew.hpp"
 #include "models/plant.hpp"
@@ -538,4 +540,128 @@ TEST_CASE("upa.dump_candidate_rate: more drain-outs a day keep every drain-out o
   CHECK(a.size() == Approx(200).margin(4 * std::sqrt(200.0)));
   CHECK(b.size() > a.size());
   CHECK(b.size() - a.size() < 45);  // ~20 expected
+}
+
+namespace {
+// Uses per person per whole day (days 1 .. days-2 of the plan, every person).
+std::vector<double> uses_per_person_day(const CrewPlan& plan, int persons, int days) {
+  std::vector<double> n(static_cast<std::size_t>(persons * days), 0.0);
+  for (const auto& v : plan.voids) {
+    const int d = static_cast<int>(v.onset_s / kDay);
+    if (d >= 0 && d < days) n[static_cast<std::size_t>(v.crew * days + d)] += 1;
+  }
+  std::vector<double> out;
+  for (int c = 0; c < persons; ++c)
+    for (int d = 1; d + 1 < days; ++d) out.push_back(n[static_cast<std::size_t>(c * days + d)]);
+  return out;
+}
+std::pair<double, double> mean_var(const std::vector<double>& x) {
+  double m = 0, s = 0;
+  for (double v : x) m += v;
+  m /= static_cast<double>(x.size());
+  for (double v : x) s += (v - m) * (v - m);
+  return {m, s / static_cast<double>(x.size() - 1)};
+}
+}  // namespace
+
+TEST_CASE("crew.interval_shape: regular uses keep the rate and the night share of Poisson uses and spread the daily counts less",
+          "[models][crew][regular]") {
+  CrewParams p;
+  p.voids_per_day = 8;
+  p.night_share = 0.1;
+  p.upa_share = 1.0;
+  const int days = 40;
+  const auto pooled = [&](const CrewParams& q) {
+    std::vector<double> all;
+    double night = 0, n = 0;
+    for (std::uint64_t s = 1; s <= 5; ++s) {
+      Rng r(s, "crew");
+      const auto plan = plan_crew(q, kEpoch, days * kDay, r);
+      const auto c = uses_per_person_day(plan, q.size, days);
+      all.insert(all.end(), c.begin(), c.end());
+      for (const auto& v : plan.voids) {
+        n += 1;
+        if (std::fmod(v.onset_s, kDay) < 3 * 3600) night += 1;  // the heart of the sleep period (21:30-06:00)
+      }
+    }
+    const auto [m, var] = mean_var(all);
+    return std::tuple<double, double, double>{m, var / m, night / n};
+  };
+  CrewParams poisson = p, regular = p;
+  regular.interval_shape = 4;
+  const auto [m1, vm1, night1] = pooled(poisson);
+  const auto [m4, vm4, night4] = pooled(regular);
+  INFO("Poisson: " << m1 << "/day, var/mean " << vm1 << ", night " << night1 << "; shape 4: " << m4 << "/day, var/mean "
+                   << vm4 << ", night " << night4);
+  // 7 persons x 38 days x 5 seeds = 1,330 person-days of ~8 uses.
+  CHECK(m1 == Approx(8.0).epsilon(0.03));
+  CHECK(m4 == Approx(8.0).epsilon(0.03));
+  CHECK(night4 == Approx(night1).margin(0.01));
+  // Poisson counts have variance / mean 1 (the day-to-day jitter of wake and
+  // sleep adds a little); gamma intervals of shape 4 about 1/4.
+  CHECK(vm1 > 0.85);
+  CHECK(vm4 < 0.45);
+  CHECK(vm4 > 0.15);
+  // The renewal planner with shape 1 is a Poisson process too (in law): the same rate and spread.
+  CrewParams renewal1 = p;
+  renewal1.toilet_choice = "per_person";  // upa_share 1: every person at the UPA toilet; takes the renewal planner
+  const auto [mr, vmr, nightr] = pooled(renewal1);
+  CHECK(mr == Approx(8.0).epsilon(0.03));
+  CHECK(vmr > 0.85);
+  CHECK(nightr == Approx(night1).margin(0.01));
+}
+
+TEST_CASE("crew.toilet_choice per_person: upa_share x crew whole persons use the UPA toilet, the others never",
+          "[models][crew][regular]") {
+  CrewParams p;  // 7 persons: 0.35 x 7 = 2.45 persons, i.e. persons 0 and 1 always, person 2 for 45 % of its uses
+  p.toilet_choice = "per_person";
+  p.interval_shape = 2;
+  Rng r(3, "crew");
+  const auto plan = plan_crew(p, kEpoch, 60 * kDay, r);
+  std::vector<double> uses(7, 0), upa(7, 0);
+  for (const auto& v : plan.voids) {
+    uses[static_cast<std::size_t>(v.crew)] += 1;
+    upa[static_cast<std::size_t>(v.crew)] += v.reaches_tank ? 1 : 0;
+  }
+  for (int c = 0; c < 7; ++c) REQUIRE(uses[static_cast<std::size_t>(c)] > 200);
+  CHECK(upa[0] == uses[0]);
+  CHECK(upa[1] == uses[1]);
+  CHECK(upa[2] / uses[2] == Approx(0.45).margin(0.06));
+  for (int c = 3; c < 7; ++c) CHECK(upa[static_cast<std::size_t>(c)] == 0);
+  // The per-use coin (the default) spreads the UPA uses over everyone.
+  CrewParams coin = p;
+  coin.toilet_choice = "per_use";
+  Rng r2(3, "crew");
+  const auto plan2 = plan_crew(coin, kEpoch, 60 * kDay, r2);
+  std::set<int> at_upa;
+  for (const auto& v : plan2.voids)
+    if (v.reaches_tank) at_upa.insert(v.crew);
+  CHECK(at_upa.size() == 7);
+}
+
+TEST_CASE("regular uses are common random numbers: a higher use rate pulls each use earlier and keeps its volume",
+          "[models][crew][regular][crn]") {
+  CrewParams p;
+  p.voids_per_day = 8;
+  p.night_share = 0.1;
+  p.interval_shape = 3;
+  p.upa_share = 0;  // no toilet queue: the onsets are the planner's own
+  CrewParams more = p;
+  more.voids_per_day = 8 * 1.03;
+  Rng ra(9, "crew"), rb(9, "crew");
+  const auto a = plan_crew(p, kEpoch, 30 * kDay, ra), b = plan_crew(more, kEpoch, 30 * kDay, rb);
+  CHECK(b.voids.size() > a.voids.size());
+  for (int c = 0; c < p.size; ++c) {
+    std::vector<const VoidEvent*> ua, ub;
+    for (const auto& v : a.voids)
+      if (v.crew == c) ua.push_back(&v);
+    for (const auto& v : b.voids)
+      if (v.crew == c) ub.push_back(&v);
+    REQUIRE(ub.size() >= ua.size());
+    for (std::size_t i = 0; i < ua.size(); ++i) {
+      INFO("person " << c << " use " << i);
+      CHECK(ub[i]->urine_ml == ua[i]->urine_ml);  // the i-th use draws the same volume
+      CHECK(ub[i]->onset_s <= ua[i]->onset_s);    // and comes no later (by 3 % of its own clock's time)
+    }
+  }
 }

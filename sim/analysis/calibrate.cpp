@@ -65,6 +65,7 @@ struct Measured {
   double updates_per_day = 0;  // tank updates per observed day
   double iu30_share = 0;       // share of inter-update times <= 30 s
   double updates_cv = 0;       // sd / mean of the tank updates per covered day (NaN with fewer than 3 days)
+  double rises_riqr = 0;       // (p75 - p25) / p50 of the rises per covered day (NaN with fewer than 8 days)
 };
 
 // Days with data: the tank series' span minus gaps of 12 h or more (logger
@@ -84,6 +85,15 @@ double share_at_most(const std::vector<double>& v, double x) {
   return static_cast<double>(n) / static_cast<double>(v.size());
 }
 
+// The spread of the rises per covered day: (p75 - p25) / p50, robust to the
+// odd day of 30 or 40 rises a recording has (a crew event, a logger's
+// double count) that would dominate an sd. NaN with fewer than 8 days.
+double rises_riqr(const std::vector<double>& per_day) {
+  if (per_day.size() < 8) return std::nan("");
+  const double p50 = percentile(per_day, 50);
+  return p50 > 0 ? (percentile(per_day, 75) - percentile(per_day, 25)) / p50 : std::nan("");
+}
+
 Measured measure(const FeedStats& s) {
   const auto& d = s.drain_step_s.values;
   const double p50 = finite_or(percentile(d, 50), 0.0);
@@ -100,7 +110,8 @@ Measured measure(const FeedStats& s) {
           finite_or(s.tank_updates_per_day(), 0.0), share_at_most(s.inter_update_s.values, 30.0),
           s.updates_per_day.count() >= 3 && s.updates_per_day.mean() > 0
               ? sd_of(s.updates_per_day.values) / s.updates_per_day.mean()
-              : std::nan("")};
+              : std::nan(""),
+          rises_riqr(s.rises_per_day.values)};
 }
 
 // Time-weighted level percentiles of the tank series (for the UPA thresholds).
@@ -205,13 +216,15 @@ struct FitParam {
   double lo, hi;
 };
 
-std::vector<FitParam> fit_params(NoiseModel noise, const WorldParams& w) {
+std::vector<FitParam> fit_params(NoiseModel noise, UseModel uses, const WorldParams& w) {
   std::vector<FitParam> p = {
       {"crew.voids_per_day", [](WorldParams& x) -> double& { return x.crew.voids_per_day; }, 0.1, 50.0},
       {"crew.urine_mean_ml", [](WorldParams& x) -> double& { return x.crew.urine_mean_ml; }, 30.0, 2000.0},
       {"crew.urine_sd_ml", [](WorldParams& x) -> double& { return x.crew.urine_sd_ml; }, 1.0, 1000.0},
       {"upa.drain_pct_per_min", [](WorldParams& x) -> double& { return x.upa.drain_pct_per_min; }, 0.01, 100.0},
   };
+  if (uses == UseModel::kRegular)
+    p.push_back({"crew.interval_shape", [](WorldParams& x) -> double& { return x.crew.interval_shape; }, 0.3, 50.0});
   if (w.upa.dumps_per_day > 0)
     p.push_back({"upa.dumps_per_day", [](WorldParams& x) -> double& { return x.upa.dumps_per_day; }, 0.01, 50.0});
   if (noise == NoiseModel::kBurst) {
@@ -234,19 +247,21 @@ std::vector<FitParam> fit_params(NoiseModel noise, const WorldParams& w) {
 
 // The moments: the statistics compare and the goals are about, plus what
 // identifies each parameter (docs/models.md, "Calibration").
-constexpr int kMoments = 12;
+constexpr int kMoments = 13;
 using MomentVec = std::array<double, kMoments>;
 const char* const kMomentNames[kMoments] = {
     "rises per covered day (mean)", "rise size (mean, %)",         "share of 2 % rises",
     "flicker episodes per hour",     "inter-update <= 2 s (share)", "tank updates per day",
     "inter-update <= 30 s (share)",  "drain-step interval (p50, s)", "drain-step IQR / p50",
-    "drain steps <= 30 s (share)",   "drain-step lag-1 correlation", "tank updates per day (sd/mean)"};
+    "drain steps <= 30 s (share)",   "drain-step lag-1 correlation", "tank updates per day (sd/mean)",
+    "rises per covered day (IQR/p50)"};
 
 // Where each moment lives in Measured, in the order of kMomentNames.
 constexpr double Measured::*kMomentField[kMoments] = {
     &Measured::rises_per_day, &Measured::rise_mean,       &Measured::small_share, &Measured::flicker_per_hour,
     &Measured::short_share,   &Measured::updates_per_day, &Measured::iu30_share,  &Measured::drain_step,
-    &Measured::drain_riqr,    &Measured::fast_share,      &Measured::lag1,        &Measured::updates_cv};
+    &Measured::drain_riqr,    &Measured::fast_share,      &Measured::lag1,        &Measured::updates_cv,
+    &Measured::rises_riqr};
 
 MomentVec moments_of(const Measured& m) {
   MomentVec v{};
@@ -273,7 +288,7 @@ Measured measure_sim(const WorldParams& w, double epoch, double fit_s, std::uint
 // mean over the fit seeds.
 Measured fit_msm(WorldParams& w, const Measured& target, double epoch, double data_days, bool use_upa,
                   const CalibrateOptions& opt, Calibration& c) {
-  const auto params = fit_params(opt.noise, w);
+  const auto params = fit_params(opt.noise, opt.uses, w);
   const int p = static_cast<int>(params.size());
   const double fit_s = opt.fit_days * kDay;
   const int n_fit = std::max(1, opt.fit_seeds), n_var = std::max(n_fit, opt.var_seeds);
@@ -357,6 +372,7 @@ Measured fit_msm(WorldParams& w, const Measured& target, double epoch, double da
     if (std::isfinite(tv[static_cast<std::size_t>(k)]))
       sd_data[k] = std::max(sd_data[k], opt.moment_tolerance * std::fabs(tv[static_cast<std::size_t>(k)]));
     if (k == 10 && opt.noise != NoiseModel::kDrift) continue;  // the lag-1 correlation identifies the drift only
+    if (k == 12 && opt.uses != UseModel::kRegular) continue;  // the spread of rises per day identifies the regularity only
     if (std::isfinite(tv[static_cast<std::size_t>(k)]) && std::isfinite(m0[static_cast<std::size_t>(k)]) && n == n_var && sd_data[k] > 0 && std::isfinite(sd_data[k]))
       used.push_back(k);
   }
@@ -726,6 +742,13 @@ Calibration calibrate_series(const std::vector<TelemetryRow>& tank, const std::v
 
   // First guesses of the crew, then the joint fit.
   const double cap = w.tank.capacity_ml;
+  if (opt.uses == UseModel::kRegular) {
+    // Whole persons use the UPA toilet (upa_share x crew of them: on the ISS
+    // the US segment's toilet; the Russian segment has its own), each with
+    // gamma intervals between uses; the shape starts at 3 (fitted below).
+    w.crew.toilet_choice = "per_person";
+    w.crew.interval_shape = 3.0;
+  }
   w.crew.voids_per_day = std::clamp(target.rises_per_day / (w.crew.size * w.crew.upa_share), 0.1, 50.0);
   w.crew.urine_mean_ml = std::clamp(target.rise_mean * cap / 100.0 - w.crew.flush_ml, 30.0, 2000.0);
   w.crew.urine_sd_ml = std::clamp(target.rise_sd * cap / 100.0, 0.0, 1000.0);
@@ -862,7 +885,12 @@ std::string calibrated_scenario_toml(const Calibration& c, const CalibrateOption
   o << "# Where the values come from. scenario: the source's span (start = its first tank update).\n"
     << "# crew: size assumed (--crew: the feed cannot tell crew size from rate); wake/sleep = the quiet\n"
     << "# window of the hour-of-day profile (UTC); wake_burst_factor = first awake hour / the rest;\n"
-    << "# night_share = share of rises in the quiet window; the keys marked \"joint fit\" by the\n"
+    << "# night_share = share of rises in the quiet window; "
+    << (opt.uses == UseModel::kRegular
+            ? "uses (--uses regular): upa_share x size whole persons use the\n"
+              "# UPA toilet (toilet_choice per_person), their intervals gamma of shape interval_shape; "
+            : "uses (--uses poisson): a coin of upa_share per use, Poisson uses;\n# ")
+    << "the keys marked \"joint fit\" by the\n"
     << "# method of simulated moments. upa: stop = 2nd percentile of the level (time-weighted), start =\n"
     << "# 10th percentile of the drain runs that follow a standby, each + 0.5 (mid-bin: a reading v is\n"
     << "# a true level in [v, v + 1)); drain-outs (dump_*): runs of >= 3 new lows <= 30 s apart.\n"

@@ -35,10 +35,14 @@ namespace peebot {
 
 // Which read-noise model calibrate fits (docs/models.md, "Burst noise").
 enum class NoiseModel { kBurst, kAr1, kDrift };
+// The crew's use model: regular (crew.toilet_choice "per_person", crew.interval_shape fitted against the spread
+// of rises per day) or poisson (a coin of upa_share per use, Poisson uses: the model of earlier versions).
+enum class UseModel { kRegular, kPoisson };
 
 struct CalibrateOptions {
   NoiseModel noise = NoiseModel::kDrift;  // burst: sensor.burst_* + upa.drain_jitter; ar1: sensor.noise_* + upa.drain_sd;
                                         // drift: sensor.noise_* + sensor.drift_* (upa.drain_sd 0)
+  UseModel uses = UseModel::kRegular;
   int crew_size = 7;          // assumed crew (the feed cannot tell 7 people at rate r from 5 at 1.4 r)
   double fit_days = 30;       // length of each fit simulation, days (x fit_seeds per evaluation)
   int iterations = 8;         // Levenberg-Marquardt iterations of the joint fit

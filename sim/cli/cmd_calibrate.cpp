@@ -40,6 +40,9 @@ int cmd_calibrate(const std::vector<std::string>& args) {
       ("noise", po::value<std::string>()->default_value("drift"),
        "read-noise model to fit: ar1 (sensor.noise_* and upa.drain_sd), drift (sensor.noise_* and sensor.drift_*) "
        "or burst (sensor.burst_* and upa.drain_jitter)")
+      ("uses", po::value<std::string>()->default_value("regular"),
+       "crew use model to fit: regular (crew.toilet_choice per_person; crew.interval_shape fitted to the spread of "
+       "rises per day) or poisson (a coin of crew.upa_share per use, Poisson uses: the model before version 7)")
       ("name", po::value<std::string>(), "scenario.name (default: calibrated-<source scenario name>)")
       ("fit-range", po::value<std::string>(),
        "fit on this part of the trace only: first-half, second-half (the tank series cut at the UTC midnight "
@@ -76,6 +79,10 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   else if (noise == "ar1") o.noise = NoiseModel::kAr1;
   else if (noise == "drift") o.noise = NoiseModel::kDrift;
   else throw UsageError("calibrate", "--noise " + noise + ": expected ar1, drift or burst");
+  const std::string uses = vm["uses"].as<std::string>();
+  if (uses == "regular") o.uses = UseModel::kRegular;
+  else if (uses == "poisson") o.uses = UseModel::kPoisson;
+  else throw UsageError("calibrate", "--uses " + printable(uses) + ": expected regular or poisson");
   const std::string path = vm["trace"].as<std::string>();
   if (vm.count("output")) check_output_path("calibrate", "-o", vm["output"].as<std::string>(), {path});
   o.source = path;

@@ -187,6 +187,16 @@ const std::vector<Key>& schema() {
                        "(use rate at its time) / rate (the same law; a small change of voids_per_day adds or removes a few "
                        "uses and moves none: calibrate's fit sets it); below the peak use rate the peak is used; 0 = off",
                        PEEBOT_FIELD(world.crew.candidate_per_day)));
+    k.push_back(number("crew.interval_shape", "", closed(0.2, 100),
+                       "regularity of one person's uses: the intervals between them are gamma with this shape in the "
+                       "person's own clock (the integral of the rate profile, so the daily profile and voids_per_day are "
+                       "kept); 1 = Poisson uses; 4 = intervals with a coefficient of variation of 0.5",
+                       PEEBOT_FIELD(world.crew.interval_shape)));
+    k.push_back(choice("crew.toilet_choice", {"per_use", "per_person"},
+                       "which uses reach the UPA tank: \"per_use\" = each use by a coin of upa_share; \"per_person\" = "
+                       "upa_share x crew (roster) persons use the UPA toilet for every use (persons 0, 1, ..., the last "
+                       "for the fractional part of its uses), the others never (ISS: the Russian segment's own toilet)",
+                       PEEBOT_FIELD(world.crew.toilet_choice)));
     // [tank]
     k.push_back(number("tank.capacity_ml", "mL", closed(100, 100000), "UPA wastewater tank capacity (also converts % to mL in the detector)",
                        PEEBOT_FIELD(world.tank.capacity_ml)));
