@@ -6,7 +6,10 @@ the KS distance as the mean over the seeds with its 95 % Student-t interval,
 the goal and the verdict (met: the interval lies within the goal; not met: it
 lies outside; undecided: it straddles it), and the same for the relative
 differences of the rises-per-day median and the tank updates per day (goal
-within +-10 %).
+within +-10 %). The last column is the median over the seeds of the KS
+test's p-value (compare's ks_p, asymptotic; conservative for whole-number
+values): how often chance alone, at these sample sizes, makes a distance as
+large as the one seen if the simulation and the recording shared one law.
 
 Usage: scripts/fidelity-table.py COMPARE.json... (one per seed; n >= 2)
 """
@@ -43,6 +46,13 @@ def verdict(lo, hi, goal_lo, goal_hi):
     return "undecided"
 
 
+def median_p(dists):
+    """The median KS p-value over the seeds (None when compare did not print one)."""
+    ps = [x.get("ks_p") for x in dists]
+    ps = [p for p in ps if p is not None]
+    return statistics.median(ps) if ps else None
+
+
 def fmt(x, d=3):
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
@@ -61,8 +71,9 @@ def main(paths):
         except (OSError, ValueError) as e:
             sys.exit(f"fidelity-table.py: {p}: {e}")
     n = len(runs)
-    print(f"| statistic | n A | n B (mean) | p50 A | p50 B (mean) | KS D, mean of {n} seeds [95 % CI] | goal | met |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"| statistic | n A | n B (mean) | p50 A | p50 B (mean) | KS D, mean of {n} seeds [95 % CI] | goal | met "
+          f"| KS p, median |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for key, label, goal in ROWS:
         d = [r["distributions"][key] for r in runs]
         ks = [x["ks_d"] for x in d if x["ks_d"] is not None]
@@ -70,7 +81,8 @@ def main(paths):
         v = verdict(lo, hi, 0.0, goal) if goal is not None else "–"
         print(f"| {label} | {d[0]['a']['count']} | {fmt(statistics.fmean(x['b']['count'] for x in d), 0)} | "
               f"{fmt(d[0]['a']['p50'], 2)} | {fmt(statistics.fmean(x['b']['p50'] for x in d), 2)} | "
-              f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}] | {'≤ ' + fmt(goal, 2) if goal is not None else '–'} | {v} |")
+              f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}] | {'≤ ' + fmt(goal, 2) if goal is not None else '–'} | {v} | "
+              f"{fmt(median_p(d), 3) if median_p(d) is not None else '–'} |")
     for key, label in (("rises_per_day_median", "rises per day, median"),
                        ("tank_updates_per_day", "tank updates per day")):
         a = runs[0][key]["a"]
@@ -78,7 +90,7 @@ def main(paths):
         rel = [100 * r[key]["rel_diff_b_vs_a"] for r in runs]
         m, lo, hi = interval(rel)
         print(f"| {label} | | | {fmt(a, 1)} | {fmt(statistics.fmean(bs), 1)} | "
-              f"B vs A {fmt(m, 1)} % [{fmt(lo, 1)}, {fmt(hi, 1)}] | ± 10 % | {verdict(lo, hi, -10.0, 10.0)} |")
+              f"B vs A {fmt(m, 1)} % [{fmt(lo, 1)}, {fmt(hi, 1)}] | ± 10 % | {verdict(lo, hi, -10.0, 10.0)} | |")
 
 
 if __name__ == "__main__":

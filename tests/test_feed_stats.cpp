@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "models/rng.hpp"
 #include "sim/analysis/feed_stats.hpp"
 
 using namespace peebot;
@@ -34,6 +35,28 @@ TEST_CASE("KS distance is 0 for equal samples, 1 for disjoint ones, and exact wi
   REQUIRE(ks_two_sample({0}, {0, 1}).d == Approx(0.5));
   REQUIRE(std::isnan(ks_two_sample({}, {1}).d));
   REQUIRE(ks_two_sample({NAN, 1}, {1}).n1 == 1);
+}
+
+TEST_CASE("the KS p-value follows Kolmogorov's distribution and rejects 5 % of samples of one law at 0.05", "[stats]") {
+  CHECK(kolmogorov_q(0.0) == 1.0);
+  CHECK(kolmogorov_q(1.0) == Approx(0.2700).margin(0.0005));
+  CHECK(kolmogorov_q(1.36) == Approx(0.0494).margin(0.0005));
+  CHECK(kolmogorov_q(1.63) == Approx(0.0098).margin(0.0005));
+  CHECK(ks_two_sample({1, 2, 3}, {3, 2, 1}).p == 1.0);
+  std::vector<double> lo, hi;
+  for (int i = 0; i < 50; ++i) lo.push_back(i), hi.push_back(100 + i);
+  CHECK(ks_two_sample(lo, hi).p < 1e-9);
+  // Two samples of 61 from one continuous law, 1,000 times: about 5 % have p < 0.05 (binomial sd 0.7 %).
+  Rng rng(5, "ks");
+  int rejected = 0;
+  std::vector<double> a(61), b(61);
+  for (int t = 0; t < 1000; ++t) {
+    for (auto& x : a) x = rng.normal();
+    for (auto& x : b) x = rng.normal();
+    rejected += ks_two_sample(a, b).p < 0.05 ? 1 : 0;
+  }
+  CHECK(rejected >= 30);
+  CHECK(rejected <= 75);
 }
 
 TEST_CASE("a rise event starts with a rise outside the flicker guard and ends after rise_end without a rise",

@@ -65,7 +65,7 @@ struct Measured {
   double updates_per_day = 0;  // tank updates per observed day
   double iu30_share = 0;       // share of inter-update times <= 30 s
   double updates_cv = 0;       // sd / mean of the tank updates per covered day (NaN with fewer than 3 days)
-  double rises_riqr = 0;       // (p75 - p25) / p50 of the rises per covered day (NaN with fewer than 8 days)
+  double rises_spread = 0;     // mean |x - p50| / p50 of the rises per covered day (NaN with fewer than 8 days)
 };
 
 // Days with data: the tank series' span minus gaps of 12 h or more (logger
@@ -85,13 +85,18 @@ double share_at_most(const std::vector<double>& v, double x) {
   return static_cast<double>(n) / static_cast<double>(v.size());
 }
 
-// The spread of the rises per covered day: (p75 - p25) / p50, robust to the
-// odd day of 30 or 40 rises a recording has (a crew event, a logger's
-// double count) that would dominate an sd. NaN with fewer than 8 days.
-double rises_riqr(const std::vector<double>& per_day) {
+// The spread of the rises per covered day: the mean absolute deviation
+// from the median, over the median. Robust to the odd day of 30 or 40 rises
+// a recording has (a crew event, a logger's double count), which would
+// dominate an sd, and, unlike quantiles of whole-number counts, it moves
+// smoothly with the parameters (finite differences). NaN with fewer than 8 days.
+double rises_spread(const std::vector<double>& per_day) {
   if (per_day.size() < 8) return std::nan("");
   const double p50 = percentile(per_day, 50);
-  return p50 > 0 ? (percentile(per_day, 75) - percentile(per_day, 25)) / p50 : std::nan("");
+  if (!(p50 > 0)) return std::nan("");
+  double s = 0;
+  for (double x : per_day) s += std::fabs(x - p50);
+  return s / static_cast<double>(per_day.size()) / p50;
 }
 
 Measured measure(const FeedStats& s) {
@@ -111,7 +116,7 @@ Measured measure(const FeedStats& s) {
           s.updates_per_day.count() >= 3 && s.updates_per_day.mean() > 0
               ? sd_of(s.updates_per_day.values) / s.updates_per_day.mean()
               : std::nan(""),
-          rises_riqr(s.rises_per_day.values)};
+          rises_spread(s.rises_per_day.values)};
 }
 
 // Time-weighted level percentiles of the tank series (for the UPA thresholds).
@@ -254,14 +259,14 @@ const char* const kMomentNames[kMoments] = {
     "flicker episodes per hour",     "inter-update <= 2 s (share)", "tank updates per day",
     "inter-update <= 30 s (share)",  "drain-step interval (p50, s)", "drain-step IQR / p50",
     "drain steps <= 30 s (share)",   "drain-step lag-1 correlation", "tank updates per day (sd/mean)",
-    "rises per covered day (IQR/p50)"};
+    "rises per day (MAD/p50)"};
 
 // Where each moment lives in Measured, in the order of kMomentNames.
 constexpr double Measured::*kMomentField[kMoments] = {
     &Measured::rises_per_day, &Measured::rise_mean,       &Measured::small_share, &Measured::flicker_per_hour,
     &Measured::short_share,   &Measured::updates_per_day, &Measured::iu30_share,  &Measured::drain_step,
     &Measured::drain_riqr,    &Measured::fast_share,      &Measured::lag1,        &Measured::updates_cv,
-    &Measured::rises_riqr};
+    &Measured::rises_spread};
 
 MomentVec moments_of(const Measured& m) {
   MomentVec v{};

@@ -142,11 +142,20 @@ std::vector<TelemetryRow> rows_of(const std::vector<std::pair<double, double>>& 
 // Two-sample Kolmogorov-Smirnov statistic: D = sup_x |F1(x) - F2(x)|,
 // evaluated exactly at every point of the pooled sample (ties handled by
 // stepping past all equal values at once). NaN values are ignored. d is NaN
-// when either sample is empty.
+// when either sample is empty. p is the asymptotic p-value of D under "both
+// samples come from one continuous law" (Kolmogorov's distribution at
+// (sqrt(ne) + 0.12 + 0.11 / sqrt(ne)) D, ne = n1 n2 / (n1 + n2)): for
+// discrete values (counts, whole percent) the test is conservative (p too
+// large). It says how large a D chance alone makes at these sample sizes: at
+// n1 = n2 = 61 a D of 0.10 has p 0.9 and the median D of two samples of one
+// law is ~0.15.
 struct KsResult {
   double d = 0.0;
   std::size_t n1 = 0, n2 = 0;
+  double p = 0.0;
 };
+// Kolmogorov's survival function Q(lambda) = 2 sum_k>=1 (-1)^(k-1) exp(-2 k^2 lambda^2) (1 for lambda <= 0).
+double kolmogorov_q(double lambda);
 KsResult ks_two_sample(std::vector<double> a, std::vector<double> b);
 
 // The distributions compared by `peebot compare`, in table order, with a
