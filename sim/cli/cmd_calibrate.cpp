@@ -86,7 +86,7 @@ int cmd_calibrate(const std::vector<std::string>& args) {
   const std::string path = vm["trace"].as<std::string>();
   if (vm.count("output")) check_output_path("calibrate", "-o", vm["output"].as<std::string>(), {path});
   o.source = path;
-  const Trace t = read_trace_or_input_error(path);
+  const Trace t = read_trace_or_input_error(path, TraceSelection::telemetry_only());  // calibrate reads the feed only
   for (const char* key : {"fit-range", "run-range"}) {
     if (!vm.count(key)) continue;
     try {

@@ -58,9 +58,7 @@ bool is_hdf5_file(const std::string& path) {
 
 Trace read_trace_or_recording(const std::string& path, const po::variables_map& vm, const std::string& command) {
   if (is_hdf5_file(path)) {
-    TraceSelection telemetry;
-    telemetry.stages = telemetry.detections = telemetry.posts = telemetry.queues = telemetry.truth = false;
-    return read_trace_or_input_error(path, telemetry);
+    return read_trace_or_input_error(path, TraceSelection::telemetry_only());
   }
   const ImportOptions o = import_options_from(vm, command);
   ImportResult r;

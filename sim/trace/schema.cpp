@@ -56,19 +56,18 @@ std::string number_text(double x) {
 
 namespace {
 
-// What is wrong with one field's value (nullptr: nothing).
-const char* field_problem(const Field& f, const unsigned char* p, std::string& value) {
+// What is wrong with one field's value (nullptr: nothing). Formats nothing:
+// it runs on every value of every row read, the text only on a bad one.
+const char* field_problem(const Field& f, const unsigned char* p) {
   if (f.check == Check::crew) {
     std::int32_t c = 0;
     std::memcpy(&c, p, sizeof c);
-    value = std::to_string(c);
     return c >= 0 && c < kTraceMaxCrew ? nullptr : "a crew index 0 .. 63";
   }
   if (f.type != F::f64) return nullptr;
   double x = 0;
   std::memcpy(&x, p, sizeof x);
   if (std::isnan(x) && f.check != Check::time) return nullptr;
-  value = number_text(x);
   switch (f.check) {
     case Check::time:
     case Check::time_or_nan:
@@ -82,17 +81,28 @@ const char* field_problem(const Field& f, const unsigned char* p, std::string& v
   }
 }
 
+// The text of a field's value, for an error message.
+std::string field_text(const Field& f, const unsigned char* p) {
+  if (f.check == Check::crew) {
+    std::int32_t c = 0;
+    std::memcpy(&c, p, sizeof c);
+    return std::to_string(c);
+  }
+  double x = 0;
+  std::memcpy(&x, p, sizeof x);
+  return number_text(x);
+}
+
 }  // namespace
 
 void validate_rows(const Schema& s, const unsigned char* rows, std::uint64_t first, std::size_t count,
                    const std::string& file) {
-  std::string value;
   for (const Field& f : s.fields) {
     if (f.check == Check::none) continue;
     for (std::size_t i = 0; i < count; ++i)
-      if (const char* want = field_problem(f, rows + i * s.rec_size + f.offset, value))
+      if (const char* want = field_problem(f, rows + i * s.rec_size + f.offset))
         throw TraceError("trace '" + file + "': " + s.path + " row " + std::to_string(first + i) + ": " + f.name +
-                         " = " + value + "; expected " + want);
+                         " = " + field_text(f, rows + i * s.rec_size + f.offset) + "; expected " + want);
   }
 }
 

@@ -166,6 +166,13 @@ struct TraceSelection {
   bool posts = true;
   bool queues = true;
   bool truth = true;  // every /truth table
+  // The metadata and the telemetry only (what the feed statistics need:
+  // compare, calibrate, import's trace inputs).
+  static TraceSelection telemetry_only() {
+    TraceSelection s;
+    s.stages = s.detections = s.posts = s.queues = s.truth = false;
+    return s;
+  }
 };
 
 // The one trace reader: opens a trace once (the report, compare, eval, serve,
