@@ -42,7 +42,8 @@ int cmd_calibrate(const std::vector<std::string>& args) {
        "or burst (sensor.burst_* and upa.drain_jitter)")
       ("uses", po::value<std::string>()->default_value("regular"),
        "crew use model to fit: regular (crew.toilet_choice per_person; crew.interval_shape fitted to the spread of "
-       "rises per day) or poisson (a coin of crew.upa_share per use, Poisson uses: the model before version 7)")
+       "rises per day; the better match of the real feed, but not yet validated on known worlds: docs/models.md) or "
+       "poisson (a coin of crew.upa_share per use, Poisson uses: the model before version 7, validated)")
       ("name", po::value<std::string>(), "scenario.name (default: calibrated-<source scenario name>)")
       ("fit-range", po::value<std::string>(),
        "fit on this part of the trace only: first-half, second-half (the tank series cut at the UTC midnight "
