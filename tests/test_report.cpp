@@ -640,3 +640,16 @@ TEST_CASE("each miss names its likely causes: LOS, tank full, UPA state, neighbo
   CHECK_FALSE((c[2].los || c[2].tank_full || c[2].upa_state != 0 || c[2].neighbour_void || c[2].bulk_nearby || c[2].small_volume));
   CHECK(std::isnan(c[2].late_by_s));
 }
+
+TEST_CASE("a detection whose earliest onset lies after its emission window matches nothing and reads nothing out of bounds",
+          "[report][hostile]") {
+  // A hand-made trace: emitted at 0 s but onset_lo_s 5000 s, so the window's
+  // start (5000 - before_s) lies after its end (0 + before_s). Before the fix
+  // the scan walked from past the last onset towards an earlier end and read
+  // beyond the vector (heap-buffer-overflow, scripts/fuzz.sh trace).
+  Detection d = det_at(1, 5000, 0);
+  const auto m = match_detections({void_at(100), void_at(200)}, {d}, 60, 1800);
+  CHECK(m.tp == 0);
+  CHECK(m.false_alarms == Idx{0});
+  CHECK(m.misses.size() == 2);
+}

@@ -65,6 +65,9 @@ MatchResult match_detections(const std::vector<VoidEvent>& voids, const std::vec
     if (std::isfinite(dets[j].onset_lo_s)) from = std::max(from, dets[j].onset_lo_s - before_s);
     auto lo = std::lower_bound(onsets.begin(), onsets.end(), from);
     auto hi = std::upper_bound(onsets.begin(), onsets.end(), e + before_s);
+    // A hostile trace's onset_lo_s can lie after e + before_s: an empty window
+    // (lo past hi), not a walk off the end (found by scripts/fuzz.sh trace).
+    if (hi < lo) hi = lo;
     bool any = false, matched = false;
     for (auto it = lo; it != hi; ++it) {
       any = true;
