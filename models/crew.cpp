@@ -108,15 +108,6 @@ double open_period(const CrewParams& p, int person, const Period& per, double ho
   return per.wake_s + 2 * 3600.0 + (person % 4) * 2.5 * 3600.0;
 }
 
-// Common random numbers (crew.candidate_rate > 0): one person's uses by
-// thinning a homogeneous candidate process at a fixed rate over the whole
-// horizon. Every candidate draws the same four numbers (volume, duration,
-// toilet, acceptance) from the person's own use stream, and the schedule
-// (shift, per-person multipliers, wake and sleep) comes from a stream of its
-// own, so no parameter of the use rate or the volume moves a draw: a small
-// change of voids_per_day adds or removes the few candidates whose uniform
-// lies near the acceptance probability. The law is that of plan_crew's
-// default (a Poisson process of the same intensity), not its realisation.
 // One person's draws that do not depend on the use-rate parameters: the
 // schedule (shift, multipliers, wake and sleep) from a stream of its own.
 struct PersonSchedule {

@@ -15,6 +15,7 @@
 #include "models/water.hpp"
 #include "models/world.hpp"
 #include "sim/scenario/scenario.hpp"
+#include "sim/stats/stats.hpp"
 
 using namespace peebot;
 
@@ -555,13 +556,6 @@ std::vector<double> uses_per_person_day(const CrewPlan& plan, int persons, int d
     for (int d = 1; d + 1 < days; ++d) out.push_back(n[static_cast<std::size_t>(c * days + d)]);
   return out;
 }
-std::pair<double, double> mean_var(const std::vector<double>& x) {
-  double m = 0, s = 0;
-  for (double v : x) m += v;
-  m /= static_cast<double>(x.size());
-  for (double v : x) s += (v - m) * (v - m);
-  return {m, s / static_cast<double>(x.size() - 1)};
-}
 }  // namespace
 
 TEST_CASE("crew.interval_shape: regular uses keep the rate and the night share of Poisson uses and spread the daily counts less",
@@ -584,8 +578,11 @@ TEST_CASE("crew.interval_shape: regular uses keep the rate and the night share o
         if (std::fmod(v.onset_s, kDay) < 3 * 3600) night += 1;  // the heart of the sleep period (21:30-06:00)
       }
     }
-    const auto [m, var] = mean_var(all);
-    return std::tuple<double, double, double>{m, var / m, night / n};
+    double m = 0;
+    for (double x : all) m += x;
+    m /= static_cast<double>(all.size());
+    const double sd = sample_sd(all);
+    return std::tuple<double, double, double>{m, sd * sd / m, night / n};
   };
   CrewParams poisson = p, regular = p;
   regular.interval_shape = 4;

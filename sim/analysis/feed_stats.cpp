@@ -380,7 +380,7 @@ KsResult ks_two_sample(std::vector<double> a, std::vector<double> b) {
   KsResult r;
   r.n1 = a.size();
   r.n2 = b.size();
-  if (a.empty() || b.empty()) { r.d = kNaN; return r; }
+  if (a.empty() || b.empty()) { r.d = r.p = kNaN; return r; }
   std::size_t i = 0, j = 0;
   double d = 0;
   const double n1 = static_cast<double>(a.size()), n2 = static_cast<double>(b.size());
@@ -399,8 +399,7 @@ KsResult ks_two_sample(std::vector<double> a, std::vector<double> b) {
 }
 
 double kolmogorov_q(double lambda) {
-  if (!(lambda > 0.0)) return 1.0;
-  if (lambda < 0.2) return 1.0;  // the series converges slowly there; Q(0.2) = 1 - 5e-10
+  if (!(lambda >= 0.2)) return 1.0;  // (and NaN) the series converges slowly below; Q(0.2) = 1 - 5e-10
   double sum = 0.0, sign = 1.0;
   for (int k = 1; k <= 100; ++k) {
     const double term = std::exp(-2.0 * k * k * lambda * lambda);

@@ -146,7 +146,7 @@ std::vector<TelemetryRow> rows_of(const std::vector<std::pair<double, double>>& 
 // samples come from one continuous law" (Kolmogorov's distribution at
 // (sqrt(ne) + 0.12 + 0.11 / sqrt(ne)) D, ne = n1 n2 / (n1 + n2)): for
 // discrete values (counts, whole percent) the test is conservative (p too
-// large). It says how large a D chance alone makes at these sample sizes: at
+// large); NaN with d. It says how large a D chance alone makes at these sample sizes: at
 // n1 = n2 = 61 a D of 0.10 has p 0.9 and the median D of two samples of one
 // law is ~0.15.
 struct KsResult {

@@ -88,7 +88,7 @@ void print_json(const std::string& pa, const std::string& pb, const Trace& ta, c
     const Distribution& db = b.*(nd.member);
     const KsResult ks = ks_two_sample(da.values, db.values);
     dists[nd.key] = {{"unit", nd.unit}, {"a", side(da)}, {"b", side(db)}, {"ks_d", json_number(ks.d)}, {"ks_n1", ks.n1}, {"ks_n2", ks.n2},
-                     {"ks_p", json_number(std::isnan(ks.d) ? ks.d : ks.p)}};
+                     {"ks_p", json_number(ks.p)}};
   }
   const auto pair = [](double x, double y) {
     return Json{{"a", json_number(x)}, {"b", json_number(y)}, {"rel_diff_b_vs_a", json_number(rel_diff(x, y))}};
