@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -37,14 +38,23 @@ inline Result run_peebot(const std::string& args, const std::string& env = "") {
   return run_shell((env.empty() ? "" : "env " + env + " ") + std::string(PEEBOT_BINARY) + " " + args);
 }
 
-// A path in this process's scratch directory (created once).
+// A path in this process's scratch directory (created once, removed with
+// what it holds when the test process exits).
 inline std::string tmp_path(const std::string& name) {
-  static const std::string dir = [] {
-    char tmpl[] = "/tmp/peebot-test-XXXXXX";
-    const char* d = mkdtemp(tmpl);
-    return std::string(d ? d : "/tmp");
-  }();
-  return dir + "/" + name;
+  struct Scratch {
+    std::string dir;
+    Scratch() {
+      char tmpl[] = "/tmp/peebot-test-XXXXXX";
+      if (const char* d = mkdtemp(tmpl)) dir = d;
+    }
+    ~Scratch() {
+      std::error_code ec;
+      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+  };
+  static const Scratch scratch;
+  REQUIRE_FALSE(scratch.dir.empty());
+  return scratch.dir + "/" + name;
 }
 
 inline std::string write_file(const std::string& name, const std::string& text) {

@@ -510,13 +510,13 @@ std::string labelled_trace() {
   for (int k = 1; k <= 3; ++k) row(tank, 3000 + 5 * k, 35 + k);
   for (double t = 0; t <= 4000; t += 10) row(water, t, 50 + std::fmod(t, 20) / 10);
   const ImportResult r = import_texts({{"NODE3000005.txt", tank}, {"NODE3000008.txt", water}}, ImportOptions{});
-  const std::string path = "/tmp/peebot-test-labels-" + std::to_string(::getpid()) + ".h5";
+  const std::string path = test::tmp_path("labels.h5");
   write_import(r, path);
   return path;
 }
 
 std::string labels_file(const std::string& second_kind) {
-  const std::string path = "/tmp/peebot-test-labels-" + std::to_string(::getpid()) + ".toml";
+  const std::string path = test::tmp_path("labels.toml");
   std::ofstream(path) << "[[label]]\nonset = \"2018-10-12T06:10:05Z\"\nkind = \"urination\"\n"
                          "[[label]]\nonset = \"2018-10-12T06:50:05Z\"\nkind = \"" << second_kind << "\"\n";
   return path;

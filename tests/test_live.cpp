@@ -805,6 +805,8 @@ TEST_CASE("serve's log escapes the control bytes of a bad request instead of pri
   REQUIRE(text.find('\x9b') == std::string::npos);
   REQUIRE_THAT(text, Catch::Contains("\\x1B[2J\\xC2\\x9B2J\\x07"));
   fs::remove(src);
+  fs::remove(log);
+  fs::remove(log + ".out");
 }
 
 // --- /metrics (issue 14 item 7) ---------------------------------------------------------------
