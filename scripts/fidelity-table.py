@@ -11,7 +11,13 @@ test's p-value (compare's ks_p, asymptotic; conservative for whole-number
 values): how often chance alone, at these sample sizes, makes a distance as
 large as the one seen if the simulation and the recording shared one law.
 
-Usage: scripts/fidelity-table.py COMPARE.json... (one per seed; n >= 2)
+With --within a last column counts the seeds whose own figure meets the goal
+(KS D <= goal, relative difference within +-10 %). Given compares of a
+simulation against another seed of itself (scripts/fidelity-floor.sh), it
+is the share of the goal a model identical to the recording's law meets at
+these sample sizes: the noise floor of the goal.
+
+Usage: scripts/fidelity-table.py [--within] COMPARE.json... (one per seed; n >= 2)
 """
 import json
 import math
@@ -60,7 +66,12 @@ def fmt(x, d=3):
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
-def main(paths):
+def main(argv):
+    within = "--within" in argv
+    paths = [a for a in argv if a != "--within"]
+    bad = [a for a in paths if a.startswith("-")]
+    if bad:
+        sys.exit(f"fidelity-table.py: unknown option {bad[0]} (expected --within, -h)")
     if len(paths) < 2:
         sys.exit("fidelity-table.py: expected two or more compare --json files (one per seed)")
     runs = []
@@ -71,9 +82,14 @@ def main(paths):
         except (OSError, ValueError) as e:
             sys.exit(f"fidelity-table.py: {p}: {e}")
     n = len(runs)
+    extra = " seeds within the goal |" if within else ""
     print(f"| statistic | n A | n B (mean) | p50 A | p50 B (mean) | KS D, mean of {n} seeds [95 % CI] | goal | met "
-          f"| KS p, median |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"| KS p, median |{extra}")
+    print("|---|---|---|---|---|---|---|---|---|" + ("---|" if within else ""))
+
+    def count(values, ok):
+        return f" {sum(1 for x in values if ok(x))} of {len(values)} |" if within else ""
+
     for key, label, goal in ROWS:
         d = [r["distributions"][key] for r in runs]
         ks = [x["ks_d"] for x in d if x["ks_d"] is not None]
@@ -82,7 +98,8 @@ def main(paths):
         print(f"| {label} | {d[0]['a']['count']} | {fmt(statistics.fmean(x['b']['count'] for x in d), 0)} | "
               f"{fmt(d[0]['a']['p50'], 2)} | {fmt(statistics.fmean(x['b']['p50'] for x in d), 2)} | "
               f"{fmt(m)} [{fmt(lo)}, {fmt(hi)}] | {'≤ ' + fmt(goal, 2) if goal is not None else '–'} | {v} | "
-              f"{fmt(median_p(d), 3) if median_p(d) is not None else '–'} |")
+              f"{fmt(median_p(d), 3) if median_p(d) is not None else '–'} |"
+              + (count(ks, lambda x: x <= goal) if goal is not None else (" – |" if within else "")))
     for key, label in (("rises_per_day_median", "rises per day, median"),
                        ("tank_updates_per_day", "tank updates per day")):
         a = runs[0][key]["a"]
@@ -90,7 +107,8 @@ def main(paths):
         rel = [100 * r[key]["rel_diff_b_vs_a"] for r in runs]
         m, lo, hi = interval(rel)
         print(f"| {label} | | | {fmt(a, 1)} | {fmt(statistics.fmean(bs), 1)} | "
-              f"B vs A {fmt(m, 1)} % [{fmt(lo, 1)}, {fmt(hi, 1)}] | ± 10 % | {verdict(lo, hi, -10.0, 10.0)} | |")
+              f"B vs A {fmt(m, 1)} % [{fmt(lo, 1)}, {fmt(hi, 1)}] | ± 10 % | {verdict(lo, hi, -10.0, 10.0)} | |"
+              + count(rel, lambda x: abs(x) <= 10.0))
 
 
 if __name__ == "__main__":

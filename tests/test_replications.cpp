@@ -115,3 +115,36 @@ TEST_CASE("a --jobs far above the CPUs is capped with a warning", "[cli][replica
   REQUIRE(r.code == 0);
   REQUIRE(r.out.find("warning: --jobs 4096 is more than the") != std::string::npos);
 }
+
+TEST_CASE("fidelity-floor.sh compares pairs of seeds of one scenario and counts the pairs within each goal", "[cli][replications][fidelity]") {
+  // Three days (compare needs covered days for rises per day), a light feed.
+  const std::string sc = write_file(
+      "floor.toml",
+      "[scenario]\nname = \"floor\"\nstart = \"2025-01-06T00:00:00Z\"\nduration = \"3d\"\nseed = 1\n"
+      "[crew]\nsize = 4\n[water]\nenabled = false\n[background]\nrate = 2\nitems = 10\n");
+  const std::string script = std::string(PEEBOT_SOURCE_DIR) + "/scripts/fidelity-floor.sh";
+  const std::string env = "PEEBOT=" + std::string(PEEBOT_BINARY) + " KEEP_DIR=" + tmp_path("floor");
+  const Result r = run_shell("env " + env + " " + script + " " + sc + " 2 2>/dev/null");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(exists(tmp_path("floor/self-1.json")));
+  CHECK(exists(tmp_path("floor/self-2.json")));
+  CHECK_FALSE(exists(tmp_path("floor/sim-1.h5")));  // the runs are removed once compared
+  CHECK(r.out.find("KS D, mean of 2 seeds") != std::string::npos);
+  CHECK(r.out.find("seeds within the goal |") != std::string::npos);
+  // Every goal row ends with its count over the two pairs.
+  for (const char* row : {"| rise size (%) |", "| rises per day |", "| tank updates per day |"}) {
+    INFO(row);
+    const auto at = r.out.find(row);
+    REQUIRE(at != std::string::npos);
+    const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+    CHECK(line.find(" of 2 |") != std::string::npos);
+  }
+  // Bad input: exit 2 with the reason.
+  const Result one = run_shell("env " + env + " " + script + " " + sc + " 1");
+  CHECK(one.code == 2);
+  CHECK(one.out.find("expected an integer >= 2") != std::string::npos);
+  const Result missing = run_shell("env " + env + " " + script + " " + tmp_path("none.toml"));
+  CHECK(missing.code == 2);
+  CHECK(missing.out.find("cannot read the scenario") != std::string::npos);
+}
