@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "sim/report/report.hpp"
 #include "sim/trace/trace.hpp"
@@ -231,4 +232,54 @@ TEST_CASE("run prints a report whose figures match the trace's truth", "[cli][re
   const auto again = run_peebot("report " + path);
   REQUIRE(again.code == 0);
   REQUIRE_THAT(again.out, Catch::Contains("precision") && Catch::Contains("P99 ingest -> persisted"));
+}
+
+TEST_CASE("feed-hours.py puts drain steps and long flicker episodes in their hour of the UTC day and band of the level", "[cli][fidelity]") {
+  // One day, change-only: level 30 from midnight, flicker 30 <-> 31 every
+  // 3 s from 10:00 to 11:00 (an episode of 1199 reversals: the first
+  // reading of 31 follows 10 h of quiet, a logger gap), a rise to 32, a
+  // drain run of 10 new lows 5 min apart from 20:00 (the first follows the
+  // long standby, so 9 count), and a rise at the next midnight.
+  std::string csv = "time,item,value\n2025-01-06T00:00:00Z,NODE3000005,30\n";
+  char line[96];
+  auto at = [&](int s, int v) {
+    std::snprintf(line, sizeof line, "2025-01-06T%02d:%02d:%02dZ,NODE3000005,%d\n", s / 3600, s / 60 % 60, s % 60, v);
+    csv += line;
+  };
+  for (int k = 1; k <= 1201; ++k) at(10 * 3600 + 3 * k, k % 2 ? 31 : 30);
+  at(11 * 3600 + 6, 32);
+  for (int k = 1; k <= 10; ++k) at(20 * 3600 + 300 * k, 30 - k);
+  csv += "2025-01-07T00:00:00Z,NODE3000005,25\n";
+  const std::string src = write_file("hours.csv", csv), trace = tmp_path("hours.h5");
+  REQUIRE(run_peebot("import " + src + " -o " + trace).code == 0);
+  const std::string script = "/usr/bin/python3 " + std::string(PEEBOT_SOURCE_DIR) + "/scripts/feed-hours.py ";
+  const Result r = run_shell(script + trace);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("over 1.0 days; 1 long flicker episodes, 1 h, longest 1.0 h"));
+  // The numbers after a row's label (the nth row with that label).
+  auto row = [&](const std::string& label, int nth) {
+    std::size_t pos = r.out.find(label);
+    for (int i = 0; i < nth && pos != std::string::npos; ++i) pos = r.out.find(label, pos + 1);
+    REQUIRE(pos != std::string::npos);
+    const std::size_t from = pos + label.size();
+    std::istringstream in(r.out.substr(from, r.out.find('\n', from) - from));
+    std::vector<double> v;
+    for (double x; in >> x;) v.push_back(x);
+    return v;
+  };
+  const auto steps = row("drain steps/day", 0), by_hour = row("long flicker h", 0), by_level = row("long flicker h", 1);
+  REQUIRE(steps.size() == 8);
+  REQUIRE(by_hour.size() == 8);
+  REQUIRE(by_level.size() == 8);
+  for (std::size_t b = 0; b < 8; ++b) {
+    INFO("3-h bin " << b << ", level band " << b);
+    CHECK(steps[b] == Approx(b == 6 ? 9.0 : 0.0));    // 18-21 UTC, per day of a 1-day trace
+    CHECK(by_hour[b] == Approx(b == 3 ? 1.0 : 0.0));  // 09-12 UTC
+    CHECK(by_level[b] == Approx(b == 3 ? 1.0 : 0.0));  // 30-40 %
+  }
+  // Bad input: exit 2 naming the file.
+  const Result bad = run_shell(script + tmp_path("none.h5"));
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.out, Catch::Contains("none.h5"));
 }
