@@ -31,6 +31,7 @@ T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
 
 ROWS = [("rise_size", "rise size (%)", 0.10), ("inter_update", "inter-update time (s)", 0.10),
         ("drain_step", "drain-step interval (s)", 0.10), ("rise_onset_hour", "hour of day of rises (h UTC)", 0.10),
+        ("drain_step_hour", "hour of day of drain steps (h UTC)", None),
         ("rises_per_day", "rises per day", 0.10), ("flicker_per_hour", "flicker episodes per hour", None),
         ("gap", "gap length (s)", None)]
 
@@ -91,6 +92,8 @@ def main(argv):
         return f" {sum(1 for x in values if ok(x))} of {len(values)} |" if within else ""
 
     for key, label, goal in ROWS:
+        if any(key not in r["distributions"] for r in runs):
+            continue  # compared by a peebot before the statistic existed
         d = [r["distributions"][key] for r in runs]
         ks = [x["ks_d"] for x in d if x["ks_d"] is not None]
         m, lo, hi = interval(ks)

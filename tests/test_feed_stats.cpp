@@ -130,6 +130,12 @@ TEST_CASE("drain steps are new lows while the UPA is NORMAL, and flicker at each
   const FeedStats st = compute_feed_stats(rows_of(s), {}, {}, 0.0);
   REQUIRE(st.drain_step_s.count() == 9);
   for (double d : st.drain_step_s.values) REQUIRE(d == 270);
+  // Each counted step's UTC hour of day (steps 2..10, at 270 k s), shifted by the epoch.
+  REQUIRE(st.drain_step_hour.count() == 9);
+  REQUIRE(st.drain_step_hour.values.front() == Approx(540.0 / 3600));
+  const FeedStats late = compute_feed_stats(rows_of(s), {}, {}, 23.5 * 3600);  // epoch at 23:30 UTC
+  REQUIRE(late.drain_step_hour.values.front() == Approx(23.5 + 540.0 / 3600));
+  REQUIRE(late.drain_step_hour.values.back() == Approx(2700.0 / 3600 - 0.5));  // past midnight: 00:15
   REQUIRE(st.flicker_episodes == 10);  // one -1/+1/-1 episode per boundary
   REQUIRE(st.rise_events.empty());     // +1 flickers are not rise events
 

@@ -18,6 +18,12 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kDay = 86400.0;
 constexpr double kHour = 3600.0;
 
+// The UTC hour of day, in [0, 24), of a Unix time.
+double utc_hour_of_day(double unix_s) {
+  const double hour = std::fmod(unix_s, kDay) / kHour;
+  return hour < 0 ? hour + 24 : hour;
+}
+
 // True when a window of `wins` (sorted by start) overlaps the open interval (a, b).
 // `cursor` advances monotonically for calls with non-decreasing a.
 bool overlaps(const std::vector<GapWindow>& wins, std::size_t& cursor, double a, double b) {
@@ -205,9 +211,7 @@ FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::v
   for (const auto& e : s.rise_events) {
     if (e.bulk) { ++s.bulk_transfers; continue; }
     s.rise_size_pct.values.push_back(e.size_pct());
-    const double abs_t = epoch_unix_s + e.onset_s;
-    const double hour = std::fmod(abs_t, kDay) / kHour;
-    const double h = hour < 0 ? hour + 24 : hour;
+    const double h = utc_hour_of_day(epoch_unix_s + e.onset_s);
     s.rise_onset_hour.values.push_back(h);
     ++s.hour_profile[std::min<std::size_t>(23, static_cast<std::size_t>(h))];
     onsets.push_back(e.onset_s);
@@ -252,8 +256,10 @@ FeedStats compute_feed_stats(const std::vector<TelemetryRow>& tank, const std::v
       if (ev_i < s.rise_events.size() && s.rise_events[ev_i].onset_s <= r.t_s) continue;  // inside an event
       if (r.value < floor_v) {
         if (upa_state == 16) {
-          if (!std::isnan(last_step) && r.t_s - last_step <= p.drain_max_interval_s)
+          if (!std::isnan(last_step) && r.t_s - last_step <= p.drain_max_interval_s) {
             s.drain_step_s.values.push_back(r.t_s - last_step);
+            s.drain_step_hour.values.push_back(utc_hour_of_day(epoch_unix_s + r.t_s));
+          }
           last_step = r.t_s;
         } else {
           last_step = kNaN;
@@ -417,6 +423,7 @@ const std::vector<NamedDistribution>& compared_distributions() {
       {"rises_per_day", "rises per day", "1/day", &FeedStats::rises_per_day},
       {"rise_onset_hour", "hour of day of rises", "h UTC", &FeedStats::rise_onset_hour},
       {"drain_step", "drain-step interval", "s", &FeedStats::drain_step_s},
+      {"drain_step_hour", "hour of day of drain steps", "h UTC", &FeedStats::drain_step_hour},
       {"flicker_per_hour", "flicker episodes per hour", "1/h", &FeedStats::flicker_per_hour},
       {"gap", "gap length", "s", &FeedStats::gap_s},
   };

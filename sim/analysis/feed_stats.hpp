@@ -71,6 +71,7 @@ struct FeedStats {
   Distribution rise_onset_hour;     // UTC hour of day [0, 24) of each non-bulk rise onset
   std::array<std::size_t, 24> hour_profile{};  // non-bulk rise onsets per UTC hour of day
   Distribution drain_step_s;        // time between successive drain steps (new lows) while draining
+  Distribution drain_step_hour;     // UTC hour of day [0, 24) of each drain step whose interval is in drain_step_s
   Distribution flicker_per_hour;    // flicker episodes per covered hour
   Distribution updates_per_day;     // tank updates per covered UTC day (not in compare's table)
   Distribution gap_s;               // length of each gap window
