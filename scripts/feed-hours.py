@@ -37,18 +37,20 @@ def tank(path):
         f = h5py.File(path, "r")
         d = f["telemetry/NODE3000005"][:]
         off = float(f.attrs["epoch_unix_s"]) % 86400.0
-    except (OSError, KeyError) as e:
+        t, v = d["t_s"] + off, d["value"]
+    except (OSError, KeyError, ValueError, TypeError) as e:
         fail(f"{path}: not a peebot trace with a tank series ({e})")
-    if len(d) < 3:
-        fail(f"{path}: fewer than 3 tank updates")
-    return d["t_s"] + off, d["value"]
+    if len(t) < 3 or not t[-1] > t[0]:
+        fail(f"{path}: fewer than 3 tank updates, or no time between the first and the last")
+    return t, v
 
 
 def long_episodes(t, v):
     """(first, end) index pairs of runs of >= LONG successive reversals (a gap of 6 h or more ends one)."""
     n = len(v)
     rev = np.zeros(n, bool)
-    rev[1:-1] = (v[2:] == v[:-2]) & (np.abs(v[1:-1] - v[:-2]) == 1) & (t[2:] - t[:-2] < GAP_S)
+    rev[1:-1] = ((v[2:] == v[:-2]) & (np.abs(v[1:-1] - v[:-2]) == 1) & (t[1:-1] - t[:-2] < GAP_S)
+                 & (t[2:] - t[1:-1] < GAP_S))
     out, i = [], 0
     while i < n:
         if rev[i]:

@@ -12,12 +12,12 @@
 #   SCENARIO  a scenario file
 #   PAIRS     pairs of seeds (default 10; at least 2)
 # Environment: PEEBOT (the binary; default build/release/sim/peebot),
-#   KEEP_DIR (keep the runs and compares there instead of a temporary folder),
-#   RUN_ARGS (run options; default "--set background.rate=5 --set background.items=20",
-#   as in the fidelity recipes: the other feed items carry no tank statistic).
+#   KEEP_DIR (keep the compares, self-K.json, there instead of a temporary folder),
+#   RUN_ARGS (run options, split at spaces; default "--set background.rate=5 --set
+#   background.items=20", as in the fidelity recipes; empty: none).
 set -euo pipefail
-if [[ $# -lt 1 || "$1" == "-h" || "$1" == "--help" ]]; then
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+if [[ $# -lt 1 || $# -gt 2 || "$1" == "-h" || "$1" == "--help" ]]; then
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
   [[ $# -ge 1 && ( "$1" == "-h" || "$1" == "--help" ) ]] && exit 0
   exit 2
 fi
@@ -27,13 +27,13 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 P="${PEEBOT:-$here/build/release/sim/peebot}"
 [[ -x "$P" ]] || { echo "fidelity-floor.sh: $P is not an executable peebot (build it or set PEEBOT)" >&2; exit 2; }
 [[ -r "$scen" ]] || { echo "fidelity-floor.sh: $scen: cannot read the scenario" >&2; exit 2; }
-[[ "$pairs" =~ ^[0-9]+$ && "$pairs" -ge 2 ]] || { echo "fidelity-floor.sh: PAIRS $pairs: expected an integer >= 2" >&2; exit 2; }
+[[ "$pairs" =~ ^[1-9][0-9]*$ && "$pairs" -ge 2 ]] || { echo "fidelity-floor.sh: PAIRS $pairs: expected an integer >= 2" >&2; exit 2; }
 if [[ -n "${KEEP_DIR:-}" ]]; then
   dir="$KEEP_DIR"; mkdir -p "$dir"
 else
   dir="$(mktemp -d)"; trap 'rm -rf "$dir"' EXIT
 fi
-read -r -a run_args <<< "${RUN_ARGS:---set background.rate=5 --set background.items=20}"
+read -r -a run_args <<< "${RUN_ARGS---set background.rate=5 --set background.items=20}"
 jsons=()
 for k in $(seq 1 "$pairs"); do
   for s in $((2 * k - 1)) $((2 * k)); do

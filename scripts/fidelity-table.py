@@ -30,8 +30,8 @@ T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2
         2.045, 2.042]
 
 ROWS = [("rise_size", "rise size (%)", 0.10), ("inter_update", "inter-update time (s)", 0.10),
-        ("drain_step", "drain-step interval (s)", 0.10), ("rise_onset_hour", "hour of day of rises (h UTC)", 0.10),
-        ("drain_step_hour", "hour of day of drain steps (h UTC)", None),
+        ("drain_step", "drain-step interval (s)", 0.10), ("drain_step_hour", "hour of day of drain steps (h UTC)", None),
+        ("rise_onset_hour", "hour of day of rises (h UTC)", 0.10),
         ("rises_per_day", "rises per day", 0.10), ("flicker_per_hour", "flicker episodes per hour", None),
         ("gap", "gap length (s)", None)]
 
@@ -67,21 +67,33 @@ def fmt(x, d=3):
     return s.rstrip("0").rstrip(".") if "." in s else s
 
 
+def fail(msg):
+    print(f"fidelity-table.py: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+REQUIRED = ("distributions", "rises_per_day_median", "tank_updates_per_day")
+
+
 def main(argv):
     within = "--within" in argv
     paths = [a for a in argv if a != "--within"]
     bad = [a for a in paths if a.startswith("-")]
     if bad:
-        sys.exit(f"fidelity-table.py: unknown option {bad[0]} (expected --within, -h)")
+        fail(f"unknown option {bad[0]} (expected --within, -h)")
     if len(paths) < 2:
-        sys.exit("fidelity-table.py: expected two or more compare --json files (one per seed)")
+        fail("expected two or more compare --json files (one per seed)")
     runs = []
     for p in paths:
         try:
             with open(p) as f:
-                runs.append(json.load(f))
+                run = json.load(f)
         except (OSError, ValueError) as e:
-            sys.exit(f"fidelity-table.py: {p}: {e}")
+            fail(f"{p}: {e}")
+        if not isinstance(run, dict) or any(k not in run for k in REQUIRED) or any(
+                k not in run["distributions"] for k, _, g in ROWS if g is not None):
+            fail(f"{p}: not the output of peebot compare --json (expected the keys {', '.join(REQUIRED)})")
+        runs.append(run)
     n = len(runs)
     extra = " seeds within the goal |" if within else ""
     print(f"| statistic | n A | n B (mean) | p50 A | p50 B (mean) | KS D, mean of {n} seeds [95 % CI] | goal | met "
@@ -93,7 +105,9 @@ def main(argv):
 
     for key, label, goal in ROWS:
         if any(key not in r["distributions"] for r in runs):
-            continue  # compared by a peebot before the statistic existed
+            print(f"fidelity-table.py: no {key} row: a file was compared by a peebot before it existed",
+                  file=sys.stderr)
+            continue
         d = [r["distributions"][key] for r in runs]
         ks = [x["ks_d"] for x in d if x["ks_d"] is not None]
         m, lo, hi = interval(ks)
@@ -115,7 +129,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):
         print(__doc__)
         sys.exit(0)
     main(sys.argv[1:])

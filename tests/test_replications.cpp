@@ -148,3 +148,54 @@ TEST_CASE("fidelity-floor.sh compares pairs of seeds of one scenario and counts 
   CHECK(missing.code == 2);
   CHECK(missing.out.find("cannot read the scenario") != std::string::npos);
 }
+
+TEST_CASE("fidelity-table.py --within counts the seeds whose own figure meets each goal", "[cli][replications][fidelity]") {
+  // Two hand-made compares: every KS distance 0.05 and +5 % in one, 0.15 and +20 % in the other.
+  auto compare_json = [](double d, double rel, bool with_hours) {
+    std::string dist;
+    for (const char* k : {"rise_size", "inter_update", "drain_step", "rise_onset_hour", "rises_per_day",
+                          "flicker_per_hour", "gap", "drain_step_hour"}) {
+      if (!with_hours && std::string(k) == "drain_step_hour") continue;
+      dist += std::string(dist.empty() ? "" : ",") + "\"" + k + "\": {\"a\": {\"count\": 10, \"p50\": 1}, " +
+              "\"b\": {\"count\": 10, \"p50\": 1}, \"ks_d\": " + std::to_string(d) + ", \"ks_p\": 0.5}";
+    }
+    const std::string r = std::to_string(rel);
+    return "{\"distributions\": {" + dist + "}, \"rises_per_day_median\": {\"a\": 19, \"b\": 19, " +
+           "\"rel_diff_b_vs_a\": " + r + "}, \"tank_updates_per_day\": {\"a\": 1000, \"b\": 1000, " +
+           "\"rel_diff_b_vs_a\": " + r + "}}";
+  };
+  const std::string near = write_file("near.json", compare_json(0.05, 0.05, true));
+  const std::string far = write_file("far.json", compare_json(0.15, 0.20, true));
+  const std::string table = "python3 " + std::string(PEEBOT_SOURCE_DIR) + "/scripts/fidelity-table.py ";
+  const Result r = run_shell(table + "--within " + near + " " + far);
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  for (const char* row : {"| rise size (%) |", "| drain-step interval (s) |", "| rises per day |",
+                          "| rises per day, median |", "| tank updates per day |"}) {
+    INFO(row);
+    const auto at = r.out.find(row);
+    REQUIRE(at != std::string::npos);
+    const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+    CHECK(line.find("| 1 of 2 |") != std::string::npos);
+  }
+  const auto hours = r.out.find("| hour of day of drain steps (h UTC) |");
+  REQUIRE(hours != std::string::npos);
+  CHECK(r.out.substr(hours, r.out.find('\n', hours) - hours).find("| – |") != std::string::npos);  // no goal
+  // Both near: 2 of 2; without --within no count column.
+  const Result both = run_shell(table + "--within " + near + " " + near);
+  CHECK(both.out.find("| 2 of 2 |") != std::string::npos);
+  CHECK(run_shell(table + near + " " + far).out.find(" of 2 |") == std::string::npos);
+  // A compare from before drain_step_hour: that row is left out, with a note; the others stay.
+  const std::string old = write_file("old.json", compare_json(0.05, 0.05, false));
+  const Result mixed = run_shell(table + old + " " + far);
+  CHECK(mixed.code == 0);
+  CHECK(mixed.out.find("hour of day of drain steps") == std::string::npos);
+  CHECK(mixed.out.find("no drain_step_hour row") != std::string::npos);
+  CHECK(mixed.out.find("| rise size (%) |") != std::string::npos);
+  // Not a compare: exit 2 naming the file; an unknown option: exit 2.
+  const std::string bad = write_file("bad.json", "{\"distributions\": {}}");
+  const Result notcmp = run_shell(table + bad + " " + far);
+  CHECK(notcmp.code == 2);
+  CHECK(notcmp.out.find("bad.json") != std::string::npos);
+  CHECK(run_shell(table + "--bogus " + near + " " + far).code == 2);
+}

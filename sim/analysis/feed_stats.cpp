@@ -21,7 +21,8 @@ constexpr double kHour = 3600.0;
 // The UTC hour of day, in [0, 24), of a Unix time.
 double utc_hour_of_day(double unix_s) {
   const double hour = std::fmod(unix_s, kDay) / kHour;
-  return hour < 0 ? hour + 24 : hour;
+  const double h = hour < 0 ? hour + 24 : hour;
+  return h < 24 ? h : 0.0;  // a tiny negative time rounds to 24 after the shift
 }
 
 // True when a window of `wins` (sorted by start) overlaps the open interval (a, b).
