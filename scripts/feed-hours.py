@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Where in the day and at which levels a trace's urine tank (NODE3000005)
-drains and flickers: the evidence behind docs/fidelity.md's note on the
-tank updates per day. For each trace, per 3-hour bin of the UTC day:
+flickers for long: the evidence behind docs/fidelity.md's note on the tank
+updates per day. For each trace:
 
-  drain steps/day   new lows 60 s .. 30 min after the previous one (the
-                    processing pace; fast drain-outs and flicker left out)
   long flicker h    hours of long flicker episodes (50 or more successive
-                    reversals v -> v+-1 -> v), by the bin of their start
-and per 10 % band of the level: hours spent there and hours of long flicker
-episodes at that level. Intervals of 6 h or more are logger gaps: they count
-nowhere and end an episode.
+                    reversals v -> v+-1 -> v, however far apart: compare's
+                    flicker episodes also end at a reversal later than
+                    flicker_window_s), per 3-hour bin of the UTC day of
+                    their start, and per 10 % band of their level
+  hours at level    hours spent in each 10 % band of the level
+and the tank updates per day outside long episodes (over the whole span).
+Intervals of 6 h or more are logger gaps: they count nowhere and end an
+episode. When in the day the tank drains is `peebot compare`'s "drain
+steps by UTC hour of day" (drain_step_hour_profile in --json).
 
 Usage: scripts/feed-hours.py TRACE.h5...   (h5py: /usr/bin/python3 on Debian)
 """
@@ -74,16 +77,6 @@ def main(paths):
     for p in paths:
         t, v = tank(p)
         days = (t[-1] - t[0]) / 86400.0
-        steps = np.zeros(8)
-        low, low_t = 1e9, None
-        for ti, vi in zip(t, v):
-            if vi > low + 1.5:
-                low, low_t = vi, ti
-                continue
-            if vi < low:
-                if low_t is not None and 60 <= ti - low_t <= 1800:
-                    steps[int((ti % 86400) // 10800)] += 1
-                low, low_t = vi, ti
         eps = long_episodes(t, v)
         ep_h = np.zeros(8)
         ep_lvl = np.zeros(len(BANDS) - 1)
@@ -94,10 +87,11 @@ def main(paths):
         dt = np.diff(t)
         ok = dt < GAP_S
         at = np.histogram(v[:-1][ok], BANDS, weights=dt[ok])[0] / 3600.0
-        print(f"{p}: {len(t)} tank updates over {days:.1f} days; {len(eps)} long flicker episodes, "
+        inside = sum(j - i for i, j in eps)
+        print(f"{p}: {len(t)} tank updates over {days:.1f} days, {(len(t) - inside) / days:.0f} a day outside "
+              f"long episodes; {len(eps)} long flicker episodes, "
               f"{ep_h.sum():.0f} h, longest {max(((t[j] - t[i - 1]) / 3600 for i, j in eps), default=0):.1f} h")
         print(f"  UTC hours           {hdr}")
-        print("  drain steps/day     " + " ".join(f"{x / days:5.1f}" for x in steps))
         print("  long flicker h      " + " ".join(f"{x:5.1f}" for x in ep_h))
         print(f"  level band (%)      {bands}")
         print("  hours at level      " + " ".join(f"{x:4.0f}" for x in at))

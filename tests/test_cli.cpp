@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/report/json.hpp"
 #include "sim/report/report.hpp"
 #include "sim/trace/trace.hpp"
 #include "cli_support.hpp"
@@ -234,12 +235,12 @@ TEST_CASE("run prints a report whose figures match the trace's truth", "[cli][re
   REQUIRE_THAT(again.out, Catch::Contains("precision") && Catch::Contains("P99 ingest -> persisted"));
 }
 
-TEST_CASE("feed-hours.py puts drain steps and long flicker episodes in their hour of the UTC day and band of the level", "[cli][fidelity]") {
+TEST_CASE("feed-hours.py puts long flicker episodes in their hour of the UTC day and band of the level; compare counts drain steps by hour", "[cli][fidelity]") {
   // One day, change-only: level 30 from midnight, flicker 30 <-> 31 every
   // 3 s from 10:00 to 11:00 (an episode of 1199 reversals: the first
   // reading of 31 follows 10 h of quiet, a logger gap), a rise to 32, a
-  // drain run of 10 new lows 5 min apart from 20:00 (the first follows the
-  // long standby, so 9 count), and a rise at the next midnight.
+  // drain run of 10 new lows 5 min apart from 20:05, and a rise at the
+  // next midnight.
   std::string csv = "time,item,value\n2025-01-06T00:00:00Z,NODE3000005,30\n";
   char line[96];
   auto at = [&](int s, int v) {
@@ -268,16 +269,31 @@ TEST_CASE("feed-hours.py puts drain steps and long flicker episodes in their hou
     for (double x; in >> x;) v.push_back(x);
     return v;
   };
-  const auto steps = row("drain steps/day", 0), by_hour = row("long flicker h", 0), by_level = row("long flicker h", 1);
-  REQUIRE(steps.size() == 8);
+  const auto by_hour = row("long flicker h", 0), by_level = row("long flicker h", 1), at_level = row("hours at level", 0);
   REQUIRE(by_hour.size() == 8);
   REQUIRE(by_level.size() == 8);
+  REQUIRE(at_level.size() == 8);
   for (std::size_t b = 0; b < 8; ++b) {
     INFO("3-h bin " << b << ", level band " << b);
-    CHECK(steps[b] == Approx(b == 6 ? 9.0 : 0.0));    // 18-21 UTC, per day of a 1-day trace
     CHECK(by_hour[b] == Approx(b == 3 ? 1.0 : 0.0));  // 09-12 UTC
     CHECK(by_level[b] == Approx(b == 3 ? 1.0 : 0.0));  // 30-40 %
+    // The hour of flicker at 30-31 %, and 20:05 to midnight at 20-29 % (the 10 h and 9 h of quiet are gaps).
+    CHECK(at_level[b] == (b == 3 ? 1.0 : b == 2 ? 4.0 : 0.0));
   }
+  // compare's drain steps by hour (drain_step_hour_profile): all at 20 h UTC, 8 of them (the import
+  // reads the 9 h of quiet before 20:05 as a gap, so compare's floor restarts at 29 and the steps
+  // count from 28, 20:10, to 20, 20:50).
+  const Result cmp = run_peebot("compare " + trace + " " + trace + " --json");
+  REQUIRE(cmp.code == 0);
+  const Json j = parse_json(cmp.out.substr(cmp.out.find('{')));
+  const Json& profile = j.at("counts").at("a").at("drain_step_hour_profile");
+  REQUIRE(profile.size() == 24);
+  for (std::size_t h = 0; h < 24; ++h) {
+    INFO("hour " << h);
+    CHECK(profile[h].get<int>() == (h == 20 ? 8 : 0));
+  }
+  CHECK_THAT(cmp.out, !Catch::Contains("drain steps by UTC hour"));  // the text table's profile is not in --json
+  CHECK_THAT(run_peebot("compare " + trace + " " + trace).out, Catch::Contains("drain steps by UTC hour of day"));
   // Bad input: exit 2 naming the file.
   const Result bad = run_shell(script + tmp_path("none.h5"));
   CHECK(bad.code == 2);

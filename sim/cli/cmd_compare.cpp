@@ -1,4 +1,6 @@
 // peebot compare A.h5 B.h5 [--json]: the fidelity report of two traces.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -25,6 +27,27 @@ double rel_diff(double a, double b) { return (a == 0 || std::isnan(a) || std::is
 
 std::string describe(const Trace& t, const std::string& path) {
   return path + " (" + printable(t.meta.mode) + ", " + printable(t.meta.scenario_name) + ")";
+}
+
+// Counts per UTC hour of day of hour-of-day values in [0, 24) (the drain steps' profile, from drain_step_hour).
+std::array<std::size_t, 24> hour_counts(const Distribution& hours) {
+  std::array<std::size_t, 24> n{};
+  for (double h : hours.values) ++n[std::min<std::size_t>(23, static_cast<std::size_t>(h))];
+  return n;
+}
+
+// Both traces' profiles as each one's share per UTC hour of day (%).
+void print_profile(const char* title, const std::array<std::size_t, 24>& pa, const std::array<std::size_t, 24>& pb) {
+  std::printf("\n%s by UTC hour of day (share of each trace's, %%):\n  hour ", title);
+  for (int h = 0; h < 24; ++h) std::printf("%4d", h);
+  for (int k = 0; k < 2; ++k) {
+    const auto& profile = k == 0 ? pa : pb;
+    std::size_t total = 0;
+    for (auto c : profile) total += c;
+    std::printf("\n  %s    ", k == 0 ? "A" : "B");
+    for (auto c : profile) std::printf("%4.0f", total ? 100.0 * static_cast<double>(c) / static_cast<double>(total) : 0.0);
+  }
+  std::printf("\n");
 }
 
 void print_text(const std::string& pa, const std::string& pb, const Trace& ta, const Trace& tb, const FeedStats& a,
@@ -57,17 +80,8 @@ void print_text(const std::string& pa, const std::string& pb, const Trace& ta, c
   std::printf("flicker episodes: A %zu (%s/covered h), B %zu (%s/covered h)\n", a.flicker_episodes,
               num(per_hour(a)).c_str(), b.flicker_episodes, num(per_hour(b)).c_str());
   std::printf("bulk transfers: A %zu, B %zu\n", a.bulk_transfers, b.bulk_transfers);
-  std::printf("\nrise onsets by UTC hour of day (share of each trace's rises, %%):\n  hour ");
-  for (int h = 0; h < 24; ++h) std::printf("%4d", h);
-  for (int k = 0; k < 2; ++k) {
-    const FeedStats& s = k == 0 ? a : b;
-    std::size_t total = 0;
-    for (auto c : s.hour_profile) total += c;
-    std::printf("\n  %s    ", k == 0 ? "A" : "B");
-    for (auto c : s.hour_profile)
-      std::printf("%4.0f", total ? 100.0 * static_cast<double>(c) / static_cast<double>(total) : 0.0);
-  }
-  std::printf("\n");
+  print_profile("rise onsets", a.hour_profile, b.hour_profile);
+  print_profile("drain steps", hour_counts(a.drain_step_hour), hour_counts(b.drain_step_hour));
 }
 
 void print_json(const std::string& pa, const std::string& pb, const Trace& ta, const Trace& tb, const FeedStats& a,
@@ -105,7 +119,8 @@ void print_json(const std::string& pa, const std::string& pb, const Trace& ta, c
                 {"flicker_episodes", s.flicker_episodes},
                 {"bulk_transfers", s.bulk_transfers},
                 {"rise_events", s.rise_events.size()},
-                {"hour_profile", s.hour_profile}};
+                {"hour_profile", s.hour_profile},
+                {"drain_step_hour_profile", hour_counts(s.drain_step_hour)}};
   };
   o["counts"] = {{"a", counts(a)}, {"b", counts(b)}};
   std::cout << dump_json(o);
