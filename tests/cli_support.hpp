@@ -5,12 +5,13 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include <catch2/catch.hpp>
+
+#include "sim/cli/child_pool.hpp"
 
 namespace peebot::test {
 
@@ -38,23 +39,12 @@ inline Result run_peebot(const std::string& args, const std::string& env = "") {
   return run_shell((env.empty() ? "" : "env " + env + " ") + std::string(PEEBOT_BINARY) + " " + args);
 }
 
-// A path in this process's scratch directory (created once, removed with
-// what it holds when the test process exits).
+// A path in this process's scratch directory, /tmp/peebot-test-XXXXXX (the
+// CLI's TempDir: created once, removed with what it holds when the test
+// process exits).
 inline std::string tmp_path(const std::string& name) {
-  struct Scratch {
-    std::string dir;
-    Scratch() {
-      char tmpl[] = "/tmp/peebot-test-XXXXXX";
-      if (const char* d = mkdtemp(tmpl)) dir = d;
-    }
-    ~Scratch() {
-      std::error_code ec;
-      if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-    }
-  };
-  static const Scratch scratch;
-  REQUIRE_FALSE(scratch.dir.empty());
-  return scratch.dir + "/" + name;
+  static const cli::TempDir scratch("test");
+  return scratch.path() + "/" + name;
 }
 
 inline std::string write_file(const std::string& name, const std::string& text) {

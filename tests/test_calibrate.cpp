@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -14,6 +13,7 @@
 #include <string>
 
 #include "sim/analysis/calibrate.hpp"
+#include "sim/cli/child_pool.hpp"
 
 using namespace peebot;
 
@@ -179,15 +179,8 @@ TEST_CASE("calibrate refuses a feed too short to calibrate", "[calibrate]") {
 }
 
 TEST_CASE("peebot calibrate writes a loadable scenario from a run's trace, and rejects bad input with exit 2", "[calibrate][cli]") {
-  char tmpl[] = "/tmp/peebot-calib-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  struct RemoveAtEnd {
-    std::string dir;
-    ~RemoveAtEnd() {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } remove_at_end{dir};
+  const cli::TempDir tmp("calib");  // removed with what it holds when the test ends
+  const std::string& dir = tmp.path();
   const std::string scen = dir + "/s.toml", trace = dir + "/s.h5", out = dir + "/cal.toml";
   std::ofstream(scen) << "[scenario]\nname = \"calib-src\"\nduration = \"3d\"\nseed = 3\n"
                          "[background]\nrate = 5\nitems = 20\n[bulk]\nper_day = 1\n";
