@@ -235,7 +235,7 @@ TEST_CASE("run prints a report whose figures match the trace's truth", "[cli][re
   REQUIRE_THAT(again.out, Catch::Contains("precision") && Catch::Contains("P99 ingest -> persisted"));
 }
 
-TEST_CASE("feed-hours.py puts long flicker episodes in their hour of the UTC day and band of the level; compare counts drain steps by hour", "[cli][fidelity]") {
+TEST_CASE("feed-hours.py puts long flicker episodes in their hour of the UTC day and band of the level, and compare counts drain steps by hour", "[cli][fidelity]") {
   // One day, change-only: level 30 from midnight, flicker 30 <-> 31 every
   // 3 s from 10:00 to 11:00 (an episode of 1199 reversals: the first
   // reading of 31 follows 10 h of quiet, a logger gap), a rise to 32, a
