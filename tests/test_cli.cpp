@@ -257,7 +257,9 @@ TEST_CASE("feed-hours.py puts long flicker episodes in their hour of the UTC day
   const Result r = run_shell(script + trace);
   INFO(r.out);
   REQUIRE(r.code == 0);
-  CHECK_THAT(r.out, Catch::Contains("over 1.0 days; 1 long flicker episodes, 1 h, longest 1.0 h"));
+  // 1214 updates, 1199 of them inside the episode: 15 outside it over the day.
+  CHECK_THAT(r.out, Catch::Contains("1214 tank updates over 1.0 days, 15 a day outside long episodes; "
+                                    "1 long flicker episodes, 1 h, longest 1.0 h"));
   // The numbers after a row's label (the nth row with that label).
   auto row = [&](const std::string& label, int nth) {
     std::size_t pos = r.out.find(label);
